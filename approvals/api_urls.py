@@ -1,0 +1,5 @@
+"""API v1 routes of the approvals app, mounted under /api/v1/."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

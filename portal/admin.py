@@ -1,0 +1,132 @@
+"""Django admin for platform admins: projects and memberships; people and audit read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from portal.models import AuditEvent, Membership, Project, User
+from portal.services import audit_record
+
+
+class PlatformAdminOnly:
+    """Admin access follows the portal role, not Django's per-model permission tables."""
+
+    def _is_admin(self, request: HttpRequest) -> bool:
+        return bool(getattr(request.user, "is_catalog_admin", False))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_admin(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_admin(request)
+
+
+class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
+    """Every change made through the admin lands in the audit trail."""
+
+    def _project_of(self, obj: Model) -> Project | None:
+        if isinstance(obj, Project):
+            return obj
+        return getattr(obj, "project", None)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
+            request=request, obj=obj, project=self._project_of(obj),
+            data={"fields": sorted(form.changed_data)},
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit_record(action=f"{obj._meta.model_name}.deleted", request=request, obj=obj,
+                     project=None if isinstance(obj, Project) else self._project_of(obj))
+        super().delete_model(request, obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            audit_record(action=f"{deleted._meta.model_name}.deleted", request=request,
+                         obj=deleted, project=self._project_of(deleted))
+            deleted.delete()
+        for instance in instances:
+            created = instance.pk is None
+            instance.save()
+            audit_record(action=f"{instance._meta.model_name}.{'created' if created else 'changed'}",
+                         request=request, obj=instance, project=self._project_of(instance))
+        formset.save_m2m()
+
+
+class MembershipInline(PlatformAdminOnly, admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(AuditedAdmin):
+    list_display = ["name", "slug", "environment", "aws_account_id", "aws_region", "active"]
+    list_filter = ["environment", "active"]
+    search_fields = ["name", "slug", "cost_center", "aws_account_id"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        # Projects carry history; retire them instead.
+        obj.active = False
+        obj.save(update_fields=["active"])
+        audit_record(action="project.deactivated", request=request, obj=obj, project=obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin):
+    """People come from the IdP; admins may only deactivate someone or fix a manager link."""
+
+    list_display = ["username", "email", "department", "cost_center", "manager", "is_active"]
+    search_fields = ["username", "email", "first_name", "last_name"]
+    list_filter = ["is_active", "department"]
+    fields = ["username", "first_name", "last_name", "email", "department", "cost_center",
+              "manager", "owner_id", "roles", "idp_groups", "is_active", "last_login",
+              "last_saml_sign_in"]
+    readonly_fields = ["username", "first_name", "last_name", "email", "department",
+                       "cost_center", "owner_id", "roles", "idp_groups", "last_login",
+                       "last_saml_sign_in"]
+    autocomplete_fields = ["manager"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(PlatformAdminOnly, admin.ModelAdmin):
+    list_display = ["at", "actor_username", "action", "object_repr", "project", "source_ip"]
+    list_filter = ["action"]
+    search_fields = ["actor_username", "action", "object_repr", "object_id"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

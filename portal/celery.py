@@ -1,0 +1,20 @@
+"""The Celery app. Periodic schedules are declared in one place: ``portal.schedules``."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _install_schedules(sender: Celery, **kwargs: object) -> None:
+    from portal.schedules import beat_schedule
+
+    sender.conf.beat_schedule = beat_schedule()

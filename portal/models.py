@@ -1,0 +1,181 @@
+"""People, projects and the audit trail: the part of the domain every other app builds on."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+aws_account_id_validator = RegexValidator(r"^\d{12}$", "An AWS account id is 12 digits.")
+aws_region_validator = RegexValidator(
+    r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", "Not an AWS region name (for example eu-west-1)."
+)
+aws_role_arn_validator = RegexValidator(
+    r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$",
+    "Not an IAM role ARN (arn:aws:iam::123456789012:role/Name).",
+)
+
+
+class Role(models.TextChoices):
+    """Portal roles, granted by IdP groups through PORTAL_ROLE_GROUPS."""
+
+    CATALOG_ADMIN = "catalog_admin", "Platform admin"
+    AUDITOR = "auditor", "Auditor"
+    APPROVER = "approver", "Approver"
+
+
+class User(AbstractUser):
+    """A person signed in through SAML; attributes are refreshed from the IdP at every sign-in."""
+
+    department = models.CharField(max_length=200, blank=True)
+    cost_center = models.CharField(max_length=100, blank=True)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    # The IdP's manager value (uid or email) kept until that manager has signed in once.
+    manager_ref = models.CharField(max_length=254, blank=True)
+    owner_id = models.CharField(
+        max_length=256,
+        blank=True,
+        help_text="Value of the AWS 'owner' tag: aws:userid of the user's federated role.",
+    )
+    roles = models.JSONField(default=list, blank=True)
+    idp_groups = models.JSONField(default=list, blank=True)
+    last_saml_sign_in = models.DateTimeField(null=True, blank=True)
+
+    def has_role(self, role: str) -> bool:
+        return self.is_active and role in (self.roles or [])
+
+    @property
+    def is_catalog_admin(self) -> bool:
+        return self.has_role(Role.CATALOG_ADMIN)
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.has_role(Role.AUDITOR)
+
+    @property
+    def is_approver(self) -> bool:
+        return self.has_role(Role.APPROVER)
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Project(models.Model):
+    """A team's workspace, mapped to one AWS account and region."""
+
+    class Environment(models.TextChoices):
+        DEV = "dev", "Development"
+        UAT = "uat", "User acceptance"
+        PROD = "prod", "Production"
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    cost_center = models.CharField(max_length=100)
+    environment = models.CharField(max_length=10, choices=Environment.choices)
+    aws_account_id = models.CharField(max_length=12, validators=[aws_account_id_validator])
+    aws_region = models.CharField(max_length=32, validators=[aws_region_validator])
+    aws_role_arn = models.CharField(
+        max_length=2048, blank=True, validators=[aws_role_arn_validator],
+        help_text="Role the portal assumes in the project's account; empty uses its own identity.",
+    )
+    aws_external_id = models.CharField(max_length=1224, blank=True)
+    monthly_budget = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    active = models.BooleanField(default=True)
+    members = models.ManyToManyField(User, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class ProjectRole(models.TextChoices):
+        MEMBER = "member", "Member"
+        LEAD = "lead", "Project lead"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=ProjectRole.choices, default=ProjectRole.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project"], name="membership_unique_user_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.role})"
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only audit trail. Written by services, read by auditors."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=80, blank=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+class SeenAssertion(models.Model):
+    """SAML assertion ids already consumed, so a captured response cannot be replayed."""
+
+    assertion_id = models.CharField(max_length=256, unique=True)
+    not_on_or_after = models.DateTimeField()
+    seen_at = models.DateTimeField(default=timezone.now)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex

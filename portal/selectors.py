@@ -1,0 +1,58 @@
+"""Reads for people, projects and the audit trail, always scoped by the user asking."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from portal.models import AuditEvent, Membership, Project, User
+
+
+def projects_for_user(*, user: User) -> QuerySet[Project]:
+    """Active projects the user is a member of."""
+    if not user.is_authenticated:
+        return Project.objects.none()
+    return Project.objects.filter(memberships__user=user, active=True).distinct()
+
+
+def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user, project__active=True)
+        .select_related("project")
+        .order_by("project__name")
+    )
+
+
+def audit_trail_visible_to(*, user: User) -> bool:
+    return user.is_authenticated and (user.is_auditor or user.is_catalog_admin)
+
+
+def audit_events_for_user(
+    *,
+    user: User,
+    action: str = "",
+    actor: str = "",
+    project: str = "",
+    obj: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit trail for auditors and platform admins; anybody else is refused."""
+    if not audit_trail_visible_to(user=user):
+        raise PermissionDenied("Only auditors and platform admins read the audit trail.")
+    events = AuditEvent.objects.select_related("project").order_by("-at", "-id")
+    if action:
+        events = events.filter(action__startswith=action)
+    if actor:
+        events = events.filter(actor_username__iexact=actor)
+    if project:
+        events = events.filter(project__slug=project)
+    if obj:
+        events = events.filter(Q(object_repr__icontains=obj) | Q(object_id=obj))
+    if since:
+        events = events.filter(at__date__gte=since)
+    if until:
+        events = events.filter(at__date__lte=until)
+    return events

@@ -1,0 +1,176 @@
+"""Writes for people, roles and the audit trail."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from portal.middleware import client_ip
+from portal.models import AuditEvent, Project, Role, SeenAssertion, User
+
+logger = logging.getLogger(__name__)
+
+
+class ReplayedAssertion(Exception):
+    """A SAML assertion id that was already used to sign in."""
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    obj: models.Model | None = None,
+    project: Project | None = None,
+    data: Mapping[str, Any] | None = None,
+    actor_username: str = "",
+) -> AuditEvent:
+    """Append one event to the audit trail. Never pass secrets or presigned URLs in ``data``."""
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user  # type: ignore[assignment]
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_username=actor.username if actor else actor_username,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:300] if obj is not None else "",
+        project=project,
+        data=dict(data or {}),
+        source_ip=client_ip(request) if request is not None else None,
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+    )
+
+
+def saml_assertion_consume(*, assertion_id: str, not_on_or_after: datetime | None) -> None:
+    """Record an assertion id as used; raise ReplayedAssertion if it was used before."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            SeenAssertion.objects.create(
+                assertion_id=assertion_id,
+                not_on_or_after=not_on_or_after or now + timezone.timedelta(hours=1),
+            )
+    except IntegrityError:
+        raise ReplayedAssertion(assertion_id) from None
+
+
+def saml_assertions_prune() -> int:
+    """Forget assertion ids a day past their expiry: python3-saml refuses them anyway by then."""
+    cutoff = timezone.now() - timezone.timedelta(days=1)
+    deleted, _ = SeenAssertion.objects.filter(not_on_or_after__lt=cutoff).delete()
+    return deleted
+
+
+def roles_for_groups(groups: Iterable[str]) -> list[str]:
+    held = set(groups)
+    return sorted(
+        role
+        for role, granting in settings.PORTAL_ROLE_GROUPS.items()
+        if role in Role.values and held.intersection(granting)
+    )
+
+
+def owner_id_for(*, user: User, attributes: Mapping[str, str]) -> str:
+    values = {
+        "username": user.username,
+        "email": user.email,
+        "aws_role_id": attributes.get("aws_role_id") or settings.PORTAL_AWS_ROLE_ID,
+    }
+    try:
+        return settings.PORTAL_OWNER_ID_TEMPLATE.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"PORTAL_OWNER_ID_TEMPLATE {settings.PORTAL_OWNER_ID_TEMPLATE!r} cannot be filled: {exc}"
+        ) from exc
+
+
+def _first(attributes: Mapping[str, list[str]], names: Iterable[str]) -> str:
+    for name in names:
+        values = attributes.get(name) or []
+        if values and str(values[0]).strip():
+            return str(values[0]).strip()
+    return ""
+
+
+def _all(attributes: Mapping[str, list[str]], names: Iterable[str]) -> list[str]:
+    for name in names:
+        values = attributes.get(name)
+        if values:
+            return sorted({str(v).strip() for v in values if str(v).strip()})
+    return []
+
+
+def _manager_lookup(ref: str, *, exclude: User) -> User | None:
+    if not ref:
+        return None
+    return (
+        User.objects.filter(Q(username=ref) | Q(email__iexact=ref))
+        .exclude(pk=exclude.pk)
+        .order_by("pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def user_sync_from_saml(
+    *,
+    user: User,
+    raw_attributes: Mapping[str, list[str]],
+    attribute_names: Mapping[str, list[str]],
+    request: HttpRequest | None = None,
+) -> User:
+    """Apply the IdP's view of a person at sign-in: profile, manager, groups, roles, owner id."""
+    fields = {
+        key: _first(raw_attributes, attribute_names.get(key, [key]))
+        for key in ("email", "first_name", "last_name", "department", "cost_center", "manager",
+                    "aws_role_id")
+    }
+    groups = _all(raw_attributes, attribute_names.get("groups", ["groups"]))
+    before_roles = list(user.roles or [])
+
+    user.email = fields["email"]
+    user.first_name = fields["first_name"][:150]
+    user.last_name = fields["last_name"][:150]
+    user.department = fields["department"][:200]
+    user.cost_center = fields["cost_center"][:100]
+    user.manager_ref = fields["manager"][:254]
+    user.manager = _manager_lookup(user.manager_ref, exclude=user)
+    user.idp_groups = groups
+    user.roles = roles_for_groups(groups)
+    user.is_staff = Role.CATALOG_ADMIN in user.roles
+    user.owner_id = owner_id_for(user=user, attributes=fields)[:256]
+    user.last_saml_sign_in = timezone.now()
+    user.save()
+
+    group_objects = [Group.objects.get_or_create(name=name[:150])[0] for name in groups]
+    user.groups.set(group_objects)
+
+    # People who named this user as manager before this user ever signed in.
+    User.objects.filter(manager__isnull=True).filter(
+        Q(manager_ref=user.username) | Q(manager_ref__iexact=user.email or "\0")
+    ).exclude(pk=user.pk).update(manager=user)
+
+    if before_roles != user.roles:
+        audit_record(
+            action="user.roles_changed",
+            actor=user,
+            request=request,
+            obj=user,
+            data={
+                "before": before_roles,
+                "after": user.roles,
+                "added": sorted(set(user.roles) - set(before_roles)),
+                "removed": sorted(set(before_roles) - set(user.roles)),
+            },
+        )
+    return user

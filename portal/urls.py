@@ -1,0 +1,44 @@
+from allauth.socialaccount import views as socialaccount_views
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from portal import api, views
+
+api_v1 = [
+    path("me", api.MeView.as_view(), name="me"),
+    path("projects", api.ProjectListView.as_view(), name="project-list"),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", views.sign_in, name="account_login"),
+    path("accounts/logout/", views.sign_out, name="account_logout"),
+    path("accounts/inactive/", views.account_inactive, name="account_inactive"),
+    path("accounts/signup/", RedirectView.as_view(pattern_name="account_login"),
+         name="account_signup"),
+    path("accounts/sso/cancelled/", socialaccount_views.login_cancelled,
+         name="socialaccount_login_cancelled"),
+    path("accounts/sso/error/", socialaccount_views.login_error, name="socialaccount_login_error"),
+    path("accounts/sso/signup/", socialaccount_views.signup, name="socialaccount_signup"),
+    path("accounts/", include("allauth.socialaccount.providers.saml.urls")),
+    path("account/api-token/", views.api_token, name="api_token"),
+    path("audit/", views.audit_event_list, name="audit_event_list"),
+    path("audit/export.csv", views.audit_event_export, name="audit_event_export"),
+    path("catalog/", include("catalog.urls")),
+    path("requests/", include("approvals.urls")),
+    path("environments/", include("provisioning.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/v1/", include("catalog.api_urls")),
+    path("api/v1/", include("approvals.api_urls")),
+    path("api/v1/", include("provisioning.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "django.views.defaults.page_not_found"
+handler500 = "django.views.defaults.server_error"
+handler403 = "django.views.defaults.permission_denied"

@@ -1,0 +1,197 @@
+"""Pages of the portal shell: sign-in, sign-out, dashboard, audit trail, API token."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from allauth.socialaccount.models import SocialApp
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.authtoken.models import Token
+
+from portal.models import User
+from portal.saml_config import SAML_APP_SLUG
+from portal.selectors import audit_events_for_user, memberships_for_user
+from portal.services import audit_record
+
+
+def _saml_configured() -> bool:
+    apps = settings.SOCIALACCOUNT_PROVIDERS.get("saml", {}).get("APPS", [])
+    return bool(apps) or SocialApp.objects.filter(provider="saml").exists()
+
+
+class LocalLoginForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("dashboard")
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """SSO first; username/password only where PORTAL_LOCAL_LOGIN is on."""
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    form = LocalLoginForm(request.POST or None) if settings.PORTAL_LOCAL_LOGIN else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Username and password sign-in is disabled; use SSO.")
+        if form.is_valid():
+            user = authenticate(
+                request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
+            if user is not None:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect(_safe_next(request))
+            form.add_error(None, "Unknown username or wrong password.")
+    sso_url = None
+    if _saml_configured():
+        sso_url = reverse("saml_login", kwargs={"organization_slug": SAML_APP_SLUG})
+    return render(
+        request,
+        "portal/sign_in.html",
+        {"form": form, "sso_url": sso_url, "next": _safe_next(request)},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("account_login")
+
+
+@require_GET
+def account_inactive(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/account_inactive.html", status=403)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    return render(
+        request,
+        "portal/dashboard.html",
+        {"memberships": memberships_for_user(user=user), "manager": user.manager},
+    )
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False, max_length=80)
+    actor = forms.CharField(required=False, max_length=150)
+    project = forms.SlugField(required=False, max_length=60)
+    object = forms.CharField(required=False, max_length=100)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, object]:
+    form = AuditFilterForm(request.GET or None)
+    values: dict[str, str | date | None] = {}
+    if form.is_bound and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if v}
+    events = audit_events_for_user(
+        user=request.user,  # type: ignore[arg-type]
+        action=str(values.get("action", "")),
+        actor=str(values.get("actor", "")),
+        project=str(values.get("project", "")),
+        obj=str(values.get("object", "")),
+        since=values.get("since"),  # type: ignore[arg-type]
+        until=values.get("until"),  # type: ignore[arg-type]
+    )
+    return form, events
+
+
+@login_required
+@require_GET
+def audit_event_list(request: HttpRequest) -> HttpResponse:
+    form, events = _filtered_audit_events(request)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "portal/audit_event_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_GET
+def audit_event_export(request: HttpRequest) -> HttpResponse:
+    """CSV export of the filtered trail, streamed so a year of events does not sit in memory."""
+    form, events = _filtered_audit_events(request)
+    if form.is_bound and form.errors:
+        return HttpResponse("Invalid filter: " + form.errors.as_text(), status=400)
+    audit_record(action="audit.exported", request=request, data={"filters": request.GET.dict()})
+    writer = csv.writer(_Echo())
+    header = ["at", "actor", "action", "object_type", "object_id", "object", "project",
+              "source_ip", "request_id", "data"]
+
+    def rows():  # type: ignore[no-untyped-def]
+        yield writer.writerow(header)
+        for e in events.iterator(chunk_size=500):  # type: ignore[attr-defined]
+            yield writer.writerow([
+                e.at.isoformat(), e.actor_username, e.action, e.object_type, e.object_id,
+                e.object_repr, e.project.slug if e.project else "", e.source_ip or "",
+                e.request_id, e.data,
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    return response
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Issue or rotate the caller's API token; the key is shown once, right after rotation."""
+    user: User = request.user  # type: ignore[assignment]
+    new_key = None
+    if request.method == "POST":
+        Token.objects.filter(user=user).delete()
+        new_key = Token.objects.create(user=user).key
+        audit_record(action="api_token.rotated", request=request, obj=user)
+    has_token = Token.objects.filter(user=user).exists()
+    return render(request, "portal/api_token.html", {"new_key": new_key, "has_token": has_token})
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403_csrf.html", status=403)

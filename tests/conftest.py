@@ -1,0 +1,81 @@
+"""The cast every test reuses (healthchecks style) and shared fixtures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from portal.models import Membership, Project, Role, User
+
+
+def make_user(username: str, *, roles: list[str] | None = None, manager: User | None = None,
+              **extra: object) -> User:
+    defaults: dict[str, object] = {
+        "email": f"{username}@bank.example",
+        "first_name": username.split(".")[0].title(),
+        "last_name": "Example",
+        "department": "Data Science",
+        "cost_center": "CC-1001",
+        "owner_id": f"AROAEXAMPLEDATASCIENTIST:{username}",
+        "roles": roles or [],
+        "manager": manager,
+        "is_staff": Role.CATALOG_ADMIN in (roles or []),
+    }
+    defaults.update(extra)
+    return User.objects.create(username=username, **defaults)
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return make_user("maria.manager", roles=[Role.APPROVER])
+
+
+@pytest.fixture
+def scientist(db: None, manager: User) -> User:
+    """The data scientist: member of the 'fraud' project, reports to the manager."""
+    return make_user("dana.scientist", manager=manager)
+
+
+@pytest.fixture
+def colleague(db: None, manager: User) -> User:
+    """Same project as the scientist."""
+    return make_user("carl.colleague", manager=manager)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """A data scientist on another project."""
+    return make_user("otto.outsider", department="Risk", cost_center="CC-2002")
+
+
+@pytest.fixture
+def platform_admin(db: None) -> User:
+    return make_user("pat.admin", roles=[Role.CATALOG_ADMIN], department="ML Platform")
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    return make_user("audrey.auditor", roles=[Role.AUDITOR], department="IT Audit")
+
+
+@pytest.fixture
+def project(db: None, scientist: User, colleague: User, manager: User) -> Project:
+    p = Project.objects.create(
+        slug="fraud", name="Fraud detection", cost_center="CC-1001", environment="dev",
+        aws_account_id="111111111111", aws_region="eu-west-1", monthly_budget=Decimal("2000"),
+    )
+    Membership.objects.create(user=scientist, project=p, role=Membership.ProjectRole.MEMBER)
+    Membership.objects.create(user=colleague, project=p, role=Membership.ProjectRole.MEMBER)
+    Membership.objects.create(user=manager, project=p, role=Membership.ProjectRole.LEAD)
+    return p
+
+
+@pytest.fixture
+def other_project(db: None, outsider: User) -> Project:
+    p = Project.objects.create(
+        slug="credit-risk", name="Credit risk", cost_center="CC-2002", environment="prod",
+        aws_account_id="222222222222", aws_region="eu-central-1", monthly_budget=Decimal("5000"),
+    )
+    Membership.objects.create(user=outsider, project=p, role=Membership.ProjectRole.LEAD)
+    return p
