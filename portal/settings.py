@@ -126,6 +126,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -192,6 +193,14 @@ if _unknown_roles:
 # The AWS owner-tag value, equal to aws:userid of the user's federated role (RoleId:session-name).
 PORTAL_OWNER_ID_TEMPLATE = env_str("PORTAL_OWNER_ID_TEMPLATE", "{aws_role_id}:{username}")
 PORTAL_AWS_ROLE_ID = env_str("PORTAL_AWS_ROLE_ID", "AROAEXAMPLEDATASCIENTIST")
+
+# --- AWS ----------------------------------------------------------------------------------
+# "simulator" (default) keeps everything on this machine; "aws" calls AWS with boto3's standard
+# credential chain, assuming each project's role when it has one.
+PORTAL_AWS_MODE = env_str("PORTAL_AWS_MODE", "simulator")
+if PORTAL_AWS_MODE not in {"simulator", "aws"}:
+    raise ImproperlyConfigured(f"PORTAL_AWS_MODE must be simulator or aws, got {PORTAL_AWS_MODE!r}")
+PORTAL_AWS_MAX_ATTEMPTS = env_int("PORTAL_AWS_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -26,6 +26,15 @@ def make_user(username: str, *, roles: list[str] | None = None, manager: User | 
     return User.objects.create(username=username, **defaults)
 
 
+@pytest.fixture(autouse=True)
+def _static_without_collectstatic(settings: object) -> None:
+    """Production hashes static files at build time; tests serve them from the source tree."""
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        **settings.STORAGES,  # type: ignore[attr-defined]
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def manager(db: None) -> User:
     return make_user("maria.manager", roles=[Role.APPROVER])

@@ -1,0 +1,16 @@
+"""Settings for the test suite: production settings (DEBUG off) with test-only secrets.
+
+CI passes DATABASE_URL and CELERY_BROKER_URL; without them the embedded defaults apply.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("PORTAL_PLAIN_HTTP", "true")
+os.environ.setdefault("PORTAL_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test"))
+
+from portal.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast local-login tests
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
