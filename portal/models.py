@@ -160,10 +160,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
+    def save(self, **kwargs: Any) -> None:  # type: ignore[override]
+        # Always an INSERT: an unsaved instance given an existing pk would otherwise be an UPDATE.
+        updating = kwargs.get("force_update") or kwargs.get("update_fields") is not None
+        if not self._state.adding or updating:
             raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
-        super().save(*args, **kwargs)
+        super().save(**{**kwargs, "force_insert": True})
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
         raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
