@@ -65,7 +65,8 @@ class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
         for instance in instances:
             created = instance.pk is None
             instance.save()
-            audit_record(action=f"{instance._meta.model_name}.{'created' if created else 'changed'}",
+            verb = "created" if created else "changed"
+            audit_record(action=f"{instance._meta.model_name}.{verb}",
                          request=request, obj=instance, project=self._project_of(instance))
         formset.save_m2m()
 

@@ -93,7 +93,9 @@ class Project(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
     )
     active = models.BooleanField(default=True)
-    members = models.ManyToManyField(User, through="Membership", related_name="projects")
+    members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
+        User, through="Membership", related_name="projects"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -113,7 +115,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "project"], name="membership_unique_user_project")
+            models.UniqueConstraint(
+                fields=["user", "project"], name="membership_unique_user_project"
+            )
         ]
 
     def __str__(self) -> str:
@@ -177,6 +181,9 @@ class SeenAssertion(models.Model):
     assertion_id = models.CharField(max_length=256, unique=True)
     not_on_or_after = models.DateTimeField()
     seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.assertion_id
 
 
 def new_request_id() -> str:

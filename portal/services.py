@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -58,7 +58,7 @@ def saml_assertion_consume(*, assertion_id: str, not_on_or_after: datetime | Non
         with transaction.atomic():
             SeenAssertion.objects.create(
                 assertion_id=assertion_id,
-                not_on_or_after=not_on_or_after or now + timezone.timedelta(hours=1),
+                not_on_or_after=not_on_or_after or now + timedelta(hours=1),
             )
     except IntegrityError:
         raise ReplayedAssertion(assertion_id) from None
@@ -66,7 +66,7 @@ def saml_assertion_consume(*, assertion_id: str, not_on_or_after: datetime | Non
 
 def saml_assertions_prune() -> int:
     """Forget assertion ids a day past their expiry: python3-saml refuses them anyway by then."""
-    cutoff = timezone.now() - timezone.timedelta(days=1)
+    cutoff = timezone.now() - timedelta(days=1)
     deleted, _ = SeenAssertion.objects.filter(not_on_or_after__lt=cutoff).delete()
     return deleted
 
@@ -89,9 +89,8 @@ def owner_id_for(*, user: User, attributes: Mapping[str, str]) -> str:
     try:
         return settings.PORTAL_OWNER_ID_TEMPLATE.format(**values)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ValueError(
-            f"PORTAL_OWNER_ID_TEMPLATE {settings.PORTAL_OWNER_ID_TEMPLATE!r} cannot be filled: {exc}"
-        ) from exc
+        template = settings.PORTAL_OWNER_ID_TEMPLATE
+        raise ValueError(f"PORTAL_OWNER_ID_TEMPLATE {template!r} cannot be filled: {exc}") from exc
 
 
 def _first(attributes: Mapping[str, list[str]], names: Iterable[str]) -> str:

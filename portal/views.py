@@ -132,7 +132,9 @@ def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, objec
 @require_GET
 def audit_event_list(request: HttpRequest) -> HttpResponse:
     form, events = _filtered_audit_events(request)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    page = Paginator(events, 50).get_page(  # type: ignore[arg-type, var-annotated]
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -150,7 +152,7 @@ class _Echo:
 
 @login_required
 @require_GET
-def audit_event_export(request: HttpRequest) -> HttpResponse:
+def audit_event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """CSV export of the filtered trail, streamed so a year of events does not sit in memory."""
     form, events = _filtered_audit_events(request)
     if form.is_bound and form.errors:

@@ -8,7 +8,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("PORTAL_PLAIN_HTTP", "true")
-os.environ.setdefault("PORTAL_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test"))
+os.environ.setdefault(
+    "PORTAL_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
+)
 
 from portal.settings import *  # noqa: E402,F403
 

@@ -1,0 +1,51 @@
+# Two entry points: `make demo` and `make test` (see README.md). Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Python 3.11 where installed under that name, else the system's python3 (3.11 on bookworm).
+BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
+
+.PHONY: help demo test lint typecheck pytest system-deps-runtime system-deps-test
+
+help:
+	@echo "make demo   start the portal with its dev SAML IdP, worker and beat on http://localhost:8000"
+	@echo "make test   ruff, mypy and the whole pytest suite (browser tests included)"
+
+demo: system-deps-runtime $(VENV)/.installed-runtime
+	$(PY) scripts/demo.py
+
+test: system-deps-test $(VENV)/.installed-dev
+	$(MAKE) --no-print-directory lint typecheck pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+
+typecheck:
+	$(VENV)/bin/mypy
+
+pytest:
+	$(PY) -m pytest
+
+# Debian packages (xmlsec1; chromium and docker-compose for the tests); the Dockerfile runs the
+# same script. PYTHON tells it which interpreter needs the venv module.
+system-deps-runtime:
+	PYTHON=$(BOOTSTRAP_PYTHON) scripts/system-deps.sh runtime
+
+system-deps-test:
+	PYTHON=$(BOOTSTRAP_PYTHON) scripts/system-deps.sh test
+
+$(PY):
+	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "python3.11 or python3 is required" >&2; exit 1; }
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
+
+# Stamps: reinstall only when the dependency declaration or the pins change.
+$(VENV)/.installed-runtime: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -c constraints.txt -e '.[dev]'
+	touch $@
