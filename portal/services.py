@@ -155,9 +155,13 @@ def user_sync_from_saml(
     user.groups.set(group_objects)
 
     # People who named this user as manager before this user ever signed in.
-    User.objects.filter(manager__isnull=True).filter(
-        Q(manager_ref=user.username) | Q(manager_ref__iexact=user.email or "\0")
-    ).exclude(pk=user.pk).update(manager=user)
+    # (No placeholder for a missing email: PostgreSQL refuses NUL bytes in text parameters.)
+    named_here = Q(manager_ref=user.username)
+    if user.email:
+        named_here |= Q(manager_ref__iexact=user.email)
+    User.objects.filter(manager__isnull=True).filter(named_here).exclude(pk=user.pk).update(
+        manager=user
+    )
 
     if before_roles != user.roles:
         audit_record(
