@@ -32,6 +32,20 @@ class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return True
 
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        """Link a first SAML sign-in to a person pre-provisioned under the same uid.
+
+        Admins and ``seed_demo`` create people (and their memberships) before they first sign in;
+        the IdP is the authority for uids, so its uid identifies them.
+        """
+        if sociallogin.is_existing:
+            return
+        from portal.models import User
+
+        existing = User.objects.filter(username=sociallogin.account.uid[:150]).first()
+        if existing is not None:
+            sociallogin.connect(request, existing)
+
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> Any:
         user = super().populate_user(request, sociallogin, data)
         user.username = sociallogin.account.uid[:150]

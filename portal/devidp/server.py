@@ -135,5 +135,6 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def build_server(app: DevIdPApp, host: str, port: int) -> WSGIServer:
+    """A threaded server; port 0 picks a free one (``server.server_address[1]``)."""
     return make_server(host, port, app, server_class=_ThreadingWSGIServer,
                        handler_class=_QuietHandler)

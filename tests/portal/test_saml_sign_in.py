@@ -77,3 +77,16 @@ def test_the_sp_metadata_is_published_with_signed_assertions_wanted(saml: SamlBr
     assert 'entityID="urn:ml-portal:sp"' in body
     assert 'WantAssertionsSigned="true"' in body
     assert "http://localhost/accounts/saml/sso/acs/" in body
+
+
+def test_a_first_sign_in_takes_over_the_person_provisioned_under_that_uid(
+    saml: SamlBrowser,
+) -> None:
+    provisioned = User.objects.create(username="dana.scientist")
+
+    saml.sign_in("dana.scientist")
+
+    assert User.objects.filter(username__startswith="dana").count() == 1
+    provisioned.refresh_from_db()
+    assert provisioned.email == "dana.scientist@bank.example"
+    assert saml.client.session["_auth_user_id"] == str(provisioned.pk)

@@ -1,0 +1,73 @@
+"""Browser journeys: Debian's chromium driven by Playwright against a live portal and dev IdP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portal.devidp.idp import DevIdP, UserDirectory
+from portal.devidp.server import DevIdPApp, build_server
+from tests.saml_idp import DEMO_USERS, SP_ENTITY_ID, configure_portal_for
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def live_idp(live_server: Any, settings: Any, tmp_path: Path) -> Iterator[DevIdP]:
+    """The dev IdP served over HTTP on a free port, trusting this live portal."""
+    acs = f"{live_server.url}/accounts/saml/sso/acs/"
+    directory = UserDirectory.load(DEMO_USERS)
+    # Bind first to learn the free port, then give the IdP its real public URL.
+    placeholder = DevIdP(base_url="http://localhost:0", state_dir=tmp_path,
+                         sp_entity_id=SP_ENTITY_ID, sp_acs_url=acs)
+    httpd = build_server(DevIdPApp(placeholder, directory), "127.0.0.1", 0)
+    port = httpd.server_address[1]
+    idp = DevIdP(base_url=f"http://localhost:{port}", state_dir=tmp_path,
+                 sp_entity_id=SP_ENTITY_ID, sp_acs_url=acs)
+    httpd.set_app(DevIdPApp(idp, directory))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    configure_portal_for(settings, idp)
+    yield idp
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def sign_in_through_idp(page: Any, portal_url: str, username: str, password: str = "demo") -> None:
+    page.goto(f"{portal_url}/accounts/login/")
+    page.click("#sso-sign-in")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#idp-sign-in")
+    page.wait_for_url(f"{portal_url}/")
