@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
     schedule: dict[str, dict[str, Any]] = {
@@ -12,4 +14,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "schedule": 3600.0,
         },
     }
+    if settings.PORTAL_CATALOG_SYNC_SECONDS:
+        schedule["catalog-sync"] = {
+            "task": "catalog.tasks.catalog_sync_periodic",
+            "schedule": float(settings.PORTAL_CATALOG_SYNC_SECONDS),
+        }
     return schedule

@@ -202,6 +202,14 @@ if PORTAL_AWS_MODE not in {"simulator", "aws"}:
     raise ImproperlyConfigured(f"PORTAL_AWS_MODE must be simulator or aws, got {PORTAL_AWS_MODE!r}")
 PORTAL_AWS_MAX_ATTEMPTS = env_int("PORTAL_AWS_MAX_ATTEMPTS", 8, minimum=1)
 
+# --- Catalog --------------------------------------------------------------------------------
+# Seconds between periodic catalog syncs (0 turns the periodic sync off).
+PORTAL_CATALOG_SYNC_SECONDS = env_int("PORTAL_CATALOG_SYNC_SECONDS", 3600, minimum=0)
+# Extra attempts for a throttled Service Catalog call before its target is reported as failed.
+PORTAL_CATALOG_SYNC_RETRIES = env_int("PORTAL_CATALOG_SYNC_RETRIES", 4, minimum=0)
+# Publish products the sync finds for the first time (off: a platform admin publishes them).
+PORTAL_CATALOG_PUBLISH_NEW = env_bool("PORTAL_CATALOG_PUBLISH_NEW", False)
+
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -231,12 +239,13 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _broker_dir = VAR_DIR / "celery-broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:

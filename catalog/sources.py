@@ -1,0 +1,171 @@
+"""Where the catalog sync reads Service Catalog from: AWS itself, or the local simulator.
+
+Both implementations answer with the shapes of the Service Catalog API (``PortfolioDetail``,
+``ProductViewSummary``, ``ProvisioningArtifactDetail`` …) so the sync has one code path.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+
+from portal.aws import aws_client
+from portal.models import Project
+
+logger = logging.getLogger(__name__)
+
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+    "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
+})
+PAGE_SIZE = 20  # the largest page SearchProductsAsAdmin and ListLaunchPaths accept
+
+
+class CatalogSourceError(Exception):
+    """A Service Catalog call failed for good (after retries when it was throttled)."""
+
+    def __init__(self, *, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{operation}: {code}: {message}")
+        self.operation = operation
+        self.code = code
+        self.message = message
+
+
+class ProductGone(CatalogSourceError):
+    """The product vanished between listing and describing it; the sync retires it."""
+
+
+@dataclass(frozen=True)
+class SyncTarget:
+    """An AWS account and region, reached through one of the projects mapped to it."""
+
+    aws_account_id: str
+    aws_region: str
+    project: Project
+
+    def __str__(self) -> str:
+        return f"{self.aws_account_id}/{self.aws_region}"
+
+
+class CatalogSource(Protocol):
+    def portfolios(self) -> list[dict[str, Any]]: ...
+
+    def portfolio_products(self, *, portfolio_id: str) -> list[dict[str, Any]]: ...
+
+    def product(self, *, product_id: str) -> dict[str, Any]: ...
+
+    def versions(self, *, product_id: str) -> list[dict[str, Any]]: ...
+
+    def launch_paths(self, *, product_id: str) -> list[dict[str, Any]]: ...
+
+    def parameters(self, *, product_id: str, artifact_id: str, path_id: str) -> dict[str, Any]: ...
+
+    def prices(self) -> dict[str, Decimal]: ...
+
+
+class AwsCatalogSource:
+    """Service Catalog through boto3. Every list call follows its page tokens to the end.
+
+    Throttled calls are retried ``retries`` times with capped exponential backoff and jitter on top
+    of botocore's own adaptive retries; then the call fails and the sync reports the target.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        retries: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.retries = settings.PORTAL_CATALOG_SYNC_RETRIES if retries is None else retries
+        self.sleep = sleep
+        self.calls = 0
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        method = getattr(self.client, operation)
+        for attempt in range(self.retries + 1):
+            self.calls += 1
+            try:
+                response: dict[str, Any] = method(**params)
+                return response
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code = str(error.get("Code", "Unknown"))
+                message = str(error.get("Message", ""))
+                if code in THROTTLING_CODES and attempt < self.retries:
+                    delay = min(20.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
+                    logger.info("%s throttled, retrying in %.1fs", operation, delay)
+                    self.sleep(delay)
+                    continue
+                error_class = (
+                    ProductGone if code == "ResourceNotFoundException" else CatalogSourceError
+                )
+                raise error_class(operation=operation, code=code, message=message) from exc
+            except BotoCoreError as exc:
+                raise CatalogSourceError(
+                    operation=operation, code=type(exc).__name__, message=str(exc)
+                ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pages(self, operation: str, items_key: str, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = self._call(operation, **params, **({"PageToken": token} if token else {}))
+            items.extend(page.get(items_key, []))
+            token = page.get("NextPageToken")
+            if not token:
+                return items
+
+    def portfolios(self) -> list[dict[str, Any]]:
+        return self._pages("list_portfolios", "PortfolioDetails", PageSize=100)
+
+    def portfolio_products(self, *, portfolio_id: str) -> list[dict[str, Any]]:
+        details = self._pages(
+            "search_products_as_admin", "ProductViewDetails",
+            PortfolioId=portfolio_id, PageSize=PAGE_SIZE,
+        )
+        return [d["ProductViewSummary"] for d in details if "ProductViewSummary" in d]
+
+    def product(self, *, product_id: str) -> dict[str, Any]:
+        return self._call("describe_product_as_admin", Id=product_id)
+
+    def versions(self, *, product_id: str) -> list[dict[str, Any]]:
+        # ListProvisioningArtifacts takes no page token: it answers with every artifact at once.
+        response = self._call("list_provisioning_artifacts", ProductId=product_id)
+        details: list[dict[str, Any]] = response.get("ProvisioningArtifactDetails", [])
+        return details
+
+    def launch_paths(self, *, product_id: str) -> list[dict[str, Any]]:
+        return self._pages(
+            "list_launch_paths", "LaunchPathSummaries", ProductId=product_id, PageSize=PAGE_SIZE
+        )
+
+    def parameters(self, *, product_id: str, artifact_id: str, path_id: str) -> dict[str, Any]:
+        return self._call(
+            "describe_provisioning_parameters",
+            ProductId=product_id, ProvisioningArtifactId=artifact_id, PathId=path_id,
+        )
+
+    def prices(self) -> dict[str, Decimal]:
+        return {}  # prices in AWS mode are kept by the platform team in the price table
+
+
+def catalog_source_for(target: SyncTarget) -> CatalogSource:
+    """The source for a target according to PORTAL_AWS_MODE."""
+    if settings.PORTAL_AWS_MODE == "aws":
+        return AwsCatalogSource(aws_client("servicecatalog", project=target.project))
+    from catalog.simulator import SimulatorCatalogSource
+
+    return SimulatorCatalogSource(
+        aws_account_id=target.aws_account_id, aws_region=target.aws_region
+    )

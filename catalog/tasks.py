@@ -1,0 +1,24 @@
+"""Celery shells around the catalog sync."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from catalog.models import SyncRun
+from catalog.sync import catalog_sync, sync_run_start
+
+
+@shared_task(name="catalog.tasks.catalog_sync_task", acks_late=True, reject_on_worker_lost=True)
+def catalog_sync_task(run_id: int) -> str:
+    """Run a queued sync (the "Sync now" button); a run already started is left alone."""
+    run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).first()
+    if run is None:
+        return "skipped"
+    return catalog_sync(run=run).status
+
+
+@shared_task(name="catalog.tasks.catalog_sync_periodic", acks_late=True,
+             reject_on_worker_lost=True)
+def catalog_sync_periodic() -> str:
+    run = sync_run_start(trigger=SyncRun.Trigger.SCHEDULE)
+    return catalog_sync(run=run).status
