@@ -191,6 +191,8 @@ class DevIdP:
         sign_assertion: bool = True,
         lifetime_minutes: int | None = None,
         attributes: dict[str, list[str]] | None = None,
+        sign_alg: str = SIG_RSA_SHA256,
+        digest_alg: str = DIGEST_SHA256,
     ) -> str:
         """A base64 SAMLResponse for ``user``; tests bend the arguments to make bad ones."""
         policy: dict[str, Any] | None = None
@@ -211,8 +213,8 @@ class DevIdP:
             authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
             sign_assertion=sign_assertion,
             sign_response=False,
-            sign_alg=SIG_RSA_SHA256,
-            digest_alg=DIGEST_SHA256,
+            sign_alg=sign_alg,
+            digest_alg=digest_alg,
             **({"release_policy": policy} if policy is not None else {}),
         )
         return base64.b64encode(str(xml).encode()).decode()

@@ -95,3 +95,11 @@ def test_it_refuses_a_response_that_is_not_saml(saml: SamlBrowser, garbage: str)
     response = saml.post_response(garbage)
 
     assert_refused(saml, response)
+
+
+def test_it_refuses_an_assertion_signed_with_sha1(saml: SamlBrowser) -> None:
+    from saml2.xmldsig import DIGEST_SHA1, SIG_RSA_SHA1
+
+    response = saml.sign_in("dana.scientist", sign_alg=SIG_RSA_SHA1, digest_alg=DIGEST_SHA1)
+
+    assert_refused(saml, response, "deprecated")
