@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 
 from allauth.socialaccount.models import SocialApp
@@ -150,6 +151,12 @@ class _Echo:
         return value
 
 
+def _csv_cell(value: object) -> str:
+    """Text a spreadsheet shows as text: audit values include whatever a failed sign-in typed."""
+    text = str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
 @login_required
 @require_GET
 def audit_event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
@@ -165,11 +172,11 @@ def audit_event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResp
     def rows():  # type: ignore[no-untyped-def]
         yield writer.writerow(header)
         for e in events.iterator(chunk_size=500):  # type: ignore[attr-defined]
-            yield writer.writerow([
+            yield writer.writerow([_csv_cell(value) for value in (
                 e.at.isoformat(), e.actor_username, e.action, e.object_type, e.object_id,
                 e.object_repr, e.project.slug if e.project else "", e.source_ip or "",
-                e.request_id, e.data,
-            ])
+                e.request_id, json.dumps(e.data, sort_keys=True),
+            )])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
