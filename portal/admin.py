@@ -5,12 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from portal.models import AuditEvent, Membership, Project, User
 from portal.services import audit_record
+
+
+def admin_sign_in(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin has no password form of its own: people sign in on the portal's page, where
+    SSO is used and PORTAL_LOCAL_LOGIN alone decides whether a password is accepted."""
+    if request.user.is_authenticated:
+        if admin.site.has_permission(request):
+            return redirect("admin:index")
+        raise PermissionDenied("The admin is for platform admins.")
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"),
+                             login_url=reverse("account_login"))
+
+
+admin.site.login = admin_sign_in  # type: ignore[method-assign]
 
 
 class PlatformAdminOnly:
