@@ -1,0 +1,64 @@
+"""Container health checks: ``python scripts/healthcheck.py web|worker|beat``; exit 0 when healthy.
+
+web     GET /healthz on this container (PORTAL_HEALTHCHECK_URL), sent with a Host header the
+        portal accepts (the first ALLOWED_HOSTS entry), so host validation stays on.
+worker  this worker answers a Celery ping through the broker.
+beat    the broker accepts a connection (beat can enqueue its periodic tasks).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import urllib.request
+
+DEFAULT_URL = "http://127.0.0.1:8000/healthz"
+
+
+def host_header(allowed_hosts: str) -> str:
+    """A host name matching the first ALLOWED_HOSTS entry ('.bank.example' -> 'bank.example')."""
+    first = next((h.strip() for h in allowed_hosts.split(",") if h.strip()), "localhost")
+    return "localhost" if first == "*" else first.lstrip(".")
+
+
+def web() -> bool:
+    request = urllib.request.Request(
+        os.environ.get("PORTAL_HEALTHCHECK_URL", DEFAULT_URL),
+        headers={"Host": host_header(os.environ.get("ALLOWED_HOSTS", ""))},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return bool(response.status == 200 and response.read().strip() == b"ok")
+    except OSError as exc:
+        print(f"healthz: {exc}", file=sys.stderr)
+        return False
+
+
+def worker() -> bool:
+    from portal.celery import app
+
+    replies = app.control.ping(destination=[f"celery@{socket.gethostname()}"], timeout=5)
+    return bool(replies)
+
+
+def beat() -> bool:
+    from portal.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=5)
+    return True
+
+
+CHECKS = {"web": web, "worker": worker, "beat": beat}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(CHECKS)}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    try:
+        healthy = CHECKS[sys.argv[1]]()
+    except Exception as exc:  # any failure to check is "unhealthy", with the reason in the log
+        print(f"{sys.argv[1]}: {exc!r}", file=sys.stderr)
+        healthy = False
+    sys.exit(0 if healthy else 1)

@@ -1,0 +1,156 @@
+"""docker/: the compose file is valid, and the image installs what `make demo` installs.
+
+No Docker engine runs here, so the compose file is checked with `docker-compose config`
+(Debian's docker-compose, installed by `make test`), and the Dockerfile is compared with the
+Makefile so that the two install paths cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker" / "docker-compose.yml"
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+MAKEFILE = ROOT / "Makefile"
+REQUIRED = {
+    "SECRET_KEY": "s" * 60,
+    "ALLOWED_HOSTS": "portal.bank.example",
+    "POSTGRES_PASSWORD": "compose-test-password",
+    "PORTAL_BASE_URL": "https://portal.bank.example",
+}
+SERVICES = {"web", "worker", "beat", "postgres", "redis"}
+PORTAL_SERVICES = {"web", "worker", "beat"}
+
+
+def compose_config(**env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in REQUIRED}
+    environment.update(env)
+    return subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE_FILE), "config"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    result = compose_config(**REQUIRED)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_the_compose_file_has_the_five_services_each_with_a_health_check(compose: dict) -> None:
+    services = compose["services"]
+    assert SERVICES <= set(services)
+    for name in SERVICES:
+        test = services[name]["healthcheck"]["test"]
+        assert test and test[0] in {"CMD", "CMD-SHELL"}, name
+
+
+@pytest.mark.parametrize("variable", sorted(REQUIRED))
+def test_the_compose_file_refuses_to_run_without_a_required_variable(variable: str) -> None:
+    env = {k: v for k, v in REQUIRED.items() if k != variable}
+
+    result = compose_config(**env)
+
+    assert result.returncode != 0
+    assert f"set {variable}" in result.stderr
+
+
+def test_portal_services_get_the_database_broker_and_secrets(compose: dict) -> None:
+    for name in PORTAL_SERVICES | {"migrate"}:
+        env = compose["services"][name]["environment"]
+        assert env["DATABASE_URL"] == (
+            "postgres://portal:compose-test-password@postgres:5432/portal"
+        ), name
+        assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0", name
+        assert env["SECRET_KEY"] == REQUIRED["SECRET_KEY"], name
+        assert env["ALLOWED_HOSTS"] == "portal.bank.example", name
+        assert "DEBUG" not in env, name  # production: DEBUG off
+
+
+def test_the_portal_starts_after_migrations_on_a_healthy_database(compose: dict) -> None:
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in PORTAL_SERVICES:
+        depends = services[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends["postgres"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+
+
+def test_worker_and_beat_run_celery_from_the_portal_image(compose: dict) -> None:
+    services = compose["services"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "portal", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "portal", "beat"]
+    assert {services[name]["image"] for name in PORTAL_SERVICES | {"migrate"}} == {
+        "ml-portal:latest"
+    }
+
+
+def dockerfile_runs() -> list[str]:
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    return [line.strip()[4:] for line in text.splitlines() if line.strip().startswith("RUN ")]
+
+
+def pip_install_args(command: str) -> list[str]:
+    """The arguments of `pip install` in a shell command, minus -e (the demo's editable mode)."""
+    words = shlex.split(command.replace("$(PY) -m ", ""))
+    start = words.index("install") + 1
+    args = words[start:words.index("&&", start)] if "&&" in words[start:] else words[start:]
+    return [a for a in args if a != "-e"]
+
+
+def makefile_recipe(target: str) -> list[str]:
+    text = MAKEFILE.read_text()
+    match = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n)+)", text, re.MULTILINE)
+    assert match, f"no recipe for {target} in the Makefile"
+    return [line.strip() for line in match.group(1).splitlines()]
+
+
+def test_the_image_installs_debian_packages_with_the_makefiles_script() -> None:
+    demo_deps = " ".join(makefile_recipe("system-deps-runtime"))
+    assert "scripts/system-deps.sh runtime" in demo_deps
+    assert "system-deps-runtime" in MAKEFILE.read_text().split("\ndemo:")[1].splitlines()[0]
+    assert any(run.startswith("scripts/system-deps.sh runtime") for run in dockerfile_runs())
+
+
+def test_the_image_installs_python_packages_with_the_makefiles_constraints() -> None:
+    (make_install,) = [
+        line for line in makefile_recipe("$(VENV)/.installed-runtime") if "pip install" in line
+    ]
+    (image_install,) = [run for run in dockerfile_runs() if "pip install" in run]
+
+    assert pip_install_args(make_install) == pip_install_args(image_install) == [
+        "-c", "constraints.txt", "."
+    ]
+
+
+def test_the_image_carries_every_package_of_the_project() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [pattern.rstrip("*") for pattern in include]
+    copies = DOCKERFILE.read_text()
+    for directory in [*packages, "templates", "static", "scripts", "manage.py"]:
+        assert f"COPY {directory} {directory}" in copies, directory
+
+
+def test_the_image_uses_the_python_the_project_requires_and_a_non_root_user() -> None:
+    text = DOCKERFILE.read_text()
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert ">=3.11" in requires and "<3.12" in requires
+    assert re.search(r"^FROM python:3\.11-slim-bookworm$", text, re.MULTILINE)
+    users = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+    assert re.search(r'^HEALTHCHECK .*\\\n\s+CMD \["python", "scripts/healthcheck.py", "web"\]',
+                     text, re.MULTILINE)
+    assert "collectstatic" in " ".join(dockerfile_runs())
