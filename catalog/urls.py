@@ -1,5 +1,18 @@
-from django.urls import URLPattern
+"""Catalog pages, mounted at /catalog/."""
+
+from django.urls import path
+
+from catalog import views
 
 app_name = "catalog"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.product_list, name="product_list"),
+    path("<int:pk>/", views.product_detail, name="product_detail"),
+    path("manage/", views.admin_product_list, name="admin_product_list"),
+    path("manage/sync/", views.admin_sync, name="admin_sync"),
+    path("manage/prices/", views.admin_prices, name="admin_prices"),
+    path("manage/<int:pk>/", views.admin_product_detail, name="admin_product_detail"),
+    path("manage/<int:pk>/parameters/<str:key>/", views.admin_parameter_override,
+         name="admin_parameter_override"),
+]

@@ -1,0 +1,160 @@
+"""HTML forms of the catalog: the generated request form and the curation forms.
+
+The request form only renders fields; its ``clean`` hands every value to
+``catalog.parameters.parameters_validate`` so page, API and approvals validate the same way.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+
+from catalog.models import Product, ProductVersion
+from catalog.parameters import EffectiveParameter, parameters_validate
+from portal.models import Project, aws_region_validator
+
+
+def _field_for(parameter: EffectiveParameter) -> forms.Field:
+    help_text = parameter.help_text
+    if parameter.constraint_description and parameter.constraint_description not in help_text:
+        help_text = f"{help_text} {parameter.constraint_description}".strip()
+    common: dict[str, Any] = {
+        "label": parameter.label, "help_text": help_text, "required": parameter.required,
+    }
+    if parameter.no_echo:
+        attrs: dict[str, Any] = {"autocomplete": "new-password"}
+        if parameter.max_length is not None:
+            attrs["maxlength"] = parameter.max_length
+        # Never echo a secret back, not even after a failed submit.
+        return forms.CharField(widget=forms.PasswordInput(attrs=attrs, render_value=False),
+                               strip=False, **common)
+    if parameter.allowed_values and not parameter.is_list:
+        choices = [(v, v) for v in parameter.allowed_values]
+        if not parameter.required:
+            common["initial"] = parameter.default
+        else:
+            choices = [("", "— choose —"), *choices]
+        return forms.ChoiceField(choices=choices, **common)
+    attrs = {}
+    if parameter.is_number:
+        attrs.update({"inputmode": "decimal"})
+        if parameter.min_value is not None:
+            attrs["min"] = f"{parameter.min_value.normalize():f}"
+        if parameter.max_value is not None:
+            attrs["max"] = f"{parameter.max_value.normalize():f}"
+        widget: forms.Widget = forms.NumberInput(attrs={**attrs, "step": "any"})
+    else:
+        if parameter.allowed_pattern and not parameter.is_list:
+            attrs["pattern"] = parameter.allowed_pattern.removeprefix("^").removesuffix("$")
+            attrs["title"] = parameter.constraint_description or parameter.allowed_pattern
+        if parameter.max_length is not None:
+            attrs["maxlength"] = parameter.max_length
+        if parameter.min_length is not None:
+            attrs["minlength"] = parameter.min_length
+        if parameter.is_list:
+            attrs["placeholder"] = "comma-separated values"
+        widget = forms.TextInput(attrs=attrs)
+    if parameter.default is not None:
+        common["initial"] = parameter.default
+    return forms.CharField(widget=widget, **common)
+
+
+class ProductRequestForm(forms.Form):
+    """One field per visible effective parameter of a version; hidden ones are not rendered."""
+
+    def __init__(self, *args: Any, version: ProductVersion, parameters: list[EffectiveParameter],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.version = version
+        self.parameters = parameters
+        for parameter in parameters:
+            if not parameter.hidden:
+                self.fields[parameter.key] = _field_for(parameter)
+        self.parameter_values: dict[str, str] = {}
+
+    def clean(self) -> dict[str, Any]:
+        # Validate the raw submission, so a field's own parse never hides the catalog's message.
+        raw = {p.key: self.data.get(p.key, "") for p in self.parameters if not p.hidden}
+        try:
+            self.parameter_values = parameters_validate(
+                version=self.version, values=raw, parameters=self.parameters
+            )
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                target = key if key in self.fields else None
+                for message in messages:
+                    if target and target in self.errors and message in self.errors[target]:
+                        continue
+                    self.add_error(target, message)
+        return self.cleaned_data
+
+    def _clean_fields(self) -> None:
+        # Required/choice checks are the catalog's job (one set of messages everywhere).
+        for name in self.fields:
+            self.cleaned_data[name] = self.data.get(name, "")
+
+
+class ProductCurationForm(forms.Form):
+    published = forms.BooleanField(required=False)
+    kind = forms.ChoiceField(choices=Product.Kind.choices)
+    default_version = forms.ModelChoiceField(queryset=ProductVersion.objects.none(), required=False,
+                                             empty_label="Newest non-deprecated version")
+    hide_deprecated = forms.BooleanField(required=False, label="Hide deprecated versions")
+    visible_to_groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"), required=False,
+        help_text="Leave empty for everyone; otherwise only members of these IdP groups.",
+    )
+    visible_to_projects = forms.ModelMultipleChoiceField(
+        queryset=Project.objects.filter(active=True).order_by("name"), required=False,
+        help_text="Leave empty for every project in the product's AWS account and region.",
+    )
+
+    def __init__(self, *args: Any, product: Product, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_version"].queryset = ProductVersion.objects.filter(  # type: ignore[attr-defined]
+            product=product, retired_at__isnull=True, active=True
+        )
+        self.output_keys: list[str] = []
+        for name, default_key in _output_fields(product).items():
+            self.fields[f"output_{name}"] = forms.CharField(
+                required=False, label=f"Output carrying {name.replace('_', ' ')}",
+                initial=product.output_mapping.get(name, default_key),
+            )
+            self.output_keys.append(name)
+
+    def output_mapping(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(f"output_{name}", "") for name in self.output_keys}
+
+
+def _output_fields(product: Product) -> dict[str, str]:
+    from catalog.models import OUTPUT_FIELDS
+
+    return OUTPUT_FIELDS.get(product.kind, {})
+
+
+class ParameterOverrideForm(forms.Form):
+    key = forms.CharField(widget=forms.HiddenInput)
+    label = forms.CharField(required=False, max_length=200)
+    help_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    hidden = forms.BooleanField(required=False, label="Hide with a fixed value")
+    fixed_value = forms.CharField(required=False)
+    default = forms.CharField(required=False)
+    narrow = forms.BooleanField(required=False, label="Narrow the allowed values")
+    allowed_values = forms.MultipleChoiceField(required=False, choices=[],
+                                               widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, aws_allowed: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["allowed_values"].choices = [(v, v) for v in aws_allowed]  # type: ignore[attr-defined]
+
+
+class InstancePriceForm(forms.Form):
+    instance_type = forms.RegexField(regex=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", max_length=64,
+                                     error_messages={"invalid": "Like ml.m5.xlarge."})
+    region = forms.CharField(max_length=32, validators=[aws_region_validator])
+    usd_per_hour = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=4,
+                                      label="USD per hour")

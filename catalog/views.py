@@ -1,0 +1,266 @@
+"""Catalog pages: the requester's catalog and product page, and the platform admin's curation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.forms import (
+    InstancePriceForm,
+    ParameterOverrideForm,
+    ProductCurationForm,
+    ProductRequestForm,
+)
+from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion
+from catalog.parameters import parameters_effective
+from catalog.selectors import (
+    cost_estimate,
+    prices_for_region,
+    product_for_admin,
+    product_for_user,
+    product_search,
+    products_for_admin,
+    products_for_user,
+    projects_for_product,
+    sync_runs_for_admin,
+    version_default,
+    version_for_form,
+    versions_requestable,
+)
+from catalog.services import (
+    catalog_sync_request,
+    instance_price_set,
+    parameter_override_clear,
+    parameter_override_set,
+    product_update,
+)
+from portal.models import User
+
+
+class CatalogFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Product.Kind.choices])
+
+
+@login_required
+@require_GET
+def product_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = CatalogFilterForm(request.GET or None)
+    products = products_for_user(user=user)
+    if form.is_bound and form.is_valid():
+        products = product_search(products, q=form.cleaned_data["q"].strip(),
+                                  kind=form.cleaned_data["kind"])
+    page = Paginator(products, 24).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "catalog/product_list.html",
+                  {"form": form, "page": page, "query": query.urlencode()},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+def _chosen_version(request: HttpRequest, product: Product) -> tuple[list[ProductVersion],
+                                                                      ProductVersion | None]:
+    versions = versions_requestable(product=product)
+    wanted = request.POST.get("version") or request.GET.get("version")
+    if wanted:
+        chosen = next((v for v in versions if str(v.pk) == wanted), None)
+        if chosen is None:
+            return versions, None
+        return versions, chosen
+    return versions, version_default(product=product, versions=versions)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Product page with the generated form; a POST validates (requests arrive with approvals)."""
+    user: User = request.user  # type: ignore[assignment]
+    product = product_for_user(user=user, pk=pk)
+    versions, version = _chosen_version(request, product)
+    context: dict[str, Any] = {"product": product, "versions": versions, "version": version,
+                               "projects": projects_for_product(user=user, product=product)}
+    status = 200
+    if version is None:
+        if request.GET.get("version") or request.POST.get("version"):
+            messages.error(request, "That version cannot be requested; showing the default.")
+            return redirect("catalog:product_detail", pk=product.pk)
+        return render(request, "catalog/product_detail.html", context)
+    version = version_for_form(version=version)
+    parameters = parameters_effective(version=version)
+    form = ProductRequestForm(request.POST or None, version=version, parameters=parameters)
+    prices = prices_for_region(region=product.aws_region)
+    chosen = {p.key: (p.default or "") for p in parameters}
+    valid = None
+    if request.method == "POST":
+        valid = form.is_valid()
+        chosen.update({k: str(v) for k, v in form.data.items() if k in chosen})
+        if valid:
+            chosen = form.parameter_values
+        else:
+            status = 400
+    context.update({
+        "form": form, "valid": valid,
+        "hidden_parameters": [p for p in parameters if p.hidden],
+        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices),
+        "prices": {k: str(v) for k, v in prices.items()},
+    })
+    return render(request, "catalog/product_detail.html", context, status=status)
+
+
+# --- Platform admins ----------------------------------------------------------------------------
+
+def _admin(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_catalog_admin:
+        raise PermissionDenied("Only platform admins manage the catalog.")
+    return user
+
+
+@login_required
+@require_GET
+def admin_product_list(request: HttpRequest) -> HttpResponse:
+    user = _admin(request)
+    products = products_for_admin(user=user).prefetch_related("visible_to_groups",
+                                                              "visible_to_projects")
+    page = Paginator(products, 50).get_page(request.GET.get("page"))
+    return render(request, "catalog/admin_product_list.html",
+                  {"page": page, "runs": sync_runs_for_admin(user=user)[:5]})
+
+
+@login_required
+@require_POST
+def admin_sync(request: HttpRequest) -> HttpResponse:
+    user = _admin(request)
+    run = catalog_sync_request(actor=user, request=request)
+    messages.info(request, f"Catalog sync #{run.pk} queued; its outcome appears below.")
+    return redirect("catalog:admin_product_list")
+
+
+def _override_forms(product: Product, data: Any = None) -> list[dict[str, Any]]:
+    """One form per parameter key of the product's live versions (newest spec wins)."""
+    specs: dict[str, ParameterSpec] = {}
+    versions = sorted(
+        (v for v in product.versions.all() if v.retired_at is None),
+        key=lambda v: (v.aws_created_at is not None, v.aws_created_at, v.pk),
+    )
+    for version in versions:
+        for spec in version.parameters.all():
+            if spec.retired_at is None:
+                specs[spec.key] = spec
+    overrides = {o.key: o for o in product.overrides.all()}
+    rows = []
+    for key, spec in sorted(specs.items(), key=lambda item: (item[1].position, item[0])):
+        override = overrides.get(key)
+        initial = {"key": key}
+        if override:
+            initial.update({"label": override.label, "help_text": override.help_text,
+                            "hidden": override.hidden, "fixed_value": override.fixed_value,
+                            "default": override.default or "",
+                            "narrow": override.allowed_values is not None,
+                            "allowed_values": override.allowed_values or []})
+        form = ParameterOverrideForm(data, initial=initial, aws_allowed=list(spec.allowed_values),
+                                     prefix=f"p-{key}")
+        rows.append({"key": key, "spec": spec, "override": override, "form": form})
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _admin(request)
+    product = product_for_admin(user=user, pk=pk)
+    initial = {
+        "published": product.published, "kind": product.kind,
+        "default_version": product.default_version_id, "hide_deprecated": product.hide_deprecated,
+        "visible_to_groups": list(product.visible_to_groups.all()),
+        "visible_to_projects": list(product.visible_to_projects.all()),
+    }
+    form = ProductCurationForm(request.POST or None, initial=initial, product=product)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                product_update(
+                    product=product, actor=user, request=request,
+                    published=form.cleaned_data["published"], kind=form.cleaned_data["kind"],
+                    default_version=form.cleaned_data["default_version"],
+                    hide_deprecated=form.cleaned_data["hide_deprecated"],
+                    visible_to_groups=form.cleaned_data["visible_to_groups"],
+                    visible_to_projects=form.cleaned_data["visible_to_projects"],
+                    output_mapping=form.output_mapping(),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "Product saved.")
+                return redirect("catalog:admin_product_detail", pk=product.pk)
+        status = 400
+    return render(request, "catalog/admin_product_detail.html",
+                  {"product": product, "form": form, "rows": _override_forms(product)},
+                  status=status)
+
+
+@login_required
+@require_POST
+def admin_parameter_override(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    user = _admin(request)
+    product = product_for_admin(user=user, pk=pk)
+    rows = {row["key"]: row for row in _override_forms(product, data=request.POST)}
+    row = rows.get(key)
+    if row is None:
+        messages.error(request, f"The product has no parameter {key}.")
+        return redirect("catalog:admin_product_detail", pk=product.pk)
+    form: ParameterOverrideForm = row["form"]
+    if request.POST.get("clear"):
+        parameter_override_clear(product=product, key=key, actor=user, request=request)
+        messages.success(request, f"{key} follows the AWS spec again.")
+        return redirect("catalog:admin_product_detail", pk=product.pk)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            parameter_override_set(
+                product=product, key=key, actor=user, request=request,
+                hidden=data["hidden"], fixed_value=data["fixed_value"],
+                default=data["default"] or None, label=data["label"], help_text=data["help_text"],
+                allowed_values=list(data["allowed_values"]) if data["narrow"] else None,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Parameter {key} saved.")
+            return redirect("catalog:admin_product_detail", pk=product.pk)
+    curation = ProductCurationForm(initial={"kind": product.kind}, product=product)
+    return render(request, "catalog/admin_product_detail.html",
+                  {"product": product, "form": curation, "rows": list(rows.values()),
+                   "failed_key": key}, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def admin_prices(request: HttpRequest) -> HttpResponse:
+    user = _admin(request)
+    form = InstancePriceForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                instance_price_set(actor=user, request=request, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Price saved.")
+                return redirect("catalog:admin_prices")
+        status = 400
+    return render(request, "catalog/admin_prices.html",
+                  {"form": form, "prices": InstancePrice.objects.all()}, status=status)
