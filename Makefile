@@ -18,7 +18,7 @@ demo: system-deps-runtime $(VENV)/.installed-runtime
 	$(PY) scripts/demo.py
 
 test: system-deps-test $(VENV)/.installed-dev
-	$(MAKE) --no-print-directory lint typecheck pytest
+	$(MAKE) --no-print-directory --keep-going lint typecheck pytest
 
 lint:
 	$(VENV)/bin/ruff check .
