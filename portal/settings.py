@@ -281,3 +281,19 @@ LOGGING = {
         "saml2": {"level": "WARNING"},
     },
 }
+
+# --- Approvals --------------------------------------------------------------------------------
+# When no approval rule matches a request: "auto" approves it, "group:<name>" asks that group.
+PORTAL_APPROVAL_DEFAULT = env_str("PORTAL_APPROVAL_DEFAULT", "group:ml-platform-admins")
+if PORTAL_APPROVAL_DEFAULT != "auto" and not (
+    PORTAL_APPROVAL_DEFAULT.startswith("group:") and PORTAL_APPROVAL_DEFAULT[6:].strip()
+):
+    raise ImproperlyConfigured(
+        f"PORTAL_APPROVAL_DEFAULT must be auto or group:<name>, got {PORTAL_APPROVAL_DEFAULT!r}"
+    )
+# Who decides a step nobody else can (no manager, no project lead, only the requester).
+PORTAL_APPROVAL_FALLBACK_GROUP = env_str("PORTAL_APPROVAL_FALLBACK_GROUP", "ml-platform-admins")
+# Days after which a request still pending expires.
+PORTAL_APPROVAL_EXPIRY_DAYS = env_int("PORTAL_APPROVAL_EXPIRY_DAYS", 14, minimum=1)
+# Seconds between runs of the reminder/escalation/expiry sweep.
+PORTAL_APPROVAL_SWEEP_SECONDS = env_int("PORTAL_APPROVAL_SWEEP_SECONDS", 300, minimum=10)

@@ -1,0 +1,239 @@
+"""Requests for environments and the approval workflow they go through.
+
+A ``Request`` is matched against the ordered ``ApprovalRule``s of the active ``ApprovalPolicy``s;
+the first matching rule either approves at once or yields ordered ``ApprovalStep``s. Each step
+becomes one ``ApprovalTask`` per request when the previous step completes; the task keeps the
+approvers resolved at its creation, so later policy edits never change a request in flight.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from catalog.models import Product, ProductVersion
+from portal.models import Project
+
+
+class Request(models.Model):
+    """A data scientist's request to create, change or terminate an environment."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Create a new environment"
+        UPDATE = "update", "Change an environment"
+        TERMINATE = "terminate", "Terminate an environment"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_requests"
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices, default=Action.CREATE)
+    # The environment a day-2 action applies to. A plain reference: the provisioning app depends
+    # on this one, never the other way round.
+    environment_ref = models.CharField(max_length=64, null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    tag_choices = models.JSONField(default=dict, blank=True)
+    justification = models.TextField()
+    estimated_monthly_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.TextField(blank=True)
+    matched_rule = models.ForeignKey(
+        "ApprovalRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.product.name} in {self.project.slug}"
+
+    @property
+    def short_id(self) -> str:
+        return str(self.pk)[:8]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class ApprovalPolicy(models.Model):
+    """A named, ordered set of rules the platform team maintains."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = "approval policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalRule(models.Model):
+    """When a request matches every condition set here, the rule decides its workflow.
+
+    Empty conditions match anything. ``auto_approve`` approves at once; otherwise the rule's steps
+    run in order.
+    """
+
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    product_kind = models.CharField(max_length=30, choices=Product.Kind.choices, blank=True)
+    actions = models.JSONField(
+        default=list, blank=True, help_text="Request actions this rule applies to; empty: all."
+    )
+    parameter_key = models.CharField(max_length=255, blank=True)
+    parameter_values = models.JSONField(
+        default=list, blank=True, help_text="The rule matches when the parameter is one of these."
+    )
+    cost_at_least = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Matches an estimated monthly cost at or above this (USD).",
+    )
+    cost_below = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Matches an estimated monthly cost below this (USD); an unknown cost never does.",
+    )
+    project_environment = models.CharField(
+        max_length=10, choices=Project.Environment.choices, blank=True
+    )
+    auto_approve = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["policy__position", "policy_id", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalStep(models.Model):
+    """One stage of a rule's workflow: who approves, how many of them, and the timings."""
+
+    class Approvers(models.TextChoices):
+        MANAGER = "manager", "The requester's manager"
+        PROJECT_LEADS = "project_leads", "The project's leads"
+        GROUP = "group", "A group"
+        USERS = "users", "Named users"
+
+    rule = models.ForeignKey(ApprovalRule, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    approvers = models.CharField(max_length=20, choices=Approvers.choices)
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    required_approvals = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    remind_after = models.DurationField(null=True, blank=True)
+    escalate_after = models.DurationField(null=True, blank=True)
+    escalation_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Empty: PORTAL_APPROVAL_FALLBACK_GROUP.",
+    )
+
+    class Meta:
+        ordering = ["rule", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalTask(models.Model):
+    """One step of one request. Approvers and timings are fixed when the task is created."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        SKIPPED = "skipped", "Skipped"
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="tasks")
+    step = models.ForeignKey(
+        ApprovalStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    required_approvals = models.PositiveIntegerField(default=1)
+    eligible_approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="approval_tasks", blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalation_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated = models.BooleanField(default=False)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "position", "pk"]
+        indexes = [models.Index(fields=["status", "remind_at"]),
+                   models.Index(fields=["status", "escalate_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class Decision(models.Model):
+    """One approver's verdict on a task. An approver decides a task at most once."""
+
+    class Verdict(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+
+    task = models.ForeignKey(ApprovalTask, on_delete=models.CASCADE, related_name="decisions")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "approver"], name="decision_once_per_approver")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.verdict} {self.task}"

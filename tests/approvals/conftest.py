@@ -1,0 +1,116 @@
+"""Catalog fixtures for the approval tests: products the cast can request in `project`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+
+from catalog.models import (
+    InstancePrice,
+    ParameterOverride,
+    ParameterSpec,
+    Product,
+    ProductVersion,
+    TagOption,
+)
+from portal.models import Membership, Project, Role, User
+from tests.conftest import make_user
+
+ACCOUNT, REGION = "111111111111", "eu-west-1"
+INSTANCE_TYPES = ["ml.t3.medium", "ml.m5.xlarge", "ml.m5.4xlarge", "ml.p3.2xlarge",
+                  "ml.g4dn.xlarge"]
+PRICES = {"ml.t3.medium": "0.0500", "ml.m5.xlarge": "0.2300", "ml.m5.4xlarge": "0.9220",
+          "ml.p3.2xlarge": "3.8250", "ml.g4dn.xlarge": "0.7364"}
+ADMIN_GROUP = "ml-platform-admins"
+
+
+@pytest.fixture
+def platform_admin(db: None) -> User:
+    """As the SAML sign-in leaves them: the role and the IdP group it comes from."""
+    user = make_user("pat.admin", roles=[Role.CATALOG_ADMIN], department="ML Platform")
+    user.groups.add(Group.objects.get_or_create(name=ADMIN_GROUP)[0])
+    return user
+
+
+@pytest.fixture
+def other_manager(db: None, other_project: Project) -> User:
+    """Another team's manager: leads `other_project`, manages the outsider."""
+    user = make_user("olga.othermanager", roles=[Role.APPROVER], department="Risk")
+    Membership.objects.create(user=user, project=other_project,
+                              role=Membership.ProjectRole.LEAD)
+    return user
+
+
+def _product(product_id: str, name: str, kind: str, **extra: Any) -> Product:
+    return Product.objects.create(
+        aws_account_id=ACCOUNT, aws_region=REGION, product_id=product_id, name=name, kind=kind,
+        published=True, **extra,
+    )
+
+
+def _spec(version: ProductVersion, key: str, position: int, **extra: Any) -> ParameterSpec:
+    return ParameterSpec.objects.create(version=version, key=key, position=position, **extra)
+
+
+@pytest.fixture
+def prices(db: None) -> None:
+    for instance_type, hourly in PRICES.items():
+        InstancePrice.objects.create(instance_type=instance_type, region=REGION,
+                                     usd_per_hour=Decimal(hourly))
+
+
+@pytest.fixture
+def notebook(db: None, project: Project, prices: None) -> Product:
+    """A notebook product: name, instance type, volume, and a KMS key fixed by the platform."""
+    product = _product("prod-nb", "SageMaker notebook instance", Product.Kind.NOTEBOOK_INSTANCE)
+    version = ProductVersion.objects.create(product=product, artifact_id="pa-nb-v1", name="v1")
+    _spec(version, "NotebookInstanceName", 0, allowed_pattern="^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+          constraint_description="Letters, digits and single hyphens.", max_length=63)
+    _spec(version, "InstanceType", 1, default="ml.t3.medium", allowed_values=INSTANCE_TYPES)
+    _spec(version, "VolumeSizeInGB", 2, parameter_type="Number", default="20",
+          min_value=Decimal("5"), max_value=Decimal("100"))
+    _spec(version, "KmsKeyId", 3, default="alias/aws/sagemaker")
+    ParameterOverride.objects.create(product=product, key="KmsKeyId", hidden=True,
+                                     fixed_value="alias/ml-notebooks")
+    retired = ProductVersion.objects.create(product=product, artifact_id="pa-nb-v0", name="v0",
+                                            active=False)
+    _spec(retired, "InstanceType", 0, default="ml.t3.medium")
+    for i, value in enumerate(["confidential", "internal"]):
+        product.tag_options.add(TagOption.objects.create(
+            aws_account_id=ACCOUNT, aws_region=REGION, tag_option_id=f"tag-{i}",
+            key="data-classification", value=value,
+        ))
+    return product
+
+
+@pytest.fixture
+def studio(db: None, project: Project) -> Product:
+    product = _product("prod-studio", "SageMaker Studio user profile",
+                       Product.Kind.STUDIO_USER_PROFILE)
+    version = ProductVersion.objects.create(product=product, artifact_id="pa-st-v1", name="v1")
+    _spec(version, "UserProfileName", 0, allowed_pattern="^[a-zA-Z0-9-]+$")
+    return product
+
+
+@pytest.fixture
+def mlops(db: None, project: Project) -> Product:
+    product = _product("prod-mlops", "SageMaker project", Product.Kind.SAGEMAKER_PROJECT)
+    version = ProductVersion.objects.create(product=product, artifact_id="pa-ml-v1", name="v1")
+    _spec(version, "SageMakerProjectName", 0, allowed_pattern="^[a-zA-Z](-*[a-zA-Z0-9])*$")
+    return product
+
+
+@pytest.fixture
+def hidden_product(db: None, project: Project) -> Product:
+    """Published in the project's account, but only for an IdP group the scientist is not in."""
+    product = _product("prod-secret", "Restricted notebook", Product.Kind.NOTEBOOK_INSTANCE)
+    ProductVersion.objects.create(product=product, artifact_id="pa-secret-v1", name="v1")
+    product.visible_to_groups.add(Group.objects.create(name="quants"))
+    return product
+
+
+def notebook_values(instance_type: str = "ml.t3.medium", **extra: str) -> dict[str, str]:
+    return {"NotebookInstanceName": "dana-nb", "InstanceType": instance_type, **extra}
