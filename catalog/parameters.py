@@ -75,7 +75,9 @@ def _effective(spec: ParameterSpec, override: ParameterOverride | None) -> Effec
         help_text = override.help_text or help_text
         hidden = override.hidden
         fixed_value = override.fixed_value if override.hidden else ""
-    if default is not None and allowed and default not in allowed:
+    is_list = spec.parameter_type.startswith("List<") or spec.parameter_type == "CommaDelimitedList"
+    items = [v.strip() for v in default.split(",")] if default and is_list else [default]
+    if default is not None and allowed and any(item not in allowed for item in items):
         default = None  # the AWS default was narrowed away: the requester must choose
     return EffectiveParameter(
         key=spec.key, parameter_type=spec.parameter_type, label=label, help_text=help_text,
