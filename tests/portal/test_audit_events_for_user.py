@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -15,14 +15,14 @@ from portal.selectors import audit_events_for_user
 def trail(scientist: User, outsider: User, project: Project, other_project: Project) -> None:
     AuditEvent.objects.create(action="auth.sign_in", actor=scientist,
                               actor_username=scientist.username,
-                              at=datetime(2026, 3, 1, 9, tzinfo=timezone.utc))
+                              at=datetime(2026, 3, 1, 9, tzinfo=UTC))
     AuditEvent.objects.create(action="project.changed", actor=scientist,
                               actor_username=scientist.username, project=project,
                               object_repr="Fraud detection", object_id="7",
-                              at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+                              at=datetime(2026, 3, 2, 9, tzinfo=UTC))
     AuditEvent.objects.create(action="auth.sign_out", actor=outsider,
                               actor_username=outsider.username, project=other_project,
-                              at=datetime(2026, 3, 3, 9, tzinfo=timezone.utc))
+                              at=datetime(2026, 3, 3, 9, tzinfo=UTC))
 
 
 def actions(**filters: object) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -22,15 +22,15 @@ EXPORT = "/audit/export.csv"
 def trail(scientist: User, outsider: User, project: Project, other_project: Project) -> None:
     AuditEvent.objects.create(action="auth.sign_in", actor=scientist,
                               actor_username=scientist.username, data={"method": "saml"},
-                              at=datetime(2026, 3, 1, 9, tzinfo=timezone.utc))
+                              at=datetime(2026, 3, 1, 9, tzinfo=UTC))
     AuditEvent.objects.create(action="project.changed", actor=scientist,
                               actor_username=scientist.username, project=project,
                               object_type="portal.project", object_id=str(project.pk),
                               object_repr="Fraud detection", source_ip="10.1.1.1",
-                              at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+                              at=datetime(2026, 3, 2, 9, tzinfo=UTC))
     AuditEvent.objects.create(action="auth.sign_out", actor=outsider,
                               actor_username=outsider.username, project=other_project,
-                              at=datetime(2026, 3, 3, 9, tzinfo=timezone.utc))
+                              at=datetime(2026, 3, 3, 9, tzinfo=UTC))
 
 
 def listed_actions(client: Client, query: str = "") -> list[str]:
