@@ -78,7 +78,9 @@ class ProductRequestForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         # Validate the raw submission, so a field's own parse never hides the catalog's message.
-        raw = {p.key: self.data.get(p.key, "") for p in self.parameters if not p.hidden}
+        # A hidden parameter is not rendered; a crafted value for one is refused, not ignored.
+        raw = {p.key: self.data.get(p.key, "") for p in self.parameters
+               if not p.hidden or p.key in self.data}
         try:
             self.parameter_values = parameters_validate(
                 version=self.version, values=raw, parameters=self.parameters

@@ -1,0 +1,195 @@
+"""The requester's catalog page and product page with the generated form."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalog.models import ParameterOverride, ParameterSpec, Product
+from portal.models import Project, User
+from tests.catalog.factories import product_make
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notebook(demo_catalog: list[Product]) -> Product:
+    return Product.objects.get(kind=Product.Kind.NOTEBOOK_INSTANCE)
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_catalog_lists_the_products_the_user_may_see(
+    demo_catalog: list[Product], scientist: User,
+) -> None:
+    Product.objects.filter(kind=Product.Kind.SAGEMAKER_PROJECT).update(published=False)
+    response = _client(scientist).get(reverse("catalog:product_list"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "SageMaker notebook instance" in body and "SageMaker Studio user profile" in body
+    assert "model build, train and deploy" not in body
+    assert 'data-nav="catalog:product_list"' in body
+
+
+def test_the_catalog_searches_by_name_and_filters_by_kind(
+    demo_catalog: list[Product], scientist: User,
+) -> None:
+    client = _client(scientist)
+    found = client.get(reverse("catalog:product_list"), {"q": "studio"}).context["page"]
+    assert [p.name for p in found] == ["SageMaker Studio user profile"]
+    found = client.get(reverse("catalog:product_list"), {"kind": "sagemaker_project"},
+                       ).context["page"]
+    assert [p.name for p in found] == ["SageMaker project: model build, train and deploy"]
+    found = client.get(reverse("catalog:product_list"), {"q": "jupyter"}).context["page"]
+    assert [p.name for p in found] == ["SageMaker notebook instance"]  # description matches
+    assert client.get(reverse("catalog:product_list"), {"kind": "spaceship"}).status_code == 400
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(notebook: Product) -> None:
+    for url in (reverse("catalog:product_list"),
+                reverse("catalog:product_detail", args=[notebook.pk])):
+        response = Client().get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_product_page_of_an_invisible_product_is_a_404(
+    notebook: Product, outsider: User, other_project: Project, scientist: User,
+) -> None:
+    url = reverse("catalog:product_detail", args=[notebook.pk])
+    assert _client(outsider).get(url).status_code == 404
+    Product.objects.filter(pk=notebook.pk).update(published=False)
+    assert _client(scientist).get(url).status_code == 404
+
+
+def test_the_product_page_shows_the_generated_form_of_the_default_version(
+    notebook: Product, scientist: User,
+) -> None:
+    response = _client(scientist).get(reverse("catalog:product_detail", args=[notebook.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "version v2" in body
+    assert '<select name="InstanceType"' in body and '<option value="ml.p3.2xlarge"' in body
+    assert 'name="VolumeSizeInGB"' in body and 'min="5"' in body and 'max="100"' in body
+    assert 'pattern="[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"' in body
+    assert "Estimated cost" in body and "$0.0500" in body and "$36.50" in body
+    assert "deprecated" not in body  # v1 is deprecated and hidden by default
+
+
+def test_a_bad_value_gets_a_field_level_error_and_the_form_keeps_the_other_values(
+    notebook: Product, scientist: User,
+) -> None:
+    url = reverse("catalog:product_detail", args=[notebook.pk])
+    response = _client(scientist).post(url, {
+        "version": notebook.versions.get(name="v2").pk, "NotebookInstanceName": "my-notebook",
+        "InstanceType": "ml.p3.2xlarge", "VolumeSizeInGB": "500",
+    })
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"VolumeSizeInGB": ["Must be at most 100."]}
+    body = response.content.decode()
+    assert 'id="errors-VolumeSizeInGB"' in body and 'value="my-notebook"' in body
+    assert "$3.8250" in body  # the estimate follows the chosen instance type
+
+
+def test_good_values_are_confirmed(notebook: Product, scientist: User) -> None:
+    url = reverse("catalog:product_detail", args=[notebook.pk])
+    response = _client(scientist).post(url, {
+        "version": notebook.versions.get(name="v2").pk, "NotebookInstanceName": "my-notebook",
+        "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": "50",
+    })
+    assert response.status_code == 200
+    assert "These parameters are valid." in response.content.decode()
+
+
+def test_the_form_shows_exactly_the_curated_parameters(
+    notebook: Product, scientist: User,
+) -> None:
+    ParameterOverride.objects.create(product=notebook, key="InstanceType",
+                                     allowed_values=["ml.t3.medium", "ml.m5.xlarge"],
+                                     label="Instance size", help_text="GPU needs approval.")
+    ParameterOverride.objects.create(product=notebook, key="VolumeSizeInGB", hidden=True,
+                                     fixed_value="30")
+    client = _client(scientist)
+    url = reverse("catalog:product_detail", args=[notebook.pk])
+    body = client.get(url).content.decode()
+    assert "Instance size" in body and "GPU needs approval." in body
+    assert 'value="ml.p3.2xlarge"' not in body
+    assert 'name="VolumeSizeInGB"' not in body
+    response = client.post(url, {"NotebookInstanceName": "nb", "InstanceType": "ml.p3.2xlarge",
+                                 "VolumeSizeInGB": "99"})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "InstanceType": ["Choose one of: ml.t3.medium, ml.m5.xlarge."],
+        "__all__": ["This parameter is set by the platform team and cannot be changed."],
+    }
+
+
+def test_no_echo_parameters_are_password_inputs_never_echoed_back(
+    project: Project, scientist: User,
+) -> None:
+    product = product_make(project=project, parameters=[
+        {"key": "GitToken", "no_echo": True, "min_length": 10, "default": None},
+        {"key": "Name", "default": None},
+    ])
+    url = reverse("catalog:product_detail", args=[product.pk])
+    body = _client(scientist).get(url).content.decode()
+    assert 'type="password" name="GitToken"' in body
+    response = _client(scientist).post(url, {"GitToken": "s3cr3t-token-value", "Name": ""})
+    assert response.status_code == 400
+    assert "s3cr3t-token-value" not in response.content.decode()
+
+
+def test_a_deprecated_version_can_be_shown_and_chosen_when_the_admin_allows_it(
+    notebook: Product, scientist: User,
+) -> None:
+    client = _client(scientist)
+    v1 = notebook.versions.get(name="v1")
+    url = reverse("catalog:product_detail", args=[notebook.pk])
+    assert client.get(url, {"version": v1.pk}).status_code == 302  # hidden: back to default
+    Product.objects.filter(pk=notebook.pk).update(hide_deprecated=False)
+    body = client.get(url, {"version": v1.pk}).content.decode()
+    assert "version v1" in body and 'name="VolumeSizeInGB"' not in body
+
+
+def test_a_product_with_no_requestable_version_says_so(project: Project,
+                                                        scientist: User) -> None:
+    product = product_make(project=project)
+    product.versions.update(active=False)
+    body = _client(scientist).get(
+        reverse("catalog:product_detail", args=[product.pk])).content.decode()
+    assert "No version of this product can be requested" in body
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_the_catalog_page_runs_a_constant_number_of_queries(
+    project: Project, scientist: User, count: int,
+) -> None:
+    for n in range(count):
+        product_make(project=project, name=f"Notebook {n:02d}", product_id=f"prod-q{n:012d}")
+    client = _client(scientist)
+    client.get(reverse("catalog:product_list"))  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("catalog:product_list"))
+    assert response.status_code == 200
+    assert len(queries) == 4, [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize("parameters", [1, 30])
+def test_the_product_page_runs_a_constant_number_of_queries(
+    project: Project, scientist: User, parameters: int,
+) -> None:
+    product = product_make(project=project, parameters=[
+        {"key": f"P{n}", "default": "x"} for n in range(parameters)])
+    assert ParameterSpec.objects.count() == parameters
+    client = _client(scientist)
+    url = reverse("catalog:product_detail", args=[product.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= 12, [q["sql"] for q in queries.captured_queries]
