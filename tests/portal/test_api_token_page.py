@@ -71,6 +71,7 @@ def test_a_post_without_the_csrf_token_is_refused(scientist: User) -> None:
     response = client.post(URL)
 
     assert response.status_code == 403
+    assert b"This form has expired" in response.content
     assert not Token.objects.filter(user=scientist).exists()
 
 

@@ -48,6 +48,7 @@ def test_a_post_without_the_csrf_token_is_refused(scientist: User) -> None:
     response = client.post(URL)
 
     assert response.status_code == 403
+    assert b"This form has expired" in response.content
     assert client.get("/").status_code == 200
     assert not AuditEvent.objects.filter(action="auth.sign_out").exists()
 
