@@ -195,9 +195,10 @@ class ProductCurationInput(serializers.Serializer):
 
 
 class ProductCurationOutput(ProductListOutput):
-    visible_to_groups = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
-    visible_to_projects = serializers.SlugRelatedField(many=True, read_only=True,
-                                                       slug_field="slug")
+    visible_to_groups: serializers.Field = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name")
+    visible_to_projects: serializers.Field = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="slug")
 
     class Meta(ProductListOutput.Meta):
         fields = [*ProductListOutput.Meta.fields, "published", "hide_deprecated",
@@ -233,8 +234,9 @@ class AdminProductView(APIView):
             projects = list(Project.objects.filter(slug__in=slugs))
             missing = sorted(set(slugs) - {p.slug for p in projects})
             if missing:
-                return Response({"visible_to_projects": [f"Unknown projects: {', '.join(missing)}"]},
-                                status=status.HTTP_400_BAD_REQUEST)
+                return Response(
+                    {"visible_to_projects": [f"Unknown projects: {', '.join(missing)}"]},
+                    status=status.HTTP_400_BAD_REQUEST)
             data["visible_to_projects"] = projects
         if "default_version" in data and data["default_version"] is not None:
             version = product.versions.filter(pk=data["default_version"]).first()
@@ -258,8 +260,11 @@ class ParameterOverrideInput(serializers.Serializer):
     allowed_values = serializers.ListField(child=serializers.CharField(), required=False,
                                            allow_null=True, default=None,
                                            help_text="A subset of what AWS allows; null: all.")
-    label = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    help_text = serializers.CharField(required=False, allow_blank=True, default="")
+    # Serializer fields named like Field attributes: fine at runtime, confusing for the stubs.
+    label = serializers.CharField(  # type: ignore[assignment]
+        required=False, allow_blank=True, default="", max_length=200)
+    help_text = serializers.CharField(  # type: ignore[assignment]
+        required=False, allow_blank=True, default="")
 
 
 class AdminParameterOverrideView(APIView):

@@ -9,6 +9,7 @@ the sync.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -70,7 +71,8 @@ class Product(AwsTargetFields):
     support_url = models.CharField(max_length=2048, blank=True)
     product_type = models.CharField(max_length=50, blank=True)
     portfolios = models.ManyToManyField(Portfolio, related_name="products", blank=True)
-    tag_options = models.ManyToManyField("TagOption", related_name="products", blank=True)
+    tag_options: models.ManyToManyField[TagOption, Any] = models.ManyToManyField(
+        "TagOption", related_name="products", blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
 
     # Curation, never written by the sync.
@@ -186,7 +188,8 @@ class ParameterSpec(models.Model):
     key = models.CharField(max_length=255)
     position = models.PositiveIntegerField(default=0)
     parameter_type = models.CharField(max_length=255, default="String")
-    default = models.TextField(null=True, blank=True)
+    # None (no default: the parameter is required) differs from "" (an empty default).
+    default = models.TextField(null=True, blank=True)  # noqa: DJ001
     description = models.TextField(blank=True)
     allowed_values = models.JSONField(default=list, blank=True)
     allowed_pattern = models.TextField(blank=True)
@@ -221,7 +224,7 @@ class ParameterOverride(models.Model):
     key = models.CharField(max_length=255)
     hidden = models.BooleanField(default=False)
     fixed_value = models.TextField(blank=True)
-    default = models.TextField(null=True, blank=True)
+    default = models.TextField(null=True, blank=True)  # noqa: DJ001 - None: keep AWS's
     allowed_values = models.JSONField(null=True, blank=True)
     label = models.CharField(max_length=200, blank=True)
     help_text = models.TextField(blank=True)

@@ -21,6 +21,10 @@ from catalog.models import ParameterOverride, ParameterSpec, ProductVersion
 HIDDEN_VALUE_ERROR = "This parameter is set by the platform team and cannot be changed."
 
 
+def is_list_type(parameter_type: str) -> bool:
+    return parameter_type.startswith("List<") or parameter_type == "CommaDelimitedList"
+
+
 @dataclass(frozen=True)
 class EffectiveParameter:
     """What the requester's form shows and the server enforces for one parameter."""
@@ -51,7 +55,7 @@ class EffectiveParameter:
 
     @property
     def is_list(self) -> bool:
-        return self.parameter_type.startswith("List<") or self.parameter_type == "CommaDelimitedList"
+        return is_list_type(self.parameter_type)
 
     @property
     def is_number_list(self) -> bool:
@@ -75,9 +79,11 @@ def _effective(spec: ParameterSpec, override: ParameterOverride | None) -> Effec
         help_text = override.help_text or help_text
         hidden = override.hidden
         fixed_value = override.fixed_value if override.hidden else ""
-    is_list = spec.parameter_type.startswith("List<") or spec.parameter_type == "CommaDelimitedList"
-    items = [v.strip() for v in default.split(",")] if default and is_list else [default]
-    if default is not None and allowed and any(item not in allowed for item in items):
+    if default is not None and allowed and any(
+        item not in allowed
+        for item in ([v.strip() for v in default.split(",")]
+                     if is_list_type(spec.parameter_type) else [default])
+    ):
         default = None  # the AWS default was narrowed away: the requester must choose
     return EffectiveParameter(
         key=spec.key, parameter_type=spec.parameter_type, label=label, help_text=help_text,

@@ -76,7 +76,9 @@ def product_for_user(*, user: User, pk: int | str) -> Product:
     return product
 
 
-def product_search(queryset: QuerySet[Product], *, q: str = "", kind: str = "") -> QuerySet[Product]:
+def product_search(
+    queryset: QuerySet[Product], *, q: str = "", kind: str = ""
+) -> QuerySet[Product]:
     if q:
         queryset = queryset.filter(Q(name__icontains=q) | Q(description__icontains=q))
     if kind:
@@ -88,7 +90,8 @@ def versions_requestable(*, product: Product) -> list[ProductVersion]:
     """Active, live versions, newest first; deprecated ones only when the admin shows them."""
     versions = [v for v in product.versions.all() if v.requestable]
     if product.hide_deprecated:
-        versions = [v for v in versions if not v.is_deprecated or v.pk == product.default_version_id]
+        versions = [v for v in versions
+                    if not v.is_deprecated or v.pk == product.default_version_id]
     return sorted(versions, key=lambda v: (v.aws_created_at is not None, v.aws_created_at, v.pk),
                   reverse=True)
 

@@ -181,7 +181,9 @@ def parameter_override_set(
     )
     if not specs:
         raise ValidationError({"key": f"The product has no parameter {key!r}."})
-    existing = ParameterOverride.objects.select_for_update().filter(product=product, key=key).first()
+    existing = (
+        ParameterOverride.objects.select_for_update().filter(product=product, key=key).first()
+    )
     override = existing or ParameterOverride(product=product, key=key)
     before = _override_data(override) if existing else None
     override.hidden = hidden

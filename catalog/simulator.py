@@ -83,7 +83,8 @@ class SimulatorCatalogSource:
                 tag_options: dict[str, list[str]] = {}
                 for option in demo_catalog.TAG_OPTIONS:
                     if option["Id"] in product["tag_options"]:
-                        tag_options.setdefault(option["Key"], []).append(option["Value"])
+                        tag_options.setdefault(str(option["Key"]), []).append(
+                            str(option["Value"]))
                 return {
                     "ProvisioningArtifactParameters": version["parameters"],
                     "TagOptions": [{"Key": k, "Values": v} for k, v in tag_options.items()],

@@ -160,7 +160,7 @@ def _override_forms(product: Product, data: Any = None) -> list[dict[str, Any]]:
     rows = []
     for key, spec in sorted(specs.items(), key=lambda item: (item[1].position, item[0])):
         override = overrides.get(key)
-        initial = {"key": key}
+        initial: dict[str, Any] = {"key": key}
         if override:
             initial.update({"label": override.label, "help_text": override.help_text,
                             "hidden": override.hidden, "fixed_value": override.fixed_value,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Product, SyncRun
-from catalog.tasks import catalog_sync_periodic, catalog_sync_task
 from catalog.sync import sync_run_start
+from catalog.tasks import catalog_sync_periodic, catalog_sync_task
 from portal.models import Project, User
 from portal.schedules import beat_schedule
 

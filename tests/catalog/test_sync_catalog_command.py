@@ -92,8 +92,8 @@ def test_a_version_withdrawn_from_the_demo_catalog_is_retired(
 def test_it_fails_with_an_error_when_every_target_fails(
     project: Project, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from catalog.sources import CatalogSourceError
     from catalog.simulator import SimulatorCatalogSource
+    from catalog.sources import CatalogSourceError
 
     def refuse(self: SimulatorCatalogSource) -> list[dict[str, str]]:
         raise CatalogSourceError(operation="list_portfolios", code="AccessDeniedException",
