@@ -1,9 +1,10 @@
 """``make demo``: prepare the embedded-mode portal and run it with its dev IdP, worker and beat.
 
-Steps: migrate, collectstatic, seed the demo data, sync the demo catalog (when that command
-exists), then start the dev SAML IdP, wait for its certificate, start gunicorn, the Celery worker
-and Celery beat, wait for /healthz and print the URL and the demo users. Ctrl-C (or SIGTERM)
-stops every child; if one child dies the others are stopped too and the exit code is non-zero.
+Steps: migrate, collectstatic, seed the demo data, sync the demo catalog and seed the demo
+approval policies (each when that command exists), then start the dev SAML IdP, wait for its
+certificate, start gunicorn, the Celery worker and Celery beat, wait for /healthz and print the
+URL and the demo users. Ctrl-C (or SIGTERM) stops every child; if one child dies the others are
+stopped too and the exit code is non-zero.
 
 Everything runs with the demo environment below: DEBUG off as in production, but plain HTTP on
 localhost, SQLite and Celery's filesystem transport under var/, the local AWS simulator.
@@ -109,10 +110,13 @@ def prepare(env: dict[str, str]) -> None:
         say(title)
         if not run_step(args, env):
             raise DemoFailed(f"{title} failed: {' '.join(args[1:])}")
-    if run_step([*manage, "help", "sync_catalog"], env, quiet=True):
-        say("syncing the demo catalog")
-        if not run_step([*manage, "sync_catalog"], env):
-            raise DemoFailed("manage.py sync_catalog failed")
+    # Commands other apps provide; each runs only once its app has it.
+    for title, command in (("syncing the demo catalog", "sync_catalog"),
+                           ("seeding demo approval policies", "seed_demo_policies")):
+        if run_step([*manage, "help", command], env, quiet=True):
+            say(title)
+            if not run_step([*manage, command], env):
+                raise DemoFailed(f"manage.py {command} failed")
 
 
 @dataclass
