@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 
@@ -25,12 +26,25 @@ class RequestIdMiddleware:
         return response
 
 
+def _valid_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address: REMOTE_ADDR, or X-Forwarded-For as seen by our trusted proxies."""
+    """The caller's address: REMOTE_ADDR, or X-Forwarded-For as seen by our trusted proxies.
+
+    With N trusted proxies the client is the N-th address from the right; anything left of it
+    was written by the client and is ignored. A malformed value is treated as absent.
+    """
     hops = settings.PORTAL_TRUSTED_PROXY_COUNT
     if hops:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [p for p in forwarded if p]
         if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
+            found = _valid_ip(forwarded[-hops])
+            if found:
+                return found
+    return _valid_ip(request.META.get("REMOTE_ADDR"))

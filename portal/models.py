@@ -159,6 +159,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # Related-object access goes through the refusing queryset too.
+        base_manager_name = "objects"
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:

@@ -51,6 +51,18 @@ def audit_record(
     )
 
 
+def api_token_rotate(*, user: User, request: HttpRequest | None = None) -> str:
+    """Replace the user's API token; returns the new key, which is shown once and never logged."""
+    from rest_framework.authtoken.models import Token
+
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)  # serialises concurrent rotations
+        Token.objects.filter(user=user).delete()
+        key = Token.objects.create(user=user).key
+        audit_record(action="api_token.rotated", request=request, obj=user)
+    return key
+
+
 def saml_assertion_consume(*, assertion_id: str, not_on_or_after: datetime | None) -> None:
     """Record an assertion id as used; raise ReplayedAssertion if it was used before."""
     now = timezone.now()

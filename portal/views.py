@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
 from portal.selectors import audit_events_for_user, memberships_for_user
-from portal.services import audit_record
+from portal.services import api_token_rotate, audit_record
 
 
 def _saml_configured() -> bool:
@@ -191,9 +191,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     new_key = None
     if request.method == "POST":
-        Token.objects.filter(user=user).delete()
-        new_key = Token.objects.create(user=user).key
-        audit_record(action="api_token.rotated", request=request, obj=user)
+        new_key = api_token_rotate(user=user, request=request)
     has_token = Token.objects.filter(user=user).exists()
     return render(request, "portal/api_token.html", {"new_key": new_key, "has_token": has_token})
 
