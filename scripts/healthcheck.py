@@ -38,8 +38,11 @@ def web() -> bool:
 def worker() -> bool:
     from portal.celery import app
 
-    replies = app.control.ping(destination=[f"celery@{socket.gethostname()}"], timeout=5)
-    return bool(replies)
+    node = f"celery@{socket.gethostname()}"
+    if app.control.ping(destination=[node], timeout=5):
+        return True
+    print(f"worker: no ping reply from {node}", file=sys.stderr)
+    return False
 
 
 def beat() -> bool:
