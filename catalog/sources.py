@@ -26,6 +26,7 @@ THROTTLING_CODES = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
     "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
 })
+SHARE_TYPES = ("IMPORTED", "AWS_ORGANIZATIONS")
 PAGE_SIZE = 20  # the largest page SearchProductsAsAdmin and ListLaunchPaths accept
 
 
@@ -127,7 +128,15 @@ class AwsCatalogSource:
                 return items
 
     def portfolios(self) -> list[dict[str, Any]]:
-        return self._pages("list_portfolios", "PortfolioDetails", PageSize=100)
+        """The account's own portfolios and those shared with it (hub-and-spoke setups share
+        one portfolio from a central account, directly or through AWS Organizations)."""
+        found = {p["Id"]: p for p in self._pages("list_portfolios", "PortfolioDetails",
+                                                  PageSize=100)}
+        for share_type in SHARE_TYPES:
+            for portfolio in self._pages("list_accepted_portfolio_shares", "PortfolioDetails",
+                                         PortfolioShareType=share_type, PageSize=100):
+                found.setdefault(portfolio["Id"], portfolio)
+        return list(found.values())
 
     def portfolio_products(self, *, portfolio_id: str) -> list[dict[str, Any]]:
         details = self._pages(

@@ -33,6 +33,24 @@ class UpstreamProduct:
 class Upstream:
     portfolios: list[dict[str, Any]]
     products: list[UpstreamProduct]
+    shared_portfolios: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def all_portfolios(self) -> list[dict[str, Any]]:
+        seen = {p["Id"]: p for p in self.portfolios}
+        for shared in self.shared_portfolios.values():
+            for p in shared:
+                seen.setdefault(p["Id"], p)
+        return list(seen.values())
+
+
+def shares_stub(stubber: Stubber, shared: dict[str, list[dict[str, Any]]]) -> int:
+    """ListAcceptedPortfolioShares for each share type the sync asks about (one page each)."""
+    for share_type in ("IMPORTED", "AWS_ORGANIZATIONS"):
+        stubber.add_response("list_accepted_portfolio_shares",
+                             {"PortfolioDetails": shared.get(share_type, [])},
+                             {"PortfolioShareType": share_type, "PageSize": 100})
+    return 2
 
 
 def version(artifact_id: str, name: str, *, guidance: str = "DEFAULT", active: bool = True,
@@ -90,8 +108,9 @@ def upstream_stub(stubber: Stubber, upstream: Upstream, *, page_size: int = 20) 
             response["NextPageToken"] = f"portfolios-{n + 1}"
         stubber.add_response("list_portfolios", response, expected)
         calls += 1
+    calls += shares_stub(stubber, upstream.shared_portfolios)
     ordered: list[UpstreamProduct] = []
-    for portfolio in upstream.portfolios:
+    for portfolio in upstream.all_portfolios:
         mine = [p for p in upstream.products if p.portfolio_id == portfolio["Id"]]
         product_pages = _pages(mine, page_size)
         for n, page in enumerate(product_pages):

@@ -28,6 +28,7 @@ from tests.catalog.stubs import (
     Upstream,
     UpstreamProduct,
     product_stub,
+    shares_stub,
     stubbed_client,
     upstream_make,
     upstream_stub,
@@ -172,6 +173,7 @@ def test_a_target_that_fails_half_way_keeps_its_previous_catalog(project: Projec
     source, stubber = _source()
     stubber.add_response("list_portfolios", {"PortfolioDetails": upstream.portfolios},
                          {"PageSize": 100})
+    shares_stub(stubber, {})
     stubber.add_client_error("search_products_as_admin", service_error_code="AccessDeniedException",
                              service_message="denied", http_status_code=400)
     run = _run({project.aws_account_id: source})
@@ -187,6 +189,7 @@ def test_a_product_gone_between_listing_and_describing_is_retired(project: Proje
     source, stubber = _source()
     stubber.add_response("list_portfolios", {"PortfolioDetails": upstream.portfolios},
                          {"PageSize": 100})
+    shares_stub(stubber, {})
     stubber.add_response("search_products_as_admin", {"ProductViewDetails": [
         {"ProductViewSummary": p.summary} for p in upstream.products]},
         {"PortfolioId": upstream.portfolios[0]["Id"], "PageSize": 20})
@@ -267,10 +270,26 @@ def test_tag_options_gone_upstream_are_retired(project: Project) -> None:
 
 @mock_aws
 def test_the_aws_source_lists_every_portfolio_moto_knows() -> None:
+    # moto 5.2 implements ListPortfolios but not ListAcceptedPortfolioShares: read the first.
     client = boto3.client("servicecatalog", region_name="eu-west-1")
     for n in range(3):
         client.create_portfolio(DisplayName=f"Portfolio {n}", ProviderName="ML Platform",
                                 IdempotencyToken=f"token-{n}")
-    portfolios = AwsCatalogSource(client).portfolios()
+    portfolios = AwsCatalogSource(client)._pages("list_portfolios", "PortfolioDetails",
+                                                 PageSize=100)
     assert sorted(p["DisplayName"] for p in portfolios) == ["Portfolio 0", "Portfolio 1",
                                                             "Portfolio 2"]
+
+
+def test_portfolios_shared_from_a_hub_account_are_synced_once(project: Project) -> None:
+    upstream = upstream_make(products=2, versions=1, portfolios=2)
+    hub = upstream.portfolios.pop()  # shared from the hub, not created in the project account
+    upstream.shared_portfolios = {"IMPORTED": [hub], "AWS_ORGANIZATIONS": [hub]}
+    source, stubber = _source(upstream)
+
+    run = _run({project.aws_account_id: source})
+
+    stubber.assert_no_pending_responses()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert Portfolio.objects.count() == 2
+    assert Product.objects.filter(portfolios__portfolio_id=hub["Id"]).count() == 1
