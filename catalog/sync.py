@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -347,6 +348,15 @@ def catalog_sync(
             errors.append({"target": str(target), "operation": exc.operation, "code": exc.code,
                            "message": exc.message[:500]})
             say(f"  FAILED: {exc.operation}: {exc.code}: {exc.message}")
+            continue
+        except ClientError as exc:  # reaching the target failed, e.g. sts:AssumeRole refused
+            error = exc.response.get("Error", {})
+            operation = getattr(exc, "operation_name", "")
+            logger.warning("Catalog sync of %s failed: %s", target, exc)
+            errors.append({"target": str(target), "operation": operation,
+                           "code": str(error.get("Code", "")),
+                           "message": str(error.get("Message", ""))[:500]})
+            say(f"  FAILED: {operation}: {error.get('Code', '')}: {error.get('Message', '')}")
             continue
         except Exception as exc:  # one target's surprise must not stop the others
             logger.exception("Catalog sync of %s failed", target)

@@ -10,8 +10,14 @@ from catalog.sync import catalog_sync, sync_run_start
 
 @shared_task(name="catalog.tasks.catalog_sync_task", acks_late=True, reject_on_worker_lost=True)
 def catalog_sync_task(run_id: int) -> str:
-    """Run a queued sync (the "Sync now" button); a run already started is left alone."""
-    run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).first()
+    """Run a queued sync (the "Sync now" button); a finished run is left alone.
+
+    A run still marked running was interrupted (the worker died and the broker redelivered the
+    task): syncing again is safe because the sync is idempotent.
+    """
+    run = SyncRun.objects.filter(
+        pk=run_id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+    ).first()
     if run is None:
         return "skipped"
     return catalog_sync(run=run).status

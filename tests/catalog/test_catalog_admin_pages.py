@@ -138,3 +138,13 @@ def test_the_admin_edits_prices(platform_admin: User) -> None:
         "instance_type": "g5", "region": "mars", "usd_per_hour": "-1"})
     assert bad.status_code == 400 and InstancePrice.objects.count() == 1
     assert "ml.g5.xlarge" in client.get(reverse("catalog:admin_prices")).content.decode()
+
+
+def test_the_admin_list_shows_why_a_sync_failed(platform_admin: User) -> None:
+    SyncRun.objects.create(trigger=SyncRun.Trigger.SCHEDULE, status=SyncRun.Status.PARTIAL,
+                           errors=[{"target": "111111111111/eu-west-1",
+                                    "operation": "list_portfolios",
+                                    "code": "AccessDeniedException", "message": "denied"}])
+    body = _client(platform_admin).get(reverse("catalog:admin_product_list")).content.decode()
+    assert "Finished with errors" in body
+    assert "111111111111/eu-west-1: list_portfolios AccessDeniedException — denied" in body

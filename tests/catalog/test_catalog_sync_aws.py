@@ -293,3 +293,54 @@ def test_portfolios_shared_from_a_hub_account_are_synced_once(project: Project) 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert Portfolio.objects.count() == 2
     assert Product.objects.filter(portfolios__portfolio_id=hub["Id"]).count() == 1
+
+
+def test_a_role_that_cannot_be_assumed_is_reported_and_the_other_targets_still_sync(
+    project: Project, other_project: Project,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    fine, _ = _source(upstream_make(products=1, versions=1))
+
+    def source_for(target: SyncTarget) -> AwsCatalogSource:
+        if target.aws_account_id == project.aws_account_id:
+            raise ClientError({"Error": {"Code": "AccessDenied",
+                                         "Message": "Not authorized to perform sts:AssumeRole"}},
+                              "AssumeRole")
+        return fine
+
+    run = catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND), source_for=source_for)
+
+    assert run.status == SyncRun.Status.PARTIAL
+    assert run.errors[0] == {"target": "111111111111/eu-west-1", "operation": "AssumeRole",
+                             "code": "AccessDenied",
+                             "message": "Not authorized to perform sts:AssumeRole"}
+    assert Product.objects.filter(aws_account_id="222222222222").count() == 1
+
+
+def test_in_aws_mode_the_source_is_boto3_through_the_projects_target(
+    project: Project, settings: object,
+) -> None:
+    from catalog.simulator import SimulatorCatalogSource
+    from catalog.sources import catalog_source_for
+    from catalog.sync import sync_targets
+
+    (target,) = sync_targets()
+    assert isinstance(catalog_source_for(target), SimulatorCatalogSource)
+    settings.PORTAL_AWS_MODE = "aws"  # type: ignore[attr-defined]
+    source = catalog_source_for(target)
+    assert isinstance(source, AwsCatalogSource)
+    assert source.client.meta.service_model.service_name == "servicecatalog"
+    assert source.client.meta.region_name == "eu-west-1"
+
+
+def test_the_target_uses_a_project_that_has_a_role_when_several_share_an_account(
+    project: Project,
+) -> None:
+    from catalog.sync import sync_targets
+
+    with_role = Project.objects.create(
+        slug="fraud-prod", name="Fraud prod", cost_center="CC-1", environment="prod",
+        aws_account_id=project.aws_account_id, aws_region=project.aws_region,
+        aws_role_arn="arn:aws:iam::111111111111:role/PortalCatalogReader")
+    assert [t.project for t in sync_targets()] == [with_role]

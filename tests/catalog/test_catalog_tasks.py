@@ -38,3 +38,9 @@ def test_the_schedule_comes_from_the_setting(settings: object) -> None:
                                                "schedule": 900.0}
     settings.PORTAL_CATALOG_SYNC_SECONDS = 0  # type: ignore[attr-defined]
     assert "catalog-sync" not in beat_schedule()
+
+
+def test_a_run_interrupted_by_a_lost_worker_is_synced_again(project: Project) -> None:
+    run = sync_run_start(trigger=SyncRun.Trigger.BUTTON)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING)
+    assert catalog_sync_task.apply(args=[run.pk]).get() == "succeeded"
