@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILES = [ROOT / "portal" / "settings.py", ROOT / "portal" / "saml_config.py"]
 READ = re.compile(r"\benv_(?:str|bool|int|list|mapping|required)\(\s*\"([A-Z][A-Z0-9_]*)\"")
@@ -32,3 +34,10 @@ def test_every_variable_the_settings_read_is_in_the_readme_table() -> None:
 def test_the_readme_table_names_no_variable_the_settings_do_not_read() -> None:
     stale = variables_documented() - variables_read()
     assert not stale, f"README.md documents variables nothing reads: {sorted(stale)}"
+
+
+def test_the_readme_lists_the_demo_users_of_the_dev_idp() -> None:
+    users = yaml.safe_load((ROOT / "portal" / "devidp" / "demo_users.yaml").read_text())["users"]
+    readme = (ROOT / "README.md").read_text()
+    listed = set(re.findall(r"^\| `([a-z]+\.[a-z]+)` \|", readme, re.MULTILINE))
+    assert listed == {user["uid"] for user in users}
