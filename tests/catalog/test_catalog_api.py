@@ -192,3 +192,29 @@ def test_an_admin_narrows_a_parameter_through_the_api_and_a_superset_is_refused(
 def test_an_admin_queues_a_sync_through_the_api(platform_admin: User) -> None:
     response = _api(platform_admin).post("/api/v1/catalog/admin/sync")
     assert response.status_code == 202 and response.json()["status"] == "queued"
+
+
+def test_the_form_is_valid_json_schema_that_scripts_can_check_values_with(
+    notebook: Product, scientist: User,
+) -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = _api(scientist).get(f"{LIST}/{notebook.pk}").json()["form"]
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    assert validator.is_valid({"NotebookInstanceName": "nb-1", "InstanceType": "ml.m5.xlarge",
+                               "VolumeSizeInGB": 50})
+    assert not validator.is_valid({"NotebookInstanceName": "nb-1", "VolumeSizeInGB": 500})
+    assert not validator.is_valid({"NotebookInstanceName": "-bad-"})
+    assert not validator.is_valid({"VolumeSizeInGB": 50})  # the name is required
+
+
+@pytest.mark.parametrize("parameters", [1, 30])
+def test_the_detail_runs_a_constant_number_of_queries(project: Project, scientist: User,
+                                                      parameters: int) -> None:
+    product = product_make(project=project, parameters=[
+        {"key": f"P{n}", "default": "x"} for n in range(parameters)])
+    client = _api(scientist)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"{LIST}/{product.pk}").status_code == 200
+    assert len(queries) == 8, [q["sql"] for q in queries.captured_queries]

@@ -192,4 +192,4 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    assert len(queries) <= 12, [q["sql"] for q in queries.captured_queries]
+    assert len(queries) == 11, [q["sql"] for q in queries.captured_queries]
