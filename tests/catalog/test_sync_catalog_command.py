@@ -109,3 +109,31 @@ def test_it_fails_with_an_error_when_every_target_fails(
 def test_with_no_projects_it_syncs_nothing_and_succeeds(db: None) -> None:
     output = _sync()
     assert "added 0, updated 0, retired 0, errors 0" in output
+
+
+def test_new_products_can_be_published_on_arrival_by_setting(project: Project,
+                                                            settings: object) -> None:
+    settings.PORTAL_CATALOG_PUBLISH_NEW = True  # type: ignore[attr-defined]
+    _sync()
+    assert set(Product.objects.values_list("published", flat=True)) == {True}
+
+
+def test_a_partial_failure_is_summarised_with_the_failed_target(
+    project: Project, other_project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from catalog.simulator import SimulatorCatalogSource
+    from catalog.sources import CatalogSourceError
+
+    original = SimulatorCatalogSource.portfolios
+
+    def refuse_credit_risk(self: SimulatorCatalogSource) -> list[dict[str, object]]:
+        if self.account == other_project.aws_account_id:
+            raise CatalogSourceError(operation="list_portfolios", code="AccessDeniedException",
+                                     message="denied")
+        return original(self)
+
+    monkeypatch.setattr(SimulatorCatalogSource, "portfolios", refuse_credit_risk)
+    output = _sync()
+    assert "Finished with errors" in output
+    assert "222222222222/eu-central-1: list_portfolios AccessDeniedException: denied" in output
+    assert Product.objects.filter(aws_account_id=project.aws_account_id).count() == 3
