@@ -297,3 +297,54 @@ PORTAL_APPROVAL_FALLBACK_GROUP = env_str("PORTAL_APPROVAL_FALLBACK_GROUP", "ml-p
 PORTAL_APPROVAL_EXPIRY_DAYS = env_int("PORTAL_APPROVAL_EXPIRY_DAYS", 14, minimum=1)
 # Seconds between runs of the reminder/escalation/expiry sweep.
 PORTAL_APPROVAL_SWEEP_SECONDS = env_int("PORTAL_APPROVAL_SWEEP_SECONDS", 300, minimum=10)
+
+# --- Provisioning ----------------------------------------------------------------------------
+# The local simulator: seconds a simulated provisioning (or notebook start/stop) takes.
+PORTAL_SIMULATOR_SECONDS = env_int("PORTAL_SIMULATOR_SECONDS", 8, minimum=0)
+# Give up following a provisioning (DescribeRecord/DescribeProject) after this many seconds.
+PORTAL_PROVISION_TIMEOUT_SECONDS = env_int("PORTAL_PROVISION_TIMEOUT_SECONDS", 3600, minimum=1)
+# Follow-up backoff: first delay, doubling up to the cap, with jitter.
+PORTAL_FOLLOW_FIRST_SECONDS = env_int("PORTAL_FOLLOW_FIRST_SECONDS", 5, minimum=0)
+PORTAL_FOLLOW_MAX_SECONDS = env_int("PORTAL_FOLLOW_MAX_SECONDS", 60, minimum=1)
+# The sweeper re-dispatches work not heard of for this long (lost to a broker or worker failure).
+PORTAL_SWEEPER_SECONDS = env_int("PORTAL_SWEEPER_SECONDS", 120, minimum=0)
+PORTAL_STALLED_AFTER_SECONDS = env_int("PORTAL_STALLED_AFTER_SECONDS", 300, minimum=1)
+# Reconcile environments with Service Catalog (0 turns the periodic reconcile off).
+PORTAL_RECONCILE_SECONDS = env_int("PORTAL_RECONCILE_SECONDS", 900, minimum=0)
+# Presigned launch: notebook session length (1800-43200), Studio URL lifetime (5-300) and session.
+PORTAL_NOTEBOOK_SESSION_SECONDS = env_int("PORTAL_NOTEBOOK_SESSION_SECONDS", 3600, minimum=1800)
+PORTAL_STUDIO_URL_EXPIRES_SECONDS = env_int("PORTAL_STUDIO_URL_EXPIRES_SECONDS", 60, minimum=5)
+PORTAL_STUDIO_SESSION_SECONDS = env_int("PORTAL_STUDIO_SESSION_SECONDS", 3600, minimum=1800)
+for _name in ("PORTAL_NOTEBOOK_SESSION_SECONDS", "PORTAL_STUDIO_SESSION_SECONDS"):
+    if globals()[_name] > 43200:
+        raise ImproperlyConfigured(f"{_name} must be at most 43200 (12 hours)")
+if PORTAL_STUDIO_URL_EXPIRES_SECONDS > 300:
+    raise ImproperlyConfigured("PORTAL_STUDIO_URL_EXPIRES_SECONDS must be at most 300")
+# Presign with a role session tagged owner=<owner id> so IAM can match aws:PrincipalTag/owner.
+PORTAL_LAUNCH_SESSION_TAGS = env_bool("PORTAL_LAUNCH_SESSION_TAGS", False)
+# Addresses allowed to open environments (comma-separated CIDRs; empty allows any address).
+PORTAL_LAUNCH_ALLOWED_CIDRS = env_list("PORTAL_LAUNCH_ALLOWED_CIDRS")
+try:
+    import ipaddress as _ipaddress
+
+    for _cidr in PORTAL_LAUNCH_ALLOWED_CIDRS:
+        _ipaddress.ip_network(_cidr, strict=False)
+except ValueError as _exc:
+    raise ImproperlyConfigured(
+        f"PORTAL_LAUNCH_ALLOWED_CIDRS must be comma-separated CIDRs such as 10.0.0.0/8: {_exc}"
+    ) from None
+PORTAL_ADMIN_CAN_LAUNCH_ANY = env_bool("PORTAL_ADMIN_CAN_LAUNCH_ANY", False)
+# Tag keys on provisioned products: "owner=OwnerId,cost-center=CostCenter" renames keys.
+PORTAL_TAG_KEYS: dict[str, str] = {
+    name: name
+    for name in ("owner", "owner-name", "owner-email", "department", "cost-center", "project",
+                 "environment", "portal-request", "portal-environment")
+}
+for _pair in env_list("PORTAL_TAG_KEYS"):
+    _key, _sep, _renamed = _pair.partition("=")
+    if not _sep or _key.strip() not in PORTAL_TAG_KEYS or not _renamed.strip():
+        raise ImproperlyConfigured(
+            f"PORTAL_TAG_KEYS must look like 'owner=OwnerId,cost-center=CostCenter' with keys "
+            f"from {sorted(PORTAL_TAG_KEYS)}, got {_pair!r}"
+        )
+    PORTAL_TAG_KEYS[_key.strip()] = _renamed.strip()

@@ -1,0 +1,238 @@
+"""Environments (what an approved request became in AWS) and the local simulator's state."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from approvals.models import Request
+from catalog.models import Product, ProductVersion
+from portal.models import Project
+
+
+class Environment(models.Model):
+    """What an approved request became: a provisioned product in the project's AWS account.
+
+    The status is an explicit state machine driven by ``provisioning.services``; every change is
+    written to the owner's timeline (``EnvironmentEvent``) and, for people's actions, the audit
+    trail.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROVISIONING = "provisioning", "Provisioning"
+        AVAILABLE = "available", "Available"
+        STOPPING = "stopping", "Stopping"
+        STOPPED = "stopped", "Stopped"
+        STARTING = "starting", "Starting"
+        UPDATING = "updating", "Updating"
+        TERMINATING = "terminating", "Terminating"
+        TERMINATED = "terminated", "Terminated"
+        FAILED = "failed", "Failed"
+
+    # States a follow-up task is watching; the sweeper re-dispatches one that went quiet.
+    FOLLOWED = (Status.PROVISIONING, Status.UPDATING, Status.TERMINATING, Status.STARTING,
+                Status.STOPPING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    origin_request = models.OneToOneField(
+        Request, on_delete=models.PROTECT, related_name="provisioned_environment"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="environments"
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="environments")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="environments")
+    version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="+")
+    parameters = models.JSONField(default=dict, blank=True)
+    provisioned_product_name = models.CharField(max_length=128, unique=True)
+    provisioned_product_id = models.CharField(max_length=64, blank=True)
+    last_record_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    status_message = models.TextField(blank=True)
+    outputs = models.JSONField(default=dict, blank=True)
+    notebook_instance_name = models.CharField(max_length=63, blank=True)
+    domain_id = models.CharField(max_length=63, blank=True)
+    user_profile_name = models.CharField(max_length=63, blank=True)
+    sagemaker_project_name = models.CharField(max_length=32, blank=True)
+    sagemaker_project_id = models.CharField(max_length=20, blank=True)
+    tags = models.JSONField(default=list, blank=True, help_text="Tags applied, as {Key, Value}.")
+
+    # Background-work bookkeeping: the sweeper and the idempotency of the tasks rely on it.
+    operation_token = models.CharField(
+        max_length=128, blank=True,
+        help_text="Idempotency token of the Service Catalog operation in flight.",
+    )
+    pending_request = models.ForeignKey(
+        Request, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The approved change request being applied.",
+    )
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    follow_started_at = models.DateTimeField(null=True, blank=True)
+    follow_attempt = models.PositiveIntegerField(
+        default=0, help_text="Number of the follow-up check due next; older ones are stale.")
+    follow_checks = models.PositiveIntegerField(
+        default=0, help_text="Checks made since the current operation started (the backoff).")
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    available_at = models.DateTimeField(null=True, blank=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["owner", "status"])]
+
+    def __str__(self) -> str:
+        return self.provisioned_product_name
+
+    @property
+    def short_id(self) -> str:
+        return str(self.pk)[:8]
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.product.kind == Product.Kind.NOTEBOOK_INSTANCE
+
+    @property
+    def is_studio(self) -> bool:
+        return self.product.kind == Product.Kind.STUDIO_USER_PROFILE
+
+    @property
+    def is_sagemaker_project(self) -> bool:
+        return self.product.kind == Product.Kind.SAGEMAKER_PROJECT
+
+    @property
+    def launchable(self) -> bool:
+        """Something a presigned URL opens: a notebook or a Studio user profile."""
+        return bool(self.notebook_instance_name or (self.domain_id and self.user_profile_name))
+
+    @property
+    def is_live(self) -> bool:
+        return self.status not in (self.Status.TERMINATED,)
+
+
+class EnvironmentEvent(models.Model):
+    """One line of an environment's timeline, as its owner sees it."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        DISPATCHED = "dispatched", "Sent to AWS"
+        PROGRESS = "progress", "Progress"
+        RETRY = "retry", "Retrying"
+        AVAILABLE = "available", "Available"
+        FAILED = "failed", "Failed"
+        STOP = "stop", "Stop"
+        STOPPED = "stopped", "Stopped"
+        START = "start", "Start"
+        STARTED = "started", "Started"
+        UPDATE = "update", "Update"
+        UPDATED = "updated", "Updated"
+        TERMINATE = "terminate", "Terminate"
+        TERMINATED = "terminated", "Terminated"
+        LAUNCH = "launch", "Opened"
+        LAUNCH_REFUSED = "launch_refused", "Open refused"
+        OUT_OF_BAND = "out_of_band", "Changed outside the portal"
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}: {self.message[:60]}"
+
+
+# --- The local simulator's AWS ---------------------------------------------------------------
+# Kept in the database so the web server and the workers share one simulated AWS.
+
+
+class SimulatedProvisionedProduct(models.Model):
+    """A provisioned product in the simulator's Service Catalog."""
+
+    aws_account_id = models.CharField(max_length=12)
+    aws_region = models.CharField(max_length=32)
+    provisioned_product_id = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=128)
+    product_id = models.CharField(max_length=100)
+    artifact_id = models.CharField(max_length=100)
+    path_id = models.CharField(max_length=100, blank=True)
+    parameters = models.JSONField(default=dict)
+    tags = models.JSONField(default=dict)
+    # AVAILABLE, UNDER_CHANGE, TAINTED, ERROR; TERMINATED once gone (no longer listed).
+    status = models.CharField(max_length=20, default="UNDER_CHANGE")
+    status_message = models.TextField(blank=True)
+    last_record_id = models.CharField(max_length=40, blank=True)
+    sagemaker_project_name = models.CharField(max_length=32, blank=True)
+    sagemaker_project_id = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["aws_account_id", "aws_region", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provisioned_product_id})"
+
+
+class SimulatedRecord(models.Model):
+    """A record (ProvisionProduct, UpdateProvisionedProduct, TerminateProvisionedProduct)."""
+
+    record_id = models.CharField(max_length=40, unique=True)
+    provisioned_product = models.ForeignKey(
+        SimulatedProvisionedProduct, on_delete=models.CASCADE, related_name="records"
+    )
+    record_type = models.CharField(max_length=40)
+    token = models.CharField(max_length=128)
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True, help_text="Why it will fail; empty: it succeeds.")
+    parameters = models.JSONField(default=dict)
+    artifact_id = models.CharField(max_length=100, blank=True)
+    # IN_PROGRESS until the simulated time has passed, then SUCCEEDED or FAILED for good.
+    status = models.CharField(max_length=30, default="IN_PROGRESS")
+    outputs = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "token"], name="simulated_record_unique_token"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id} ({self.status})"
+
+
+class SimulatedNotebook(models.Model):
+    """A notebook instance in the simulator's SageMaker, with its run state."""
+
+    aws_account_id = models.CharField(max_length=12)
+    aws_region = models.CharField(max_length=32)
+    name = models.CharField(max_length=63)
+    # Pending, InService, Stopping, Stopped, Deleting; Pending/Stopping settle after a while.
+    status = models.CharField(max_length=20, default="Pending")
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    tags = models.JSONField(default=dict)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["aws_account_id", "aws_region", "name"],
+                name="simulated_notebook_unique_name",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

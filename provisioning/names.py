@@ -1,0 +1,42 @@
+"""Names the portal gives AWS resources: provisioned products and SageMaker projects.
+
+A provisioned product name must match ``[a-zA-Z0-9][a-zA-Z0-9._-]*`` within 128 characters. The
+portal keeps it to letters, digits and single hyphens within 63 characters so the same name also
+works as a notebook instance name (``[a-zA-Z0-9](-*[a-zA-Z0-9])*``, at most 63).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-?[a-zA-Z0-9])*$")
+MAX_NAME = 63
+MAX_PROJECT_NAME = 32  # SageMaker ProjectEntityName
+_KIND_WORD = {
+    "notebook_instance": "notebook",
+    "studio_user_profile": "studio",
+    "sagemaker_project": "project",
+}
+
+
+def _slug(text: str, *, limit: int) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:limit].strip("-")
+
+
+def provisioned_product_name(*, username: str, kind: str, product_name: str, short_id: str) -> str:
+    """``<user>-<product>-<short id>``: e.g. ``dana-scientist-notebook-1f2e3d4c``."""
+    user = _slug(username, limit=20) or "user"
+    product = _KIND_WORD.get(kind) or _slug(product_name, limit=24) or "product"
+    suffix = _slug(short_id, limit=12) or "0"
+    name = f"{user}-{product}-{suffix}"[:MAX_NAME].strip("-")
+    assert NAME_PATTERN.match(name), name  # guaranteed by the slugs above
+    return name
+
+
+def sagemaker_project_name(*, username: str, short_id: str) -> str:
+    """A SageMaker project name within 32 characters: ``<user>-<short id>``."""
+    user = _slug(username, limit=MAX_PROJECT_NAME - 10) or "project"
+    return f"{user}-{_slug(short_id, limit=8) or '0'}"[:MAX_PROJECT_NAME].strip("-")

@@ -1,0 +1,55 @@
+"""Reads of environments, always scoped by the user asking (out of scope → 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from portal.models import User
+from provisioning.models import Environment, EnvironmentEvent
+
+
+def environments_for_user(*, user: User) -> QuerySet[Environment]:
+    """The environments a user may see: their own; every one for a platform admin."""
+    if not user.is_authenticated or not user.is_active:
+        return Environment.objects.none()
+    environments = Environment.objects.select_related("product", "project", "owner", "version")
+    if user.is_catalog_admin:
+        return environments
+    return environments.filter(owner=user)
+
+
+def environment_for_user(*, user: User, pk: Any) -> Environment:
+    environment = environments_for_user(user=user).filter(pk=pk).first()
+    if environment is None:
+        raise Http404("No such environment.")
+    return environment
+
+
+def environments_owned_by(*, user: User) -> QuerySet[Environment]:
+    """"My environments": the user's own, admins included."""
+    return environments_for_user(user=user).filter(owner=user)
+
+
+def environments_for_admin(*, user: User, project: str = "", owner: str = "", status: str = "",
+                           product: str = "") -> QuerySet[Environment]:
+    if not (user.is_authenticated and user.is_catalog_admin):
+        raise PermissionDenied("Only platform admins see every environment.")
+    environments = environments_for_user(user=user)
+    if project:
+        environments = environments.filter(project__slug=project)
+    if owner:
+        environments = environments.filter(owner__username=owner)
+    if status:
+        environments = environments.filter(status=status)
+    if product:
+        environments = environments.filter(product__pk=product) if product.isdigit() else \
+            environments.filter(product__name__icontains=product)
+    return environments
+
+
+def environment_timeline(*, environment: Environment) -> QuerySet[EnvironmentEvent]:
+    return environment.events.order_by("-at", "-pk")

@@ -1,0 +1,194 @@
+"""HTML pages of environments: my environments, one environment, actions, launch, admin list."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from catalog.models import Product
+from portal.models import Project, User
+from provisioning import selectors, services
+from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
+from provisioning.models import Environment
+
+logger = logging.getLogger(__name__)
+
+# Statuses in which the "Open" button is shown (stopped notebooks are started first).
+OPENABLE = (Environment.Status.AVAILABLE, Environment.Status.STOPPED,
+            Environment.Status.STARTING)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def environment_json(environment: Environment) -> dict[str, Any]:
+    return {
+        "id": str(environment.pk),
+        "name": environment.provisioned_product_name,
+        "status": environment.status,
+        "status_label": environment.get_status_display(),
+        "status_message": environment.status_message,
+        "openable": environment.launchable and environment.status in OPENABLE,
+        "stoppable": bool(environment.notebook_instance_name)
+        and environment.status == Environment.Status.AVAILABLE,
+        "startable": bool(environment.notebook_instance_name)
+        and environment.status == Environment.Status.STOPPED,
+        "updated_at": environment.updated_at.isoformat(),
+    }
+
+
+@login_required
+@require_GET
+def environment_list(request: HttpRequest) -> HttpResponse:
+    environments = selectors.environments_owned_by(user=_user(request))
+    page = Paginator(environments, 50).get_page(request.GET.get("page"))
+    rows = [{"environment": e, "state": environment_json(e)} for e in page]
+    return render(request, "provisioning/environment_list.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_GET
+@never_cache
+def environment_status(request: HttpRequest) -> JsonResponse:
+    """Statuses for the live updates of the list and detail pages (scoped like the pages)."""
+    environments = selectors.environments_for_user(user=_user(request))
+    wanted = [_uuid(value) for value in request.GET.getlist("id")[:100]]
+    if wanted:
+        environments = environments.filter(pk__in=[w for w in wanted if w])
+    else:
+        environments = environments.filter(owner=_user(request))
+    return JsonResponse({"environments": [environment_json(e) for e in environments[:200]]})
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    user = _user(request)
+    environment = selectors.environment_for_user(user=user, pk=pk)
+    return render(request, "provisioning/environment_detail.html", {
+        "environment": environment,
+        "timeline": selectors.environment_timeline(environment=environment)[:200],
+        "is_owner": environment.owner_id == user.pk,
+        "can_terminate": (environment.owner_id == user.pk or user.is_catalog_admin)
+        and environment.status in services.TERMINABLE,
+        "can_open": environment.launchable and environment.status in OPENABLE,
+        "state": environment_json(environment),
+        "change_url": _change_url(environment),
+        "request_url": _url("approvals:request_detail", environment.origin_request_id),
+    })
+
+
+def _url(name: str, *args: Any) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # the approvals pages are not there yet
+        return ""
+
+
+def _change_url(environment: Environment) -> str:
+    """Where a change request for this environment starts (the approvals request form)."""
+    if environment.status not in (Environment.Status.AVAILABLE, Environment.Status.STOPPED):
+        return ""
+    base = _url("approvals:request_new")
+    return base and (f"{base}?product={environment.product_id}&project={environment.project.slug}"
+                     f"&action=update&environment={environment.pk}")
+
+
+def _action(request: HttpRequest, pk: str, run: Any) -> HttpResponse:
+    user = _user(request)
+    environment = selectors.environment_for_user(user=user, pk=pk)
+    try:
+        run(environment=environment, user=user)
+    except services.InvalidTransition as exc:
+        messages.error(request, str(exc))
+    except PermissionDenied as exc:
+        return render(request, "403.html", {"exception": str(exc)}, status=403)
+    return redirect("provisioning:environment_detail", pk=environment.pk)
+
+
+@login_required
+@require_POST
+def environment_stop(request: HttpRequest, pk: str) -> HttpResponse:
+    return _action(request, pk, lambda **kw: services.environment_stop(
+        **kw, http_request=request))
+
+
+@login_required
+@require_POST
+def environment_start(request: HttpRequest, pk: str) -> HttpResponse:
+    return _action(request, pk, lambda **kw: services.environment_start(
+        **kw, http_request=request))
+
+
+@login_required
+@require_POST
+def environment_terminate(request: HttpRequest, pk: str) -> HttpResponse:
+    confirmed = request.POST.get("confirm") == "yes"
+    return _action(request, pk, lambda **kw: services.environment_terminate(
+        **kw, confirm=confirmed, http_request=request))
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_required
+@require_POST
+def environment_open(request: HttpRequest, pk: str) -> HttpResponse:
+    """POST "Open": checks, presign, 302 to the URL (never stored, logged or cached)."""
+    user = _user(request)
+    try:
+        environment = selectors.environment_for_user(user=user, pk=pk)
+    except Http404:
+        # Out of scope is a 404 as everywhere, but a launch attempt is still audited.
+        launch_refuse(environment=None, user=user, http_request=request, reason="not_owner",
+                      message="Not your environment.", environment_ref=str(pk)[:64])
+        raise
+    try:
+        launch = environment_launch(environment=environment, user=user, http_request=request)
+    except LaunchRefused as refused:
+        return _no_store(render(request, "provisioning/launch_refused.html",
+                                {"environment": environment, "message": refused.message},
+                                status=refused.status))
+    if launch.waiting:
+        return _no_store(render(request, "provisioning/launch_waiting.html", {
+            "environment": environment, "state": environment_json(environment)}))
+    return _no_store(HttpResponseRedirect(launch.url))
+
+
+@login_required
+@require_GET
+def admin_environment_list(request: HttpRequest) -> HttpResponse:
+    filters = {key: request.GET.get(key, "").strip()[:100]
+               for key in ("project", "owner", "status", "product")}
+    environments = selectors.environments_for_admin(user=_user(request), **filters)
+    page = Paginator(environments, 50).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    return render(request, "provisioning/admin_environment_list.html", {
+        "page": page, "filters": filters, "query": query,
+        "statuses": Environment.Status.choices,
+        "projects": Project.objects.order_by("slug"),
+        "products": Product.objects.filter(environments__isnull=False).distinct(),
+    })
