@@ -45,7 +45,8 @@ class Request(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices, default=Action.CREATE)
     # The environment a day-2 action applies to. A plain reference: the provisioning app depends
     # on this one, never the other way round.
-    environment_ref = models.CharField(max_length=64, null=True, blank=True)
+    # Null, not blank, for "no environment" (a new one), as the issue asks.
+    environment_ref = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     parameters = models.JSONField(default=dict, blank=True)
     tag_choices = models.JSONField(default=dict, blank=True)
     justification = models.TextField()

@@ -1,5 +1,15 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from approvals import views
 
 app_name = "approvals"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.request_list, name="request_list"),
+    path("new", views.request_new, name="request_new"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/approve", views.inbox_bulk_approve, name="inbox_bulk_approve"),
+    path("tasks/<int:pk>/decide", views.task_decide, name="task_decide"),
+    path("<uuid:pk>/", views.request_detail, name="request_detail"),
+    path("<uuid:pk>/cancel", views.request_cancel_view, name="request_cancel"),
+]

@@ -114,3 +114,46 @@ def hidden_product(db: None, project: Project) -> Product:
 
 def notebook_values(instance_type: str = "ml.t3.medium", **extra: str) -> dict[str, str]:
     return {"NotebookInstanceName": "dana-nb", "InstanceType": instance_type, **extra}
+
+
+def request_notebook(requester: User, project: Project, product: Product,
+                     instance_type: str = "ml.t3.medium", **extra: Any) -> Any:
+    """Create a notebook request through the service, as the form and the API do."""
+    from approvals.services import request_create
+
+    return request_create(
+        requester=requester, project_slug=project.slug, product_id=product.pk,
+        parameters=notebook_values(instance_type), tag_choices={"data-classification":
+                                                                "confidential"},
+        justification="Train the fraud model on last quarter's data.", **extra,
+    )
+
+
+@pytest.fixture
+def demo_policies(db: None) -> None:
+    from approvals.demo import demo_policies_seed
+
+    demo_policies_seed()
+
+
+@pytest.fixture
+def gpu_request(demo_policies: None, scientist: User, manager: User, platform_admin: User,
+                project: Project, notebook: Product) -> Any:
+    """A pending GPU notebook request: the manager's task is open."""
+    return request_notebook(scientist, project, notebook, "ml.p3.2xlarge")
+
+
+def snapshot() -> tuple[Any, ...]:
+    """Everything a refused action must leave as it was."""
+    from django.core import mail
+
+    from approvals.models import ApprovalTask, Decision, Request
+    from portal.models import AuditEvent
+
+    return (
+        list(Request.objects.order_by("pk").values_list("pk", "status", "decided_at")),
+        list(ApprovalTask.objects.order_by("pk").values_list("pk", "status", "decided_at")),
+        Decision.objects.count(),
+        AuditEvent.objects.filter(action__regex=r"^(request|approval)\.").count(),
+        len(mail.outbox),
+    )

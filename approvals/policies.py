@@ -1,0 +1,126 @@
+"""Which workflow a request goes through, and who may decide each of its steps.
+
+The first matching rule of the active policies (in policy, then rule order) wins. Without a match
+``PORTAL_APPROVAL_DEFAULT`` applies: ``auto`` approves, ``group:<name>`` asks that group. A step
+whose approvers are missing (no manager, no lead, only the requester) is given to
+``PORTAL_APPROVAL_FALLBACK_GROUP`` instead of stalling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from approvals.models import ApprovalRule, ApprovalStep, Request
+from portal.models import Membership, User
+
+DEFAULT_STEP_NAME = "Platform review"
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """One step to run: a configured step, or the default/fallback group review."""
+
+    position: int
+    name: str
+    required_approvals: int
+    step: ApprovalStep | None = None
+    group_name: str = ""
+
+
+def rule_matches(*, rule: ApprovalRule, request: Request) -> bool:
+    """Every condition set on the rule holds for the request (unset conditions match)."""
+    if rule.product_id is not None and rule.product_id != request.product_id:
+        return False
+    if rule.product_kind and rule.product_kind != request.product.kind:
+        return False
+    if rule.actions and request.action not in rule.actions:
+        return False
+    if rule.parameter_key:
+        value = (request.parameters or {}).get(rule.parameter_key)
+        if value is None or str(value) not in {str(v) for v in rule.parameter_values or []}:
+            return False
+    cost = request.estimated_monthly_cost
+    if rule.cost_at_least is not None and (cost is None or cost < rule.cost_at_least):
+        return False
+    if rule.cost_below is not None and (cost is None or cost >= rule.cost_below):
+        return False
+    if rule.project_environment and rule.project_environment != request.project.environment:
+        return False
+    return True
+
+
+def rule_for_request(*, request: Request) -> ApprovalRule | None:
+    rules = (
+        ApprovalRule.objects.filter(policy__active=True)
+        .select_related("policy")
+        .order_by("policy__position", "policy_id", "position", "pk")
+    )
+    for rule in rules:
+        if rule_matches(rule=rule, request=request):
+            return rule
+    return None
+
+
+def default_is_auto() -> bool:
+    return settings.PORTAL_APPROVAL_DEFAULT == "auto"
+
+
+def _group_plan(position: int) -> StepPlan:
+    default = settings.PORTAL_APPROVAL_DEFAULT
+    name = default[len("group:"):].strip() if default.startswith("group:") else ""
+    return StepPlan(position=position, name=DEFAULT_STEP_NAME, required_approvals=1,
+                    group_name=name or settings.PORTAL_APPROVAL_FALLBACK_GROUP)
+
+
+def step_plans(*, request: Request) -> list[StepPlan]:
+    """The steps of the request's workflow, in order; empty means approve at once."""
+    rule = request.matched_rule
+    if rule is None:
+        return [] if default_is_auto() else [_group_plan(0)]
+    if rule.auto_approve:
+        return []
+    steps = list(rule.steps.order_by("position", "pk"))
+    if not steps:  # a rule nobody finished configuring never approves silently
+        return [_group_plan(0)]
+    return [
+        StepPlan(position=index, name=step.name, required_approvals=step.required_approvals,
+                 step=step)
+        for index, step in enumerate(steps)
+    ]
+
+
+def group_members(*, name: str) -> list[User]:
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        return []
+    return list(User.objects.filter(groups=group, is_active=True).order_by("username"))
+
+
+def approvers_resolve(*, request: Request, plan: StepPlan) -> list[User]:
+    """The people who may decide the step, never including the requester."""
+    step = plan.step
+    users: list[User]
+    if step is None:
+        users = group_members(name=plan.group_name)
+    elif step.approvers == ApprovalStep.Approvers.MANAGER:
+        manager = request.requester.manager
+        users = [manager] if manager is not None and manager.is_active else []
+    elif step.approvers == ApprovalStep.Approvers.PROJECT_LEADS:
+        users = list(User.objects.filter(
+            memberships__project=request.project, memberships__role=Membership.ProjectRole.LEAD,
+            is_active=True,
+        ).order_by("username"))
+    elif step.approvers == ApprovalStep.Approvers.GROUP:
+        users = group_members(name=step.group.name) if step.group is not None else []
+    else:
+        users = list(step.users.filter(is_active=True).order_by("username"))
+    return [u for u in users if u.pk != request.requester_id]
+
+
+def fallback_approvers(*, request: Request, exclude: list[User]) -> list[User]:
+    taken = {u.pk for u in exclude} | {request.requester_id}
+    members = group_members(name=settings.PORTAL_APPROVAL_FALLBACK_GROUP)
+    return [u for u in members if u.pk not in taken]

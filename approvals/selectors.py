@@ -1,0 +1,136 @@
+"""Reads of requests and approval tasks, always scoped by the user asking (else 404).
+
+A request is visible to its requester, to every approver any of its tasks named, and, read-only,
+to auditors and platform admins. A task is visible to its approvers and to the requester (who may
+look but never decide).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from approvals.models import ApprovalTask, Decision, Request
+from portal.models import AuditEvent, User
+
+REQUEST_RELATED = ("requester", "project", "product", "version")
+
+
+def requests_for_user(*, user: User) -> QuerySet[Request]:
+    if not user.is_authenticated or not user.is_active:
+        return Request.objects.none()
+    queryset = Request.objects.select_related(*REQUEST_RELATED)
+    if user.is_auditor or user.is_catalog_admin:
+        return queryset
+    named = ApprovalTask.eligible_approvers.through.objects.filter(
+        approvaltask__request=OuterRef("pk"), user=user
+    )
+    return queryset.filter(Q(requester=user) | Exists(named))
+
+
+def request_for_user(*, user: User, pk: object) -> Request:
+    try:
+        key = uuid.UUID(str(pk))
+    except ValueError:
+        raise Http404("No such request.") from None
+    request = requests_for_user(user=user).filter(pk=key).first()
+    if request is None:
+        raise Http404("No such request.")
+    return request
+
+
+def my_requests(*, user: User) -> QuerySet[Request]:
+    """The user's own requests, newest first, with what a list row shows."""
+    if not user.is_authenticated:
+        return Request.objects.none()
+    return (Request.objects.filter(requester=user).select_related(*REQUEST_RELATED)
+            .order_by("-created_at", "pk"))
+
+
+def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
+    """Open tasks the user may decide and has not decided yet; never their own requests."""
+    if not user.is_authenticated or not user.is_active:
+        return ApprovalTask.objects.none()
+    mine = Decision.objects.filter(task=OuterRef("pk"), approver=user)
+    return (
+        ApprovalTask.objects.filter(
+            status=ApprovalTask.Status.PENDING, request__status=Request.Status.PENDING,
+            eligible_approvers=user,
+        )
+        .exclude(request__requester=user)
+        .exclude(Exists(mine))
+        .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
+        .annotate(approvals=Count("decisions", filter=Q(decisions__verdict="approve")))
+        .order_by("request__created_at", "pk")
+    )
+
+
+def task_for_user(*, user: User, pk: object) -> ApprovalTask:
+    """A task its approvers (or the requester) may act on or look at; Http404 for anyone else."""
+    try:
+        key = int(str(pk))
+    except ValueError:
+        raise Http404("No such task.") from None
+    if not user.is_authenticated:
+        raise Http404("No such task.")
+    named = ApprovalTask.eligible_approvers.through.objects.filter(
+        approvaltask=OuterRef("pk"), user=user
+    )
+    task = (
+        ApprovalTask.objects.filter(pk=key)
+        .filter(Q(request__requester=user) | Exists(named))
+        .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
+        .first()
+    )
+    if task is None:
+        raise Http404("No such task.")
+    return task
+
+
+def request_tasks(*, request: Request) -> list[ApprovalTask]:
+    """The request's tasks with their approvers and decisions, in step order."""
+    return list(
+        request.tasks.order_by("position", "pk").prefetch_related(
+            "eligible_approvers",
+            Prefetch("decisions", queryset=Decision.objects.select_related("approver")),
+        )
+    )
+
+
+def request_audit_events(*, request: Request) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(
+        object_type=Request._meta.label_lower, object_id=str(request.pk)
+    ).select_related("actor").order_by("at", "id")
+
+
+def request_open_task_for(*, request: Request, user: User) -> ApprovalTask | None:
+    """The task of this request the user can decide now, if any."""
+    return inbox_for_user(user=user).filter(request=request).first()
+
+
+@dataclass(frozen=True)
+class RequesterHistory:
+    total: int
+    by_status: dict[str, int]
+    recent: list[Request]
+
+
+def requester_history(*, request: Request) -> RequesterHistory:
+    """The requester's other requests in the same project, for the approver's judgement."""
+    others = Request.objects.filter(requester=request.requester_id,
+                                    project=request.project_id).exclude(pk=request.pk)
+    counts = {row["status"]: row["n"] for row in others.values("status").annotate(n=Count("pk"))}
+    recent = list(others.select_related("product", "version").order_by("-created_at")[:10])
+    return RequesterHistory(total=sum(counts.values()), by_status=counts, recent=recent)
+
+
+def budget_share(*, request: Request) -> Decimal | None:
+    """The estimated monthly cost as a percentage of the project's monthly budget."""
+    cost, budget = request.estimated_monthly_cost, request.project.monthly_budget
+    if cost is None or not budget:
+        return None
+    return (cost * 100 / budget).quantize(Decimal("0.1"))

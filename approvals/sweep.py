@@ -1,0 +1,122 @@
+"""The periodic sweep: reminders, escalations, expiries, and hand-offs lost after a commit.
+
+Each item is handled in its own transaction under a row lock and re-checked there, so two sweeps
+running at once (or a sweep racing an approver) change each thing once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from approvals.models import ApprovalTask, Decision, Request
+from approvals.notifications import describe, notify
+from approvals.policies import group_members
+from approvals.services import _request_close, request_hand_off
+from portal.models import User
+from portal.services import audit_record
+
+# An approved request whose on-commit hand-off has not run after this long was lost (process
+# killed between commit and callback): the sweep hands it off again.
+HAND_OFF_GRACE = timedelta(minutes=5)
+
+
+@dataclass
+class SweepReport:
+    reminded: int = 0
+    escalated: int = 0
+    expired: int = 0
+    handed_off: int = 0
+
+
+def _undecided_approvers(task: ApprovalTask) -> list[User]:
+    decided = Decision.objects.filter(task=task).values("approver")
+    return list(task.eligible_approvers.exclude(pk__in=decided))
+
+
+def _expire(*, request_pk: uuid.UUID, cutoff: datetime) -> bool:
+    with transaction.atomic():
+        request = Request.objects.select_for_update(of=("self",)).select_related(
+            "requester", "project", "product", "version").get(pk=request_pk)
+        if request.status != Request.Status.PENDING or request.created_at > cutoff:
+            return False
+        days = settings.PORTAL_APPROVAL_EXPIRY_DAYS
+        _request_close(request=request, status=Request.Status.EXPIRED, actor=None,
+                       reason=f"No decision within {days} days.", http_request=None)
+        return True
+
+
+def _remind(*, task_pk: int, now: datetime) -> bool:
+    with transaction.atomic():
+        request = Request.objects.select_for_update(of=("self",)).select_related(
+            "requester", "project", "product").get(tasks__pk=task_pk)
+        task = ApprovalTask.objects.select_for_update(of=("self",)).get(pk=task_pk)
+        if (task.status != ApprovalTask.Status.PENDING or request.status != Request.Status.PENDING
+                or task.reminded_at is not None or task.remind_at is None or task.remind_at > now):
+            return False
+        task.reminded_at = now
+        task.save(update_fields=["reminded_at"])
+        waiting = _undecided_approvers(task)
+        audit_record(action="approval.task_reminded", obj=request, project=request.project,
+                     data={"task": task.pk, "step": task.name,
+                           "approvers": [u.username for u in waiting]})
+        notify(request=request, recipients=waiting, subject=f"Reminder: {request.product}",
+               lines=[f"A request still waits for your approval ({task.name}).",
+                      describe(request)])
+        return True
+
+
+def _escalate(*, task_pk: int, now: datetime) -> bool:
+    with transaction.atomic():
+        request = Request.objects.select_for_update(of=("self",)).select_related(
+            "requester", "project", "product").get(tasks__pk=task_pk)
+        task = (ApprovalTask.objects.select_for_update(of=("self",))
+                .select_related("escalation_group").get(pk=task_pk))
+        if (task.status != ApprovalTask.Status.PENDING or request.status != Request.Status.PENDING
+                or task.escalated or task.escalate_at is None or task.escalate_at > now):
+            return False
+        group = (task.escalation_group.name if task.escalation_group
+                 else settings.PORTAL_APPROVAL_FALLBACK_GROUP)
+        current = set(task.eligible_approvers.values_list("pk", flat=True))
+        added = [u for u in group_members(name=group)
+                 if u.pk not in current and u.pk != request.requester_id]
+        task.eligible_approvers.add(*added)
+        task.escalated = True
+        task.escalated_at = now
+        task.save(update_fields=["escalated", "escalated_at"])
+        audit_record(action="approval.task_escalated", obj=request, project=request.project,
+                     data={"task": task.pk, "step": task.name, "group": group,
+                           "reason": "no decision in time",
+                           "added": [u.username for u in added]})
+        notify(request=request, recipients=added, subject=f"Escalated to you: {request.product}",
+               lines=[f"A request waited too long for “{task.name}” and was escalated to "
+                      f"{group}.", describe(request)])
+        return True
+
+
+def approval_tasks_sweep(*, now: datetime) -> SweepReport:
+    """Expire overdue requests, then remind and escalate the tasks that are due."""
+    report = SweepReport()
+    cutoff = now - timedelta(days=settings.PORTAL_APPROVAL_EXPIRY_DAYS)
+    overdue = Request.objects.filter(status=Request.Status.PENDING, created_at__lte=cutoff)
+    for request_pk in overdue.values_list("pk", flat=True):
+        report.expired += _expire(request_pk=request_pk, cutoff=cutoff)
+
+    live = ApprovalTask.objects.filter(status=ApprovalTask.Status.PENDING,
+                                       request__status=Request.Status.PENDING)
+    for pk in live.filter(reminded_at__isnull=True, remind_at__lte=now).values_list("pk",
+                                                                                    flat=True):
+        report.reminded += _remind(task_pk=pk, now=now)
+    for pk in live.filter(escalated=False, escalate_at__lte=now).values_list("pk", flat=True):
+        report.escalated += _escalate(task_pk=pk, now=now)
+
+    lost = Request.objects.filter(status=Request.Status.APPROVED, handed_off_at__isnull=True,
+                                  decided_at__lte=now - HAND_OFF_GRACE)
+    for request in lost:
+        request_hand_off(request=request)
+        report.handed_off += request.handed_off_at is not None
+    return report

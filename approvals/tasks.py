@@ -1,0 +1,16 @@
+"""Celery shells of the approval workflow."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from approvals.sweep import approval_tasks_sweep
+
+
+@shared_task(name="approvals.tasks.approval_tasks_sweep", acks_late=True,
+             reject_on_worker_lost=True)
+def approval_tasks_sweep_task() -> dict[str, int]:
+    report = approval_tasks_sweep(now=timezone.now())
+    return {"reminded": report.reminded, "escalated": report.escalated,
+            "expired": report.expired, "handed_off": report.handed_off}

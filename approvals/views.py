@@ -1,0 +1,220 @@
+"""Pages of the approval workflow: the request form, my requests, a request, the inbox.
+
+Thin: selectors find what the user may see (else 404), services do the work, and a refused
+action re-renders the page with the reason and the service's 4xx status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from approvals.errors import ApprovalError, RequestInvalid
+from approvals.forms import BulkApproveForm, DecisionForm, RequestDetailsForm
+from approvals.models import Decision, Request
+from approvals.selectors import (
+    budget_share,
+    inbox_for_user,
+    my_requests,
+    request_audit_events,
+    request_for_user,
+    request_open_task_for,
+    request_tasks,
+    requester_history,
+    task_for_user,
+)
+from approvals.services import request_approve, request_cancel, request_create, request_reject
+from approvals.services import tasks_approve as tasks_approve_service
+from catalog.forms import ProductRequestForm
+from catalog.parameters import parameters_effective
+from catalog.selectors import (
+    cost_estimate,
+    prices_for_region,
+    product_for_user,
+    products_for_user,
+    projects_for_product,
+    version_default,
+    version_for_form,
+    versions_requestable,
+)
+from portal.models import User
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@login_required
+@require_GET
+def request_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    page = Paginator(my_requests(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "approvals/request_list.html",
+                  {"page": page, "products": products_for_user(user=user)[:50]})
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    product = product_for_user(user=user, pk=request.GET.get("product", ""))
+    versions = versions_requestable(product=product)
+    wanted = _int_or_none(request.GET.get("version"))
+    version = next((v for v in versions if v.pk == wanted), None) or version_default(
+        product=product, versions=versions)
+    projects = projects_for_product(user=user, product=product)
+    # A day-2 change of an environment arrives with ?action=update&environment=<id>.
+    action = request.GET.get("action") or Request.Action.CREATE
+    environment_ref = (request.GET.get("environment") or "")[:64] or None
+    context: dict[str, Any] = {"product": product, "versions": versions, "version": version,
+                               "projects": projects, "action": action,
+                               "environment_ref": environment_ref or ""}
+    if version is None or not projects.exists():
+        return render(request, "approvals/request_form.html", context, status=400 if
+                      request.method == "POST" else 200)
+    version = version_for_form(version=version)
+    parameters = parameters_effective(version=version)
+    data = request.POST if request.method == "POST" else None
+    details = RequestDetailsForm(data, projects=projects, product=product, prefix="req",
+                                 initial={"project": request.GET.get("project", "")})
+    parameter_form = ProductRequestForm(data, version=version, parameters=parameters)
+    prices = prices_for_region(region=product.aws_region)
+    chosen = {p.key: (request.POST.get(p.key) or p.default or "") for p in parameters}
+    context.update({
+        "version": version, "details": details, "parameter_form": parameter_form,
+        "hidden_parameters": [p for p in parameters if p.hidden],
+        "prices": {k: str(v) for k, v in prices.items()},
+        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices),
+    })
+    if request.method == "GET":
+        return render(request, "approvals/request_form.html", context)
+
+    details_ok = details.is_valid()
+    parameters_ok = parameter_form.is_valid()
+    if details_ok and parameters_ok:
+        try:
+            created = request_create(
+                requester=user, project_slug=details.cleaned_data["project"],
+                product_id=product.pk, version_id=version.pk,
+                parameters={p.key: request.POST.get(p.key, "") for p in parameters
+                            if not p.hidden},
+                tag_choices=details.tag_choices(), action=action, environment_ref=environment_ref,
+                justification=details.cleaned_data["justification"], http_request=request,
+            )
+        except RequestInvalid as exc:
+            details.add_service_errors(exc.errors)
+            for key, field_messages in (exc.errors.get("parameters") or {}).items():
+                for message in field_messages:
+                    parameter_form.add_error(key if key in parameter_form.fields else None,
+                                             message)
+        else:
+            messages.success(request, f"Request submitted: {created.get_status_display()}.")
+            return redirect("approvals:request_detail", pk=created.pk)
+    return render(request, "approvals/request_form.html", context, status=400)
+
+
+def _detail(request: HttpRequest, approval: Request, *, status: int = 200,
+            error: str = "", decision_form: DecisionForm | None = None) -> HttpResponse:
+    user = _user(request)
+    secret = set(approval.version.parameters.filter(no_echo=True).values_list("key", flat=True))
+    context = {
+        "req": approval,
+        "parameters": [(k, "****" if k in secret else v)
+                       for k, v in (approval.parameters or {}).items()],
+        "tasks": request_tasks(request=approval),
+        "events": request_audit_events(request=approval),
+        "open_task": request_open_task_for(request=approval, user=user),
+        "history": requester_history(request=approval),
+        "budget_share": budget_share(request=approval),
+        "can_cancel": approval.requester_id == user.pk and approval.is_pending,
+        "decision_form": decision_form or DecisionForm(),
+        "error": error,
+    }
+    return render(request, "approvals/request_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def request_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    return _detail(request, request_for_user(user=_user(request), pk=pk))
+
+
+@login_required
+@require_POST
+def request_cancel_view(request: HttpRequest, pk: str) -> HttpResponse:
+    approval = request_for_user(user=_user(request), pk=pk)
+    try:
+        request_cancel(request=approval, user=_user(request), http_request=request)
+    except ApprovalError as exc:
+        return _detail(request, approval, status=exc.status_code, error=exc.message)
+    messages.success(request, "Request cancelled.")
+    return redirect("approvals:request_detail", pk=approval.pk)
+
+
+@login_required
+@require_POST
+def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    task = task_for_user(user=user, pk=pk)
+    approval = task.request
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, approval, status=400, error="Choose approve or reject.",
+                       decision_form=form)
+    comment = form.cleaned_data["comment"]
+    try:
+        if form.cleaned_data["verdict"] == Decision.Verdict.APPROVE:
+            request_approve(task=task, approver=user, comment=comment, http_request=request)
+        else:
+            request_reject(task=task, approver=user, comment=comment, http_request=request)
+    except ApprovalError as exc:
+        return _detail(request, approval, status=exc.status_code, error=exc.message,
+                       decision_form=form)
+    messages.success(request, "Decision recorded.")
+    return redirect("approvals:inbox")
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    tasks = Paginator(inbox_for_user(user=_user(request)), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "approvals/inbox.html", {"page": tasks})
+
+
+@login_required
+@require_POST
+def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    open_tasks = list(inbox_for_user(user=user))
+    form = BulkApproveForm(request.POST, task_ids=[t.pk for t in open_tasks])
+    if not form.is_valid():
+        page = Paginator(open_tasks, PAGE_SIZE).get_page(1)
+        return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form},
+                      status=400)
+    chosen = [task_for_user(user=user, pk=pk) for pk in form.cleaned_data["tasks"]]
+    results = tasks_approve_service(tasks=chosen, approver=user,
+                                    comment=form.cleaned_data["comment"], http_request=request)
+    approved = sum(1 for _, outcome in results if isinstance(outcome, Decision))
+    if approved:
+        messages.success(request, f"Approved {approved} request(s).")
+    for task, outcome in results:
+        if isinstance(outcome, ApprovalError):
+            messages.error(request, f"{task.request.product.name} for "
+                                    f"{task.request.requester.display_name}: {outcome.message}")
+    return redirect("approvals:inbox")

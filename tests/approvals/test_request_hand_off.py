@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from approvals.models import Request
+from approvals.services import request_approve, request_hand_off
+from portal.models import AuditEvent, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _approve_all(request: Request, manager: User, platform_admin: User) -> None:
+    request_approve(task=request.tasks.get(), approver=manager)
+    request_approve(task=request.tasks.get(status="pending"), approver=platform_admin)
+
+
+def test_the_final_approval_hands_off_once_after_commit(
+    gpu_request: Request, manager: User, platform_admin: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _approve_all(gpu_request, manager, platform_admin)
+        gpu_request.refresh_from_db()
+        assert gpu_request.status == Request.Status.APPROVED
+        assert gpu_request.handed_off_at is None  # not before the commit
+    hand_offs = [c for c in callbacks if "request_hand_off" in repr(c.__code__.co_names)]
+    assert len(hand_offs) == 1
+    for callback in callbacks:
+        callback()
+    gpu_request.refresh_from_db()
+    assert gpu_request.handed_off_at is not None
+    assert AuditEvent.objects.filter(action="request.handed_off",
+                                     object_id=str(gpu_request.pk)).count() == 1
+
+
+def test_the_hand_off_runs_once_even_when_called_again(
+    gpu_request: Request, manager: User, platform_admin: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _approve_all(gpu_request, manager, platform_admin)
+    first = Request.objects.get(pk=gpu_request.pk).handed_off_at
+    request_hand_off(request=gpu_request)
+    assert Request.objects.get(pk=gpu_request.pk).handed_off_at == first
+    assert AuditEvent.objects.filter(action="request.handed_off").count() == 1
+
+
+def test_a_pending_request_is_never_handed_off(gpu_request: Request) -> None:
+    request_hand_off(request=gpu_request)
+    gpu_request.refresh_from_db()
+    assert gpu_request.handed_off_at is None
+    assert not AuditEvent.objects.filter(action="request.handed_off").exists()
+
+
+@pytest.fixture
+def provisioning_services(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Records what the hand-off gives provisioning, in place of the provisioning app."""
+    calls: list[Any] = []
+    module = types.ModuleType("provisioning.services")
+    module.environment_provision = (  # type: ignore[attr-defined]
+        lambda *, request: calls.append(request.pk)
+    )
+    monkeypatch.setitem(sys.modules, "provisioning.services", module)
+    return calls
+
+
+def test_the_hand_off_calls_environment_provision_when_provisioning_has_it(
+    gpu_request: Request, manager: User, platform_admin: User, provisioning_services: list[Any],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _approve_all(gpu_request, manager, platform_admin)
+    assert provisioning_services == [gpu_request.pk]
+    event = AuditEvent.objects.get(action="request.handed_off")
+    assert event.data == {"provisioning": "environment_provision"}
