@@ -1,0 +1,217 @@
+"""API v1 of the approval workflow: requests (mine, create, detail, cancel), inbox, decisions.
+
+Explicit input and output serializers; the services do the work; a refused action answers with
+the service's 4xx status and ``{"detail": ..., "code": ...}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request as ApiRequest
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from approvals.errors import ApprovalError, RequestInvalid
+from approvals.models import ApprovalTask, Request
+from approvals.notifications import request_url
+from approvals.selectors import (
+    inbox_for_user,
+    my_requests,
+    request_for_user,
+    request_tasks,
+    task_for_user,
+)
+from approvals.services import request_approve, request_cancel, request_create, request_reject
+from portal.models import User
+
+
+def _refused(exc: ApprovalError) -> Response:
+    if isinstance(exc, RequestInvalid):
+        return Response({"detail": exc.message, "code": "invalid", "errors": exc.errors},
+                        status=status.HTTP_400_BAD_REQUEST)
+    code = "".join("_" + c.lower() if c.isupper() else c for c in type(exc).__name__).lstrip("_")
+    return Response({"detail": exc.message, "code": code}, status=exc.status_code)
+
+
+class RequestCreateInput(serializers.Serializer):
+    project = serializers.SlugField(help_text="Project slug")
+    product = serializers.IntegerField()
+    version = serializers.IntegerField(required=False, allow_null=True,
+                                       help_text="Default: the product's default version")
+    action = serializers.ChoiceField(choices=Request.Action.choices, default="create")
+    environment_ref = serializers.CharField(required=False, allow_null=True, max_length=64)
+    parameters = serializers.DictField(child=serializers.JSONField(), default=dict)
+    tag_choices = serializers.DictField(child=serializers.JSONField(), default=dict)
+    justification = serializers.CharField(max_length=4000, allow_blank=True)
+
+
+class RequestListOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    action = serializers.CharField()
+    requester = serializers.CharField(source="requester.username")
+    project = serializers.CharField(source="project.slug")
+    product = serializers.IntegerField(source="product_id")
+    product_name = serializers.CharField(source="product.name")
+    version = serializers.IntegerField(source="version_id")
+    version_name = serializers.CharField(source="version.name")
+    environment_ref = serializers.CharField(allow_null=True)
+    estimated_monthly_cost = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                                      allow_null=True)
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    handed_off_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, obj: Request) -> str:
+        return request_url(request=obj)
+
+
+class DecisionOutput(serializers.Serializer):
+    approver = serializers.CharField(source="approver.username")
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class TaskOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    position = serializers.IntegerField()
+    status = serializers.CharField()
+    required_approvals = serializers.IntegerField()
+    escalated = serializers.BooleanField()
+    approvers = serializers.SerializerMethodField()
+    decisions = DecisionOutput(many=True, source="decisions.all")
+
+    def get_approvers(self, obj: ApprovalTask) -> list[str]:
+        return [u.username for u in obj.eligible_approvers.all()]
+
+
+class RequestDetailOutput(RequestListOutput):
+    justification = serializers.CharField()
+    parameters = serializers.SerializerMethodField()
+    tag_choices = serializers.DictField(child=serializers.CharField())
+    status_reason = serializers.CharField()
+    project_monthly_budget = serializers.DecimalField(source="project.monthly_budget",
+                                                      max_digits=12, decimal_places=2)
+    tasks = serializers.SerializerMethodField()
+
+    def get_parameters(self, obj: Request) -> dict[str, str]:
+        secret = set(obj.version.parameters.filter(no_echo=True).values_list("key", flat=True))
+        return {k: ("****" if k in secret else v) for k, v in (obj.parameters or {}).items()}
+
+    def get_tasks(self, obj: Request) -> list[dict[str, Any]]:
+        return TaskOutput(request_tasks(request=obj), many=True).data  # type: ignore[return-value]
+
+
+class InboxOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    required_approvals = serializers.IntegerField()
+    approvals = serializers.IntegerField()
+    escalated = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    request = RequestListOutput()
+    justification = serializers.CharField(source="request.justification")
+
+
+class DecisionInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000,
+                                    default="")
+
+
+def _user(request: ApiRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class RequestListView(APIView):
+    @extend_schema(responses=RequestListOutput(many=True), summary="My requests, newest first")
+    def get(self, request: ApiRequest) -> Response:
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(my_requests(user=_user(request)), request, view=self)
+        return paginator.get_paginated_response(RequestListOutput(page, many=True).data)
+
+    @extend_schema(request=RequestCreateInput, responses={201: RequestDetailOutput},
+                   summary="Request an environment")
+    def post(self, request: ApiRequest) -> Response:
+        data = RequestCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            created = request_create(
+                requester=_user(request), project_slug=values["project"],
+                product_id=values["product"], version_id=values.get("version"),
+                action=values["action"], environment_ref=values.get("environment_ref"),
+                parameters=values["parameters"], tag_choices=values["tag_choices"],
+                justification=values["justification"], http_request=request._request,
+            )
+        except ApprovalError as exc:
+            return _refused(exc)
+        created = request_for_user(user=_user(request), pk=created.pk)
+        return Response(RequestDetailOutput(created).data, status=status.HTTP_201_CREATED)
+
+
+class RequestDetailView(APIView):
+    @extend_schema(responses=RequestDetailOutput, summary="A request with its timeline")
+    def get(self, request: ApiRequest, pk: str) -> Response:
+        return Response(RequestDetailOutput(request_for_user(user=_user(request), pk=pk)).data)
+
+
+class RequestCancelView(APIView):
+    @extend_schema(request=None, responses=RequestDetailOutput,
+                   summary="Cancel my pending request")
+    def post(self, request: ApiRequest, pk: str) -> Response:
+        approval = request_for_user(user=_user(request), pk=pk)
+        try:
+            request_cancel(request=approval, user=_user(request), http_request=request._request)
+        except ApprovalError as exc:
+            return _refused(exc)
+        return Response(RequestDetailOutput(request_for_user(user=_user(request), pk=pk)).data)
+
+
+class InboxView(APIView):
+    @extend_schema(responses=InboxOutput(many=True), summary="Approval tasks waiting for me")
+    def get(self, request: ApiRequest) -> Response:
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(inbox_for_user(user=_user(request)), request, view=self)
+        return paginator.get_paginated_response(InboxOutput(page, many=True).data)
+
+
+class _DecideView(APIView):
+    verdict = "approve"
+
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        task = task_for_user(user=_user(request), pk=pk)
+        data = DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        decide = request_approve if self.verdict == "approve" else request_reject
+        try:
+            decision = decide(task=task, approver=_user(request),
+                              comment=data.validated_data["comment"],
+                              http_request=request._request)
+        except ApprovalError as exc:
+            return _refused(exc)
+        return Response(DecisionOutput(decision).data, status=status.HTTP_201_CREATED)
+
+
+class TaskApproveView(_DecideView):
+    verdict = "approve"
+
+    @extend_schema(request=DecisionInput, responses={201: DecisionOutput},
+                   summary="Approve a task (separation of duties applies)")
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class TaskRejectView(_DecideView):
+    verdict = "reject"
+
+    @extend_schema(request=DecisionInput, responses={201: DecisionOutput},
+                   summary="Reject a task; a comment is required")
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        return super().post(request, pk)
