@@ -23,4 +23,14 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "catalog.tasks.catalog_sync_periodic",
             "schedule": float(settings.PORTAL_CATALOG_SYNC_SECONDS),
         }
+    if settings.PORTAL_SWEEPER_SECONDS:
+        schedule["provisioning-sweep"] = {
+            "task": "provisioning.tasks.environments_sweep",
+            "schedule": float(settings.PORTAL_SWEEPER_SECONDS),
+        }
+    if settings.PORTAL_RECONCILE_SECONDS:
+        schedule["provisioning-reconcile"] = {
+            "task": "provisioning.tasks.environments_reconcile",
+            "schedule": float(settings.PORTAL_RECONCILE_SECONDS),
+        }
     return schedule

@@ -552,14 +552,15 @@ def _owner_only(environment: Environment, user: User, action: str) -> None:
 def _notebook_move(*, environment: Environment, user: User, http_request: HttpRequest | None,
                    required: str, to: str, verb: str, kind: str) -> Environment:
     _owner_only(environment, user, verb)
+    done = {"stop": "stopped", "start": "started"}[verb]
     with transaction.atomic():
         locked = _locked(environment.pk)
         if not locked.notebook_instance_name:
-            raise InvalidTransition(f"Only notebook instances can be {verb}ed.")
+            raise InvalidTransition(f"Only notebook instances can be {done}.")
         if locked.status != required:
             raise InvalidTransition(
                 f"The environment is {locked.get_status_display().lower()}; it can only be "
-                f"{verb}ed when {Status(required).label.lower()}.")
+                f"{done} when {Status(required).label.lower()}.")
         locked.status = to
         locked.status_message = ""
         locked.save()

@@ -181,3 +181,38 @@ def sent_tasks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(task, "apply_async", apply_async)
         monkeypatch.setattr(task, "delay", delay)
     return sent
+
+
+@pytest.fixture
+def available(queued: Any) -> Any:
+    """The scientist's notebook, provisioned by the simulator and available."""
+    environment = run_until_settled(queued)
+    assert environment.status == "available"
+    return environment
+
+
+class PresignSpy:
+    """Counts presign calls of the simulator, to prove a refused launch generated nothing."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from provisioning.backends.simulator import SimulatorBackend
+
+        self.calls = 0
+        notebook = SimulatorBackend.notebook_presigned_url
+        studio = SimulatorBackend.studio_presigned_url
+
+        def notebook_spy(backend: Any, **kwargs: Any) -> str:
+            self.calls += 1
+            return notebook(backend, **kwargs)
+
+        def studio_spy(backend: Any, **kwargs: Any) -> str:
+            self.calls += 1
+            return studio(backend, **kwargs)
+
+        monkeypatch.setattr(SimulatorBackend, "notebook_presigned_url", notebook_spy)
+        monkeypatch.setattr(SimulatorBackend, "studio_presigned_url", studio_spy)
+
+
+@pytest.fixture
+def presign(monkeypatch: pytest.MonkeyPatch) -> PresignSpy:
+    return PresignSpy(monkeypatch)

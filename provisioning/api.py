@@ -1,0 +1,167 @@
+"""API v1 for environments: list, detail, and the actions stop, start, terminate and launch.
+
+Launch returns the presigned URL in JSON for command-line use, with the same checks and audit as
+the "Open" button, and ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.models import User
+from provisioning import selectors, services
+from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
+from provisioning.models import Environment, EnvironmentEvent
+
+
+class EventOutput(serializers.ModelSerializer):
+    class Meta:
+        model = EnvironmentEvent
+        fields = ["at", "kind", "message"]
+
+
+class EnvironmentOutput(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username")
+    project = serializers.CharField(source="project.slug")
+    product = serializers.CharField(source="product.name")
+    product_kind = serializers.CharField(source="product.kind")
+    version = serializers.CharField(source="version.name")
+    request = serializers.UUIDField(source="origin_request_id")
+
+    class Meta:
+        model = Environment
+        fields = ["id", "owner", "project", "product", "product_kind", "version", "request",
+                  "status", "status_message", "provisioned_product_name",
+                  "provisioned_product_id", "notebook_instance_name", "domain_id",
+                  "user_profile_name", "sagemaker_project_name", "sagemaker_project_id",
+                  "outputs", "tags", "created_at", "updated_at", "available_at",
+                  "terminated_at"]
+
+
+class EnvironmentDetailOutput(EnvironmentOutput):
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(EnvironmentOutput.Meta):
+        fields = [*EnvironmentOutput.Meta.fields, "timeline"]
+
+    def get_timeline(self, environment: Environment) -> list[dict[str, Any]]:
+        events = selectors.environment_timeline(environment=environment)[:200]
+        return list(EventOutput(events, many=True).data)
+
+
+class TerminateInput(serializers.Serializer):
+    confirm = serializers.BooleanField()
+
+
+class LaunchOutput(serializers.Serializer):
+    url = serializers.CharField(allow_blank=True)
+    waiting = serializers.BooleanField()
+
+
+def _user(request: Request) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class EnvironmentListView(ListAPIView):
+    serializer_class = EnvironmentOutput
+
+    @extend_schema(summary="Environments the caller may see (their own; all for platform admins)")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        environments = selectors.environments_for_user(user=_user(self.request))
+        wanted = self.request.query_params.get("status")
+        return environments.filter(status=wanted) if wanted else environments
+
+
+class EnvironmentDetailView(APIView):
+    @extend_schema(responses=EnvironmentDetailOutput, summary="One environment with its timeline")
+    def get(self, request: Request, pk: str) -> Response:
+        environment = selectors.environment_for_user(user=_user(request), pk=pk)
+        return Response(EnvironmentDetailOutput(environment).data)
+
+
+class _ActionView(APIView):
+    def act(self, request: Request, environment: Environment) -> Environment:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: str) -> Response:
+        environment = selectors.environment_for_user(user=_user(request), pk=pk)
+        try:
+            environment = self.act(request, environment)
+        except services.InvalidTransition as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(EnvironmentOutput(environment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EnvironmentStopView(_ActionView):
+    @extend_schema(request=None, responses={202: EnvironmentOutput}, summary="Stop a notebook")
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
+
+    def act(self, request: Request, environment: Environment) -> Environment:
+        return services.environment_stop(environment=environment, user=_user(request),
+                                          http_request=request._request)
+
+
+class EnvironmentStartView(_ActionView):
+    @extend_schema(request=None, responses={202: EnvironmentOutput}, summary="Start a notebook")
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
+
+    def act(self, request: Request, environment: Environment) -> Environment:
+        return services.environment_start(environment=environment, user=_user(request),
+                                           http_request=request._request)
+
+
+class EnvironmentTerminateView(_ActionView):
+    @extend_schema(request=TerminateInput, responses={202: EnvironmentOutput},
+                   summary='Terminate (owner or platform admin); needs {"confirm": true}')
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
+
+    def act(self, request: Request, environment: Environment) -> Environment:
+        data = TerminateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return services.environment_terminate(
+            environment=environment, user=_user(request), confirm=data.validated_data["confirm"],
+            http_request=request._request)
+
+
+class EnvironmentLaunchView(APIView):
+    @extend_schema(request=None, responses={200: LaunchOutput, 202: LaunchOutput},
+                   summary="A presigned URL to open the environment (never stored; audited)")
+    def post(self, request: Request, pk: str) -> Response:
+        user = _user(request)
+        try:
+            environment = selectors.environment_for_user(user=user, pk=pk)
+        except Http404:
+            launch_refuse(environment=None, user=user, http_request=request._request,
+                          reason="not_owner", message="Not your environment.",
+                          environment_ref=str(pk)[:64])
+            raise
+        try:
+            launch = environment_launch(environment=environment, user=user,
+                                        http_request=request._request)
+        except LaunchRefused as refused:
+            response = Response({"detail": refused.message, "reason": refused.reason},
+                                status=refused.status)
+        else:
+            response = Response({"url": launch.url, "waiting": launch.waiting},
+                                status=status.HTTP_202_ACCEPTED if launch.waiting else 200)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        response["Referrer-Policy"] = "no-referrer"
+        return response

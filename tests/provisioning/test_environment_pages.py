@@ -1,0 +1,108 @@
+"""My environments, the environment page, live status, the admin list and the read API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from portal.models import User
+from provisioning.models import Environment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_my_environments_lists_only_mine_with_a_live_status_hook(
+        client: Client, scientist: User, colleague: User, available: Environment) -> None:
+    client.force_login(scientist)
+    html = client.get("/environments/").content.decode()
+    assert available.provisioned_product_name in html
+    assert 'data-status-url="/environments/status.json"' in html
+    assert "portal/environments.js" in html
+    client.force_login(colleague)
+    assert available.provisioned_product_name not in client.get("/environments/").content.decode()
+
+
+def test_the_status_endpoint_reports_statuses_in_the_users_scope(
+        client: Client, scientist: User, outsider: User, available: Environment) -> None:
+    client.force_login(scientist)
+    [state] = client.get("/environments/status.json").json()["environments"]
+    assert state == {**state, "id": str(available.pk), "status": "available", "openable": True,
+                     "stoppable": True, "startable": False}
+    client.force_login(outsider)
+    assert client.get(f"/environments/status.json?id={available.pk}").json() == {
+        "environments": []}
+    assert client.get("/environments/status.json?id=not-a-uuid").status_code == 200
+
+
+def test_the_environment_page_shows_outputs_tags_timeline_and_actions(
+        client: Client, scientist: User, available: Environment) -> None:
+    client.force_login(scientist)
+    html = client.get(f"/environments/{available.pk}/").content.decode()
+    assert 'id="outputs"' in html and "NotebookInstanceArn" in html
+    assert "portal-environment" in html and str(available.pk) in html
+    assert 'id="timeline"' in html and "Ready to open." in html
+    assert "data-open-form" in html and 'id="terminate-form"' in html
+
+
+@pytest.mark.parametrize(("who", "expected"), [
+    ("scientist", 200), ("platform_admin", 200), ("colleague", 404), ("outsider", 404),
+    ("auditor", 404)])
+def test_the_environment_page_is_for_its_owner_and_platform_admins(
+        client: Client, available: Environment, request: pytest.FixtureRequest,
+        who: str, expected: int) -> None:
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(f"/environments/{available.pk}/").status_code == expected
+    assert client.get(f"/api/v1/environments/{available.pk}").status_code == expected
+
+
+def test_anonymous_callers_see_nothing(client: Client, available: Environment) -> None:
+    assert client.get("/environments/").status_code == 302
+    assert client.get(f"/environments/{available.pk}/").status_code == 302
+    assert client.get("/api/v1/environments").status_code in (401, 403)
+
+
+def test_a_failed_environment_shows_the_error_to_its_owner(
+        client: Client, scientist: User, queued: Environment) -> None:
+    Environment.objects.filter(pk=queued.pk).update(status="failed",
+                                                    status_message="CREATE_FAILED: no subnet")
+    client.force_login(scientist)
+    assert "CREATE_FAILED: no subnet" in client.get(f"/environments/{queued.pk}/").content.decode()
+
+
+def test_the_admin_list_filters_by_project_owner_status_and_product(
+        client: Client, platform_admin: User, scientist: User, available: Environment,
+        queued: Any) -> None:
+    client.force_login(platform_admin)
+    page = client.get("/environments/all/").content.decode()
+    assert available.provisioned_product_name in page
+    for query, shown in [("project=fraud", True), ("project=credit-risk", False),
+                         ("owner=dana.scientist", True), ("owner=otto", False),
+                         ("status=available", True), ("status=failed", False),
+                         (f"product={available.product_id}", True), ("product=999", False)]:
+        html = client.get(f"/environments/all/?{query}").content.decode()
+        assert (available.provisioned_product_name in html) is shown, query
+
+
+def test_the_admin_list_is_for_platform_admins_only(client: Client, scientist: User,
+                                                    auditor: User) -> None:
+    for user in (scientist, auditor):
+        client.force_login(user)
+        assert client.get("/environments/all/").status_code == 403
+
+
+def test_the_api_lists_my_environments_and_all_of_them_for_admins(
+        client: Client, scientist: User, colleague: User, platform_admin: User,
+        available: Environment) -> None:
+    client.force_login(scientist)
+    body = client.get("/api/v1/environments").json()
+    assert [e["id"] for e in body["results"]] == [str(available.pk)]
+    assert body["results"][0]["tags"][0] == {"Key": "owner",
+                                             "Value": scientist.owner_id}
+    client.force_login(colleague)
+    assert client.get("/api/v1/environments").json()["results"] == []
+    client.force_login(platform_admin)
+    assert client.get("/api/v1/environments").json()["count"] == 1
+    detail = client.get(f"/api/v1/environments/{available.pk}").json()
+    assert [e["kind"] for e in detail["timeline"]][0] == "available"

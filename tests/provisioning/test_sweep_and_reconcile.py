@@ -1,0 +1,88 @@
+"""The sweeper re-dispatches lost work; reconcile records what changed outside the portal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from approvals.models import Request
+from portal.models import AuditEvent, Project, User
+from provisioning.models import Environment, SimulatedNotebook, SimulatedProvisionedProduct
+from provisioning.services import environment_provision_run
+from provisioning.sweep import environments_reconcile, environments_sweep
+from tests.provisioning.conftest import SentTasks, approved_request
+
+pytestmark = pytest.mark.django_db
+LONG_AGO = timedelta(hours=1)
+
+
+def test_a_queued_environment_whose_task_was_lost_is_dispatched_again(
+        queued: Environment, sent_tasks: SentTasks,
+        django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        assert environments_sweep()["redispatched"] == 0  # just dispatched: not stalled
+        Environment.objects.filter(pk=queued.pk).update(
+            dispatched_at=timezone.now() - LONG_AGO)
+        assert environments_sweep()["redispatched"] == 1
+    assert sent_tasks.names() == ["provisioning.tasks.environment_provision_task"]
+
+
+def test_a_stalled_follow_up_is_restarted_and_the_old_chain_goes_stale(
+        queued: Environment, sent_tasks: SentTasks,
+        django_capture_on_commit_callbacks: Any) -> None:
+    environment_provision_run(environment_id=queued.pk)
+    queued.refresh_from_db()
+    lost_attempt = queued.follow_attempt
+    Environment.objects.filter(pk=queued.pk).update(next_check_at=timezone.now() - LONG_AGO)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert environments_sweep()["refollowed"] == 1
+    queued.refresh_from_db()
+    assert queued.follow_attempt == lost_attempt + 1
+    assert sent_tasks.calls[-1][1] == (str(queued.pk), lost_attempt + 1)
+
+
+def test_an_approved_request_that_never_became_an_environment_is_picked_up(
+        scientist: User, project: Project, notebook: Any) -> None:
+    product, version = notebook
+    request = approved_request(requester=scientist, project=project, product=product,
+                               version=version)
+    Request.objects.filter(pk=request.pk).update(handed_off_at=timezone.now())
+    assert environments_sweep()["created"] == 1
+    assert Environment.objects.get().origin_request == request
+    assert environments_sweep()["created"] == 0
+
+
+def test_an_environment_terminated_outside_the_portal_is_recorded(
+        available: Environment) -> None:
+    SimulatedProvisionedProduct.objects.update(status="TERMINATED")
+    assert environments_reconcile() == {"terminated": 1}
+    available.refresh_from_db()
+    assert available.status == "terminated"
+    assert available.events.filter(kind="out_of_band", message__contains="terminated").exists()
+    assert AuditEvent.objects.filter(action="environment.out_of_band").exists()
+
+
+def test_a_notebook_stopped_outside_the_portal_is_recorded(available: Environment) -> None:
+    SimulatedNotebook.objects.update(status="Stopped")
+    assert environments_reconcile() == {"changed": 1}
+    available.refresh_from_db()
+    assert available.status == "stopped"
+    assert environments_reconcile() == {"unchanged": 1}
+
+
+def test_an_environment_that_timed_out_but_finished_later_recovers(
+        queued: Environment, settings: Any) -> None:
+    settings.PORTAL_SIMULATOR_SECONDS = 3600
+    environment_provision_run(environment_id=queued.pk)
+    Environment.objects.filter(pk=queued.pk).update(
+        status="failed", status_message="Timed out", next_check_at=None)
+    from provisioning.models import SimulatedRecord
+
+    SimulatedRecord.objects.update(started_at=timezone.now() - timedelta(hours=2))
+    assert environments_reconcile() == {"recovered": 1}
+    queued.refresh_from_db()
+    assert queued.status == "available" and queued.notebook_instance_name
+
