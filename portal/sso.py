@@ -88,7 +88,9 @@ class PortalSAMLProvider(SAMLProvider):
 
     def sociallogin_from_response(self, request: HttpRequest, response: Any) -> SocialLogin:
         if not response.get_last_response_in_response_to():
-            raise _fail(request, self, "IdP-initiated sign-in is not accepted; start at the portal.")
+            raise _fail(
+                request, self, "IdP-initiated sign-in is not accepted; start at the portal."
+            )
         assertion_id = response.get_last_assertion_id()
         if not assertion_id:
             raise _fail(request, self, "The response carries no assertion id.")

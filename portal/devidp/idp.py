@@ -23,6 +23,7 @@ from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 NON_ATTRIBUTE_KEYS = {"projects", "password"}
+PASSWORD_PROTECTED_TRANSPORT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 
 
 @dataclass
@@ -173,7 +174,7 @@ class DevIdP:
     def metadata_xml(self) -> str:
         return str(entity_descriptor(self.server.config))
 
-    def parse_authn_request(self, saml_request: str, relay_state: str | None = None) -> ParsedAuthnRequest:
+    def parse_authn_request(self, saml_request: str) -> ParsedAuthnRequest:
         parsed = self.server.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
         message = parsed.message
         acs_url = message.assertion_consumer_service_url or self.sp_acs_url
@@ -210,7 +211,7 @@ class DevIdP:
             destination=destination or self.sp_acs_url,
             sp_entity_id=audience or self.sp_entity_id,
             name_id=NameID(format=NAMEID_FORMAT_UNSPECIFIED, text=user.uid),
-            authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
+            authn={"class_ref": PASSWORD_PROTECTED_TRANSPORT},
             sign_assertion=sign_assertion,
             sign_response=False,
             sign_alg=sign_alg,

@@ -6,10 +6,10 @@ import html
 import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from socketserver import ThreadingMixIn
 
 from portal.devidp.idp import DevIdP, UserDirectory
 
@@ -43,8 +43,9 @@ class DevIdPApp:
         method = environ.get("REQUEST_METHOD", "GET")
         try:
             if path == "/metadata":
-                return self._respond(start_response, HTTPStatus.OK,
-                                     self.idp.metadata_xml().encode(), "application/samlmetadata+xml")
+                metadata = self.idp.metadata_xml().encode()
+                return self._respond(start_response, HTTPStatus.OK, metadata,
+                                     "application/samlmetadata+xml")
             if path == "/sso/redirect" and method == "GET":
                 query = parse_qs(environ.get("QUERY_STRING", ""))
                 return self._login_form(start_response, query)

@@ -38,7 +38,8 @@ def test_a_data_scientist_signs_in_and_sees_their_projects_only(
     assert "audit_event_list" not in names
     assert "admin:portal_project_changelist" not in names
     assert page.locator(".whoami .badge").count() == 0
-    assert AuditEvent.objects.filter(action="auth.sign_in", actor__username="dana.scientist").exists()
+    signed_in = AuditEvent.objects.filter(action="auth.sign_in", actor__username="dana.scientist")
+    assert signed_in.exists()
 
 
 def test_a_platform_admin_sees_admin_navigation_and_can_sign_out(
