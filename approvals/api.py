@@ -85,11 +85,15 @@ class TaskOutput(serializers.Serializer):
     status = serializers.CharField()
     required_approvals = serializers.IntegerField()
     escalated = serializers.BooleanField()
-    approvers = serializers.SerializerMethodField()
+    approvers = serializers.SerializerMethodField(help_text="People named on the task")
+    groups = serializers.SerializerMethodField(help_text="Groups whose members may decide")
     decisions = DecisionOutput(many=True, source="decisions.all")
 
     def get_approvers(self, obj: ApprovalTask) -> list[str]:
         return [u.username for u in obj.eligible_approvers.all()]
+
+    def get_groups(self, obj: ApprovalTask) -> list[str]:
+        return [g.name for g in obj.eligible_groups.all()]
 
 
 class RequestDetailOutput(RequestListOutput):

@@ -187,9 +187,13 @@ class ApprovalTask(models.Model):
     position = models.PositiveIntegerField(default=0)
     name = models.CharField(max_length=200)
     required_approvals = models.PositiveIntegerField(default=1)
+    # People resolved when the task opened (the manager, the project's leads, named users)...
     eligible_approvers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="approval_tasks", blank=True
     )
+    # ...and groups whose members may decide: checked against membership at decision time, so
+    # someone who joins the group (first sign-in) can decide and someone who leaves no longer can.
+    eligible_groups = models.ManyToManyField(Group, related_name="+", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     remind_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(null=True, blank=True)

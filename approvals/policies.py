@@ -8,6 +8,7 @@ whose approvers are missing (no manager, no lead, only the requester) is given t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -92,19 +93,41 @@ def step_plans(*, request: Request) -> list[StepPlan]:
     ]
 
 
-def group_members(*, name: str) -> list[User]:
-    group = Group.objects.filter(name=name).first()
-    if group is None:
-        return []
-    return list(User.objects.filter(groups=group, is_active=True).order_by("username"))
+def group_named(name: str) -> Group:
+    """The Django group mirroring an IdP group; created empty until someone in it signs in."""
+    return Group.objects.get_or_create(name=name[:150])[0]
 
 
-def approvers_resolve(*, request: Request, plan: StepPlan) -> list[User]:
-    """The people who may decide the step, never including the requester."""
-    step = plan.step
+def group_members(*, groups: Iterable[Group], exclude_pk: int | None = None) -> list[User]:
+    """Active members of the groups now (the requester left out)."""
+    users = User.objects.filter(groups__in=list(groups), is_active=True).distinct()
+    if exclude_pk is not None:
+        users = users.exclude(pk=exclude_pk)
+    return list(users.order_by("username"))
+
+
+@dataclass
+class Approvers:
+    """Who may decide a task: named people and groups (whose current members may decide)."""
+
     users: list[User]
+    groups: list[Group]
+
+    def members(self, *, requester_pk: int) -> list[User]:
+        """Everyone who may decide now, without the requester."""
+        people = {u.pk: u for u in self.users if u.pk != requester_pk and u.is_active}
+        for user in group_members(groups=self.groups, exclude_pk=requester_pk):
+            people.setdefault(user.pk, user)
+        return sorted(people.values(), key=lambda u: u.username)
+
+
+def approvers_resolve(*, request: Request, plan: StepPlan) -> Approvers:
+    """The step's approvers; the requester is never one of them."""
+    step = plan.step
+    users: list[User] = []
+    groups: list[Group] = []
     if step is None:
-        users = group_members(name=plan.group_name)
+        groups = [group_named(plan.group_name)]
     elif step.approvers == ApprovalStep.Approvers.MANAGER:
         manager = request.requester.manager
         users = [manager] if manager is not None and manager.is_active else []
@@ -114,13 +137,11 @@ def approvers_resolve(*, request: Request, plan: StepPlan) -> list[User]:
             is_active=True,
         ).order_by("username"))
     elif step.approvers == ApprovalStep.Approvers.GROUP:
-        users = group_members(name=step.group.name) if step.group is not None else []
+        groups = [step.group] if step.group is not None else []
     else:
         users = list(step.users.filter(is_active=True).order_by("username"))
-    return [u for u in users if u.pk != request.requester_id]
+    return Approvers(users=[u for u in users if u.pk != request.requester_id], groups=groups)
 
 
-def fallback_approvers(*, request: Request, exclude: list[User]) -> list[User]:
-    taken = {u.pk for u in exclude} | {request.requester_id}
-    members = group_members(name=settings.PORTAL_APPROVAL_FALLBACK_GROUP)
-    return [u for u in members if u.pk not in taken]
+def fallback_group() -> Group:
+    return group_named(settings.PORTAL_APPROVAL_FALLBACK_GROUP)

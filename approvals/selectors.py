@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -20,16 +21,22 @@ from portal.models import AuditEvent, User
 REQUEST_RELATED = ("requester", "project", "product", "version")
 
 
+def _named(user: User, **task_filter: Any) -> Q:
+    """A task names the user: in person, or through a group the user is in now."""
+    return (
+        Exists(ApprovalTask.eligible_approvers.through.objects.filter(user=user, **task_filter))
+        | Exists(ApprovalTask.eligible_groups.through.objects.filter(group__user=user,
+                                                                     **task_filter))
+    )
+
+
 def requests_for_user(*, user: User) -> QuerySet[Request]:
     if not user.is_authenticated or not user.is_active:
         return Request.objects.none()
     queryset = Request.objects.select_related(*REQUEST_RELATED)
     if user.is_auditor or user.is_catalog_admin:
         return queryset
-    named = ApprovalTask.eligible_approvers.through.objects.filter(
-        approvaltask__request=OuterRef("pk"), user=user
-    )
-    return queryset.filter(Q(requester=user) | Exists(named))
+    return queryset.filter(Q(requester=user) | _named(user, approvaltask__request=OuterRef("pk")))
 
 
 def request_for_user(*, user: User, pk: object) -> Request:
@@ -59,8 +66,8 @@ def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
     return (
         ApprovalTask.objects.filter(
             status=ApprovalTask.Status.PENDING, request__status=Request.Status.PENDING,
-            eligible_approvers=user,
         )
+        .filter(_named(user, approvaltask=OuterRef("pk")))
         .exclude(request__requester=user)
         .exclude(Exists(mine))
         .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
@@ -77,12 +84,9 @@ def task_for_user(*, user: User, pk: object) -> ApprovalTask:
         raise Http404("No such task.") from None
     if not user.is_authenticated:
         raise Http404("No such task.")
-    named = ApprovalTask.eligible_approvers.through.objects.filter(
-        approvaltask=OuterRef("pk"), user=user
-    )
     task = (
         ApprovalTask.objects.filter(pk=key)
-        .filter(Q(request__requester=user) | Exists(named))
+        .filter(Q(request__requester=user) | _named(user, approvaltask=OuterRef("pk")))
         .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
         .first()
     )
@@ -95,7 +99,7 @@ def request_tasks(*, request: Request) -> list[ApprovalTask]:
     """The request's tasks with their approvers and decisions, in step order."""
     return list(
         request.tasks.order_by("position", "pk").prefetch_related(
-            "eligible_approvers",
+            "eligible_approvers", "eligible_groups",
             Prefetch("decisions", queryset=Decision.objects.select_related("approver")),
         )
     )

@@ -30,9 +30,10 @@ from approvals.errors import (
 from approvals.models import ApprovalTask, Decision, Request
 from approvals.notifications import describe, notify
 from approvals.policies import (
+    Approvers,
     StepPlan,
     approvers_resolve,
-    fallback_approvers,
+    fallback_group,
     rule_for_request,
     step_plans,
 )
@@ -191,14 +192,30 @@ def _loggable(request: Request) -> dict[str, str]:
 
 # --- The workflow ------------------------------------------------------------------------------
 
+def task_approvers(*, task: ApprovalTask) -> list[User]:
+    """Everyone who may decide the task now: named people and current group members."""
+    approvers = Approvers(users=list(task.eligible_approvers.all()),
+                          groups=list(task.eligible_groups.all()))
+    return approvers.members(requester_pk=task.request.requester_id)
+
+
+def task_is_eligible(*, task: ApprovalTask, user: User) -> bool:
+    if not user.is_active or user.pk == task.request.requester_id:
+        return False
+    return (task.eligible_approvers.filter(pk=user.pk).exists()
+            or user.groups.filter(pk__in=task.eligible_groups.values("pk")).exists())
+
+
 def _task_open(*, request: Request, plan: StepPlan, actor: User | None,
                http_request: HttpRequest | None) -> ApprovalTask:
     now = timezone.now()
     step = plan.step
     approvers = approvers_resolve(request=request, plan=plan)
-    escalated = len(approvers) < plan.required_approvals
+    # Too few people to reach the step's count (no manager, no lead, an empty group): the
+    # fallback group joins instead of the request stalling.
+    escalated = len(approvers.members(requester_pk=request.requester_id)) < plan.required_approvals
     if escalated:
-        approvers += fallback_approvers(request=request, exclude=approvers)
+        approvers.groups.append(fallback_group())
     task = ApprovalTask.objects.create(
         request=request, step=step, position=plan.position, name=plan.name,
         required_approvals=plan.required_approvals,
@@ -207,21 +224,24 @@ def _task_open(*, request: Request, plan: StepPlan, actor: User | None,
         escalation_group=step.escalation_group if step else None,
         escalated=escalated, escalated_at=now if escalated else None,
     )
-    task.eligible_approvers.set(approvers)
+    task.eligible_approvers.set(approvers.users)
+    task.eligible_groups.set(approvers.groups)
+    people = approvers.members(requester_pk=request.requester_id)
+    described = {"approvers": [u.username for u in approvers.users],
+                 "groups": sorted({g.name for g in approvers.groups})}
     audit_record(
         action="approval.task_created", actor=actor, request=http_request, obj=request,
         project=request.project,
         data={"task": task.pk, "step": plan.name, "required_approvals": plan.required_approvals,
-              "approvers": [u.username for u in approvers], "escalated": escalated},
+              "escalated": escalated, **described},
     )
     if escalated:
         audit_record(
             action="approval.task_escalated", actor=actor, request=http_request, obj=request,
             project=request.project,
-            data={"task": task.pk, "reason": "not enough eligible approvers",
-                  "approvers": [u.username for u in approvers]},
+            data={"task": task.pk, "reason": "not enough eligible approvers", **described},
         )
-    notify(request=request, recipients=approvers, subject=f"Approval needed: {request.product}",
+    notify(request=request, recipients=people, subject=f"Approval needed: {request.product}",
            lines=[f"Your approval is needed ({plan.name}).", describe(request),
                   f"Justification: {request.justification}"])
     return task
@@ -265,7 +285,7 @@ def _decide(*, task: ApprovalTask, approver: User, verdict: str, comment: str,
         # Separation of duties, checked under the lock whatever the caller checked before.
         if request.requester_id == approver.pk:
             raise SelfApproval("You cannot decide your own request.")
-        if not approver.is_active or not task.eligible_approvers.filter(pk=approver.pk).exists():
+        if not task_is_eligible(task=task, user=approver):
             raise NotEligible("You are not an approver of this step.")
         if task.status != ApprovalTask.Status.PENDING or request.status != Request.Status.PENDING:
             raise AlreadyDecided(
@@ -315,13 +335,13 @@ def _task_close(*, task: ApprovalTask, request: Request, status: str, actor: Use
 def _request_close(*, request: Request, status: str, actor: User | None, reason: str,
                    http_request: HttpRequest | None) -> None:
     """End a pending request; open tasks are skipped (or expired with it)."""
-    open_tasks = list(request.tasks.filter(status=ApprovalTask.Status.PENDING)
-                      .prefetch_related("eligible_approvers"))
+    open_tasks = list(request.tasks.filter(status=ApprovalTask.Status.PENDING))
     task_status = (ApprovalTask.Status.EXPIRED if status == Request.Status.EXPIRED
                    else ApprovalTask.Status.SKIPPED)
     approvers: dict[int, User] = {}
     for open_task in open_tasks:
-        for user in open_task.eligible_approvers.all():
+        open_task.request = request
+        for user in task_approvers(task=open_task):
             approvers[user.pk] = user
         _task_close(task=open_task, request=request, status=task_status, actor=actor,
                     http_request=http_request)

@@ -15,8 +15,8 @@ from django.db import transaction
 
 from approvals.models import ApprovalTask, Decision, Request
 from approvals.notifications import describe, notify
-from approvals.policies import group_members
-from approvals.services import _request_close, request_hand_off
+from approvals.policies import fallback_group
+from approvals.services import _request_close, request_hand_off, task_approvers
 from portal.models import User
 from portal.services import audit_record
 
@@ -34,8 +34,8 @@ class SweepReport:
 
 
 def _undecided_approvers(task: ApprovalTask) -> list[User]:
-    decided = Decision.objects.filter(task=task).values("approver")
-    return list(task.eligible_approvers.exclude(pk__in=decided))
+    decided = set(Decision.objects.filter(task=task).values_list("approver", flat=True))
+    return [u for u in task_approvers(task=task) if u.pk not in decided]
 
 
 def _expire(*, request_pk: uuid.UUID, cutoff: datetime) -> bool:
@@ -55,6 +55,7 @@ def _remind(*, task_pk: int, now: datetime) -> bool:
         request = Request.objects.select_for_update(of=("self",)).select_related(
             "requester", "project", "product").get(tasks__pk=task_pk)
         task = ApprovalTask.objects.select_for_update(of=("self",)).get(pk=task_pk)
+        task.request = request
         if (task.status != ApprovalTask.Status.PENDING or request.status != Request.Status.PENDING
                 or task.reminded_at is not None or task.remind_at is None or task.remind_at > now):
             return False
@@ -79,22 +80,21 @@ def _escalate(*, task_pk: int, now: datetime) -> bool:
         if (task.status != ApprovalTask.Status.PENDING or request.status != Request.Status.PENDING
                 or task.escalated or task.escalate_at is None or task.escalate_at > now):
             return False
-        group = (task.escalation_group.name if task.escalation_group
-                 else settings.PORTAL_APPROVAL_FALLBACK_GROUP)
-        current = set(task.eligible_approvers.values_list("pk", flat=True))
-        added = [u for u in group_members(name=group)
-                 if u.pk not in current and u.pk != request.requester_id]
-        task.eligible_approvers.add(*added)
+        task.request = request
+        group = task.escalation_group or fallback_group()
+        before = {u.pk for u in task_approvers(task=task)}
+        task.eligible_groups.add(group)
+        added = [u for u in task_approvers(task=task) if u.pk not in before]
         task.escalated = True
         task.escalated_at = now
         task.save(update_fields=["escalated", "escalated_at"])
         audit_record(action="approval.task_escalated", obj=request, project=request.project,
-                     data={"task": task.pk, "step": task.name, "group": group,
+                     data={"task": task.pk, "step": task.name, "group": group.name,
                            "reason": "no decision in time",
                            "added": [u.username for u in added]})
         notify(request=request, recipients=added, subject=f"Escalated to you: {request.product}",
                lines=[f"A request waited too long for “{task.name}” and was escalated to "
-                      f"{group}.", describe(request)])
+                      f"{group.name}.", describe(request)])
         return True
 
 

@@ -29,7 +29,7 @@ class Case:
     steps: list[dict[str, Any]]  # ApprovalStep fields; "auto" for an auto-approving rule
     script: list[tuple[str, Any]]  # ("approve", username) | ("sweep", timedelta)
     status: str
-    tasks: list[tuple[str, bool, list[str]]]  # (status, escalated, eligible usernames)
+    tasks: list[tuple[str, bool, list[str]]]  # (status, escalated, usernames and group:names)
     audit: list[str] = field(default_factory=list)
     mailed: list[tuple[str, str]] = field(default_factory=list)  # (username, subject part)
     no_manager: bool = False
@@ -51,7 +51,8 @@ CASES = [
     Case("two steps", steps=[{"approvers": "manager"}, {"approvers": "group",
                                                         "group": "ml-platform-admins"}],
          script=[("approve", "maria.manager"), ("approve", "pat.admin")], status="approved",
-         tasks=[("approved", False, ["maria.manager"]), ("approved", False, ["pat.admin"])],
+         tasks=[("approved", False, ["maria.manager"]),
+                ("approved", False, ["group:ml-platform-admins"])],
          mailed=[("pat.admin", "approval needed"), ("dana.scientist", "step approved")]),
     Case("second step still waiting", steps=[{"approvers": "manager"},
                                              {"approvers": "project_leads"}],
@@ -60,31 +61,31 @@ CASES = [
     Case("N-of-M: one of two is not enough",
          steps=[{"approvers": "group", "group": "reviewers", "required_approvals": 2}],
          script=[("approve", "rita.reviewer")], status="pending",
-         tasks=[("pending", False, REVIEWERS)]),
+         tasks=[("pending", False, ["group:reviewers"])]),
     Case("N-of-M: two of three approve",
          steps=[{"approvers": "group", "group": "reviewers", "required_approvals": 2}],
          script=[("approve", "rita.reviewer"), ("approve", "ron.reviewer")], status="approved",
-         tasks=[("approved", False, REVIEWERS)]),
+         tasks=[("approved", False, ["group:reviewers"])]),
     Case("named users", steps=[{"approvers": "users", "users": ["rob.reviewer"]}],
          script=[("approve", "rob.reviewer")], status="approved",
          tasks=[("approved", False, ["rob.reviewer"])]),
     Case("fallback: no manager goes to the fallback group", steps=[{"approvers": "manager"}],
          no_manager=True, script=[("approve", "pat.admin")], status="approved",
-         tasks=[("approved", True, ["pat.admin"])],
+         tasks=[("approved", True, ["group:ml-platform-admins"])],
          audit=["approval.task_escalated"], mailed=[("pat.admin", "approval needed")]),
     Case("fallback: a group with only the requester in it",
          steps=[{"approvers": "users", "users": ["dana.scientist"]}], script=[],
-         status="pending", tasks=[("pending", True, ["pat.admin"])]),
+         status="pending", tasks=[("pending", True, ["group:ml-platform-admins"])]),
     Case("escalation after escalate_after",
          steps=[{"approvers": "manager", "escalate_after": 2 * HOUR,
                  "escalation_group": "reviewers"}],
          script=[("sweep", HOUR), ("sweep", 3 * HOUR), ("approve", "rob.reviewer")],
-         status="approved", tasks=[("approved", True, ["maria.manager", *REVIEWERS])],
+         status="approved", tasks=[("approved", True, ["group:reviewers", "maria.manager"])],
          audit=["approval.task_escalated"], mailed=[("rita.reviewer", "escalated")]),
     Case("escalation without a group goes to the fallback group",
          steps=[{"approvers": "manager", "escalate_after": HOUR}],
          script=[("sweep", 2 * HOUR)], status="pending",
-         tasks=[("pending", True, ["maria.manager", "pat.admin"])]),
+         tasks=[("pending", True, ["group:ml-platform-admins", "maria.manager"])]),
     Case("reminder after remind_after, once",
          steps=[{"approvers": "manager", "remind_after": HOUR}],
          script=[("sweep", HOUR / 2), ("sweep", 2 * HOUR), ("sweep", 3 * HOUR)],
@@ -100,6 +101,11 @@ CASES = [
          script=[("sweep", timedelta(days=15)), ("refused", "maria.manager")],
          status="expired", tasks=[("expired", False, ["maria.manager"])]),
 ]
+
+
+def _approvers(task: ApprovalTask) -> list[str]:
+    return sorted([u.username for u in task.eligible_approvers.all()]
+                  + [f"group:{g.name}" for g in task.eligible_groups.all()])
 
 
 def _policy(steps: list[Any]) -> None:
@@ -153,7 +159,7 @@ def test_policy_branch(
 
     request.refresh_from_db()
     assert request.status == case.status
-    tasks = [(t.status, t.escalated, sorted(u.username for u in t.eligible_approvers.all()))
+    tasks = [(t.status, t.escalated, _approvers(t))
              for t in ApprovalTask.objects.filter(request=request).order_by("position")]
     assert tasks == [(s, e, sorted(u)) for s, e, u in case.tasks]
     assert (request.handed_off_at is not None) == (case.status == Request.Status.APPROVED)
@@ -175,7 +181,8 @@ def test_without_a_matching_rule_the_default_group_decides(
     request = request_notebook(scientist, project, notebook)
     task = request.tasks.get()
     assert task.name == "Platform review"
-    assert list(task.eligible_approvers.all()) == [platform_admin]
+    assert [g.name for g in task.eligible_groups.all()] == ["ml-platform-admins"]
+    assert not task.escalated  # pat.admin is in the group
 
 
 def test_without_a_matching_rule_auto_default_approves_at_once(

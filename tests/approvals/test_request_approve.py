@@ -7,7 +7,7 @@ import pytest
 
 from approvals.errors import AlreadyDecided, NotEligible, SelfApproval
 from approvals.models import ApprovalTask, Decision, Request
-from approvals.services import request_approve, request_reject, tasks_approve
+from approvals.services import request_approve, request_reject, task_approvers, tasks_approve
 from catalog.models import Product
 from portal.models import AuditEvent, Project, User
 from tests.approvals.conftest import request_notebook, snapshot
@@ -22,7 +22,7 @@ def test_the_manager_approves_and_the_request_moves_to_the_platform_admins(
     assert decision.verdict == Decision.Verdict.APPROVE and decision.comment == "ok"
     open_task = gpu_request.tasks.get(status="pending")
     assert open_task.name == "Platform admin"
-    assert list(open_task.eligible_approvers.all()) == [platform_admin]
+    assert task_approvers(task=open_task) == [platform_admin]
     event = AuditEvent.objects.get(action="approval.decided")
     assert event.actor == manager and event.data["verdict"] == "approve"
 
@@ -37,7 +37,8 @@ def test_it_rejects_approval_of_own_request_even_in_the_approver_group(
     request = request_notebook(platform_admin, project, notebook, "ml.p3.2xlarge")
     request_approve(task=request.tasks.get(), approver=manager)
     second = request.tasks.get(status="pending")
-    assert platform_admin not in second.eligible_approvers.all()  # excluded at creation...
+    assert second.eligible_groups.filter(name="ml-platform-admins").exists()
+    assert platform_admin not in task_approvers(task=second)  # left out of the group's members...
     second.eligible_approvers.add(platform_admin)  # ...and refused again at decision time
     before = snapshot()
     with pytest.raises(SelfApproval, match="your own request"):
@@ -123,3 +124,27 @@ def test_bulk_approve_approves_each_task_and_reports_refusals_one_by_one(
     assert isinstance(results[0][1], AlreadyDecided)
     assert isinstance(results[1][1], Decision)
     assert second.tasks.get(position=0).status == "approved"
+
+
+def test_group_membership_counts_at_decision_time(
+    gpu_request: Request, manager: User, platform_admin: User
+) -> None:
+    from django.contrib.auth.models import Group
+
+    from tests.conftest import make_user
+
+    request_approve(task=gpu_request.tasks.get(), approver=manager)
+    task = gpu_request.tasks.get(status="pending")
+    admins = Group.objects.get(name="ml-platform-admins")
+    newcomer = make_user("nina.newadmin")
+    with pytest.raises(NotEligible):
+        request_approve(task=task, approver=newcomer)
+    newcomer.groups.add(admins)  # e.g. first SAML sign-in after the task opened
+    platform_admin.groups.remove(admins)  # left the platform team
+    before = snapshot()
+    with pytest.raises(NotEligible):
+        request_approve(task=task, approver=platform_admin)
+    assert snapshot() == before
+    request_approve(task=task, approver=newcomer)
+    gpu_request.refresh_from_db()
+    assert gpu_request.status == Request.Status.APPROVED
