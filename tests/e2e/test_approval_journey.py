@@ -1,0 +1,81 @@
+"""Issue 4's journey in a real browser: a GPU notebook request through two approvals."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from approvals.demo import demo_policies_seed
+from approvals.models import Request
+from catalog.models import Product, SyncRun
+from catalog.sync import catalog_sync, sync_run_start
+from portal.models import Project, User
+from tests.e2e.conftest import sign_in_through_idp
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_out(page: Any, url: str) -> None:
+    page.click("text=Sign out")
+    page.wait_for_url(f"{url}/accounts/login/")
+
+
+def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin(
+    page: Any, live_server: Any, live_idp: Any, scientist: User, manager: User, project: Project,
+) -> None:
+    url = live_server.url
+    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
+    Product.objects.update(published=True)
+    demo_policies_seed()
+
+    # The data scientist asks for a GPU notebook.
+    sign_in_through_idp(page, url, "dana.scientist")
+    page.click("nav.nav a[data-nav='approvals:request_list']")
+    page.click("#request-something a:has-text('SageMaker notebook instance')")
+    page.fill("[name=NotebookInstanceName]", "dana-gpu-1")
+    page.select_option("select[name=InstanceType]", "ml.p3.2xlarge")
+    assert page.inner_text("#estimate-month") == "$2792.25"
+    page.select_option("select[name='req-tag:data-classification']", "confidential")
+    page.fill("[name=req-justification]", "Retrain the fraud model on a GPU.")
+    page.click("#submit-request")
+    assert page.inner_text("#request-status") == "Pending approval"
+    assert "Requester's manager" in page.inner_text("#timeline")
+    _sign_out(page, url)
+
+    # The manager finds it in the inbox and approves with a comment.
+    sign_in_through_idp(page, url, "maria.manager")
+    page.click("nav.nav a[data-nav='approvals:inbox']")
+    assert "Dana" in page.inner_text("#inbox")
+    page.click("#inbox a")
+    assert "139.6%" in page.inner_text("#estimated-cost")  # of the project's $2000 budget
+    page.fill("[name=comment]", "Fine for this quarter.")
+    page.click("#approve")
+    page.wait_for_url(f"{url}/requests/inbox/")
+    assert "Nothing waits for you." in page.inner_text("#inbox")
+    _sign_out(page, url)
+
+    # A platform admin (first sign-in: the IdP puts them in ml-platform-admins) approves.
+    sign_in_through_idp(page, url, "pat.admin")
+    page.click("nav.nav a[data-nav='approvals:inbox']")
+    assert "Dana" in page.inner_text("#inbox")
+    page.check("#inbox input[name=tasks]")
+    page.click("#approve-selected")
+    page.wait_for_url(f"{url}/requests/inbox/")
+    assert "Approved 1 request(s)." in page.inner_text(".messages")
+    _sign_out(page, url)
+
+    # The requester sees it approved, with both decisions on the timeline.
+    sign_in_through_idp(page, url, "dana.scientist")
+    page.click("nav.nav a[data-nav='approvals:request_list']")
+    assert "Approved" in page.inner_text("#my-requests")
+    page.click("#my-requests a")
+    assert page.inner_text("#request-status") == "Approved"
+    timeline = page.inner_text("#timeline")
+    assert "Maria Manager approved: “Fine for this quarter.”" in timeline
+    assert "Pat Admin approved" in timeline
+    request = Request.objects.get()
+    assert request.status == Request.Status.APPROVED and request.handed_off_at is not None
