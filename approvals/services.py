@@ -261,9 +261,11 @@ def _workflow_advance(*, request: Request, next_position: int, actor: User | Non
     how = "steps" if plans else ("rule" if request.matched_rule else "default")
     audit_record(action="request.approved", actor=actor, request=http_request, obj=request,
                  project=request.project, data={"how": how})
-    notify(request=request, recipients=[request.requester],
+    deciders = User.objects.filter(pk__in=Decision.objects.filter(task__request=request)
+                                   .values("approver"))
+    notify(request=request, recipients=[request.requester, *deciders],
            subject=f"Request approved: {request.product}",
-           lines=["Your request was approved and handed to provisioning.", describe(request)])
+           lines=["The request was approved and handed to provisioning.", describe(request)])
     request_pk = request.pk
     transaction.on_commit(lambda: request_hand_off(request=Request.objects.get(pk=request_pk)),
                           robust=True)

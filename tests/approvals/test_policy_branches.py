@@ -33,6 +33,7 @@ class Case:
     audit: list[str] = field(default_factory=list)
     mailed: list[tuple[str, str]] = field(default_factory=list)  # (username, subject part)
     no_manager: bool = False
+    no_lead: bool = False
 
 
 HOUR = timedelta(hours=1)
@@ -47,7 +48,8 @@ CASES = [
          tasks=[("approved", False, ["maria.manager"])],
          audit=["approval.task_created", "approval.decided", "approval.task_approved",
                 "request.approved", "request.handed_off"],
-         mailed=[("maria.manager", "approval needed"), ("dana.scientist", "approved")]),
+         mailed=[("maria.manager", "approval needed"), ("dana.scientist", "approved"),
+                 ("maria.manager", "request approved")]),
     Case("two steps", steps=[{"approvers": "manager"}, {"approvers": "group",
                                                         "group": "ml-platform-admins"}],
          script=[("approve", "maria.manager"), ("approve", "pat.admin")], status="approved",
@@ -73,6 +75,10 @@ CASES = [
          no_manager=True, script=[("approve", "pat.admin")], status="approved",
          tasks=[("approved", True, ["group:ml-platform-admins"])],
          audit=["approval.task_escalated"], mailed=[("pat.admin", "approval needed")]),
+    Case("fallback: a project without a lead goes to the fallback group",
+         steps=[{"approvers": "project_leads"}], no_lead=True, script=[("approve", "pat.admin")],
+         status="approved", tasks=[("approved", True, ["group:ml-platform-admins"])],
+         mailed=[("pat.admin", "approval needed"), ("pat.admin", "request approved")]),
     Case("fallback: a group with only the requester in it",
          steps=[{"approvers": "users", "users": ["dana.scientist"]}], script=[],
          status="pending", tasks=[("pending", True, ["group:ml-platform-admins"])]),
@@ -137,6 +143,8 @@ def test_policy_branch(
     if case.no_manager:
         scientist.manager = None
         scientist.save()
+    if case.no_lead:
+        project.memberships.filter(role="lead").update(role="member")
     _policy(case.steps)
 
     start = timezone.now()
