@@ -169,8 +169,16 @@ def environment_provision(*, request: Request) -> Environment | None:
 
 # --- Provisioning ----------------------------------------------------------------------------
 
+def _in_template_order(environment: Environment, values: dict[str, Any]) -> dict[str, str]:
+    """Parameters in the template's order (then by key): JSON columns do not keep key order."""
+    positions = {key: i for i, key in enumerate(
+        environment.version.parameters.order_by("position", "key").values_list("key", flat=True))}
+    keys = sorted(values, key=lambda k: (positions.get(str(k), len(positions)), str(k)))
+    return {str(k): "" if values[k] is None else str(values[k]) for k in keys}
+
+
 def _parameters_for(environment: Environment) -> dict[str, str]:
-    parameters = {str(k): "" if v is None else str(v) for k, v in environment.parameters.items()}
+    parameters = _in_template_order(environment, dict(environment.parameters))
     kind = environment.product.kind
     # A name parameter left empty gets the provisioned product's name (valid for both).
     if kind == Product.Kind.NOTEBOOK_INSTANCE and "NotebookInstanceName" in parameters \
@@ -239,6 +247,9 @@ def environment_provision_run(*, environment_id: Any) -> str:
     outages) for the task to retry; the environment stays queued, so nothing is lost.
     """
     with transaction.atomic():
+        found = Environment.objects.select_for_update().filter(pk=environment_id).first()
+        if found is None:  # a message about an environment that is gone (deleted by an admin)
+            return "missing"
         environment = _locked(environment_id)
         if environment.status != Status.QUEUED:
             return "skipped"
@@ -410,7 +421,7 @@ def _day2_call(backend: Any, environment: Environment) -> RecordStatus:
         provisioned_product_id=environment.provisioned_product_id,
         product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
         path_id=_path_id(environment.product),
-        parameters={str(k): str(v) for k, v in (request.parameters or {}).items()},
+        parameters=_in_template_order(environment, dict(request.parameters or {})),
         tags=tags, token=environment.operation_token,
     )
 

@@ -54,8 +54,8 @@ def chosen_tags(choices: Any) -> list[tuple[str, str]]:
     """TagOption choices as (key, value) pairs, from a mapping or a list of {Key, Value}."""
     if not choices:
         return []
-    if isinstance(choices, Mapping):
-        return [(str(k), str(v)) for k, v in choices.items()]
+    if isinstance(choices, Mapping):  # a JSON object: no order of its own, so by key
+        return sorted((str(k), str(v)) for k, v in choices.items())
     pairs: list[tuple[str, str]] = []
     for item in choices:
         if isinstance(item, Mapping):

@@ -17,6 +17,7 @@ offline. Behaviour a demo can rely on:
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -212,6 +213,9 @@ class SimulatorBackend:
                                             artifact_id=order.artifact_id)
         except IntegrityError:  # a concurrent call with the same token won the race
             record = SimulatedRecord.objects.get(record_type=PROVISION, token=order.token)
+        # AWS has accepted the call; its answer may take a while to come back (the worker tests
+        # set a latency to kill a worker in between).
+        time.sleep(getattr(settings, "PORTAL_SIMULATOR_LATENCY_MS", 0) / 1000)
         return self._status(record)
 
     def describe_record(self, *, record_id: str) -> RecordStatus:

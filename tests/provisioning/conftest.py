@@ -166,7 +166,7 @@ class SentTasks:
 def sent_tasks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> SentTasks:
     """Keep unit tests off the broker; the worker tests (which use a real one) opt out."""
     sent = SentTasks()
-    if "worker" in request.fixturenames:
+    if "real_broker" in request.fixturenames:
         return sent
     from provisioning import tasks
 
@@ -216,3 +216,8 @@ class PresignSpy:
 @pytest.fixture
 def presign(monkeypatch: pytest.MonkeyPatch) -> PresignSpy:
     return PresignSpy(monkeypatch)
+
+
+@pytest.fixture
+def real_broker() -> None:
+    """Marks a test that sends its tasks to the real broker (a real worker consumes them)."""

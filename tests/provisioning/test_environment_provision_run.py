@@ -36,11 +36,11 @@ def expect_provision(aws: AwsStubs, environment: Environment) -> None:
         "provision_product", {"RecordDetail": record("CREATED")},
         {"ProductId": "prod-nb0001", "ProvisioningArtifactId": "pa-nb0001v1",
          "PathId": "lpv3-nb0001", "ProvisionedProductName": environment.provisioned_product_name,
-         "ProvisioningParameters": [
-             {"Key": "NotebookInstanceName", "Value": environment.provisioned_product_name},
+         "ProvisioningParameters": [  # no ParameterSpecs in this test: by key
              {"Key": "InstanceType", "Value": "ml.t3.medium"},
-             {"Key": "VolumeSizeInGB", "Value": "20"},
-             {"Key": "RootAccess", "Value": "Disabled"}],
+             {"Key": "NotebookInstanceName", "Value": environment.provisioned_product_name},
+             {"Key": "RootAccess", "Value": "Disabled"},
+             {"Key": "VolumeSizeInGB", "Value": "20"}],
          "Tags": tags, "ProvisionToken": str(environment.origin_request_id)})
 
 
