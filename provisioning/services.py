@@ -657,6 +657,11 @@ def environment_update_apply(*, request: Request) -> Environment | None:
         locked = _locked(environment.pk)
         if locked.pending_request_id == request.pk or locked.operation_token == str(request.pk):
             return locked  # handed off twice
+        if locked.owner_id != request.requester_id and not request.requester.is_catalog_admin:
+            event_add(environment=locked, kind=Kind.FAILED,
+                      message=f"Change request {request.short_id} by {request.requester} was not "
+                              "applied: only the owner or a platform admin can change it.")
+            return locked
         if locked.status not in (Status.AVAILABLE, Status.STOPPED) \
                 or not locked.provisioned_product_id:
             event_add(environment=locked, kind=Kind.FAILED,

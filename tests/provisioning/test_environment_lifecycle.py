@@ -179,3 +179,14 @@ def test_a_change_request_for_the_wrong_project_is_not_applied(
     available.refresh_from_db()
     assert available.status == "available"
     assert Request.objects.count() == 2
+
+
+def test_a_change_request_by_someone_else_is_not_applied(
+        colleague: User, available: Environment) -> None:
+    change = approved_request(requester=colleague, project=available.project,
+                              product=available.product, version=available.version,
+                              action="update", environment_ref=str(available.pk))
+    environment_provision(request=change)
+    available.refresh_from_db()
+    assert available.status == "available" and available.pending_request is None
+    assert available.events.filter(kind="failed", message__contains="only the owner").exists()
