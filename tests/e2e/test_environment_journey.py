@@ -1,0 +1,69 @@
+"""Issue 5's browser journey: a data scientist requests an auto-approved notebook, watches it
+become Available without reloading, opens it and lands on the simulator's notebook page.
+
+Real pieces throughout: chromium, the live portal, the dev IdP, the approvals workflow, the broker
+and a Celery worker process provisioning through the simulator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from approvals.demo import demo_policies_seed
+from catalog.models import Product, SyncRun
+from catalog.sync import catalog_sync, sync_run_start
+from portal.models import Project, User
+from provisioning.models import Environment
+from tests.e2e.conftest import sign_in_through_idp
+from tests.provisioning.worker import WorkerProcess
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def slow_worker() -> Iterator[WorkerProcess]:
+    """A worker whose simulated provisioning takes a few seconds, long enough to watch."""
+    process = WorkerProcess(extra_env={"PORTAL_SIMULATOR_SECONDS": "4"})
+    process.start(purge=True)
+    yield process
+    process.stop()
+
+
+def test_a_data_scientist_requests_a_notebook_watches_it_become_available_and_opens_it(
+        page: Any, live_server: Any, live_idp: Any, slow_worker: WorkerProcess,
+        scientist: User, project: Project, settings: Any) -> None:
+    url = live_server.url
+    settings.PORTAL_BASE_URL = url
+    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
+    Product.objects.update(published=True)
+    demo_policies_seed()
+
+    sign_in_through_idp(page, url, "dana.scientist")
+    page.click("nav.nav a[data-nav='approvals:request_list']")
+    page.click("#request-something a:has-text('SageMaker notebook instance')")
+    page.fill("[name=NotebookInstanceName]", "dana-nb-1")
+    page.select_option("select[name='req-tag:data-classification']", "internal")
+    page.fill("[name=req-justification]", "Explore this month's transactions.")
+    page.click("#submit-request")
+    assert page.inner_text("#request-status") == "Approved"  # a CPU notebook: auto-approved
+
+    page.click("nav.nav a[data-nav='provisioning:environment_list']")
+    row = page.locator("#environments tr[data-environment]")
+    assert row.locator("[data-status]").inner_text() in ("Queued", "Provisioning")
+    assert row.locator("[data-open-form]").is_hidden()
+    page.evaluate("window.__notReloaded = true")
+    row.locator("[data-status]:has-text('Available')").wait_for(timeout=60_000)
+    assert page.evaluate("window.__notReloaded") is True  # updated in place, no reload
+    assert row.locator("[data-open-form]").is_visible()
+
+    row.locator("[data-open-form] button").click()
+    page.wait_for_selector("[data-simulated-app='dana-nb-1']", timeout=15_000)
+    assert "/environments/simulator/notebooks/dana-nb-1/" in page.url
+    environment = Environment.objects.get()
+    assert environment.events.filter(kind="launch").exists()
