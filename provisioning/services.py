@@ -286,7 +286,11 @@ def environment_provision_run(*, environment_id: Any) -> str:
             record = backend.provision_product(order=call.order)
     except Transient as exc:
         with transaction.atomic():
-            event_add(environment=_locked(environment_id), kind=Kind.RETRY,
+            environment = _locked(environment_id)
+            # The task retries it: not lost, so the sweeper leaves it alone for now.
+            environment.dispatched_at = timezone.now()
+            environment.save(update_fields=["dispatched_at", "updated_at"])
+            event_add(environment=environment, kind=Kind.RETRY,
                       message=f"AWS is busy ({exc.code}); the portal will try again.")
         raise
     except BackendError as exc:
