@@ -66,7 +66,10 @@ def event_add(*, environment: Environment, kind: str, message: str = "") -> Envi
 
 
 def _locked(environment_id: Any) -> Environment:
-    return Environment.objects.select_for_update().select_related(
+    # of=("self",): lock the environment row only. Without it PostgreSQL would also lock the
+    # joined owner, project and product rows, and every insert referencing them (requests, audit
+    # events) would queue behind provisioning, even deadlock with it.
+    return Environment.objects.select_for_update(of=("self",)).select_related(
         "product", "project", "owner", "version"
     ).get(pk=environment_id)
 
