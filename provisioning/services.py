@@ -400,7 +400,12 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
 
     if environment.status in (Status.UPDATING, Status.TERMINATING) \
             and not environment.last_record_id:
-        record = _day2_call(backend, environment)
+        try:
+            record = _day2_call(backend, environment)
+        except NotFound:
+            if environment.status == Status.TERMINATING:  # already gone: nothing left to do
+                return "done", [], {}, ""
+            raise
         with transaction.atomic():
             locked = _locked(environment.pk)
             if locked.status == environment.status and not locked.last_record_id:

@@ -190,3 +190,40 @@ def test_a_change_request_by_someone_else_is_not_applied(
     available.refresh_from_db()
     assert available.status == "available" and available.pending_request is None
     assert available.events.filter(kind="failed", message__contains="only the owner").exists()
+
+
+def test_terminating_a_product_already_gone_from_aws_ends_terminated(
+        scientist: User, available: Environment) -> None:
+    SimulatedProvisionedProduct.objects.update(status="TERMINATED")
+    environment_terminate(environment=available, user=scientist, confirm=True)
+    assert settle(available).status == "terminated"
+
+
+def test_the_api_keeps_csrf_for_session_callers(scientist: User,
+                                                available: Environment) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(scientist)
+    assert client.post(f"/api/v1/environments/{available.pk}/stop").status_code == 403
+    available.refresh_from_db()
+    assert available.status == "available"
+
+
+def test_scripts_use_a_token_without_csrf(scientist: User, available: Environment) -> None:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=scientist)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(f"/api/v1/environments/{available.pk}/launch",
+                           HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200 and response.json()["url"]
+
+
+def test_the_admin_shows_environments_read_only(client: Client, platform_admin: User,
+                                                scientist: User, available: Environment) -> None:
+    client.force_login(platform_admin)
+    url = f"/admin/provisioning/environment/{available.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200 and available.provisioned_product_name in page.content.decode()
+    assert client.post(url, {"status": "terminated"}).status_code == 403
+    client.force_login(scientist)
+    assert client.get("/admin/provisioning/environment/").status_code == 302
