@@ -86,3 +86,52 @@ def test_an_environment_that_timed_out_but_finished_later_recovers(
     queued.refresh_from_db()
     assert queued.status == "available" and queued.notebook_instance_name
 
+
+
+# In the AWS tests below, `available` comes first: provisioned by the simulator, then the portal
+# switches to stubbed AWS for the reconcile.
+
+def test_reconcile_through_aws_searches_then_confirms_a_termination(
+        available: Environment, aws: Any) -> None:
+    stub = aws.stub("servicecatalog")
+    stub.add_response("search_provisioned_products", {"ProvisionedProducts": []},
+                      {"AccessLevelFilter": {"Key": "Account", "Value": "self"},
+                       "PageSize": 100})
+    stub.add_client_error("describe_provisioned_product",
+                          service_error_code="ResourceNotFoundException",
+                          service_message="Provisioned product not found",
+                          expected_params={"Id": available.provisioned_product_id})
+    assert environments_reconcile() == {"terminated": 1}
+    available.refresh_from_db()
+    assert available.status == "terminated"
+
+
+def test_reconcile_through_aws_records_a_version_changed_outside_the_portal(
+        available: Environment, aws: Any) -> None:
+    from catalog.models import ProductVersion
+
+    ProductVersion.objects.create(product=available.product, artifact_id="pa-nb0001v9",
+                                  name="v9")
+    aws.stub("servicecatalog").add_response("search_provisioned_products", {
+        "ProvisionedProducts": [{"Id": available.provisioned_product_id,
+                                 "Name": available.provisioned_product_name,
+                                 "Status": "AVAILABLE", "ProvisioningArtifactId": "pa-nb0001v9",
+                                 "LastRecordId": "rec-7"}]},
+        {"AccessLevelFilter": {"Key": "Account", "Value": "self"}, "PageSize": 100})
+    aws.stub("sagemaker").add_response(
+        "describe_notebook_instance", {"NotebookInstanceStatus": "InService"},
+        {"NotebookInstanceName": available.notebook_instance_name})
+    assert environments_reconcile() == {"changed": 1}
+    available.refresh_from_db()
+    assert available.version.name == "v9"
+    assert available.events.filter(kind="out_of_band", message__contains="v9").exists()
+
+
+def test_reconcile_leaves_a_project_for_later_when_aws_is_throttling(
+        available: Environment, aws: Any) -> None:
+    aws.stub("servicecatalog").add_client_error(
+        "search_provisioned_products", service_error_code="ThrottlingException",
+        service_message="Rate exceeded")
+    assert environments_reconcile() == {"skipped": 1}
+    available.refresh_from_db()
+    assert available.status == "available"
