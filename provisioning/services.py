@@ -249,10 +249,9 @@ def environment_provision_run(*, environment_id: Any) -> str:
     Returns what happened ("provisioning", "failed", "skipped"). Raises ``Transient`` (throttling,
     outages) for the task to retry; the environment stays queued, so nothing is lost.
     """
+    if not Environment.objects.filter(pk=environment_id).exists():
+        return "missing"  # a message about an environment that is gone
     with transaction.atomic():
-        found = Environment.objects.select_for_update().filter(pk=environment_id).first()
-        if found is None:  # a message about an environment that is gone (deleted by an admin)
-            return "missing"
         environment = _locked(environment_id)
         if environment.status != Status.QUEUED:
             return "skipped"
@@ -378,12 +377,12 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
                 backend.notebook_stop(notebook_name=name)
                 return "running", [], {}, ""
             return ("done" if status == "Stopped" else
-                    "failed" if status == "Failed" else "running"), [], {}, ""
+                    "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
         if status == "Stopped":
             backend.notebook_start(notebook_name=name)
             return "running", [], {}, ""
         return ("done" if status == "InService" else
-                "failed" if status == "Failed" else "running"), [], {}, ""
+                "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
 
     if environment.status == Status.PROVISIONING and environment.is_sagemaker_project \
             and not environment.last_record_id:
@@ -421,6 +420,10 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
     return state, record.errors, record.outputs, record.provisioned_product_id
 
 
+def _notebook_errors(status: str) -> list[str]:
+    return ["The notebook instance is Failed in AWS."] if status == "Failed" else []
+
+
 def _day2_call(backend: Any, environment: Environment) -> RecordStatus:
     if environment.status == Status.TERMINATING:
         return backend.terminate_provisioned_product(
@@ -456,8 +459,8 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
     except Transient as exc:
         state, errors, outputs, pp_id = "transient", [f"{exc.code}: {exc.message}"], {}, ""
     except BackendError as exc:
-        state, errors, outputs, pp_id = "failed", [f"{exc.operation}: {exc.code}: {exc.message}"], \
-            {}, ""
+        state, errors, outputs, pp_id = (
+            "refused", [f"{exc.operation}: {exc.code}: {exc.message}"], {}, "")
 
     with transaction.atomic():
         environment = _locked(environment_id)
@@ -468,7 +471,10 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
         if state == "done":
             _finish(environment, outputs=outputs)
             return FollowOutcome(environment.status)
-        if state == "failed":
+        if state == "refused" and environment.status in (Status.STARTING, Status.STOPPING):
+            _power_refused(environment, errors=errors)
+            return FollowOutcome(environment.status)
+        if state in ("failed", "refused"):
             _finish_failed(environment, errors=errors)
             return FollowOutcome(environment.status)
         if state == "in_error" and errors and environment.status_message != "; ".join(errors):
@@ -541,6 +547,17 @@ def _finish(environment: Environment, *, outputs: dict[str, str]) -> None:
         environment.status = Status.AVAILABLE
         environment.save()
         event_add(environment=environment, kind=Kind.STARTED, message="The notebook is running.")
+
+
+def _power_refused(environment: Environment, *, errors: list[str]) -> None:
+    """AWS refused to stop or start the notebook: it stays as it was, with the reason shown."""
+    stopping = environment.status == Status.STOPPING
+    environment.status = Status.AVAILABLE if stopping else Status.STOPPED
+    environment.status_message = (f"Could not {'stop' if stopping else 'start'} the notebook: "
+                                  + "; ".join(errors))
+    environment.next_check_at = None
+    environment.save()
+    event_add(environment=environment, kind=Kind.FAILED, message=environment.status_message)
 
 
 def _finish_failed(environment: Environment, *, errors: list[str], timed_out: bool = False

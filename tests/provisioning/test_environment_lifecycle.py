@@ -227,3 +227,19 @@ def test_the_admin_shows_environments_read_only(client: Client, platform_admin: 
     assert client.post(url, {"status": "terminated"}).status_code == 403
     client.force_login(scientist)
     assert client.get("/admin/provisioning/environment/").status_code == 302
+
+
+def test_a_stop_aws_refuses_leaves_the_notebook_running_with_the_reason(
+        scientist: User, available: Environment, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provisioning.backends import AccessDenied
+    from provisioning.backends.simulator import SimulatorBackend
+
+    def refuse(self: Any, *, notebook_name: str) -> None:
+        raise AccessDenied(operation="StopNotebookInstance", code="AccessDeniedException",
+                           message="not authorized")
+
+    monkeypatch.setattr(SimulatorBackend, "notebook_stop", refuse)
+    environment_stop(environment=available, user=scientist)
+    environment = settle(available)
+    assert environment.status == "available"
+    assert environment.status_message.startswith("Could not stop the notebook")
