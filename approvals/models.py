@@ -56,8 +56,10 @@ class Request(models.Model):
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_reason = models.TextField(blank=True)
+    # PROTECT: the rule (and the steps) a request went through stay on record; a platform admin
+    # retires a policy by deactivating it, which only affects requests made afterwards.
     matched_rule = models.ForeignKey(
-        "ApprovalRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "ApprovalRule", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -182,7 +184,7 @@ class ApprovalTask(models.Model):
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="tasks")
     step = models.ForeignKey(
-        ApprovalStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ApprovalStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     position = models.PositiveIntegerField(default=0)
     name = models.CharField(max_length=200)

@@ -27,6 +27,21 @@ PRICES = {"ml.t3.medium": "0.0500", "ml.m5.xlarge": "0.2300", "ml.m5.4xlarge": "
 ADMIN_GROUP = "ml-platform-admins"
 
 
+@pytest.fixture(autouse=True)
+def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Celery tasks enqueued (by the hand-off's provisioning) are recorded, never sent to the
+    shared test broker, whose worker tests would otherwise receive them."""
+    from celery.app.task import Task
+
+    sent: list[tuple[str, Any]] = []
+
+    def apply_async(self: Task, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        sent.append((self.name, args))
+
+    monkeypatch.setattr(Task, "apply_async", apply_async)
+    return sent
+
+
 @pytest.fixture
 def platform_admin(db: None) -> User:
     """As the SAML sign-in leaves them: the role and the IdP group it comes from."""

@@ -45,3 +45,20 @@ def test_requests_are_read_only_in_the_admin(platform_admin: User, gpu_request: 
     client = _login(platform_admin)
     assert client.get("/admin/approvals/request/").status_code == 200
     assert client.get("/admin/approvals/request/add/").status_code == 403
+
+
+def test_a_rule_a_request_went_through_cannot_be_deleted(
+    platform_admin: User, gpu_request: object
+) -> None:
+    from django.db.models import ProtectedError
+
+    from approvals.models import ApprovalRule
+
+    rule = ApprovalRule.objects.get(name="GPU notebooks")
+    with pytest.raises(ProtectedError):
+        rule.delete()
+    response = _login(platform_admin).post(
+        f"/admin/approvals/approvalrule/{rule.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 200
+    assert "Cannot delete approval rule" in response.content.decode()
+    assert ApprovalRule.objects.filter(pk=rule.pk).exists()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from approvals import services
 from approvals.demo import demo_policies_seed
 from approvals.models import Request
 from catalog.models import Product, SyncRun
@@ -24,8 +25,19 @@ def _sign_out(page: Any, url: str) -> None:
     page.wait_for_url(f"{url}/accounts/login/")
 
 
+@pytest.fixture
+def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hand-off to provisioning, recorded: this journey ends at the approval, and leaves no
+    task on the shared test broker (provisioning's own journeys run a worker)."""
+    calls: list[str] = []
+    monkeypatch.setattr(services, "request_hand_off",
+                        lambda *, request: calls.append(str(request.pk)))
+    return calls
+
+
 def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin(
     page: Any, live_server: Any, live_idp: Any, scientist: User, manager: User, project: Project,
+    handed_off: list[str],
 ) -> None:
     url = live_server.url
     assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
@@ -41,7 +53,8 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     assert page.inner_text("#estimate-month") == "$2792.25"
     page.select_option("select[name='req-tag:data-classification']", "confidential")
     page.fill("[name=req-justification]", "Retrain the fraud model on a GPU.")
-    page.click("#submit-request")
+    with page.expect_navigation():
+        page.click("#submit-request")
     assert page.inner_text("#request-status") == "Pending approval"
     assert "Requester's manager" in page.inner_text("#timeline")
     _sign_out(page, url)
@@ -53,8 +66,8 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     page.click("#inbox a")
     assert "139.6%" in page.inner_text("#estimated-cost")  # of the project's $2000 budget
     page.fill("[name=comment]", "Fine for this quarter.")
-    page.click("#approve")
-    page.wait_for_url(f"{url}/requests/inbox/")
+    with page.expect_navigation(url=f"{url}/requests/inbox/"):
+        page.click("#approve")
     assert "Nothing waits for you." in page.inner_text("#inbox")
     _sign_out(page, url)
 
@@ -63,8 +76,8 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     page.click("nav.nav a[data-nav='approvals:inbox']")
     assert "Dana" in page.inner_text("#inbox")
     page.check("#inbox input[name=tasks]")
-    page.click("#approve-selected")
-    page.wait_for_url(f"{url}/requests/inbox/")
+    with page.expect_navigation(url=f"{url}/requests/inbox/"):
+        page.click("#approve-selected")
     assert "Approved 1 request(s)." in page.inner_text(".messages")
     _sign_out(page, url)
 
@@ -78,4 +91,5 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     assert "Maria Manager approved: “Fine for this quarter.”" in timeline
     assert "Pat Admin approved" in timeline
     request = Request.objects.get()
-    assert request.status == Request.Status.APPROVED and request.handed_off_at is not None
+    assert request.status == Request.Status.APPROVED
+    assert handed_off == [str(request.pk)]
