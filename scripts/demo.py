@@ -72,6 +72,8 @@ def demo_environment() -> dict[str, str]:
         ALLOWED_HOSTS="localhost,127.0.0.1",
         # Plain HTTP on localhost only: relaxes the HTTPS-only cookies, redirect and HSTS.
         PORTAL_PLAIN_HTTP="true",
+        # The demo catalog arrives published; a platform admin can still unpublish and curate.
+        PORTAL_CATALOG_PUBLISH_NEW="true",
         PORTAL_BASE_URL=PORTAL_URL,
         PORTAL_SAML_IDP_ENTITY_ID=f"{IDP_URL}/metadata",
         PORTAL_SAML_IDP_SSO_URL=f"{IDP_URL}/sso/redirect",

@@ -193,3 +193,13 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     assert len(queries) == 11, [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_product_page_links_to_the_request_form_for_that_version(
+    notebook: Product, scientist: User,
+) -> None:
+    response = _client(scientist).get(reverse("catalog:product_detail", args=[notebook.pk]))
+
+    version = notebook.versions.get(name="v2")
+    expected = f"{reverse('approvals:request_new')}?product={notebook.pk}&amp;version={version.pk}"
+    assert f'id="request-link" href="{expected}"' in response.content.decode()
