@@ -117,8 +117,9 @@ def target_snapshot(*, source: CatalogSource, progress: Progress | None = None) 
             del snapshot.products[product_id]
             continue
         if progress:
+            count = len(entry.versions)
             progress(f"  read {entry.summary.get('Name', product_id)} "
-                     f"({len(entry.versions)} versions)")
+                     f"({count} version{'' if count == 1 else 's'})")
     snapshot.prices = source.prices()
     return snapshot
 

@@ -27,6 +27,7 @@ def test_it_syncs_the_demo_catalog_with_progress_and_a_summary(project: Project)
 
     assert "[1/1] 111111111111/eu-west-1 (via project fraud)" in output
     assert "read SageMaker notebook instance (2 versions)" in output
+    assert "read SageMaker Studio user profile (1 version)" in output
     assert "Catalog sync #" in output and "Succeeded" in output
     kinds = dict(Product.objects.values_list("name", "kind"))
     assert kinds == {
