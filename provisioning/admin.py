@@ -1,4 +1,4 @@
-"""Read-only admin for environments: their state only changes through provisioning.services."""
+"""Read-only admin for environments: their state only changes through the provisioning services."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.models import User
-from provisioning import selectors, services
+from provisioning import lifecycle, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment, EnvironmentEvent
 
@@ -112,7 +112,7 @@ class EnvironmentStopView(_ActionView):
         return super().post(request, pk)
 
     def act(self, request: Request, environment: Environment) -> Environment:
-        return services.environment_stop(environment=environment, user=_user(request),
+        return lifecycle.environment_stop(environment=environment, user=_user(request),
                                           http_request=request._request)
 
 
@@ -122,7 +122,7 @@ class EnvironmentStartView(_ActionView):
         return super().post(request, pk)
 
     def act(self, request: Request, environment: Environment) -> Environment:
-        return services.environment_start(environment=environment, user=_user(request),
+        return lifecycle.environment_start(environment=environment, user=_user(request),
                                            http_request=request._request)
 
 
@@ -135,7 +135,7 @@ class EnvironmentTerminateView(_ActionView):
     def act(self, request: Request, environment: Environment) -> Environment:
         data = TerminateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return services.environment_terminate(
+        return lifecycle.environment_terminate(
             environment=environment, user=_user(request), confirm=data.validated_data["confirm"],
             http_request=request._request)
 

@@ -16,9 +16,9 @@ from portal.models import Project
 class Environment(models.Model):
     """What an approved request became: a provisioned product in the project's AWS account.
 
-    The status is an explicit state machine driven by ``provisioning.services``; every change is
-    written to the owner's timeline (``EnvironmentEvent``) and, for people's actions, the audit
-    trail.
+    The status is an explicit state machine driven by ``provisioning.services`` (with
+    ``provisioning.follow`` and ``provisioning.lifecycle``); every change is written to the
+    owner's timeline (``EnvironmentEvent``) and, for people's actions, the audit trail.
     """
 
     class Status(models.TextChoices):

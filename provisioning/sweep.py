@@ -14,12 +14,12 @@ from django.utils import timezone
 from approvals.models import Request
 from portal.services import audit_record
 from provisioning.backends import BackendError, NotFound, ProvisionedProductStatus, backend_for
+from provisioning.follow import _finish
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
 from provisioning.services import (
     Kind,
     Status,
-    _finish,
     _follow_schedule,
     _locked,
     _provision_dispatch,

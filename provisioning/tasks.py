@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from provisioning import services, sweep
+from provisioning import follow, services, sweep
 from provisioning.backends import Transient
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def environment_provision_task(self: Task, environment_id: str) -> str:
 def environment_follow_task(environment_id: str, attempt: int) -> str:
     """One DescribeRecord/DescribeProject/DescribeNotebookInstance check; the service enqueues
     the next one (with backoff) on commit instead of sleeping in the worker."""
-    return services.environment_follow_run(environment_id=environment_id, attempt=attempt).result
+    return follow.environment_follow_run(environment_id=environment_id, attempt=attempt).result
 
 
 @shared_task(name="provisioning.tasks.environments_sweep", acks_late=True,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Product
 from portal.models import Project, User
-from provisioning import selectors, services
+from provisioning import lifecycle, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment
 
@@ -89,7 +89,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "timeline": selectors.environment_timeline(environment=environment)[:200],
         "is_owner": environment.owner_id == user.pk,
         "can_terminate": (environment.owner_id == user.pk or user.is_catalog_admin)
-        and environment.status in services.TERMINABLE,
+        and environment.status in lifecycle.TERMINABLE,
         "can_open": environment.launchable and environment.status in OPENABLE,
         "state": environment_json(environment),
         "change_url": _change_url(environment),
@@ -128,14 +128,14 @@ def _action(request: HttpRequest, pk: str, run: Any) -> HttpResponse:
 @login_required
 @require_POST
 def environment_stop(request: HttpRequest, pk: str) -> HttpResponse:
-    return _action(request, pk, lambda **kw: services.environment_stop(
+    return _action(request, pk, lambda **kw: lifecycle.environment_stop(
         **kw, http_request=request))
 
 
 @login_required
 @require_POST
 def environment_start(request: HttpRequest, pk: str) -> HttpResponse:
-    return _action(request, pk, lambda **kw: services.environment_start(
+    return _action(request, pk, lambda **kw: lifecycle.environment_start(
         **kw, http_request=request))
 
 
@@ -143,7 +143,7 @@ def environment_start(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 def environment_terminate(request: HttpRequest, pk: str) -> HttpResponse:
     confirmed = request.POST.get("confirm") == "yes"
-    return _action(request, pk, lambda **kw: services.environment_terminate(
+    return _action(request, pk, lambda **kw: lifecycle.environment_terminate(
         **kw, confirm=confirmed, http_request=request))
 
 

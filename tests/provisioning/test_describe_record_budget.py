@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from provisioning import services
+from provisioning import follow, services
 from provisioning.backends import RecordStatus
 from provisioning.models import Environment
 from tests.provisioning.conftest import SentTasks
@@ -47,8 +47,10 @@ def test_a_ten_minute_provisioning_needs_at_most_12_describe_record_calls(
     random.seed(seed)
     clock = [timezone.now()]
     aws = SlowAws(clock)
+    # Provisioning runs in services, the follow-up loop in follow: each looks AWS up itself.
     monkeypatch.setattr(services, "backend_for", lambda project: aws)
-    monkeypatch.setattr(services.timezone, "now", lambda: clock[0])
+    monkeypatch.setattr(follow, "backend_for", lambda project: aws)
+    monkeypatch.setattr(follow.timezone, "now", lambda: clock[0])
     with django_capture_on_commit_callbacks(execute=True):
         services.environment_provision_run(environment_id=queued.pk)
     while True:
@@ -56,7 +58,7 @@ def test_a_ten_minute_provisioning_needs_at_most_12_describe_record_calls(
         assert name.endswith("environment_follow_task") and countdown is not None
         clock[0] += timedelta(seconds=countdown)
         with django_capture_on_commit_callbacks(execute=True):
-            outcome = services.environment_follow_run(environment_id=args[0], attempt=args[1])
+            outcome = follow.environment_follow_run(environment_id=args[0], attempt=args[1])
         if outcome.result != "waiting":
             break
     assert outcome.result == Environment.Status.AVAILABLE

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from portal.models import AuditEvent, User
+from provisioning.follow import environment_follow_run
 from provisioning.models import Environment, EnvironmentEvent, SimulatedNotebook
-from provisioning.services import environment_follow_run
 from tests.provisioning.conftest import PresignSpy
 
 pytestmark = pytest.mark.django_db

@@ -11,15 +11,10 @@ from django.test import Client
 from approvals.models import Request
 from catalog.models import ProductVersion
 from portal.models import AuditEvent, User
+from provisioning.follow import environment_follow_run
+from provisioning.lifecycle import environment_start, environment_stop, environment_terminate
 from provisioning.models import Environment, SimulatedProvisionedProduct
-from provisioning.services import (
-    InvalidTransition,
-    environment_follow_run,
-    environment_provision,
-    environment_start,
-    environment_stop,
-    environment_terminate,
-)
+from provisioning.services import InvalidTransition, environment_provision
 from tests.provisioning.conftest import approved_request
 
 pytestmark = pytest.mark.django_db

@@ -12,13 +12,9 @@ from django.utils import timezone
 from portal.models import Project, User
 from provisioning.backends import Throttled
 from provisioning.backends.simulator import SimulatorBackend
+from provisioning.follow import environment_follow_run
 from provisioning.models import Environment, SimulatedProvisionedProduct
-from provisioning.services import (
-    environment_follow_run,
-    environment_provision,
-    environment_provision_run,
-    environment_tags,
-)
+from provisioning.services import environment_provision, environment_provision_run, environment_tags
 from tests.provisioning.conftest import AwsStubs, SentTasks, approved_request, run_until_settled
 
 pytestmark = pytest.mark.django_db

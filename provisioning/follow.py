@@ -1,0 +1,272 @@
+"""Following an environment in AWS until a provisioning, change, stop/start or termination ends."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import OUTPUT_FIELDS
+from portal.services import audit_record
+from provisioning.backends import BackendError, NotFound, RecordStatus, Tag, Transient, backend_for
+from provisioning.models import Environment
+from provisioning.notifications import owner_notify
+from provisioning.services import (
+    Kind,
+    Status,
+    _fail,
+    _follow_schedule,
+    _in_template_order,
+    _locked,
+    _path_id,
+    event_add,
+    follow_delay,
+)
+
+logger = logging.getLogger(__name__)
+
+
+
+# --- Following progress ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FollowOutcome:
+    """``next_delay`` is set when the task should enqueue ``attempt`` again after that delay."""
+
+    result: str
+    attempt: int = 0
+    next_delay: float | None = None
+
+
+def _map_outputs(environment: Environment, outputs: dict[str, str]) -> None:
+    mapping = environment.product.output_mapping or OUTPUT_FIELDS.get(environment.product.kind, {})
+    fields = {"notebook_instance_name": "notebook_instance_name", "domain_id": "domain_id",
+              "user_profile_name": "user_profile_name",
+              "project_name": "sagemaker_project_name", "project_id": "sagemaker_project_id"}
+    for name, output_key in mapping.items():
+        if name in fields and outputs.get(output_key):
+            setattr(environment, fields[name], str(outputs[output_key])[:63])
+
+
+def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], str]:
+    """Ask AWS about what the environment is waiting for: (state, errors, outputs, pp id).
+
+    state is one of "done", "failed", "in_error" (still running, with errors), "running".
+    """
+    backend = backend_for(environment.project)
+    if environment.status in (Status.STARTING, Status.STOPPING):
+        name = environment.notebook_instance_name
+        status = backend.notebook_status(notebook_name=name)
+        if environment.status == Status.STOPPING:
+            if status == "InService":
+                backend.notebook_stop(notebook_name=name)
+                return "running", [], {}, ""
+            return ("done" if status == "Stopped" else
+                    "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
+        if status == "Stopped":
+            backend.notebook_start(notebook_name=name)
+            return "running", [], {}, ""
+        return ("done" if status == "InService" else
+                "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
+
+    if environment.status == Status.PROVISIONING and environment.is_sagemaker_project \
+            and not environment.last_record_id:
+        project = backend.describe_sagemaker_project(
+            project_name=environment.sagemaker_project_name)
+        if not project.finished:
+            return "running", [], {}, project.provisioned_product_id
+        if not project.succeeded:
+            return "failed", [project.status_message or project.status], {}, \
+                project.provisioned_product_id
+        outputs = {"SageMakerProjectName": project.project_name,
+                   "SageMakerProjectId": project.project_id}
+        return "done", [], outputs, project.provisioned_product_id
+
+    if environment.status in (Status.UPDATING, Status.TERMINATING) \
+            and not environment.last_record_id:
+        try:
+            record = _day2_call(backend, environment)
+        except NotFound:
+            if environment.status == Status.TERMINATING:  # already gone: nothing left to do
+                return "done", [], {}, ""
+            raise
+        with transaction.atomic():
+            locked = _locked(environment.pk)
+            if locked.status == environment.status and not locked.last_record_id:
+                locked.last_record_id = record.record_id
+                locked.save(update_fields=["last_record_id", "updated_at"])
+                event_add(environment=locked, kind=Kind.PROGRESS,
+                          message=f"AWS accepted the change (record {record.record_id}).")
+        environment.last_record_id = record.record_id
+
+    record = backend.describe_record(record_id=environment.last_record_id)
+    state = {"SUCCEEDED": "done", "FAILED": "failed",
+             "IN_PROGRESS_IN_ERROR": "in_error"}.get(record.status, "running")
+    return state, record.errors, record.outputs, record.provisioned_product_id
+
+
+def _notebook_errors(status: str) -> list[str]:
+    return ["The notebook instance is Failed in AWS."] if status == "Failed" else []
+
+
+def _day2_call(backend: Any, environment: Environment) -> RecordStatus:
+    if environment.status == Status.TERMINATING:
+        return backend.terminate_provisioned_product(
+            provisioned_product_id=environment.provisioned_product_id,
+            token=environment.operation_token)
+    request = environment.pending_request
+    assert request is not None
+    tags = [Tag(t["Key"], t["Value"]) for t in environment.tags]
+    return backend.update_provisioned_product(
+        provisioned_product_id=environment.provisioned_product_id,
+        product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
+        path_id=_path_id(environment.product),
+        parameters=_in_template_order(environment, dict(request.parameters or {})),
+        tags=tags, token=environment.operation_token,
+    )
+
+
+def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcome:
+    """One check of an environment in a followed state; says when to check again.
+
+    ``attempt`` must equal the environment's ``follow_attempt``: a duplicate or superseded
+    follow-up (a redelivered message, a sweeper re-dispatch) finds a newer number and stops.
+    """
+    environment = Environment.objects.select_related("product", "project", "owner").filter(
+        pk=environment_id).first()
+    if environment is None or environment.status not in Environment.FOLLOWED:
+        return FollowOutcome("done")
+    if environment.follow_attempt != attempt:
+        return FollowOutcome("stale")
+    status_seen = environment.status
+    try:
+        state, errors, outputs, pp_id = _observe(environment)
+    except Transient as exc:
+        state, errors, outputs, pp_id = "transient", [f"{exc.code}: {exc.message}"], {}, ""
+    except BackendError as exc:
+        state, errors, outputs, pp_id = (
+            "refused", [f"{exc.operation}: {exc.code}: {exc.message}"], {}, "")
+
+    with transaction.atomic():
+        environment = _locked(environment_id)
+        if environment.status != status_seen or environment.follow_attempt != attempt:
+            return FollowOutcome("stale")
+        if pp_id and not environment.provisioned_product_id:
+            environment.provisioned_product_id = pp_id
+        if state == "done":
+            _finish(environment, outputs=outputs)
+            return FollowOutcome(environment.status)
+        if state == "refused" and environment.status in (Status.STARTING, Status.STOPPING):
+            _power_refused(environment, errors=errors)
+            return FollowOutcome(environment.status)
+        if state in ("failed", "refused"):
+            _finish_failed(environment, errors=errors)
+            return FollowOutcome(environment.status)
+        if state == "in_error" and errors and environment.status_message != "; ".join(errors):
+            environment.status_message = "; ".join(errors)
+            event_add(environment=environment, kind=Kind.PROGRESS,
+                      message="AWS reports errors and is rolling back: " + "; ".join(errors))
+        if state == "transient":
+            logger.warning("Follow-up of environment %s postponed: %s", environment.pk, errors[0])
+        started = environment.follow_started_at or environment.created_at
+        timeout = settings.PORTAL_PROVISION_TIMEOUT_SECONDS
+        if timezone.now() - started > timedelta(seconds=timeout):
+            _finish_failed(environment, errors=[
+                f"Timed out: AWS did not finish within {timeout} seconds. The reconcile task "
+                "keeps watching the provisioned product."], timed_out=True)
+            return FollowOutcome(environment.status)
+        environment.follow_checks += 1
+        environment.save()
+        delay = follow_delay(environment.follow_checks)
+        _follow_schedule(environment, attempt=attempt + 1, delay=delay)
+        return FollowOutcome("waiting", attempt=attempt + 1, next_delay=delay)
+
+
+def _finish(environment: Environment, *, outputs: dict[str, str]) -> None:
+    now = timezone.now()
+    was = environment.status
+    environment.next_check_at = None
+    environment.status_message = ""
+    if was in (Status.PROVISIONING, Status.UPDATING):
+        environment.outputs = {**environment.outputs, **outputs} if was == Status.UPDATING \
+            else dict(outputs)
+        _map_outputs(environment, environment.outputs)
+    if was == Status.PROVISIONING:
+        environment.status = Status.AVAILABLE
+        environment.available_at = now
+        environment.save()
+        event_add(environment=environment, kind=Kind.AVAILABLE, message="Ready to open.")
+        audit_record(action="environment.available", obj=environment,
+                     project=environment.project,
+                     data={"provisioned_product_id": environment.provisioned_product_id})
+        owner_notify(environment=environment,
+                     subject=f"Ready: {environment.product.name}",
+                     lines=[f"{environment.product.name} ({environment.provisioned_product_name}) "
+                            "is available. Open it from the portal."])
+    elif was == Status.UPDATING:
+        request = environment.pending_request
+        if request is not None:
+            environment.version = request.version
+            environment.parameters = dict(request.parameters or {})
+        environment.pending_request = None
+        environment.status = Status.AVAILABLE
+        environment.save()
+        event_add(environment=environment, kind=Kind.UPDATED, message="The change was applied.")
+        audit_record(action="environment.updated", obj=environment, project=environment.project)
+        owner_notify(environment=environment, subject=f"Changed: {environment.product.name}",
+                     lines=["Your change request was applied."])
+    elif was == Status.TERMINATING:
+        environment.status = Status.TERMINATED
+        environment.terminated_at = now
+        environment.save()
+        event_add(environment=environment, kind=Kind.TERMINATED, message="Terminated in AWS.")
+        audit_record(action="environment.terminated", obj=environment,
+                     project=environment.project)
+        owner_notify(environment=environment, subject=f"Terminated: {environment.product.name}",
+                     lines=[f"{environment.provisioned_product_name} was terminated."])
+    elif was == Status.STOPPING:
+        environment.status = Status.STOPPED
+        environment.save()
+        event_add(environment=environment, kind=Kind.STOPPED, message="The notebook stopped.")
+    elif was == Status.STARTING:
+        environment.status = Status.AVAILABLE
+        environment.save()
+        event_add(environment=environment, kind=Kind.STARTED, message="The notebook is running.")
+
+
+def _power_refused(environment: Environment, *, errors: list[str]) -> None:
+    """AWS refused to stop or start the notebook: it stays as it was, with the reason shown."""
+    stopping = environment.status == Status.STOPPING
+    environment.status = Status.AVAILABLE if stopping else Status.STOPPED
+    environment.status_message = (f"Could not {'stop' if stopping else 'start'} the notebook: "
+                                  + "; ".join(errors))
+    environment.next_check_at = None
+    environment.save()
+    event_add(environment=environment, kind=Kind.FAILED, message=environment.status_message)
+
+
+def _finish_failed(environment: Environment, *, errors: list[str], timed_out: bool = False
+                   ) -> None:
+    message = "; ".join(e for e in errors if e) or "AWS reported a failure without details."
+    if environment.status == Status.UPDATING:
+        # Service Catalog rolls a failed update back: the environment keeps running as before.
+        environment.status = Status.AVAILABLE
+        environment.status_message = f"The change failed and was rolled back: {message}"
+        environment.pending_request = None
+        environment.next_check_at = None
+        environment.save()
+        event_add(environment=environment, kind=Kind.FAILED,
+                  message=environment.status_message)
+        audit_record(action="environment.update_failed", obj=environment,
+                     project=environment.project, data={"message": message[:1000]})
+        owner_notify(environment=environment, subject=f"Change failed: {environment.product.name}",
+                     lines=["Your change could not be applied:", message])
+        return
+    subject = (f"Timed out: {environment.product.name}" if timed_out
+               else f"Provisioning failed: {environment.product.name}")
+    _fail(environment, message=message, subject=subject)

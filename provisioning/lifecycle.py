@@ -1,0 +1,165 @@
+"""People's actions on an existing environment: stop/start a notebook, change it, terminate it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from approvals.models import Request
+from portal.models import User
+from portal.services import audit_record
+from provisioning.models import Environment
+from provisioning.notifications import owner_notify
+from provisioning.services import (
+    InvalidTransition,
+    Kind,
+    Status,
+    _follow_start,
+    _locked,
+    event_add,
+)
+
+# --- Lifecycle -------------------------------------------------------------------------------
+
+def _owner_only(environment: Environment, user: User, action: str) -> None:
+    if environment.owner_id != user.pk:
+        raise PermissionDenied(f"Only the environment's owner can {action} it.")
+
+
+def _notebook_move(*, environment: Environment, user: User, http_request: HttpRequest | None,
+                   required: str, to: str, verb: str, kind: str) -> Environment:
+    _owner_only(environment, user, verb)
+    done = {"stop": "stopped", "start": "started"}[verb]
+    with transaction.atomic():
+        locked = _locked(environment.pk)
+        if not locked.notebook_instance_name:
+            raise InvalidTransition(f"Only notebook instances can be {done}.")
+        if locked.status != required:
+            raise InvalidTransition(
+                f"The environment is {locked.get_status_display().lower()}; it can only be "
+                f"{done} when {Status(required).label.lower()}.")
+        locked.status = to
+        locked.status_message = ""
+        locked.save()
+        event_add(environment=locked, kind=kind,
+                  message=f"{verb.title()} requested by {user.display_name}.")
+        audit_record(action=f"environment.{verb}", actor=user, request=http_request, obj=locked,
+                     project=locked.project)
+        _follow_start(locked)
+    return locked
+
+
+def environment_stop(*, environment: Environment, user: User,
+                     http_request: HttpRequest | None = None) -> Environment:
+    return _notebook_move(environment=environment, user=user, http_request=http_request,
+                          required=Status.AVAILABLE, to=Status.STOPPING, verb="stop",
+                          kind=Kind.STOP)
+
+
+def environment_start(*, environment: Environment, user: User,
+                      http_request: HttpRequest | None = None) -> Environment:
+    return _notebook_move(environment=environment, user=user, http_request=http_request,
+                          required=Status.STOPPED, to=Status.STARTING, verb="start",
+                          kind=Kind.START)
+
+
+TERMINABLE = (Status.QUEUED, Status.AVAILABLE, Status.STOPPED, Status.FAILED)
+
+
+def environment_terminate(*, environment: Environment, user: User, confirm: bool,
+                          http_request: HttpRequest | None = None,
+                          token: str = "") -> Environment:
+    """Terminate (owner or platform admin), only with an explicit confirmation."""
+    if environment.owner_id != user.pk and not user.is_catalog_admin:
+        raise PermissionDenied("Only the owner or a platform admin can terminate it.")
+    if not confirm:
+        raise InvalidTransition("Confirm the termination: it deletes the environment and its data.")
+    with transaction.atomic():
+        locked = _locked(environment.pk)
+        if locked.status not in TERMINABLE:
+            raise InvalidTransition(
+                f"The environment is {locked.get_status_display().lower()}; wait until it is "
+                "available, stopped or failed.")
+        event_add(environment=locked, kind=Kind.TERMINATE,
+                  message=f"Termination requested by {user.display_name}.")
+        audit_record(action="environment.terminate", actor=user, request=http_request,
+                     obj=locked, project=locked.project)
+        if not locked.provisioned_product_id:  # nothing was created in AWS
+            locked.status = Status.TERMINATED
+            locked.terminated_at = timezone.now()
+            locked.status_message = "Nothing had been created in AWS."
+            locked.save()
+            event_add(environment=locked, kind=Kind.TERMINATED, message=locked.status_message)
+            return locked
+        locked.status = Status.TERMINATING
+        locked.status_message = ""
+        locked.operation_token = token or str(uuid.uuid4())
+        locked.last_record_id = ""
+        locked.save()
+        _follow_start(locked)
+    return locked
+
+
+def environment_terminate_apply(*, request: Request) -> Environment | None:
+    """An approved terminate request from the approvals workflow."""
+    environment = _environment_of(request)
+    if environment is None:
+        return None
+    try:
+        return environment_terminate(environment=environment, user=request.requester,
+                                     confirm=True, token=str(request.pk))
+    except (InvalidTransition, PermissionDenied) as exc:
+        event_add(environment=environment, kind=Kind.FAILED,
+                  message=f"Terminate request {request.short_id} could not be applied: {exc}")
+        return environment
+
+
+def environment_update_apply(*, request: Request) -> Environment | None:
+    """An approved change request: UpdateProvisionedProduct with the new version/parameters."""
+    environment = _environment_of(request)
+    if environment is None:
+        return None
+    with transaction.atomic():
+        locked = _locked(environment.pk)
+        if locked.pending_request_id == request.pk or locked.operation_token == str(request.pk):
+            return locked  # handed off twice
+        if locked.owner_id != request.requester_id and not request.requester.is_catalog_admin:
+            event_add(environment=locked, kind=Kind.FAILED,
+                      message=f"Change request {request.short_id} by {request.requester} was not "
+                              "applied: only the owner or a platform admin can change it.")
+            return locked
+        if locked.status not in (Status.AVAILABLE, Status.STOPPED) \
+                or not locked.provisioned_product_id:
+            event_add(environment=locked, kind=Kind.FAILED,
+                      message=f"Change request {request.short_id} could not be applied: the "
+                              f"environment is {locked.get_status_display().lower()}.")
+            owner_notify(environment=locked, subject=f"Change not applied: {locked.product.name}",
+                         lines=["Your approved change could not be applied because the "
+                                f"environment is {locked.get_status_display().lower()}."])
+            return locked
+        locked.status = Status.UPDATING
+        locked.status_message = ""
+        locked.pending_request = request
+        locked.operation_token = str(request.pk)
+        locked.last_record_id = ""
+        locked.save()
+        event_add(environment=locked, kind=Kind.UPDATE,
+                  message=f"Applying approved change request {request.short_id}.")
+        audit_record(action="environment.update", actor=request.requester, obj=locked,
+                     project=locked.project, data={"request": str(request.pk),
+                                                   "version": request.version.name})
+        _follow_start(locked)
+    return locked
+
+
+def _environment_of(request: Request) -> Environment | None:
+    """The environment a day-2 request is about (its ``environment_ref`` is our uuid)."""
+    try:
+        pk = uuid.UUID(str(request.environment_ref))
+    except ValueError:
+        return None
+    return Environment.objects.filter(pk=pk, project=request.project).first()
