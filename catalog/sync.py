@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from catalog.models import (
@@ -245,9 +245,25 @@ def _sync_parameters(version: ProductVersion, parameters: list[dict[str, Any]],
             "parameters")
 
 
+def _target_lock(target: SyncTarget) -> None:
+    """Serialise writers of one target, so the timer and "Sync now" never insert the same row twice.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the target. SQLite needs none: its
+    write transactions start IMMEDIATE (settings), so the second writer waits and then reads the
+    first one's rows.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"catalog-sync:{target.aws_account_id}:{target.aws_region}"],
+            )
+
+
 @transaction.atomic
 def target_apply(*, target: SyncTarget, snapshot: TargetSnapshot) -> SyncCounts:
     """Write one target's snapshot, touching only rows that differ."""
+    _target_lock(target)
     counts = SyncCounts()
     where = {"aws_account_id": target.aws_account_id, "aws_region": target.aws_region}
 
