@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from portal.models import AuditEvent, Membership, Project, User
 
@@ -23,6 +25,20 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
         .select_related("project")
         .order_by("project__name")
     )
+
+
+def local_sign_in_locked(*, username: str, source_ip: str | None) -> bool:
+    """Too many recent failed local sign-ins for this username from this address.
+
+    Counted per username *and* address, so nobody can lock the break-glass account out from
+    elsewhere; the failures are the audit trail's own ``auth.sign_in_failed`` events.
+    """
+    since = timezone.now() - timedelta(seconds=settings.PORTAL_LOCAL_LOGIN_LOCKOUT_SECONDS)
+    failures = AuditEvent.objects.filter(
+        action="auth.sign_in_failed", actor_username=username, source_ip=source_ip,
+        at__gte=since, data__provider="local",
+    ).count()
+    return failures >= settings.PORTAL_LOCAL_LOGIN_MAX_FAILURES
 
 
 def audit_trail_visible_to(*, user: User) -> bool:

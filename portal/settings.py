@@ -164,6 +164,10 @@ CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 # --- Sign-in (django-allauth, SAML only unless PORTAL_LOCAL_LOGIN) ------------------------
 PORTAL_LOCAL_LOGIN = env_bool("PORTAL_LOCAL_LOGIN", False)
+# Break-glass sign-in is locked for a username from an address after this many failures...
+PORTAL_LOCAL_LOGIN_MAX_FAILURES = env_int("PORTAL_LOCAL_LOGIN_MAX_FAILURES", 5, minimum=1)
+# ...within this many seconds (and stays locked until the failures age out of the window).
+PORTAL_LOCAL_LOGIN_LOCKOUT_SECONDS = env_int("PORTAL_LOCAL_LOGIN_LOCKOUT_SECONDS", 900, minimum=60)
 ACCOUNT_ADAPTER = "portal.sso.PortalAccountAdapter"
 SOCIALACCOUNT_ADAPTER = "portal.sso.PortalSocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}

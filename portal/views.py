@@ -23,9 +23,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
+from portal.middleware import client_ip
 from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
-from portal.selectors import audit_events_for_user, memberships_for_user
+from portal.selectors import audit_events_for_user, local_sign_in_locked, memberships_for_user
 from portal.services import api_token_rotate, audit_record
 
 
@@ -59,7 +60,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             raise PermissionDenied("Username and password sign-in is disabled; use SSO.")
-        if form.is_valid():
+        if form.is_valid() and local_sign_in_locked(
+            username=form.cleaned_data["username"], source_ip=client_ip(request)
+        ):
+            audit_record(action="auth.sign_in_locked", request=request,
+                         actor_username=form.cleaned_data["username"][:150],
+                         data={"provider": "local"})
+            form.add_error(None, "Too many failed attempts. Try again later or use SSO.")
+        elif form.is_valid():
             user = authenticate(
                 request,
                 username=form.cleaned_data["username"],
