@@ -18,7 +18,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast loc
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    # One file per test run, so two runs on one machine never share a test database.
+    # A file, not memory, so a worker process sees the test data; one per run, so two runs on
+    # one machine never share a test database.
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(VAR_DIR, f"test-portal-{os.getpid()}.sqlite3")  # noqa: F405
     }
