@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # Python 3.11 where installed under that name, else the system's python3 (3.11 on bookworm).
 BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
 
-.PHONY: help demo test lint typecheck pytest system-deps-runtime system-deps-test
+.PHONY: help demo test lint typecheck pytest manage system-deps-runtime system-deps-test
 
 help:
 	@echo "make demo   start the portal with its dev SAML IdP, worker and beat on http://localhost:8000"
@@ -28,6 +28,10 @@ typecheck:
 
 pytest:
 	$(PY) -m pytest
+
+# Any manage.py command on a developer's machine: make manage ARGS="makemigrations catalog"
+manage: $(VENV)/.installed-dev
+	DEBUG=true $(PY) manage.py $(ARGS)
 
 # Debian packages (xmlsec1; chromium and docker-compose for the tests); the Dockerfile runs the
 # same script. PYTHON tells it which interpreter needs the venv module.

@@ -7,7 +7,6 @@ and decision is audited; emails and the hand-off to provisioning run on commit.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -419,19 +418,22 @@ def request_cancel(*, request: Request, user: User,
 
 # --- Hand-off to provisioning ------------------------------------------------------------------
 
-def _provisioning_entry() -> Callable[..., Any] | None:
-    """``provisioning.services.environment_provision`` once that app ships it, else None.
+HandOff = Callable[..., Any]
+_hand_off_handlers: list[HandOff] = []
 
-    Imported lazily: provisioning depends on approvals, never the other way round.
+
+def hand_off_register(handler: HandOff) -> None:
+    """Register what receives approved requests (provisioning does, in its ``AppConfig.ready``).
+
+    approvals sits below provisioning in the dependency chain, so it never imports it: the
+    receiver registers itself here instead. Registering the same handler twice keeps one.
     """
-    try:
-        module = importlib.import_module("provisioning.services")
-    except ModuleNotFoundError as exc:
-        if exc.name in {"provisioning", "provisioning.services"}:
-            return None
-        raise
-    entry = getattr(module, "environment_provision", None)
-    return entry if callable(entry) else None
+    if handler not in _hand_off_handlers:
+        _hand_off_handlers.append(handler)
+
+
+class HandOffMissing(Exception):
+    """No app receives approved requests: the provisioning app is not installed."""
 
 
 def request_hand_off(*, request: Request) -> None:
@@ -441,12 +443,13 @@ def request_hand_off(*, request: Request) -> None:
                   .get(pk=request.pk))
         if locked.status != Request.Status.APPROVED or locked.handed_off_at is not None:
             return
-        provision = _provisioning_entry()
-        if provision is not None:
-            provision(request=locked)
+        if not _hand_off_handlers:
+            raise HandOffMissing("No handler is registered for approved requests.")
+        for handler in _hand_off_handlers:
+            handler(request=locked)
         locked.handed_off_at = timezone.now()
         locked.save(update_fields=["handed_off_at", "updated_at"])
         audit_record(action="request.handed_off", obj=locked, project=locked.project,
-                     data={"provisioning": "environment_provision" if provision else
-                           "not installed yet"})
+                     data={"handlers": [f"{h.__module__}.{h.__qualname__}"
+                                        for h in _hand_off_handlers]})
     request.handed_off_at = locked.handed_off_at

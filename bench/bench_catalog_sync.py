@@ -37,7 +37,7 @@ def main() -> None:
 
     os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-catalog-"))
     os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "testing"  # the stubbed client never sends a request
     import django

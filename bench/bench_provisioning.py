@@ -41,7 +41,7 @@ def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "PORTAL_SIMULATOR_SECONDS": "0", "PORTAL_FOLLOW_FIRST_SECONDS": "0",
            "LOG_LEVEL": "WARNING"}
     workers = [
-        subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
                           "--loglevel=WARNING", "--without-gossip", "--without-mingle",
                           "--without-heartbeat", "-n", f"bench{i}-{os.getpid()}@%h"],
                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -67,7 +67,7 @@ def main() -> None:
 
     os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-provisioning-"))
     os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["PORTAL_SIMULATOR_SECONDS"] = "0"
     os.environ["PORTAL_FOLLOW_FIRST_SECONDS"] = "0"
     import django

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.forms import (
@@ -87,7 +89,10 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = product_for_user(user=user, pk=pk)
     versions, version = _chosen_version(request, product)
     context: dict[str, Any] = {"product": product, "versions": versions, "version": version,
-                               "projects": projects_for_product(user=user, product=product)}
+                               "projects": projects_for_product(user=user, product=product),
+                               # The request form belongs to an app above catalog: the project
+                               # wiring names it (settings.CATALOG_REQUEST_VIEW).
+                               "request_form_url": reverse(settings.CATALOG_REQUEST_VIEW)}
     status = 200
     if version is None:
         if request.GET.get("version") or request.POST.get("version"):

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -93,23 +93,16 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "can_open": environment.launchable and environment.status in OPENABLE,
         "state": environment_json(environment),
         "change_url": _change_url(environment),
-        "request_url": _url("approvals:request_detail", environment.origin_request_id),
+        "request_url": reverse("approvals:request_detail", args=[environment.origin_request_id]),
     })
-
-
-def _url(name: str, *args: Any) -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:  # the approvals pages are not there yet
-        return ""
 
 
 def _change_url(environment: Environment) -> str:
     """Where a change request for this environment starts (the approvals request form)."""
     if environment.status not in (Environment.Status.AVAILABLE, Environment.Status.STOPPED):
         return ""
-    base = _url("approvals:request_new")
-    return base and (f"{base}?product={environment.product_id}&project={environment.project.slug}"
+    base = reverse("approvals:request_new")
+    return (f"{base}?product={environment.product_id}&project={environment.project.slug}"
                      f"&action=update&environment={environment.pk}")
 
 

@@ -1,7 +1,7 @@
 """``make demo``: prepare the embedded-mode portal and run it with its dev IdP, worker and beat.
 
 Steps: migrate, collectstatic, seed the demo data, sync the demo catalog and seed the demo
-approval policies (each when that command exists), then start the dev SAML IdP, wait for its
+approval policies, then start the dev SAML IdP, wait for its
 certificate, start gunicorn, the Celery worker and Celery beat, wait for /healthz and print the
 URL and the demo users. Ctrl-C (or SIGTERM) stops every child; if one child dies the others are
 stopped too and the exit code is non-zero.
@@ -66,7 +66,7 @@ def secret_key() -> str:
 def demo_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="false",
         SECRET_KEY=secret_key(),
         ALLOWED_HOSTS="localhost,127.0.0.1",
@@ -92,13 +92,9 @@ class DemoFailed(Exception):
     pass
 
 
-def run_step(args: Sequence[str], env: dict[str, str], *, quiet: bool = False) -> bool:
+def run_step(args: Sequence[str], env: dict[str, str]) -> bool:
     """Run one preparation command to completion; True when it succeeded."""
-    result = subprocess.run(
-        list(args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.DEVNULL if quiet else None,
-    )
+    result = subprocess.run(list(args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     return result.returncode == 0
 
 
@@ -108,17 +104,12 @@ def prepare(env: dict[str, str]) -> None:
         ("applying migrations", [*manage, "migrate", "--noinput"]),
         ("collecting static files", [*manage, "collectstatic", "--noinput", "-v", "0"]),
         ("seeding demo projects and users", [*manage, "seed_demo", "--users", str(USERS_FILE)]),
+        ("syncing the demo catalog", [*manage, "sync_catalog"]),
+        ("seeding demo approval policies", [*manage, "seed_demo_policies"]),
     ):
         say(title)
         if not run_step(args, env):
             raise DemoFailed(f"{title} failed: {' '.join(args[1:])}")
-    # Commands other apps provide; each runs only once its app has it.
-    for title, command in (("syncing the demo catalog", "sync_catalog"),
-                           ("seeding demo approval policies", "seed_demo_policies")):
-        if run_step([*manage, "help", command], env, quiet=True):
-            say(title)
-            if not run_step([*manage, command], env):
-                raise DemoFailed(f"manage.py {command} failed")
 
 
 @dataclass
@@ -261,12 +252,12 @@ def children() -> list[Child]:
                       "--portal-url", PORTAL_URL, "--users", str(USERS_FILE.relative_to(ROOT)),
                       "--state-dir", str(IDP_STATE.relative_to(ROOT))],
               stop_signal=signal.SIGINT),
-        Child("web", [str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{PORTAL_PORT}",
-                      "--config", "python:portal.gunicorn_conf", "--workers", "2",
+        Child("web", [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{PORTAL_PORT}",
+                      "--config", "python:config.gunicorn_conf", "--workers", "2",
                       "--threads", "2"]),
-        Child("worker", [str(BIN / "celery"), "-A", "portal", "worker", "-l", "info",
+        Child("worker", [str(BIN / "celery"), "-A", "config", "worker", "-l", "info",
                          "--concurrency", "2"]),
-        Child("beat", [str(BIN / "celery"), "-A", "portal", "beat", "-l", "info",
+        Child("beat", [str(BIN / "celery"), "-A", "config", "beat", "-l", "info",
                        "--schedule", str(VAR / "celerybeat-schedule")]),
     ]
 

@@ -36,7 +36,7 @@ def web() -> bool:
 
 
 def worker() -> bool:
-    from portal.celery import app
+    from config.celery import app
 
     node = f"celery@{socket.gethostname()}"
     if app.control.ping(destination=[node], timeout=5):
@@ -46,7 +46,7 @@ def worker() -> bool:
 
 
 def beat() -> bool:
-    from portal.celery import app
+    from config.celery import app
 
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, timeout=5)
@@ -58,7 +58,7 @@ CHECKS = {"web": web, "worker": worker, "beat": beat}
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(CHECKS)}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     try:
         healthy = CHECKS[sys.argv[1]]()
     except Exception as exc:  # any failure to check is "unhealthy", with the reason in the log

@@ -12,7 +12,7 @@ os.environ.setdefault(
     "PORTAL_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
 )
 
-from portal.settings import *  # noqa: E402,F403
+from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast local-login tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

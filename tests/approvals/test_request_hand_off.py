@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from approvals import services
 from approvals.models import Request
 from approvals.services import request_approve, request_hand_off
 from portal.models import AuditEvent, User
@@ -59,17 +58,23 @@ def test_a_pending_request_is_never_handed_off(gpu_request: Request) -> None:
 
 @pytest.fixture
 def provisioning_services(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Records what the hand-off gives provisioning, in place of the provisioning app."""
+    """Records what the hand-off gives its registered handler, in place of provisioning's."""
     calls: list[Any] = []
-    module = types.ModuleType("provisioning.services")
-    module.environment_provision = (  # type: ignore[attr-defined]
-        lambda *, request: calls.append(request.pk)
-    )
-    monkeypatch.setitem(sys.modules, "provisioning.services", module)
+
+    def record(*, request: Request) -> None:
+        calls.append(request.pk)
+
+    monkeypatch.setattr(services, "_hand_off_handlers", [record])
     return calls
 
 
-def test_the_hand_off_calls_environment_provision_when_provisioning_has_it(
+def test_provisioning_registers_its_hand_off_handler_when_the_app_is_ready() -> None:
+    from provisioning.services import environment_provision
+
+    assert services._hand_off_handlers == [environment_provision]
+
+
+def test_the_hand_off_calls_the_registered_handler_once(
     gpu_request: Request, manager: User, platform_admin: User, provisioning_services: list[Any],
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
@@ -77,4 +82,19 @@ def test_the_hand_off_calls_environment_provision_when_provisioning_has_it(
         _approve_all(gpu_request, manager, platform_admin)
     assert provisioning_services == [gpu_request.pk]
     event = AuditEvent.objects.get(action="request.handed_off")
-    assert event.data == {"provisioning": "environment_provision"}
+    assert event.data == {"handlers": [
+        "tests.approvals.test_request_hand_off.provisioning_services.<locals>.record"]}
+
+
+def test_without_a_registered_handler_the_hand_off_fails_and_stays_undone(
+    gpu_request: Request, manager: User, platform_admin: User,
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    monkeypatch.setattr(services, "_hand_off_handlers", [])
+    with django_capture_on_commit_callbacks(execute=False):
+        _approve_all(gpu_request, manager, platform_admin)
+    with pytest.raises(services.HandOffMissing):
+        request_hand_off(request=gpu_request)
+    gpu_request.refresh_from_db()
+    assert gpu_request.handed_off_at is None
+    assert not AuditEvent.objects.filter(action="request.handed_off").exists()

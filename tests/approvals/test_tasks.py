@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from approvals.models import Request
 from approvals.tasks import approval_tasks_sweep_task
-from portal.celery import app
-from portal.schedules import beat_schedule
+from config.celery import app
+from config.schedules import beat_schedule
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from catalog.models import Product, SyncRun
 from catalog.sync import sync_run_start
 from catalog.tasks import catalog_sync_periodic, catalog_sync_task
+from config.schedules import beat_schedule
 from portal.models import Project, User
-from portal.schedules import beat_schedule
 
 pytestmark = pytest.mark.django_db
 

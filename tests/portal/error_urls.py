@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.urls import handler403, handler404, handler500  # noqa: F401
-from portal.urls import urlpatterns as portal_urlpatterns
+from config.urls import handler403, handler404, handler500  # noqa: F401
+from config.urls import urlpatterns as portal_urlpatterns
 
 SECRET_DETAIL = "connection string postgres://portal:hunter2@db/portal"
 

@@ -90,8 +90,8 @@ def test_the_portal_starts_after_migrations_on_a_healthy_database(compose: dict)
 
 def test_worker_and_beat_run_celery_from_the_portal_image(compose: dict) -> None:
     services = compose["services"]
-    assert services["worker"]["command"][:4] == ["celery", "-A", "portal", "worker"]
-    assert services["beat"]["command"][:4] == ["celery", "-A", "portal", "beat"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
     assert {services[name]["image"] for name in PORTAL_SERVICES | {"migrate"}} == {
         "ml-portal:latest"
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portal import gunicorn_conf
+from config import gunicorn_conf
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,4 +18,4 @@ def test_the_access_log_format_leaves_out_query_strings_and_referers() -> None:
 
 def test_the_image_and_the_demo_both_use_that_configuration() -> None:
     for path in ("docker/Dockerfile", "scripts/demo.py"):
-        assert "python:portal.gunicorn_conf" in (ROOT / path).read_text(), path
+        assert "python:config.gunicorn_conf" in (ROOT / path).read_text(), path

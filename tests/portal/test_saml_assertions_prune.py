@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from config.schedules import beat_schedule
 from portal.models import SeenAssertion
-from portal.schedules import beat_schedule
 from portal.tasks import saml_assertions_prune_task
 
 

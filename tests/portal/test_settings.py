@@ -19,11 +19,11 @@ PRODUCTION_KEY = "k" * 30 + "-production-like-secret-for-tests"
 
 
 def run(code_or_args: str | list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    """Run Python (a -c snippet, or manage.py arguments) with portal.settings and ``env`` only."""
+    """Run Python (a -c snippet, or manage.py arguments) with config.settings and ``env`` only."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "PORTAL_VAR_DIR": str(tmp_path / "var"),
         **env,
     }
@@ -85,11 +85,24 @@ def test_it_refuses_a_short_secret_key(tmp_path: Path) -> None:
     assert "SECRET_KEY must be at least 50 characters long" in last_line(result)
 
 
-def test_manage_py_also_names_the_missing_variable(tmp_path: Path) -> None:
-    result = run(["check"], tmp_path, ALLOWED_HOSTS="portal.example")
+def test_manage_py_names_the_missing_variable_in_one_line_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    result = run(["check"], tmp_path)
 
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "manage.py: SECRET_KEY must be set when DEBUG is off (a long random string). For "
+        "development run it with DEBUG=true (or `make manage ARGS=...`); see the README's "
+        "configuration table."
+    ]
+
+
+def test_manage_py_runs_with_debug_alone(tmp_path: Path) -> None:
+    result = run(["check"], tmp_path, DEBUG="true")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 def test_production_settings_pass_check_deploy_without_warnings(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from portal.schedules import beat_schedule
+from config.schedules import beat_schedule
 from provisioning import tasks
 
 

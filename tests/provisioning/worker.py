@@ -35,7 +35,7 @@ class WorkerProcess:
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
-        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
                    "--loglevel=INFO", "--without-gossip", "--without-mingle",
                    "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"]
         if purge:

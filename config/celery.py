@@ -1,4 +1,4 @@
-"""The Celery app. Periodic schedules are declared in one place: ``portal.schedules``."""
+"""The Celery app. Periodic schedules are declared in one place: ``config.schedules``."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("portal")
+app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
 @app.on_after_finalize.connect
 def _install_schedules(sender: Celery, **kwargs: object) -> None:
-    from portal.schedules import beat_schedule
+    from config.schedules import beat_schedule
 
     sender.conf.beat_schedule = beat_schedule()

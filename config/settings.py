@@ -67,9 +67,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
-WSGI_APPLICATION = "portal.wsgi.application"
-ASGI_APPLICATION = "portal.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -81,7 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.navigation",
+                "config.navigation.navigation",
             ],
         },
     },
@@ -211,6 +211,9 @@ PORTAL_CATALOG_SYNC_SECONDS = env_int("PORTAL_CATALOG_SYNC_SECONDS", 3600, minim
 PORTAL_CATALOG_SYNC_RETRIES = env_int("PORTAL_CATALOG_SYNC_RETRIES", 4, minimum=0)
 # Publish products the sync finds for the first time (off: a platform admin publishes them).
 PORTAL_CATALOG_PUBLISH_NEW = env_bool("PORTAL_CATALOG_PUBLISH_NEW", False)
+# Where "Request this environment" leads: the view of the app that takes requests (wiring, not
+# configuration: the catalog app must not name the apps above it).
+CATALOG_REQUEST_VIEW = "approvals:request_new"
 
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
