@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "catalog",
     "approvals",
     "provisioning",
+    "fakeaws",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,17 @@ PORTAL_AWS_MODE = env_str("PORTAL_AWS_MODE", "simulator")
 if PORTAL_AWS_MODE not in {"simulator", "aws"}:
     raise ImproperlyConfigured(f"PORTAL_AWS_MODE must be simulator or aws, got {PORTAL_AWS_MODE!r}")
 PORTAL_AWS_MAX_ATTEMPTS = env_int("PORTAL_AWS_MAX_ATTEMPTS", 8, minimum=1)
+
+# --- The fake AWS (fakeaws/: demo and tests) -------------------------------------------------
+# The account the static fake credentials belong to (the portal's own account).
+FAKEAWS_PORTAL_ACCOUNT = env_str("FAKEAWS_PORTAL_ACCOUNT", "999999999999")
+# How long a fake stack or notebook transition takes; eventual consistency after a create.
+FAKEAWS_OPERATION_SECONDS = env_int("FAKEAWS_OPERATION_SECONDS", 8, minimum=0)
+FAKEAWS_CONSISTENCY_SECONDS = env_int("FAKEAWS_CONSISTENCY_SECONDS", 2, minimum=0)
+# Where presigned notebook/Studio URLs point (the fake's pages on this portal).
+FAKEAWS_BASE_URL = env_str("FAKEAWS_BASE_URL", "")
+# The catalog definition (portfolios, products, templates); empty: the demo catalog.
+FAKEAWS_CATALOG_FILE = env_str("FAKEAWS_CATALOG_FILE", "")
 
 # --- Catalog --------------------------------------------------------------------------------
 # Seconds between periodic catalog syncs (0 turns the periodic sync off).

@@ -1,0 +1,74 @@
+"""Faults on demand: the next N matching calls answer an AWS error instead.
+
+``inject(service="servicecatalog", operation="DescribeRecord", code="ThrottlingException",
+status=400, times=2)``; ``fail_next_stack(message=...)`` makes the next stack the fake creates
+fail the way CloudFormation reports a resource failure.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from fakeaws import clock
+from fakeaws.models import FaultRule
+from fakeaws.protocol import AwsError
+
+STACK_SERVICE = "cloudformation"
+STACK_OPERATION = "StackCreate"
+STACK_CODE = "StackFailure"
+
+# AWS's wording for the common ones (botocore retries the throttling codes itself).
+MESSAGES = {
+    "ThrottlingException": "Rate exceeded",
+    "Throttling": "Rate exceeded",
+    "AccessDeniedException": "User is not authorized to perform this action",
+    "AccessDenied": "User is not authorized to perform this action",
+    "ServiceUnavailable": "Service is unavailable",
+    "ServiceUnavailableException": "Service is unavailable",
+    "InternalFailure": "We encountered an internal error. Please try again.",
+}
+
+
+def inject(*, service: str, code: str, operation: str = "", status: int = 400, times: int = 1,
+           account: str = "", message: str = "") -> FaultRule:
+    if times < 1:
+        raise ValueError("times must be at least 1")
+    return FaultRule.objects.create(
+        service=service, operation=operation, account=account, code=code, status=status,
+        message=message or MESSAGES.get(code, code), remaining=times, created_at=clock.now())
+
+
+def fail_next_stack(*, message: str, account: str = "", times: int = 1) -> FaultRule:
+    return inject(service=STACK_SERVICE, operation=STACK_OPERATION, code=STACK_CODE,
+                  message=message, account=account, times=times)
+
+
+def _take(*, service: str, operation: str, account: str) -> FaultRule | None:
+    with transaction.atomic():
+        rule = (FaultRule.objects.select_for_update()
+                .filter(service=service, remaining__gt=0, operation__in=[operation, ""],
+                        account__in=[account, ""])
+                .order_by("created_at", "id").first())
+        if rule is None:
+            return None
+        FaultRule.objects.filter(pk=rule.pk).update(remaining=F("remaining") - 1)
+        return rule
+
+
+def raise_if_injected(*, service: str, operation: str, account: str) -> None:
+    if service == STACK_SERVICE and operation == STACK_OPERATION:
+        return
+    rule = _take(service=service, operation=operation, account=account)
+    if rule is not None:
+        raise AwsError(rule.code, rule.message, rule.status, sender=rule.status < 500)
+
+
+def stack_failure_take(*, account: str) -> str:
+    """The message of a pending "fail the next stack" rule (consumed), or empty."""
+    rule = _take(service=STACK_SERVICE, operation=STACK_OPERATION, account=account)
+    return rule.message if rule is not None else ""
+
+
+def clear() -> None:
+    FaultRule.objects.all().delete()

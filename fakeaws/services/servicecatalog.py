@@ -1,0 +1,1 @@
+"""Service Catalog (filled below)."""
