@@ -20,6 +20,9 @@ class AccountRegion(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "region"],
                                                name="fakeaws_account_region_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}"
+
 
 class ProvisionedProduct(models.Model):
     """A Service Catalog provisioned product and its CloudFormation stack."""
@@ -52,6 +55,9 @@ class ProvisionedProduct(models.Model):
     class Meta:
         indexes = [models.Index(fields=["account", "region", "name"])]
 
+    def __str__(self) -> str:
+        return self.pp_id
+
 
 class Record(models.Model):
     """One Service Catalog request (provision, update, terminate) and how it is going."""
@@ -74,6 +80,9 @@ class Record(models.Model):
     # A failed update rolls back to these parameters (CloudFormation's UPDATE_ROLLBACK).
     previous_parameters = models.JSONField(default=dict)
 
+    def __str__(self) -> str:
+        return self.record_id
+
 
 class StackResource(models.Model):
     """A physical resource of a provisioned product's stack (ListStackResources)."""
@@ -89,6 +98,9 @@ class StackResource(models.Model):
     properties = models.JSONField(default=dict)
     status = models.CharField(max_length=32, default="CREATE_COMPLETE")
     order = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.logical_id
 
 
 class NotebookInstance(models.Model):
@@ -119,6 +131,9 @@ class NotebookInstance(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "region", "name"],
                                                name="fakeaws_notebook_unique")]
 
+    def __str__(self) -> str:
+        return self.arn
+
 
 class StudioDomain(models.Model):
     account = models.CharField(max_length=12)
@@ -132,6 +147,9 @@ class StudioDomain(models.Model):
     execution_role = models.CharField(max_length=2048)
     kms_key_id = models.CharField(max_length=2048, blank=True)
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.domain_id
 
 
 class UserProfile(models.Model):
@@ -150,6 +168,9 @@ class UserProfile(models.Model):
         constraints = [models.UniqueConstraint(fields=["domain", "name"],
                                                name="fakeaws_profile_unique")]
 
+    def __str__(self) -> str:
+        return self.arn
+
 
 class SageMakerProject(models.Model):
     account = models.CharField(max_length=12)
@@ -167,6 +188,9 @@ class SageMakerProject(models.Model):
     modified_at = models.DateTimeField()
     deleted = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return self.arn
+
 
 class Tag(models.Model):
     """A tag on any resource, keyed by ARN (what ListTags and GetResources read)."""
@@ -180,6 +204,9 @@ class Tag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["resource_arn", "key"],
                                                name="fakeaws_tag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
 
 
 class StsSession(models.Model):
@@ -197,6 +224,9 @@ class StsSession(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return self.access_key_id
+
 
 class FaultRule(models.Model):
     """An error to answer instead of the real one, ``remaining`` more times (see faults.py)."""
@@ -209,6 +239,9 @@ class FaultRule(models.Model):
     message = models.TextField(blank=True)
     remaining = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.service}.{self.operation or '*'} {self.code}"
 
 
 class CallLog(models.Model):
@@ -226,3 +259,6 @@ class CallLog(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["service", "operation"])]
+
+    def __str__(self) -> str:
+        return f"{self.service}.{self.operation}"

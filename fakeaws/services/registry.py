@@ -63,7 +63,13 @@ def service(signing_name: str) -> Service | None:
 @functools.cache
 def _load_handlers() -> None:
     # Imported here: the handler modules register themselves with ``operation``.
-    from fakeaws.services import sagemaker, sc_provisioning, servicecatalog, sts  # noqa: F401
+    from fakeaws.services import (  # noqa: F401
+        sagemaker,
+        sc_provisioning,
+        servicecatalog,
+        sm_projects,
+        sts,
+    )
 
 
 __all__ = ["Caller", "Handler", "Service", "operation", "service", "service_model"]

@@ -62,3 +62,21 @@ def assert_valid_output(service_client: Any, operation: str, answer: dict[str, A
     body = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
     report = ParamValidator().validate(body, model.output_shape)
     assert not report.has_errors(), report.generate_report()
+
+
+TEST_CATALOG = __import__("pathlib").Path(__file__).resolve().parent / "catalog" / "catalog.yaml"
+
+
+@pytest.fixture
+def test_catalog(settings: Any) -> None:
+    settings.FAKEAWS_CATALOG_FILE = str(TEST_CATALOG)
+
+
+def provision(sc: Any, name: str = "nb-dana", *, notebook: str = "dana-nb", **extra: Any
+              ) -> dict[str, Any]:
+    params = [{"Key": "NotebookInstanceName", "Value": notebook}]
+    return sc.provision_product(
+        ProductId="prod-testnotebook1", ProvisioningArtifactId="pa-testnotebook1v1",
+        PathId="lpv3-testnotebook1", ProvisionedProductName=name,
+        ProvisioningParameters=params + extra.pop("more", []),
+        Tags=[{"Key": "portal-environment", "Value": "env-1"}], **extra)
