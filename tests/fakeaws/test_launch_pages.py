@@ -67,9 +67,10 @@ def test_a_forged_or_reused_token_is_refused(sm: Any) -> None:
 
 def test_a_studio_url_lasts_expires_in_seconds(project_client: Any) -> None:
     sc = project_client("servicecatalog")
-    sc.provision_product(ProductId="prod-testprofile01", ProvisioningArtifactId="pa-testprofile01v1",
-                         ProvisionedProductName="studio-dana",
-                         ProvisioningParameters=[{"Key": "UserProfileName", "Value": "dana"}])
+    sc.provision_product(
+        ProductId="prod-testprofile01", ProvisioningArtifactId="pa-testprofile01v1",
+        ProvisionedProductName="studio-dana",
+        ProvisioningParameters=[{"Key": "UserProfileName", "Value": "dana"}])
     sm = project_client("sagemaker")
     domain_id = baseline_for(account=PROJECT_ACCOUNT, region=REGION).domain_id
     answer = sm.create_presigned_domain_url(DomainId=domain_id, UserProfileName="dana",
