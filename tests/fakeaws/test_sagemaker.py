@@ -55,6 +55,9 @@ def test_notebook_states_follow_sagemakers_rules(sm: Any, notebook: str, setting
     clock.advance(8)
     assert sm.describe_notebook_instance(NotebookInstanceName=notebook)[
         "NotebookInstanceStatus"] == "Stopped"
+    with pytest.raises(ClientError) as caught:
+        sm.stop_notebook_instance(NotebookInstanceName=notebook)
+    assert _error(caught)[1].startswith("Status (Stopped) not in ([InService]).")
     sm.update_notebook_instance(NotebookInstanceName=notebook, InstanceType="ml.m5.xlarge")
     clock.advance(8)
     sm.start_notebook_instance(NotebookInstanceName=notebook)
