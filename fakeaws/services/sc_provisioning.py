@@ -53,9 +53,10 @@ def _tags(items: Any) -> dict[str, str]:
     return {str(t["Key"]): str(t.get("Value", "")) for t in items or []}
 
 
-def _record_detail(record: Record) -> dict[str, Any]:
+def _record_detail(record: Record, *, fresh: bool = False) -> dict[str, Any]:
+    """RecordDetail; a request's own answer always says CREATED (it has only been accepted)."""
     product = record.product
-    status = record_status(record)
+    status = "CREATED" if fresh else record_status(record)
     detail: dict[str, Any] = {
         "RecordId": record.record_id, "ProvisionedProductName": product.name, "Status": status,
         "CreatedTime": record.created_at, "UpdatedTime": max(record.created_at,
@@ -146,7 +147,7 @@ def provision_product(*, caller: Caller, region: str, params: dict[str, Any]) ->
     record = _start(product=product, record_type="PROVISION_PRODUCT", token=token,
                     artifact_id=version.id, path_id=path.id, parameters=parameters,
                     tags=product.tags, update=False)
-    return {"RecordDetail": _record_detail(record)}
+    return {"RecordDetail": _record_detail(record, fresh=True)}
 
 
 @operation(SC, "DescribeRecord")
@@ -224,7 +225,7 @@ def update_provisioned_product(*, caller: Caller, region: str, params: dict[str,
     record = _start(product=product, record_type="UPDATE_PROVISIONED_PRODUCT", token=token,
                     artifact_id=version.id, path_id=path.id, parameters=parameters, tags=tags,
                     update=True)
-    return {"RecordDetail": _record_detail(record)}
+    return {"RecordDetail": _record_detail(record, fresh=True)}
 
 
 @operation(SC, "TerminateProvisionedProduct")
@@ -239,7 +240,7 @@ def terminate_provisioned_product(*, caller: Caller, region: str, params: dict[s
     record = _start(product=product, record_type="TERMINATE_PROVISIONED_PRODUCT", token=token,
                     artifact_id=product.artifact_id, path_id=product.path_id,
                     parameters=dict(product.parameters), tags=dict(product.tags), update=True)
-    return {"RecordDetail": _record_detail(record)}
+    return {"RecordDetail": _record_detail(record, fresh=True)}
 
 
 def _pp_detail(product: ProvisionedProduct) -> dict[str, Any]:
