@@ -66,7 +66,8 @@ def _answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
             target = raw_target.decode() if isinstance(raw_target, bytes) else str(raw_target)
             operation = target.rpartition(".")[2]
             params = json_request(request.body)
-        caller = caller_identify(signed=signed, headers=request.headers, query=query)
+        caller = caller_identify(signed=signed, headers=request.headers, query=query,
+                                 request=request)
         faults.raise_if_injected(service=signed.service, operation=operation,
                                  account=caller.account)
         handler = service.operations.get(operation)

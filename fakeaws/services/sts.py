@@ -17,7 +17,7 @@ from typing import Any
 
 from fakeaws import clock
 from fakeaws.baseline import baseline_ensure
-from fakeaws.identity import Caller, portal_account, role_id, token_hash
+from fakeaws.identity import Caller, portal_account, role_id, session_secret, token_hash
 from fakeaws.models import StsSession
 from fakeaws.protocol import AwsError
 from fakeaws.services.registry import operation
@@ -71,7 +71,7 @@ def assume_role(*, caller: Caller, region: str, params: dict[str, Any]) -> dict[
     if len(tags) > 50:
         raise _invalid("Session tags: at most 50.")
     access_key = "ASIA" + _random(string.ascii_uppercase + string.digits, 16)
-    secret = _random(string.ascii_letters + string.digits + "+/", 40)
+    secret = session_secret(access_key)
     token = "FwoGZXIvYXdzE" + _random(string.ascii_letters + string.digits, 300)
     now = clock.now()
     expires = now + timedelta(seconds=duration)

@@ -94,3 +94,18 @@ def test_unknown_access_keys_are_refused() -> None:
     with pytest.raises(ClientError) as caught:
         stranger.get_caller_identity()
     assert caught.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_a_wrong_secret_key_fails_the_signature_check() -> None:
+    wrong = client("sts", credentials={"aws_access_key_id": "AKIAFAKEPORTAL000001",
+                                       "aws_secret_access_key": "not-the-secret"})
+    with pytest.raises(ClientError) as caught:
+        wrong.get_caller_identity()
+    assert caught.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    creds = _assume()["Credentials"]
+    forged = client("sts", credentials={"aws_access_key_id": creds["AccessKeyId"],
+                                        "aws_secret_access_key": "x" * 40,
+                                        "aws_session_token": creds["SessionToken"]})
+    with pytest.raises(ClientError) as caught:
+        forged.get_caller_identity()
+    assert caught.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
