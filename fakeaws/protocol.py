@@ -139,7 +139,8 @@ def _xml(shape: Shape | None, name: str, value: Any, *, ec2: bool) -> str:
     if type_name == "list":
         assert shape is not None
         item = shape.member  # type: ignore[attr-defined]
-        item_tag = item.serialization.get("name", "item" if ec2 else "member")
+        item_tag = (item.serialization.get("locationName", "item") if ec2
+                    else item.serialization.get("name", "member"))
         inner = "".join(_xml(item, item_tag, v, ec2=ec2) for v in value)
         if shape.serialization.get("flattened"):
             return "".join(_xml(item, name, v, ec2=ec2) for v in value)

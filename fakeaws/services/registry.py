@@ -64,6 +64,7 @@ def service(signing_name: str) -> Service | None:
 def _load_handlers() -> None:
     # Imported here: the handler modules register themselves with ``operation``.
     from fakeaws.services import (  # noqa: F401
+        platform,
         sagemaker,
         sc_provisioning,
         servicecatalog,
