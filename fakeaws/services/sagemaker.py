@@ -28,6 +28,7 @@ from fakeaws import clock
 from fakeaws.baseline import baseline_ensure
 from fakeaws.identity import Caller
 from fakeaws.models import NotebookInstance, SageMakerProject, StudioDomain, Tag, UserProfile
+from fakeaws.owner import owner_check
 from fakeaws.protocol import AwsError, validation
 from fakeaws.services.paging import page
 from fakeaws.services.registry import operation
@@ -46,6 +47,13 @@ def notebook_settle(notebook: NotebookInstance) -> NotebookInstance | None:
             return None
         notebook.status, notebook.next_status, notebook.next_at = notebook.next_status, "", None
         notebook.save(update_fields=["status", "next_status", "next_at"])
+    return notebook
+
+
+def _owned_notebook(caller: Caller, region: str, params: dict[str, Any], action: str
+                    ) -> NotebookInstance:
+    notebook = _notebook(caller, region, params)
+    owner_check(caller=caller, action=f"sagemaker:{action}", resource_arn=notebook.arn)
     return notebook
 
 
@@ -121,7 +129,8 @@ def list_notebook_instances(*, caller: Caller, region: str, params: dict[str, An
 @operation(SM, "StartNotebookInstance")
 def start_notebook_instance(*, caller: Caller, region: str, params: dict[str, Any]
                             ) -> dict[str, Any]:
-    _move(_notebook(caller, region, params), allowed=["Stopped", "Failed"], to="Pending",
+    _move(_owned_notebook(caller, region, params, "StartNotebookInstance"),
+          allowed=["Stopped", "Failed"], to="Pending",
           then="InService")
     return {}
 
@@ -129,7 +138,8 @@ def start_notebook_instance(*, caller: Caller, region: str, params: dict[str, An
 @operation(SM, "StopNotebookInstance")
 def stop_notebook_instance(*, caller: Caller, region: str, params: dict[str, Any]
                            ) -> dict[str, Any]:
-    _move(_notebook(caller, region, params), allowed=["InService"], to="Stopping",
+    _move(_owned_notebook(caller, region, params, "StopNotebookInstance"),
+          allowed=["InService"], to="Stopping",
           then="Stopped")
     return {}
 
@@ -137,7 +147,7 @@ def stop_notebook_instance(*, caller: Caller, region: str, params: dict[str, Any
 @operation(SM, "UpdateNotebookInstance")
 def update_notebook_instance(*, caller: Caller, region: str, params: dict[str, Any]
                              ) -> dict[str, Any]:
-    notebook = _notebook(caller, region, params)
+    notebook = _owned_notebook(caller, region, params, "UpdateNotebookInstance")
     _move(notebook, allowed=["Stopped", "Failed"], to="Updating", then="Stopped")
     if params.get("InstanceType"):
         notebook.instance_type = str(params["InstanceType"])
@@ -150,7 +160,8 @@ def update_notebook_instance(*, caller: Caller, region: str, params: dict[str, A
 @operation(SM, "DeleteNotebookInstance")
 def delete_notebook_instance(*, caller: Caller, region: str, params: dict[str, Any]
                              ) -> dict[str, Any]:
-    _move(_notebook(caller, region, params), allowed=["Stopped", "Failed"], to="Deleting",
+    _move(_owned_notebook(caller, region, params, "DeleteNotebookInstance"),
+          allowed=["Stopped", "Failed"], to="Deleting",
           then="")
     return {}
 
@@ -188,7 +199,7 @@ def _session_seconds(params: dict[str, Any]) -> int:
 @operation(SM, "CreatePresignedNotebookInstanceUrl")
 def create_presigned_notebook_instance_url(*, caller: Caller, region: str,
                                            params: dict[str, Any]) -> dict[str, Any]:
-    notebook = _notebook(caller, region, params)
+    notebook = _owned_notebook(caller, region, params, "CreatePresignedNotebookInstanceUrl")
     token = launch_token({"kind": "notebook", "account": caller.account, "region": region,
                           "name": notebook.name, "session": _session_seconds(params),
                           "principal": caller.arn}, lifetime=NOTEBOOK_URL_SECONDS)
@@ -225,6 +236,8 @@ def _profile(caller: Caller, region: str, params: dict[str, Any]) -> UserProfile
 def create_presigned_domain_url(*, caller: Caller, region: str, params: dict[str, Any]
                                 ) -> dict[str, Any]:
     profile = _profile(caller, region, params)
+    owner_check(caller=caller, action="sagemaker:CreatePresignedDomainUrl",
+                resource_arn=profile.arn)
     expires = int(params.get("ExpiresInSeconds", 300))
     if not 5 <= expires <= 300:
         raise validation("1 validation error detected: Value at 'expiresInSeconds' failed to "

@@ -24,6 +24,7 @@ from fakeaws import clock
 from fakeaws.cfn import ParameterError, TemplateError
 from fakeaws.identity import Caller
 from fakeaws.models import ProvisionedProduct, Record
+from fakeaws.owner import owner_check
 from fakeaws.protocol import AwsError
 from fakeaws.services.paging import page
 from fakeaws.services.registry import operation
@@ -202,6 +203,8 @@ def update_provisioned_product(*, caller: Caller, region: str, params: dict[str,
     again = Record.objects.filter(provision_token=token, product=product).first()
     if token and again is not None:
         return {"RecordDetail": _record_detail(again)}
+    owner_check(caller=caller, action="servicecatalog:UpdateProvisionedProduct",
+                resource_arn=product.arn, tags=dict(product.tags))
     _changeable(product)
     catalog_product = product_get(params.get("ProductId") or product.product_id)
     if catalog_product.id != product.product_id:
@@ -236,6 +239,8 @@ def terminate_provisioned_product(*, caller: Caller, region: str, params: dict[s
     again = Record.objects.filter(provision_token=token, product=product).first()
     if token and again is not None:
         return {"RecordDetail": _record_detail(again)}
+    owner_check(caller=caller, action="servicecatalog:TerminateProvisionedProduct",
+                resource_arn=product.arn, tags=dict(product.tags))
     _changeable(product)
     record = _start(product=product, record_type="TERMINATE_PROVISIONED_PRODUCT", token=token,
                     artifact_id=product.artifact_id, path_id=product.path_id,
