@@ -213,7 +213,7 @@ FAKEAWS_OPERATION_SECONDS = env_int("FAKEAWS_OPERATION_SECONDS", 8, minimum=0)
 FAKEAWS_CONSISTENCY_SECONDS = env_int("FAKEAWS_CONSISTENCY_SECONDS", 2, minimum=0)
 # Where presigned notebook/Studio URLs point (the fake's pages on this portal).
 FAKEAWS_BASE_URL = env_str("FAKEAWS_BASE_URL", "")
-# IAM-lite owner condition per account: "111111111111=owner,principal-tag;222222222222=owner,userid".
+# IAM-lite owner condition per account: "111111111111=owner,principal-tag;2222…=owner,userid".
 FAKEAWS_OWNER_CONDITION = env_mapping("FAKEAWS_OWNER_CONDITION")
 # The catalog definition (portfolios, products, templates); empty: the demo catalog.
 FAKEAWS_CATALOG_FILE = env_str("FAKEAWS_CATALOG_FILE", "")
