@@ -262,3 +262,29 @@ class CallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}.{self.operation}"
+
+
+class ProvisionedProductPlan(models.Model):
+    """A Service Catalog plan (CloudFormation change set) awaiting execution."""
+
+    account = models.CharField(max_length=12)
+    region = models.CharField(max_length=32)
+    plan_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    token = models.CharField(max_length=128, blank=True)
+    pp_name = models.CharField(max_length=128)
+    pp_id = models.CharField(max_length=32, blank=True)  # set when it plans an update
+    product_id = models.CharField(max_length=32)
+    artifact_id = models.CharField(max_length=32)
+    path_id = models.CharField(max_length=32, blank=True)
+    parameters = models.JSONField(default=list)  # as given, UsePreviousValue kept
+    tags = models.JSONField(default=list)
+    status = models.CharField(max_length=32)
+    status_message = models.TextField(blank=True)
+    changes = models.JSONField(default=list)
+    created_by = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.plan_id

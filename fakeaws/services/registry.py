@@ -66,6 +66,7 @@ def _load_handlers() -> None:
     from fakeaws.services import (  # noqa: F401
         platform,
         sagemaker,
+        sc_plans,
         sc_provisioning,
         servicecatalog,
         sm_projects,

@@ -10,6 +10,7 @@ CreateCompleted, CreateFailed, DeleteInProgress, DeleteFailed, DeleteCompleted, 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from fakeaws import clock
@@ -20,6 +21,7 @@ from fakeaws.services.registry import operation
 from fakeaws.services.sc_provisioning import (
     provision_product,
     terminate_provisioned_product,
+    update_provisioned_product,
 )
 from fakeaws.stacks import consistency_seconds, new_id, record_settle, record_status, tags_set
 
@@ -29,6 +31,9 @@ _FILLED = ("SageMakerProjectName", "SageMakerProjectId")
 _CREATE = {"CREATED": "Pending", "IN_PROGRESS": "CreateInProgress",
            "IN_PROGRESS_IN_ERROR": "CreateInProgress", "SUCCEEDED": "CreateCompleted",
            "FAILED": "CreateFailed"}
+_UPDATE = {"CREATED": "UpdateInProgress", "IN_PROGRESS": "UpdateInProgress",
+           "IN_PROGRESS_IN_ERROR": "UpdateInProgress", "SUCCEEDED": "UpdateCompleted",
+           "FAILED": "UpdateFailed"}
 _DELETE = {"CREATED": "DeleteInProgress", "IN_PROGRESS": "DeleteInProgress",
            "IN_PROGRESS_IN_ERROR": "DeleteInProgress", "SUCCEEDED": "DeleteCompleted",
            "FAILED": "DeleteFailed"}
@@ -64,7 +69,6 @@ def create_project(*, caller: Caller, region: str, params: dict[str, Any]) -> di
     })
     arn = f"arn:aws:sagemaker:{region}:{caller.account}:project/{name.lower()}"
     now = clock.now()
-    from datetime import timedelta
     SageMakerProject.objects.create(
         account=caller.account, region=region, name=name, project_id=project_id, arn=arn,
         description=str(params.get("ProjectDescription", "")), status="Pending",
@@ -94,7 +98,8 @@ def _status(project: SageMakerProject) -> tuple[str, Record | None]:
     if record is None:
         return project.status, None
     record = record_settle(record)
-    table = _DELETE if record.record_type == "TERMINATE_PROVISIONED_PRODUCT" else _CREATE
+    table = {"TERMINATE_PROVISIONED_PRODUCT": _DELETE,
+             "UPDATE_PROVISIONED_PRODUCT": _UPDATE}.get(record.record_type, _CREATE)
     return table[record_status(record)], record
 
 
@@ -136,3 +141,36 @@ def delete_project(*, caller: Caller, region: str, params: dict[str, Any]) -> di
                                       params={"ProvisionedProductId": project.product.pp_id,
                                               "TerminateToken": new_id("del-")})
     return {}
+
+
+@operation(SM, "UpdateProject")
+def update_project(*, caller: Caller, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Update the project's product; SageMaker re-sends its own two parameters unchanged."""
+    project = _project(caller, region, params)
+    status, _ = _status(project)
+    if status in ("Pending", "CreateInProgress", "UpdateInProgress", "DeleteInProgress"):
+        raise validation(f"Project {project.name} cannot be updated while its status is "
+                         f"{status}.")
+    details = dict(params.get("ServiceCatalogProvisioningUpdateDetails") or {})
+    given = list(details.get("ProvisioningParameters", []))
+    if any(p.get("Key") in _FILLED for p in given):
+        raise validation("SageMakerProjectName and SageMakerProjectId are reserved parameters "
+                         "that SageMaker sets.")
+    if project.product is None:
+        raise validation(f"Project {project.name} has no provisioned product.")
+    update_provisioned_product(caller=caller, region=region, params={
+        "ProvisionedProductId": project.product.pp_id,
+        "ProvisioningArtifactId": details.get("ProvisioningArtifactId")
+        or project.product.artifact_id,
+        "ProvisioningParameters": given + [{"Key": k, "UsePreviousValue": True}
+                                           for k in _FILLED],
+        "UpdateToken": new_id("upd-"),
+    })
+    if params.get("ProjectDescription") is not None:
+        project.description = str(params["ProjectDescription"])
+    project.modified_at = clock.now()
+    project.save(update_fields=["description", "modified_at"])
+    if params.get("Tags"):
+        tags_set(account=caller.account, region=region, arn=project.arn,
+                 tags={str(t["Key"]): str(t.get("Value", "")) for t in params["Tags"]})
+    return {"ProjectArn": project.arn}
