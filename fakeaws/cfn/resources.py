@@ -253,7 +253,7 @@ TYPES: dict[str, ResourceType] = {
         name_property=None, max_length=0, attributes=("Arn", "KeyId"), build=_key),
     "AWS::S3::Bucket": ResourceType(
         name_property="BucketName", max_length=63, lowercase=True,
-        replacement=frozenset({"BucketName"}),
+        replacement=frozenset({"BucketName", "BucketNamePrefix", "BucketNamespace"}),
         attributes=("Arn", "DomainName", "DualStackDomainName", "RegionalDomainName",
                     "WebsiteURL"), build=_bucket),
     "AWS::CodeCommit::Repository": ResourceType(

@@ -21,7 +21,7 @@ from cfnlint.decode.decode import decode_str
 
 from .errors import TemplateError
 from .intrinsics import Evaluator, references
-from .parameters import ParameterDecl, parameter_decls, parameters_resolve
+from .parameters import ParameterDecl, parameter_decls, parameters_resolve, template_scalar
 from .resources import Naming, PhysicalResource, resource_build, resource_type
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
@@ -203,7 +203,7 @@ class Template:
                 value = evaluator.value(output["Value"])
                 if isinstance(value, list | dict):
                     raise TemplateError(f"Template error: Output {key} must be a string")
-                outputs[key] = str(value)
+                outputs[key] = template_scalar(value)
         return StackInstance(resources=created, outputs=outputs)
 
     def changes(self, *, old: StackInstance, context: StackContext) -> list[ResourceChange]:
