@@ -26,7 +26,9 @@ table against them):
 - AWS::Events::Rule — Ref returns the rule name; GetAtt Arn; Name max 64 replaces it.
 - AWS::SSM::Parameter — Ref returns the parameter name; GetAtt Type, Value.
 - AWS::CloudFormation::WaitConditionHandle — Ref returns a presigned URL; no attributes.
-SageMaker builds ARNs from the lower-cased resource name (``…:notebook-instance/mynotebook``).
+SageMaker builds ARNs from the lower-cased resource name (``…:notebook-instance/mynotebook``):
+observed behaviour the docs do not state; whoever parses a name out of an ARN must compare it
+case-insensitively.
 """
 
 from __future__ import annotations
