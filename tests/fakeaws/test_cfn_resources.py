@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import botocore.session
 import cfnlint
 import pytest
 
@@ -324,3 +325,45 @@ def test_getatt_attributes_are_ones_the_registry_schema_declares(type_: str) -> 
     schema = _registry_schema(type_)
     declared = set(schema["properties"])  # type: ignore[arg-type]
     assert set(TYPES[type_].attributes) <= declared
+
+
+@pytest.mark.parametrize(("name", "keyword"), [
+    ("alice_notebook", "pattern"), ("-alice", "pattern"), ("a" * 64, "maxLength")])
+def test_a_name_the_service_refuses_fails_the_resource(name: str, keyword: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        instantiate(NOTEBOOK.format(name=f"NotebookInstanceName: '{name}'"))
+    assert str(caught.value) == (
+        "Properties validation failed for resource Notebook with message: "
+        f"#/NotebookInstanceName: failed validation constraint for keyword [{keyword}]")
+
+
+def test_a_63_character_notebook_name_is_accepted() -> None:
+    instance = instantiate(NOTEBOOK.format(name=f"NotebookInstanceName: {'a' * 63}"))
+    assert instance.outputs["Name"] == "a" * 63
+
+
+@pytest.mark.parametrize("type_", sorted(TYPES))
+def test_required_properties_and_name_rules_match_the_registry_schema(type_: str) -> None:
+    schema = _registry_schema(type_)
+    assert set(TYPES[type_].required) == set(schema.get("required", []))  # type: ignore[arg-type]
+    spec = TYPES[type_]
+    declared = schema["properties"].get(spec.name_property, {})  # type: ignore[attr-defined]
+    if "pattern" in declared:  # the Project schema has none: the service model test covers it
+        assert declared["pattern"].strip("^$") == spec.name_pattern
+        assert spec.max_length <= declared["maxLength"]
+
+
+@pytest.mark.parametrize(("type_", "operation", "member"), [
+    ("AWS::SageMaker::NotebookInstance", "CreateNotebookInstance", "NotebookInstanceName"),
+    ("AWS::SageMaker::NotebookInstanceLifecycleConfig", "CreateNotebookInstanceLifecycleConfig",
+     "NotebookInstanceLifecycleConfigName"),
+    ("AWS::SageMaker::UserProfile", "CreateUserProfile", "UserProfileName"),
+    ("AWS::SageMaker::Domain", "CreateDomain", "DomainName"),
+    ("AWS::SageMaker::Project", "CreateProject", "ProjectName"),
+])
+def test_sagemaker_name_rules_match_the_service_model(type_: str, operation: str,
+                                                      member: str) -> None:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    shape = model.operation_model(operation).input_shape.members[member]
+    assert TYPES[type_].max_length == shape.metadata["max"]
+    assert TYPES[type_].name_pattern == shape.metadata["pattern"]
