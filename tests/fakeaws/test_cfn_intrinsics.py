@@ -192,3 +192,36 @@ def test_no_value_removes_a_property() -> None:
             "    Properties: {BucketName: !Ref AWS::NoValue, Tags: [!Ref AWS::NoValue]}\n")
     (bucket,) = instantiate(text).resources
     assert bucket.properties == {"Tags": []}
+
+
+def test_sub_writes_yaml_numbers_and_booleans_as_cloudformation_strings() -> None:
+    assert output("!Sub ['${N}-${B}', {N: 5, B: true}]") == "5-true"
+
+
+def test_exported_outputs_are_reported_for_other_stacks() -> None:
+    text = """
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: shared-data}
+Outputs:
+  Name:
+    Value: !Ref Bucket
+    Export: {Name: !Sub "${AWS::StackName}-DataBucket"}
+  Hidden:
+    Condition: Never
+    Value: x
+    Export: {Name: hidden}
+  Plain: {Value: y}
+"""
+    instance = instantiate(text, stack_name="ml-platform")
+    assert instance.exports == {"ml-platform-DataBucket": "shared-data"}
+
+
+def test_an_export_without_a_name_is_refused() -> None:
+    text = ("Resources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+            "Outputs:\n  Out: {Value: x, Export: {}}\n")
+    with pytest.raises(TemplateError, match="The Export must have a Name"):
+        instantiate(text)

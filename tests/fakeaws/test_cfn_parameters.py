@@ -178,3 +178,15 @@ def test_provisioning_parameter_carries_every_constraint_as_the_model_types_it()
 def test_parameters_keep_template_order() -> None:
     t = template("  Zeta: {Type: String}\n  Alpha: {Type: String}\n")
     assert [decl.key for decl in t.parameters] == ["Zeta", "Alpha"]
+
+
+def test_no_messages_echo_a_no_echo_value() -> None:
+    declared = ("  Secret: {Type: 'AWS::EC2::KeyPair::KeyName', NoEcho: true}\n"
+                "  Subnet: {Type: 'AWS::EC2::Subnet::Id', NoEcho: true, MaxLength: 3}\n"
+                "  Token: {Type: String, NoEcho: true, AllowedPattern: '[a-z]+', MaxLength: 3}\n")
+    messages = problems(declared, {"Secret": "", "Subnet": "hunter2-subnet",
+                                   "Token": "Hunter2secret"})
+    assert messages
+    assert not [m for m in messages if "hunter2" in m.lower()]
+    assert "Parameter validation failed: parameter value **** for parameter name Subnet " \
+           "does not exist" in messages
