@@ -81,13 +81,15 @@ def test_no_change_no_lines() -> None:
 def test_an_update_keeps_identities_unless_a_replacing_property_changes() -> None:
     old = created()
     existing = {r.logical_id: r for r in old.resources}
+    # A fresh suffix source: anything created anew would get a name it never had before.
     kept = TEMPLATE.instantiate(context=context({"InstanceType": "ml.m5.xlarge"},
-                                                existing=existing))
+                                                existing=existing, suffix=lambda: "NEWSUFFIX000"))
     assert resource(kept, "Notebook").physical_id == resource(old, "Notebook").physical_id
     assert resource(kept, "Notebook").properties["InstanceType"] == "ml.m5.xlarge"
     assert resource(kept, "Role").arn == resource(old, "Role").arn
 
-    replaced = TEMPLATE.instantiate(context=context({"Name": "nb2"}, existing=existing))
+    replaced = TEMPLATE.instantiate(context=context({"Name": "nb2"}, existing=existing,
+                                                    suffix=lambda: "NEWSUFFIX000"))
     assert replaced.outputs["Arn"].endswith(":notebook-instance/nb2")
     assert resource(replaced, "Watcher").properties["Value"] == replaced.outputs["Arn"]
     assert resource(replaced, "Role").arn == resource(old, "Role").arn

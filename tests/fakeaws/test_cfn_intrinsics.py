@@ -87,9 +87,11 @@ def test_join_select_split_and_list_parameters() -> None:
     assert output("!Join ['', [a, !Ref P, !Ref AWS::NoValue, b]]") == "apvb"
 
 
-def test_select_past_the_end_is_refused() -> None:
+def test_select_past_either_end_is_refused() -> None:
     with pytest.raises(TemplateError, match="cannot select nonexistent value at index 3"):
         output("!Select [3, [a, b, c]]")
+    with pytest.raises(TemplateError, match="cannot select nonexistent value at index -1"):
+        output("!Select [-1, [a, b, c]]")
 
 
 def test_join_of_a_non_list_is_refused() -> None:
