@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import TemplateError
-from .parameters import ParameterDecl, parameter_members
+from .parameters import ParameterDecl, parameter_members, template_scalar
 from .resources import PhysicalResource
 
 
@@ -237,10 +237,10 @@ class Evaluator:
                 resolved = self.getatt(name)
             else:
                 resolved = self.ref(name)
-            if not isinstance(resolved, str | int | float) or isinstance(resolved, bool):
+            if not isinstance(resolved, str | int | float):
                 raise TemplateError(f"Template error: variable {name} in Fn::Sub expression "
                                     "does not resolve to a string")
-            return str(resolved)
+            return template_scalar(resolved)
 
         return _SUB_VARIABLE.sub(replace, text)
 

@@ -190,7 +190,9 @@ def _problems(decl: ParameterDecl, value: str) -> list[str]:
     if item_type in _AWS_FORMATS:
         for member in members:
             if not re.fullmatch(_AWS_FORMATS[item_type], member):
-                problems.append(f"Parameter validation failed: parameter value {member} "
+                # A NoEcho value is a secret: never echo it, even in an error message.
+                shown = "****" if decl.no_echo else member
+                problems.append(f"Parameter validation failed: parameter value {shown} "
                                 f"for parameter name {key} does not exist")
     if item_type == "Number":
         numbers = [_number(member) for member in members]

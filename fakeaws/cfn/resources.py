@@ -26,12 +26,15 @@ table against them):
 - AWS::Events::Rule — Ref returns the rule name; GetAtt Arn; Name max 64 replaces it.
 - AWS::SSM::Parameter — Ref returns the parameter name; GetAtt Type, Value.
 - AWS::CloudFormation::WaitConditionHandle — Ref returns a presigned URL; no attributes.
-SageMaker builds ARNs from the lower-cased resource name (``…:notebook-instance/mynotebook``).
+SageMaker builds ARNs from the lower-cased resource name (``…:notebook-instance/mynotebook``):
+observed behaviour the docs do not state; whoever parses a name out of an ARN must compare it
+case-insensitively.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -72,6 +75,7 @@ class ResourceType:
 
     name_property: str | None
     max_length: int
+    name_pattern: str | None = None
     lowercase: bool = False
     required: tuple[str, ...] = ()
     replacement: frozenset[str] = frozenset()
@@ -212,27 +216,32 @@ def _wait_handle(n: Naming, name: str,
     return url, "", {}
 
 
+# SageMaker's API model (botocore) limits these names to 63 characters of this pattern; the
+# registry schema of NotebookInstance says 64, but the service refuses a 64th character.
 _SAGEMAKER_NAME = 63
+_SAGEMAKER_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
 TYPES: dict[str, ResourceType] = {
     "AWS::SageMaker::NotebookInstance": ResourceType(
         name_property="NotebookInstanceName", max_length=_SAGEMAKER_NAME,
-        required=("InstanceType", "RoleArn"),
+        name_pattern=_SAGEMAKER_PATTERN, required=("InstanceType", "RoleArn"),
         replacement=frozenset({"DirectInternetAccess", "KmsKeyId", "NotebookInstanceName",
                                "PlatformIdentifier", "SecurityGroupIds", "SubnetId"}),
         attributes=("NotebookInstanceName",), build=_notebook),
     "AWS::SageMaker::NotebookInstanceLifecycleConfig": ResourceType(
         name_property="NotebookInstanceLifecycleConfigName", max_length=_SAGEMAKER_NAME,
+        name_pattern=_SAGEMAKER_PATTERN,
         replacement=frozenset({"NotebookInstanceLifecycleConfigName"}),
         attributes=("NotebookInstanceLifecycleConfigName",), build=_lifecycle),
     "AWS::SageMaker::UserProfile": ResourceType(
         name_property="UserProfileName", max_length=_SAGEMAKER_NAME,
-        required=("DomainId", "UserProfileName"),
+        name_pattern=r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", required=("DomainId", "UserProfileName"),
         replacement=frozenset({"DomainId", "UserProfileName", "SingleSignOnUserIdentifier",
                                "SingleSignOnUserValue"}),
         attributes=("UserProfileArn",), build=_profile),
     "AWS::SageMaker::Domain": ResourceType(
         name_property="DomainName", max_length=_SAGEMAKER_NAME,
-        required=("AuthMode", "DefaultUserSettings", "DomainName", "SubnetIds", "VpcId"),
+        name_pattern=r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+        required=("AuthMode", "DefaultUserSettings", "DomainName"),
         replacement=frozenset({"AuthMode", "DomainName", "KmsKeyId"}),
         conditional=frozenset({"VpcId"}),
         attributes=("DomainArn", "DomainId", "Url", "HomeEfsFileSystemId",
@@ -240,31 +249,35 @@ TYPES: dict[str, ResourceType] = {
                     "SingleSignOnManagedApplicationInstanceId"), build=_domain),
     "AWS::SageMaker::Project": ResourceType(
         name_property="ProjectName", max_length=32,
-        required=("ProjectName", "ServiceCatalogProvisioningDetails"),
+        name_pattern=r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}", required=("ProjectName",),
         replacement=frozenset({"ProjectName", "ProjectDescription", "Tags",
                                "ServiceCatalogProvisioningDetails", "TemplateProviderDetails"}),
         attributes=("ProjectArn", "ProjectId", "CreationTime", "ProjectStatus"),
         build=_project),
     "AWS::IAM::Role": ResourceType(
-        name_property="RoleName", max_length=64, required=("AssumeRolePolicyDocument",),
+        name_property="RoleName", max_length=64, name_pattern=r"[\w+=,.@-]+",
+        required=("AssumeRolePolicyDocument",),
         replacement=frozenset({"Path", "RoleName"}), attributes=("Arn", "RoleId"),
         build=_role),
     "AWS::KMS::Key": ResourceType(
         name_property=None, max_length=0, attributes=("Arn", "KeyId"), build=_key),
     "AWS::S3::Bucket": ResourceType(
         name_property="BucketName", max_length=63, lowercase=True,
-        replacement=frozenset({"BucketName"}),
+        name_pattern=r"([a-z0-9][a-z0-9.-]*[a-z0-9])?",
+        replacement=frozenset({"BucketName", "BucketNamePrefix", "BucketNamespace"}),
         attributes=("Arn", "DomainName", "DualStackDomainName", "RegionalDomainName",
                     "WebsiteURL"), build=_bucket),
     "AWS::CodeCommit::Repository": ResourceType(
         name_property="RepositoryName", max_length=100, required=("RepositoryName",),
+        name_pattern=r"[a-zA-Z0-9._\-]+(?<!\.git)",
         attributes=("Arn", "CloneUrlHttp", "CloneUrlSsh", "Name"), build=_repository),
     "AWS::CodeBuild::Project": ResourceType(
         name_property="Name", max_length=150,
         required=("Artifacts", "Environment", "ServiceRole", "Source"),
         replacement=frozenset({"Name"}), attributes=("Arn",), build=_build_project),
     "AWS::Events::Rule": ResourceType(
-        name_property="Name", max_length=64, replacement=frozenset({"Name"}),
+        name_property="Name", max_length=64, name_pattern=r"[\.\-_A-Za-z0-9]+",
+        replacement=frozenset({"Name"}),
         conditional=frozenset({"EventBusName"}), attributes=("Arn",), build=_rule),
     "AWS::SSM::Parameter": ResourceType(
         name_property="Name", max_length=2048, required=("Type", "Value"),
@@ -302,6 +315,7 @@ def resource_build(*, naming: Naming, type_: str, properties: dict[str, Any],
     name = ""
     if spec.name_property and properties.get(spec.name_property) not in (None, ""):
         name = str(properties[spec.name_property])
+        _check_name(spec, naming.logical_id, name)
     elif spec.name_property or spec.build is None:
         name = generated_name(stack_name=naming.stack_name, logical_id=naming.logical_id,
                               suffix=naming.suffix(), max_length=spec.max_length,
@@ -312,6 +326,20 @@ def resource_build(*, naming: Naming, type_: str, properties: dict[str, Any],
     physical_id, arn, attributes = spec.build(naming, name, properties)
     return PhysicalResource(logical_id=naming.logical_id, type=type_, physical_id=physical_id,
                             name=name, arn=arn, attributes=attributes, properties=properties)
+
+
+def _check_name(spec: ResourceType, logical_id: str, name: str) -> None:
+    """Refuse a name the type's schema refuses (the stack fails: a template without an
+    AllowedPattern lets such a value through parameter validation)."""
+    keyword = None
+    if len(name) > spec.max_length:
+        keyword = "maxLength"
+    elif spec.name_pattern and not re.fullmatch(spec.name_pattern, name):
+        keyword = "pattern"
+    if keyword:
+        raise TemplateError(f"Properties validation failed for resource {logical_id} with "
+                            f"message: #/{spec.name_property}: failed validation constraint "
+                            f"for keyword [{keyword}]")
 
 
 def _refreshed(spec: ResourceType, previous: PhysicalResource,

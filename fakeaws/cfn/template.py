@@ -21,7 +21,7 @@ from cfnlint.decode.decode import decode_str
 
 from .errors import TemplateError
 from .intrinsics import Evaluator, references
-from .parameters import ParameterDecl, parameter_decls, parameters_resolve
+from .parameters import ParameterDecl, parameter_decls, parameters_resolve, template_scalar
 from .resources import Naming, PhysicalResource, resource_build, resource_type
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
@@ -34,10 +34,12 @@ def random_suffix() -> str:
 
 @dataclass(frozen=True)
 class StackInstance:
-    """The resources a stack has (creation order) and its evaluated outputs (template order)."""
+    """The resources a stack has (creation order), its evaluated outputs (template order) and
+    the values those outputs export (``Export: {Name: …}``, for other stacks' Fn::ImportValue)."""
 
     resources: list[PhysicalResource]
     outputs: dict[str, str]
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ class Template:
             evaluator.resources[logical_id] = resource
             created.append(resource)
         outputs: dict[str, str] = {}
+        exports: dict[str, str] = {}
         for key, output in self.outputs.items():
             if not isinstance(output, dict) or "Value" not in output:
                 raise TemplateError(f"Template format error: Output {key} is malformed. "
@@ -203,8 +206,17 @@ class Template:
                 value = evaluator.value(output["Value"])
                 if isinstance(value, list | dict):
                     raise TemplateError(f"Template error: Output {key} must be a string")
-                outputs[key] = str(value)
-        return StackInstance(resources=created, outputs=outputs)
+                outputs[key] = template_scalar(value)
+                if "Export" in output:
+                    exports[self._export_name(evaluator, key, output["Export"])] = outputs[key]
+        return StackInstance(resources=created, outputs=outputs, exports=exports)
+
+    def _export_name(self, evaluator: Evaluator, key: str, export: Any) -> str:
+        name = evaluator.value(export.get("Name")) if isinstance(export, dict) else None
+        if not isinstance(name, str) or not name:
+            raise TemplateError(f"Template format error: Output {key} is malformed. "
+                                "The Export must have a Name")
+        return name
 
     def changes(self, *, old: StackInstance, context: StackContext) -> list[ResourceChange]:
         """What updating ``old`` with ``context.parameters`` would do, like a change set.
