@@ -45,6 +45,7 @@ class ProvisionedProduct(models.Model):
     no_echo_keys = models.JSONField(default=list)
     tags = models.JSONField(default=dict)
     outputs = models.JSONField(default=dict)
+    exports = models.JSONField(default=dict)  # Outputs' Export names → values (Fn::ImportValue)
     created_by = models.CharField(max_length=300)  # principal ARN, for AccessLevelFilter
     created_by_role = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
@@ -75,6 +76,7 @@ class Record(models.Model):
     failure = models.TextField(blank=True)  # empty: it succeeds
     # Outputs/resources the stack will have once it completes (computed when the request lands).
     outputs = models.JSONField(default=dict)
+    exports = models.JSONField(default=dict)
     settled = models.BooleanField(default=False)
     tags = models.JSONField(default=dict)
     # A failed update rolls back to these parameters (CloudFormation's UPDATE_ROLLBACK).

@@ -101,14 +101,27 @@ def stack_plan(*, template: Template, product: ProvisionedProduct,
                parameters: dict[str, str], update: bool) -> Outcome:
     """What the stack will be once the request completes, or why it fails."""
     base = baseline_ensure(account=product.account, region=product.region)
+    # Exports are per account and region: the platform's and those of every live stack.
+    exports = dict(base.exports)
+    exporter = {name: "the platform stack" for name in exports}
+    others = (ProvisionedProduct.objects.filter(account=product.account, region=product.region,
+                                                terminated=False).exclude(pk=product.pk))
+    for other in others:
+        exports.update(other.exports)
+        exporter.update({name: other.stack_name for name in other.exports})
     context = StackContext(
         account=product.account, region=product.region, stack_name=product.stack_name,
-        stack_id=product.stack_id, parameters=parameters, exports=base.exports,
+        stack_id=product.stack_id, parameters=parameters, exports=exports,
         existing=_existing(product) if update else {})
     try:
         instance = template.instantiate(context=context)
     except TemplateError as error:
         return Outcome(None, str(error))
+    for name in instance.exports:
+        if name in exporter:
+            # CloudFormation: export names are unique in an account and region.
+            return Outcome(None, f"Export with name {name} is already exported by stack "
+                                 f"{exporter[name]}")
     for resource in instance.resources:
         problem = _taken(resource, product)
         if problem:
@@ -296,7 +309,7 @@ def record_settle(record: Record) -> Record:
         if terminate:
             product.terminated = True
         else:
-            product.outputs = record.outputs
+            product.outputs, product.exports = record.outputs, record.exports
     product.save()
     record.settled = True
     record.save(update_fields=["settled"])

@@ -104,6 +104,7 @@ def _start(*, product: ProvisionedProduct, record_type: str, token: str, artifac
         if outcome.instance is not None:
             record.outputs = {**outcome.instance.outputs,
                               "CloudformationStackARN": product.stack_id}
+            record.exports = dict(outcome.instance.exports)
         record.save()
         if outcome.instance is not None:
             stack_apply(product=product, record=record, instance=outcome.instance,

@@ -101,3 +101,27 @@ def test_service_unavailable_on_demand_is_retried_then_surfaces(sc: Any) -> None
     assert caught.value.response["Error"]["Code"] == "ServiceUnavailable"
     # botocore's max_attempts counts retries: 3 retries after the first attempt, then it gives up.
     assert caught.value.response["ResponseMetadata"]["RetryAttempts"] == 3
+
+
+def _export(sc: Any, name: str, bucket: str) -> dict[str, Any]:
+    record = sc.provision_product(
+        ProductId="prod-testexport01", ProvisioningArtifactId="pa-testexport01v1",
+        ProvisionedProductName=name,
+        ProvisioningParameters=[{"Key": "TeamBucketName", "Value": bucket}])["RecordDetail"]
+    return sc.describe_record(Id=record["RecordId"])["RecordDetail"]  # type: ignore[no-any-return]
+
+
+def test_an_export_name_is_unique_in_the_account(sc: Any) -> None:
+    assert _export(sc, "exports-1", "team-bucket-1")["Status"] == "SUCCEEDED"
+    second = _export(sc, "exports-2", "team-bucket-2")
+    assert second["Status"] == "FAILED"
+    assert second["RecordErrors"][0]["Description"].startswith(
+        "Export with name team-BucketName is already exported by stack SC-")
+
+
+def test_a_bucket_name_is_unique_across_accounts(sc: Any, project_client: Any) -> None:
+    assert _export(sc, "exports-1", "team-bucket-1")["Status"] == "SUCCEEDED"
+    other = project_client("servicecatalog", account="222222222222")
+    failed = _export(other, "exports-1", "team-bucket-1")
+    assert failed["Status"] == "FAILED"
+    assert "team-bucket-1 already exists" in failed["RecordErrors"][0]["Description"]
