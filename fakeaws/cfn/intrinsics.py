@@ -66,38 +66,65 @@ def sub_variables(text: str) -> list[str]:
     return [name for name in _SUB_VARIABLE.findall(text) if not name.startswith("!")]
 
 
+class NamesUsed:
+    """The names a piece of template uses, by kind (both Fn::If branches included)."""
+
+    def __init__(self) -> None:
+        self.refs: set[str] = set()          # Ref targets and plain Fn::Sub variables
+        self.getatts: set[str] = set()       # Fn::GetAtt targets and ${Res.Attr} variables
+        self.conditions: set[str] = set()    # Fn::If conditions and {Condition: …}
+
+    def walk(self, node: Any) -> NamesUsed:
+        function = function_of(node)
+        args = node[function] if function else None
+        if function == "Ref":
+            if isinstance(args, str):
+                self.refs.add(args)
+        elif function == "Condition" and isinstance(args, str):
+            self.conditions.add(args)
+        elif function == "Fn::GetAtt":
+            self.getatts.add(getatt_target(args)[0])
+        elif function == "Fn::Sub":
+            text, local = args, {}
+            if isinstance(args, list) and len(args) == 2 and isinstance(args[1], dict):
+                text, local = args
+                self.walk(local)
+            for name in sub_variables(str(text)):
+                if name in local:
+                    continue
+                if "." in name:
+                    self.getatts.add(name.split(".", 1)[0])
+                else:
+                    self.refs.add(name)
+        else:
+            if function == "Fn::If" and isinstance(args, list) and args:
+                self.conditions.add(str(args[0]))
+                args = args[1:]
+            if function:
+                children = [args]
+            elif isinstance(node, dict):
+                children = list(node.values())
+            else:
+                children = node if isinstance(node, list) else []
+            for child in children:
+                self.walk(child)
+        return self
+
+
 def references(node: Any) -> set[str]:
     """Every name the node refers to (Ref, GetAtt target, Sub variable), both If branches included.
 
     CloudFormation orders resource creation by these references, statically.
     """
-    found: set[str] = set()
-    function = function_of(node)
-    if function == "Ref" and isinstance(node["Ref"], str):
-        found.add(node["Ref"])
-    elif function == "Fn::GetAtt":
-        found.add(getatt_target(node["Fn::GetAtt"])[0])
-    elif function == "Fn::Sub":
-        args = node["Fn::Sub"]
-        text, local = (args, {}) if isinstance(args, str) else (args[0], args[1])
-        for name in sub_variables(str(text)):
-            if name not in local:
-                found.add(name.split(".", 1)[0])
-        found |= references(local)
-    elif isinstance(node, dict):
-        for value in node.values():
-            found |= references(value)
-    elif isinstance(node, list):
-        for value in node:
-            found |= references(value)
-    return found
+    used = NamesUsed().walk(node)
+    return used.refs | used.getatts
 
 
 class Evaluator:
     """Evaluates template values against one stack's parameters, conditions and resources."""
 
     def __init__(self, *, parameters: Mapping[str, str], decls: Mapping[str, ParameterDecl],
-                 pseudo: Mapping[str, str], mappings: Mapping[str, Any],
+                 pseudo: Mapping[str, Any], mappings: Mapping[str, Any],
                  exports: Mapping[str, str], condition_bodies: Mapping[str, Any],
                  declared_resources: set[str], azs: Callable[[str], list[str]]) -> None:
         self.parameters = parameters

@@ -4,12 +4,13 @@ Facts from the CloudFormation resource reference ("Return values" and "Update re
 type) and the registry schemas they are generated from (``primaryIdentifier``,
 ``createOnlyProperties``, ``readOnlyProperties``; cfn-lint bundles them and a test checks this
 table against them):
-- AWS::SageMaker::NotebookInstance — Ref returns the ARN; GetAtt NotebookInstanceName. Name
+- AWS::SageMaker::NotebookInstance — Ref returns the ARN; GetAtt NotebookInstanceName (and
+  NotebookInstanceArn, a read-only property of the registry schema). Name
   property NotebookInstanceName (pattern ``^[a-zA-Z0-9](-*[a-zA-Z0-9])*``, max 63). Replaced when
   DirectInternetAccess, KmsKeyId, NotebookInstanceName, PlatformIdentifier, SecurityGroupIds or
   SubnetId change.
 - AWS::SageMaker::NotebookInstanceLifecycleConfig — Ref returns the ARN; GetAtt
-  NotebookInstanceLifecycleConfigName; name max 63; replaced when the name changes.
+  NotebookInstanceLifecycleConfigName and …Arn; name max 63; replaced when the name changes.
 - AWS::SageMaker::UserProfile — Ref returns the ARN; GetAtt UserProfileArn; DomainId and
   UserProfileName are required and replace the profile; ARN ``user-profile/<domain>/<name>``.
 - AWS::SageMaker::Domain — Ref returns the DomainId; GetAtt DomainArn, DomainId, Url,
@@ -21,11 +22,14 @@ table against them):
 - AWS::S3::Bucket — Ref returns the bucket name; GetAtt Arn, DomainName, RegionalDomainName,
   DualStackDomainName, WebsiteURL; names max 63, lower case.
 - AWS::CodeCommit::Repository — Ref returns the RepositoryId; GetAtt Arn, CloneUrlHttp,
-  CloneUrlSsh, Name; RepositoryName required.
-- AWS::CodeBuild::Project — Ref returns the project name; GetAtt Arn; Name replaces it.
-- AWS::Events::Rule — Ref returns the rule name; GetAtt Arn; Name max 64 replaces it.
-- AWS::SSM::Parameter — Ref returns the parameter name; GetAtt Type, Value.
-- AWS::CloudFormation::WaitConditionHandle — Ref returns a presigned URL; no attributes.
+  CloneUrlSsh, Name, RepositoryId; RepositoryName required.
+- AWS::CodeBuild::Project — Ref returns the project name; GetAtt Arn, Id; Name replaces it.
+- AWS::Events::Rule — Ref returns the rule name; GetAtt Arn, RuleName; Name max 64 replaces it.
+- AWS::SSM::Parameter — Ref returns the parameter name; GetAtt Type, Value, Arn, Name and the
+  other properties it echoes.
+- AWS::CloudFormation::WaitConditionHandle — Ref (and GetAtt Id) return a presigned URL.
+The GetAtt lists equal what cfn-lint's schemas accept (a test checks), S3's metadata-table
+attributes aside.
 SageMaker builds ARNs from the lower-cased resource name (``…:notebook-instance/mynotebook``):
 observed behaviour the docs do not state; whoever parses a name out of an ARN must compare it
 case-insensitively.
@@ -119,12 +123,13 @@ def _arn(n: Naming, service: str, resource: str, *, region: bool = True,
 # Each builder returns (Ref value, ARN, GetAtt values) for the resource named ``name``.
 def _notebook(n: Naming, name: str, props: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     arn = _arn(n, "sagemaker", f"notebook-instance/{name.lower()}")
-    return arn, arn, {"NotebookInstanceName": name}
+    return arn, arn, {"NotebookInstanceName": name, "NotebookInstanceArn": arn}
 
 
 def _lifecycle(n: Naming, name: str, props: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     arn = _arn(n, "sagemaker", f"notebook-instance-lifecycle-config/{name.lower()}")
-    return arn, arn, {"NotebookInstanceLifecycleConfigName": name}
+    return arn, arn, {"NotebookInstanceLifecycleConfigName": name,
+                      "NotebookInstanceLifecycleConfigArn": arn}
 
 
 def _profile(n: Naming, name: str, props: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
@@ -182,7 +187,7 @@ def _repository(n: Naming, name: str,
     host = f"git-codecommit.{n.region}.amazonaws.com"
     arn = _arn(n, "codecommit", name)
     return repository_id, arn, {
-        "Arn": arn, "Name": name,
+        "Arn": arn, "Name": name, "RepositoryId": repository_id,
         "CloneUrlHttp": f"https://{host}/v1/repos/{name}",
         "CloneUrlSsh": f"ssh://{host}/v1/repos/{name}",
     }
@@ -191,19 +196,28 @@ def _repository(n: Naming, name: str,
 def _build_project(n: Naming, name: str,
                    props: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     arn = _arn(n, "codebuild", f"project/{name}")
-    return name, arn, {"Arn": arn}
+    return name, arn, {"Arn": arn, "Id": name}
 
 
 def _rule(n: Naming, name: str, props: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     bus = str(props.get("EventBusName", "default"))
     arn = _arn(n, "events", f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}")
-    return name, arn, {"Arn": arn}
+    return name, arn, {"Arn": arn, "RuleName": name}
 
 
 def _parameter(n: Naming, name: str, props: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     arn = _arn(n, "ssm", f"parameter/{name.lstrip('/')}")
-    return name, arn, {"Type": str(props.get("Type", "String")),
-                       "Value": str(props.get("Value", ""))}
+    return name, arn, {"Arn": arn, "Name": name, **_parameter_echoes(props)}
+
+
+def _parameter_echoes(props: Mapping[str, Any]) -> dict[str, str]:
+    """SSM::Parameter's GetAtt values that repeat its properties (with the service defaults)."""
+    return {"Type": str(props.get("Type", "String")), "Value": str(props.get("Value", "")),
+            "AllowedPattern": str(props.get("AllowedPattern", "")),
+            "DataType": str(props.get("DataType", "text")),
+            "Description": str(props.get("Description", "")),
+            "Policies": str(props.get("Policies", "")),
+            "Tier": str(props.get("Tier", "Standard"))}
 
 
 def _wait_handle(n: Naming, name: str,
@@ -213,7 +227,7 @@ def _wait_handle(n: Naming, name: str,
     stack = n.stack_id.replace(":", "%3A").replace("/", "%2F")
     url = (f"https://cloudformation-waitcondition-{n.region}.s3.amazonaws.com/"
            f"{stack}%2F{n.logical_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={signature}")
-    return url, "", {}
+    return url, "", {"Id": url}
 
 
 # SageMaker's API model (botocore) limits these names to 63 characters of this pattern; the
@@ -226,12 +240,13 @@ TYPES: dict[str, ResourceType] = {
         name_pattern=_SAGEMAKER_PATTERN, required=("InstanceType", "RoleArn"),
         replacement=frozenset({"DirectInternetAccess", "KmsKeyId", "NotebookInstanceName",
                                "PlatformIdentifier", "SecurityGroupIds", "SubnetId"}),
-        attributes=("NotebookInstanceName",), build=_notebook),
+        attributes=("NotebookInstanceName", "NotebookInstanceArn"), build=_notebook),
     "AWS::SageMaker::NotebookInstanceLifecycleConfig": ResourceType(
         name_property="NotebookInstanceLifecycleConfigName", max_length=_SAGEMAKER_NAME,
         name_pattern=_SAGEMAKER_PATTERN,
         replacement=frozenset({"NotebookInstanceLifecycleConfigName"}),
-        attributes=("NotebookInstanceLifecycleConfigName",), build=_lifecycle),
+        attributes=("NotebookInstanceLifecycleConfigName", "NotebookInstanceLifecycleConfigArn"),
+        build=_lifecycle),
     "AWS::SageMaker::UserProfile": ResourceType(
         name_property="UserProfileName", max_length=_SAGEMAKER_NAME,
         name_pattern=r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", required=("DomainId", "UserProfileName"),
@@ -270,20 +285,23 @@ TYPES: dict[str, ResourceType] = {
     "AWS::CodeCommit::Repository": ResourceType(
         name_property="RepositoryName", max_length=100, required=("RepositoryName",),
         name_pattern=r"[a-zA-Z0-9._\-]+(?<!\.git)",
-        attributes=("Arn", "CloneUrlHttp", "CloneUrlSsh", "Name"), build=_repository),
+        attributes=("Arn", "CloneUrlHttp", "CloneUrlSsh", "Name", "RepositoryId"),
+        build=_repository),
     "AWS::CodeBuild::Project": ResourceType(
         name_property="Name", max_length=150,
         required=("Artifacts", "Environment", "ServiceRole", "Source"),
-        replacement=frozenset({"Name"}), attributes=("Arn",), build=_build_project),
+        replacement=frozenset({"Name"}), attributes=("Arn", "Id"), build=_build_project),
     "AWS::Events::Rule": ResourceType(
         name_property="Name", max_length=64, name_pattern=r"[\.\-_A-Za-z0-9]+",
         replacement=frozenset({"Name"}),
-        conditional=frozenset({"EventBusName"}), attributes=("Arn",), build=_rule),
+        conditional=frozenset({"EventBusName"}), attributes=("Arn", "RuleName"), build=_rule),
     "AWS::SSM::Parameter": ResourceType(
         name_property="Name", max_length=2048, required=("Type", "Value"),
-        replacement=frozenset({"Name"}), attributes=("Type", "Value"), build=_parameter),
+        replacement=frozenset({"Name"}),
+        attributes=("AllowedPattern", "Arn", "DataType", "Description", "Name", "Policies",
+                    "Tier", "Type", "Value"), build=_parameter),
     "AWS::CloudFormation::WaitConditionHandle": ResourceType(
-        name_property=None, max_length=0, build=_wait_handle),
+        name_property=None, max_length=0, attributes=("Id",), build=_wait_handle),
 }
 # Any other type: a generated physical id, no attributes (CloudFormation's usual id length).
 GENERIC = ResourceType(name_property=None, max_length=128)
@@ -347,6 +365,5 @@ def _refreshed(spec: ResourceType, previous: PhysicalResource,
     """Attributes after an in-place update: only property-derived ones can move."""
     attributes = dict(previous.attributes)
     if previous.type == "AWS::SSM::Parameter":
-        attributes.update(Type=str(properties.get("Type", "String")),
-                          Value=str(properties.get("Value", "")))
+        attributes.update(_parameter_echoes(properties))
     return attributes

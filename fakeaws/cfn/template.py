@@ -20,11 +20,14 @@ from typing import Any
 from cfnlint.decode.decode import decode_str
 
 from .errors import TemplateError
-from .intrinsics import Evaluator, references
+from .intrinsics import Evaluator, NamesUsed, references, unresolved
 from .parameters import ParameterDecl, parameter_decls, parameters_resolve, template_scalar
 from .resources import Naming, PhysicalResource, resource_build, resource_type
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
+PSEUDO_PARAMETERS = frozenset({
+    "AWS::AccountId", "AWS::NoValue", "AWS::NotificationARNs", "AWS::Partition", "AWS::Region",
+    "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"})
 
 
 def random_suffix() -> str:
@@ -109,6 +112,8 @@ class Template:
         self.outputs: dict[str, dict[str, Any]] = outputs
         self.output_keys: list[str] = list(outputs)
         self.description: str = str(body.get("Description", ""))
+        self.conditions: dict[str, Any] = body.get("Conditions") or {}
+        self._check_names()
         self._order = self._creation_order()
 
     @classmethod
@@ -124,6 +129,36 @@ class Template:
     def resolve_parameters(self, given: Mapping[str, str]) -> dict[str, str]:
         """Defaults applied and every CloudFormation check made (ParameterError lists all)."""
         return parameters_resolve(self.parameters, given)
+
+    def _check_names(self) -> None:
+        """Refuse names nothing declares, in any branch: CloudFormation validates a template's
+        references before it evaluates anything, so an untaken Fn::If branch is no hiding place.
+        """
+        parameters = {decl.key for decl in self.parameters}
+        sections: list[tuple[Any, set[str]]] = [
+            (self.conditions, parameters | PSEUDO_PARAMETERS)]
+        values = parameters | PSEUDO_PARAMETERS | set(self.resources)
+        for resource in self.resources.values():
+            sections.append((resource.get("Properties"), values))
+        sections.append((self.outputs, values))
+        for section, allowed in sections:
+            used = NamesUsed().walk(section)
+            for name in sorted(used.getatts - set(self.resources)):
+                raise TemplateError("Template error: instance of Fn::GetAtt references "
+                                    f"undefined resource {name}")
+            for name in sorted(used.refs - allowed):
+                if name in self.resources:
+                    raise TemplateError("Template error: Cannot reference resources in the "
+                                        "Conditions block of the template")
+                raise unresolved(name)
+            for name in sorted(used.conditions - set(self.conditions)):
+                raise TemplateError(f"Template format error: Unresolved condition dependency "
+                                    f"{name}")
+        for key, section in [*self.resources.items(), *self.outputs.items()]:
+            if isinstance(section, dict) and "Condition" in section and (
+                    section["Condition"] not in self.conditions):
+                raise TemplateError("Template format error: Unresolved condition dependency "
+                                    f"{section['Condition']} in {key}")
 
     # Ordering --------------------------------------------------------------------------------
     def _dependencies(self, logical_id: str) -> list[str]:
@@ -157,9 +192,9 @@ class Template:
             "AWS::AccountId": context.account, "AWS::Region": context.region,
             "AWS::StackName": context.stack_name, "AWS::StackId": context.stack_id,
             "AWS::Partition": context.partition,
-            "AWS::URLSuffix": _url_suffix(context.partition),
+            "AWS::URLSuffix": _url_suffix(context.partition), "AWS::NotificationARNs": [],
         }
-        conditions = self.body.get("Conditions") or {}
+        conditions = self.conditions
         return Evaluator(
             parameters=parameters, decls={decl.key: decl for decl in self.parameters},
             pseudo=pseudo, mappings=self.body.get("Mappings") or {}, exports=context.exports,
@@ -175,8 +210,18 @@ class Template:
                                 "must be an object")
         return properties
 
+    def _check_types(self, existing: Mapping[str, PhysicalResource]) -> None:
+        changed = sorted(logical_id for logical_id, resource in existing.items()
+                         if logical_id in self.resources
+                         and self.resources[logical_id]["Type"] != resource.type)
+        if changed:
+            raise TemplateError("Update of resource type is not permitted. The new template "
+                                "modifies resource type of the following resources: "
+                                f"[{', '.join(changed)}]")
+
     def instantiate(self, *, context: StackContext) -> StackInstance:
         """Create (or update, given ``context.existing``) every resource, evaluate the outputs."""
+        self._check_types(context.existing)
         evaluator = self._evaluator(context)
         created: list[PhysicalResource] = []
         for logical_id in self._order:
@@ -185,8 +230,8 @@ class Template:
             type_ = self.resources[logical_id]["Type"]
             properties = self._properties(evaluator, logical_id)
             previous = context.existing.get(logical_id)
-            if previous is not None and (previous.type != type_ or _replaces(
-                    type_, previous.properties, properties) != "False"):
+            if previous is not None and _replaces(
+                    type_, previous.properties, properties) != "False":
                 previous = None
             resource = resource_build(
                 naming=Naming(account=context.account, region=context.region,
@@ -225,6 +270,7 @@ class Template:
         CloudFormation, such a change replaces the dependant only "Conditional"-ly.
         """
         before = {resource.logical_id: resource for resource in old.resources}
+        self._check_types(before)
         evaluator = self._evaluator(context)
         result: list[ResourceChange] = []
         replaced: set[str] = set()
@@ -234,7 +280,7 @@ class Template:
             type_ = self.resources[logical_id]["Type"]
             properties = self._properties(evaluator, logical_id)
             previous = before.get(logical_id)
-            if previous is None or previous.type != type_:
+            if previous is None:
                 result.append(ResourceChange(logical_id=logical_id, resource_type=type_,
                                              physical_id="", action="Add", replacement="",
                                              properties=[]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fakeaws.cfn import Template
+import pytest
+
+from fakeaws.cfn import Template, TemplateError
 
 from .cfn_support import context, resource
 
@@ -110,3 +112,25 @@ Resources:
                                                suffix=lambda: "NEWSUFFIX000"))
     assert resource(new, "Notebook").name.endswith("-Notebook-NEWSUFFIX000")
     assert resource(new, "Notebook").name != resource(old, "Notebook").name
+
+
+def test_changing_a_resource_type_is_refused_like_cloudformation() -> None:
+    other = Template.load("Resources:\n  Role: {Type: AWS::SNS::Topic}\n")
+    old = created()
+    existing = {r.logical_id: r for r in old.resources}
+    message = ("Update of resource type is not permitted. The new template modifies resource "
+               "type of the following resources: [Role]")
+    with pytest.raises(TemplateError) as caught:
+        other.instantiate(context=context({}, existing=existing))
+    assert str(caught.value) == message
+    with pytest.raises(TemplateError):
+        other.changes(old=old, context=context({}))
+
+
+def test_a_resource_left_out_of_a_new_template_version_is_removed() -> None:
+    smaller = Template.load("Resources:\n  Role:\n    Type: AWS::IAM::Role\n"
+                            "    Properties: {AssumeRolePolicyDocument: {}}\n")
+    old = created()
+    changes = smaller.changes(old=old, context=context({}))
+    assert [(c.logical_id, c.action) for c in changes] == [
+        ("Notebook", "Remove"), ("Watcher", "Remove")]

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from fakeaws.cfn import TemplateError
+from fakeaws.cfn import Template, TemplateError
 
 from .cfn_support import ACCOUNT, REGION, STACK_ID, STACK_NAME, instantiate
 
@@ -110,7 +110,37 @@ def test_yaml_booleans_and_numbers_read_as_cloudformation_strings() -> None:
 
 
 def test_if_only_evaluates_the_branch_it_takes() -> None:
-    assert output("!If [IsPv, ok, !Ref Nope]") == "ok"
+    text = """
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Key: {Type: AWS::KMS::Key, Condition: Never}
+  Topic: {Type: AWS::SNS::Topic}
+Outputs:
+  Out: {Value: !If [Never, !GetAtt Key.Arn, none]}
+"""
+    assert instantiate(text).outputs == {"Out": "none"}
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("!If [IsPv, ok, !Ref Nope]", r"Unresolved resource dependencies \[Nope\]"),
+    ("!If [IsPv, ok, !GetAtt Nope.Arn]", "references undefined resource Nope"),
+    ("!If [IsPv, ok, !Sub '${Nope}']", r"Unresolved resource dependencies \[Nope\]"),
+    ("!If [IsPv, ok, !If [Nope, a, b]]", "Unresolved condition dependency Nope"),
+])
+def test_undeclared_names_are_refused_at_load_even_in_an_untaken_branch(
+        expression: str, message: str) -> None:
+    text = ("Parameters:\n  P: {Type: String, Default: pv}\n"
+            "Conditions:\n  IsPv: !Equals [!Ref P, pv]\n"
+            "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+            f"Outputs:\n  Out: {{Value: {expression}}}\n")
+    with pytest.raises(TemplateError, match=message):
+        Template.load(text)
+
+
+def test_a_resource_condition_nobody_declares_is_refused_at_load() -> None:
+    with pytest.raises(TemplateError, match="Unresolved condition dependency Ghost in Topic"):
+        Template.load("Resources:\n  Topic: {Type: AWS::SNS::Topic, Condition: Ghost}\n")
 
 
 def test_if_with_an_undeclared_condition_is_refused() -> None:
