@@ -29,7 +29,7 @@ def test_catalog_reads_answer_the_service_model_shapes(sc: Any) -> None:
     assert [p["Id"] for p in answer["PortfolioDetails"]] == ["port-test00000001"]
     found = sc.search_products_as_admin(PortfolioId="port-test00000001")
     assert_valid_output(sc, "SearchProductsAsAdmin", found)
-    assert len(found["ProductViewDetails"]) == 3
+    assert len(found["ProductViewDetails"]) == 4
     product = sc.describe_product_as_admin(Id="prod-testnotebook1")
     assert_valid_output(sc, "DescribeProductAsAdmin", product)
     artifacts = sc.list_provisioning_artifacts(ProductId="prod-testnotebook1")
