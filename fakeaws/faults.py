@@ -44,6 +44,21 @@ def fail_next_stack(*, message: str, account: str = "", times: int = 1) -> Fault
                   message=message, account=account, times=times)
 
 
+NOTEBOOK_OPERATION = "NotebookStart"
+NOTEBOOK_CODE = "NotebookFailure"
+
+
+def fail_next_notebook_start(*, message: str, account: str = "", times: int = 1) -> FaultRule:
+    """The next notebook start ends in Failed with this FailureReason (e.g. no capacity)."""
+    return inject(service="sagemaker", operation=NOTEBOOK_OPERATION, code=NOTEBOOK_CODE,
+                  message=message, account=account, times=times)
+
+
+def notebook_failure_take(*, account: str) -> str:
+    rule = _take(service="sagemaker", operation=NOTEBOOK_OPERATION, account=account)
+    return rule.message if rule is not None else ""
+
+
 def _take(*, service: str, operation: str, account: str) -> FaultRule | None:
     with transaction.atomic():
         rule = (FaultRule.objects.select_for_update()
@@ -57,7 +72,7 @@ def _take(*, service: str, operation: str, account: str) -> FaultRule | None:
 
 
 def raise_if_injected(*, service: str, operation: str, account: str) -> None:
-    if service == STACK_SERVICE and operation == STACK_OPERATION:
+    if operation in (STACK_OPERATION, NOTEBOOK_OPERATION):
         return
     rule = _take(service=service, operation=operation, account=account)
     if rule is not None:

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from fakeaws import clock
+from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
 from fakeaws.identity import Caller
 from fakeaws.models import NotebookInstance, SageMakerProject, StudioDomain, Tag, UserProfile
@@ -129,9 +129,14 @@ def list_notebook_instances(*, caller: Caller, region: str, params: dict[str, An
 @operation(SM, "StartNotebookInstance")
 def start_notebook_instance(*, caller: Caller, region: str, params: dict[str, Any]
                             ) -> dict[str, Any]:
-    _move(_owned_notebook(caller, region, params, "StartNotebookInstance"),
-          allowed=["Stopped", "Failed"], to="Pending",
-          then="InService")
+    notebook = _owned_notebook(caller, region, params, "StartNotebookInstance")
+    _move(notebook, allowed=["Stopped", "Failed"], to="Pending", then="InService")
+    # Taken only once the start is accepted, so a refused start leaves the fault pending.
+    reason = faults.notebook_failure_take(account=caller.account)
+    notebook.failure_reason = reason
+    if reason:
+        notebook.next_status = "Failed"
+    notebook.save(update_fields=["failure_reason", "next_status"])
     return {}
 
 

@@ -63,6 +63,8 @@ def test_the_fault_command_injects_and_clears(capsys: Any) -> None:
     client("sts").get_caller_identity()  # once only
     call_command("fakeaws_fault", "--fail-next-stack", "Notebook: no capacity")
     assert FaultRule.objects.filter(code="StackFailure", remaining=1).exists()
+    call_command("fakeaws_fault", "--fail-next-notebook-start", "No capacity")
+    assert FaultRule.objects.filter(code="NotebookFailure", remaining=1).exists()
     call_command("fakeaws_fault", "--clear")
     assert not FaultRule.objects.exists()
     with pytest.raises(CommandError):

@@ -177,3 +177,20 @@ def test_tags_are_listed_and_added(sm: Any, notebook: str) -> None:
     assert keys["team"] == "fraud" and keys["portal-environment"] == "env-1"
     with pytest.raises(ClientError):
         sm.add_tags(ResourceArn=arn, Tags=[{"Key": "aws:mine", "Value": "x"}])
+
+
+def test_a_start_can_fail_on_demand_and_be_retried(sm: Any, notebook: str) -> None:
+    from fakeaws import faults
+
+    faults.fail_next_notebook_start(message="Insufficient capacity for ml.t3.medium.")
+    with pytest.raises(ClientError):
+        sm.start_notebook_instance(NotebookInstanceName=notebook)  # InService: refused
+    sm.stop_notebook_instance(NotebookInstanceName=notebook)
+    sm.start_notebook_instance(NotebookInstanceName=notebook)
+    answer = sm.describe_notebook_instance(NotebookInstanceName=notebook)
+    assert_valid_output(sm, "DescribeNotebookInstance", answer)
+    assert answer["NotebookInstanceStatus"] == "Failed"
+    assert answer["FailureReason"] == "Insufficient capacity for ml.t3.medium."
+    sm.start_notebook_instance(NotebookInstanceName=notebook)
+    assert sm.describe_notebook_instance(NotebookInstanceName=notebook)[
+        "NotebookInstanceStatus"] == "InService"

@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--account", default="")
         parser.add_argument("--message", default="")
         parser.add_argument("--fail-next-stack", default="", metavar="MESSAGE")
+        parser.add_argument("--fail-next-notebook-start", default="", metavar="REASON")
         parser.add_argument("--clear", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             faults.fail_next_stack(message=options["fail_next_stack"],
                                    account=options["account"], times=options["times"])
             self.stdout.write("The next stack will fail.")
+            return
+        if options["fail_next_notebook_start"]:
+            faults.fail_next_notebook_start(message=options["fail_next_notebook_start"],
+                                            account=options["account"], times=options["times"])
+            self.stdout.write("The next notebook start will fail.")
             return
         if not options["service"] or not options["code"]:
             raise CommandError("--service and --code are required (or --fail-next-stack)")
