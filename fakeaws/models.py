@@ -55,6 +55,10 @@ class ProvisionedProduct(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "region", "name"])]
+        # Two processes racing for one name: the database decides, as Service Catalog does.
+        constraints = [models.UniqueConstraint(
+            fields=["account", "region", "name"], condition=models.Q(terminated=False),
+            name="fakeaws_pp_live_name_unique")]
 
     def __str__(self) -> str:
         return self.pp_id

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from fakeaws import clock
 from fakeaws.cfn import ParameterError, TemplateError
 from fakeaws.identity import Caller
@@ -137,15 +139,21 @@ def provision_product(*, caller: Caller, region: str, params: dict[str, Any]) ->
     parameters = _resolve(template, given)
     pp_id = new_id("pp-")
     stack_name = f"SC-{caller.account}-{pp_id}"
-    product = ProvisionedProduct.objects.create(
-        account=caller.account, region=region, pp_id=pp_id, name=name,
-        arn=f"arn:aws:servicecatalog:{region}:{caller.account}:stack/{name}/{pp_id}",
-        status="UNDER_CHANGE", product_id=catalog_product.id, artifact_id=version.id,
-        path_id=path.id, stack_name=stack_name,
-        stack_id=stack_id_for(account=caller.account, region=region, stack_name=stack_name),
-        no_echo_keys=[d.key for d in template.parameters if d.no_echo],
-        tags=_tags(params.get("Tags")), created_by=caller.arn,
-        created_by_role=caller.role_arn, created_at=clock.now())
+    try:
+        with transaction.atomic():
+            product = ProvisionedProduct.objects.create(
+                account=caller.account, region=region, pp_id=pp_id, name=name,
+                arn=f"arn:aws:servicecatalog:{region}:{caller.account}:stack/{name}/{pp_id}",
+                status="UNDER_CHANGE", product_id=catalog_product.id, artifact_id=version.id,
+                path_id=path.id, stack_name=stack_name,
+                stack_id=stack_id_for(account=caller.account, region=region,
+                                      stack_name=stack_name),
+                no_echo_keys=[d.key for d in template.parameters if d.no_echo],
+                tags=_tags(params.get("Tags")), created_by=caller.arn,
+                created_by_role=caller.role_arn, created_at=clock.now())
+    except IntegrityError:
+        # Lost a race with another process for this name.
+        raise invalid(f"A stack named {name} already exists.") from None
     record = _start(product=product, record_type="PROVISION_PRODUCT", token=token,
                     artifact_id=version.id, path_id=path.id, parameters=parameters,
                     tags=product.tags, update=False)
