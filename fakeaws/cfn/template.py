@@ -91,10 +91,22 @@ def _azs(region: str) -> list[str]:
     return [f"{region}{letter}" for letter in "abc"]
 
 
+_SECTIONS = frozenset({"AWSTemplateFormatVersion", "Conditions", "Description", "Mappings",
+                       "Metadata", "Outputs", "Parameters", "Resources", "Rules", "Transform"})
+
+
 class Template:
     """A parsed template; immutable, safe to share between stacks."""
 
     def __init__(self, body: dict[str, Any]) -> None:
+        unknown = sorted(set(body) - _SECTIONS)
+        if unknown:
+            raise TemplateError("Template format error: Invalid template property or properties "
+                                f"[{', '.join(unknown)}]")
+        if "Transform" in body:
+            # Macros (AWS::Serverless, AWS::LanguageExtensions…) rewrite the template before
+            # CloudFormation reads it; the fake cannot, so it says so instead of guessing.
+            raise TemplateError("Template error: this fake AWS does not run Transform macros")
         self.body = body
         self.parameters: list[ParameterDecl] = parameter_decls(body.get("Parameters"))
         resources = body.get("Resources")
