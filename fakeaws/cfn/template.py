@@ -23,6 +23,7 @@ from .errors import TemplateError
 from .intrinsics import Evaluator, NamesUsed, references, unresolved
 from .parameters import ParameterDecl, parameter_decls, parameters_resolve, template_scalar
 from .resources import Naming, PhysicalResource, resource_build, resource_type
+from .rules import rules_check
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
 PSEUDO_PARAMETERS = frozenset({
@@ -139,8 +140,11 @@ class Template:
         return cls(_plain(body))
 
     def resolve_parameters(self, given: Mapping[str, str]) -> dict[str, str]:
-        """Defaults applied and every CloudFormation check made (ParameterError lists all)."""
-        return parameters_resolve(self.parameters, given)
+        """Defaults applied and every CloudFormation check made (ParameterError lists all),
+        the template's Rules (Service Catalog template constraints) included."""
+        resolved = parameters_resolve(self.parameters, given)
+        rules_check(rules=self.body.get("Rules"), decls=self.parameters, values=resolved)
+        return resolved
 
     def _check_names(self) -> None:
         """Refuse names nothing declares, in any branch: CloudFormation validates a template's
