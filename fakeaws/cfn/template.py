@@ -159,22 +159,27 @@ class Template:
         sections.append((self.outputs, values))
         for section, allowed in sections:
             used = NamesUsed().walk(section)
-            for name in sorted(used.getatts - set(self.resources)):
+            targets = sorted(used.getatts - set(self.resources))
+            if targets:
                 raise TemplateError("Template error: instance of Fn::GetAtt references "
-                                    f"undefined resource {name}")
-            for name in sorted(used.refs - allowed):
-                if name in self.resources:
-                    raise TemplateError("Template error: Cannot reference resources in the "
-                                        "Conditions block of the template")
-                raise unresolved(name)
-            for name in sorted(used.conditions - set(self.conditions)):
-                raise TemplateError(f"Template format error: Unresolved condition dependency "
-                                    f"{name}")
-        for key, section in [*self.resources.items(), *self.outputs.items()]:
-            if isinstance(section, dict) and "Condition" in section and (
-                    section["Condition"] not in self.conditions):
+                                    f"undefined resource {targets[0]}")
+            names = sorted(used.refs - allowed)
+            if names and names[0] in self.resources:  # only the Conditions forbid resources
+                raise TemplateError("Template error: Cannot reference resources in the "
+                                    "Conditions block of the template")
+            if names:
+                raise unresolved(names[0])
+            conditions = sorted(used.conditions - set(self.conditions))
+            if conditions:
                 raise TemplateError("Template format error: Unresolved condition dependency "
-                                    f"{section['Condition']} in {key}")
+                                    f"{conditions[0]}")
+        guarded = [*self.resources.items(), *self.outputs.items()]
+        undeclared = [(key, section["Condition"]) for key, section in guarded
+                      if isinstance(section, dict) and "Condition" in section
+                      and section["Condition"] not in self.conditions]
+        if undeclared:
+            raise TemplateError("Template format error: Unresolved condition dependency "
+                                f"{undeclared[0][1]} in {undeclared[0][0]}")
 
     # Ordering --------------------------------------------------------------------------------
     def _dependencies(self, logical_id: str) -> list[str]:
@@ -210,11 +215,10 @@ class Template:
             "AWS::Partition": context.partition,
             "AWS::URLSuffix": _url_suffix(context.partition), "AWS::NotificationARNs": [],
         }
-        conditions = self.conditions
         return Evaluator(
             parameters=parameters, decls={decl.key: decl for decl in self.parameters},
             pseudo=pseudo, mappings=self.body.get("Mappings") or {}, exports=context.exports,
-            condition_bodies=conditions, declared_resources=set(self.resources), azs=_azs)
+            condition_bodies=self.conditions, declared_resources=set(self.resources), azs=_azs)
 
     def _included(self, evaluator: Evaluator, section: Mapping[str, Any]) -> bool:
         return "Condition" not in section or evaluator.condition(section["Condition"])
