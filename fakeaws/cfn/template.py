@@ -17,8 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfnlint.decode.decode import decode_str
-
 from .errors import TemplateError
 from .intrinsics import Evaluator, NamesUsed, references, unresolved
 from .parameters import ParameterDecl, parameter_decls, parameters_resolve, template_scalar
@@ -132,6 +130,10 @@ class Template:
     @classmethod
     def load(cls, text: str) -> Template:
         """Parse YAML (short-form tags included) or JSON with cfn-lint's decoder."""
+        # Imported here: importing cfn-lint takes seconds (its package imports its whole
+        # linter), which a process that never reads a template should not pay at start-up.
+        from cfnlint.decode.decode import decode_str
+
         body, matches = decode_str(text)
         if matches:
             raise TemplateError(f"Template format error: {matches[0].message}")
