@@ -17,12 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfnlint.decode.decode import decode_str
-
 from .errors import TemplateError
 from .intrinsics import Evaluator, NamesUsed, references, unresolved
 from .parameters import ParameterDecl, parameter_decls, parameters_resolve, template_scalar
 from .resources import Naming, PhysicalResource, resource_build, resource_type
+from .rules import rules_check
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
 PSEUDO_PARAMETERS = frozenset({
@@ -91,10 +90,22 @@ def _azs(region: str) -> list[str]:
     return [f"{region}{letter}" for letter in "abc"]
 
 
+_SECTIONS = frozenset({"AWSTemplateFormatVersion", "Conditions", "Description", "Mappings",
+                       "Metadata", "Outputs", "Parameters", "Resources", "Rules", "Transform"})
+
+
 class Template:
     """A parsed template; immutable, safe to share between stacks."""
 
     def __init__(self, body: dict[str, Any]) -> None:
+        unknown = sorted(set(body) - _SECTIONS)
+        if unknown:
+            raise TemplateError("Template format error: Invalid template property or properties "
+                                f"[{', '.join(unknown)}]")
+        if "Transform" in body:
+            # Macros (AWS::Serverless, AWS::LanguageExtensions…) rewrite the template before
+            # CloudFormation reads it; the fake cannot, so it says so instead of guessing.
+            raise TemplateError("Template error: this fake AWS does not run Transform macros")
         self.body = body
         self.parameters: list[ParameterDecl] = parameter_decls(body.get("Parameters"))
         resources = body.get("Resources")
@@ -119,6 +130,10 @@ class Template:
     @classmethod
     def load(cls, text: str) -> Template:
         """Parse YAML (short-form tags included) or JSON with cfn-lint's decoder."""
+        # Imported here: importing cfn-lint takes seconds (its package imports its whole
+        # linter), which a process that never reads a template should not pay at start-up.
+        from cfnlint.decode.decode import decode_str
+
         body, matches = decode_str(text)
         if matches:
             raise TemplateError(f"Template format error: {matches[0].message}")
@@ -127,8 +142,11 @@ class Template:
         return cls(_plain(body))
 
     def resolve_parameters(self, given: Mapping[str, str]) -> dict[str, str]:
-        """Defaults applied and every CloudFormation check made (ParameterError lists all)."""
-        return parameters_resolve(self.parameters, given)
+        """Defaults applied and every CloudFormation check made (ParameterError lists all),
+        the template's Rules (Service Catalog template constraints) included."""
+        resolved = parameters_resolve(self.parameters, given)
+        rules_check(rules=self.body.get("Rules"), decls=self.parameters, values=resolved)
+        return resolved
 
     def _check_names(self) -> None:
         """Refuse names nothing declares, in any branch: CloudFormation validates a template's
@@ -143,22 +161,27 @@ class Template:
         sections.append((self.outputs, values))
         for section, allowed in sections:
             used = NamesUsed().walk(section)
-            for name in sorted(used.getatts - set(self.resources)):
+            targets = sorted(used.getatts - set(self.resources))
+            if targets:
                 raise TemplateError("Template error: instance of Fn::GetAtt references "
-                                    f"undefined resource {name}")
-            for name in sorted(used.refs - allowed):
-                if name in self.resources:
-                    raise TemplateError("Template error: Cannot reference resources in the "
-                                        "Conditions block of the template")
-                raise unresolved(name)
-            for name in sorted(used.conditions - set(self.conditions)):
-                raise TemplateError(f"Template format error: Unresolved condition dependency "
-                                    f"{name}")
-        for key, section in [*self.resources.items(), *self.outputs.items()]:
-            if isinstance(section, dict) and "Condition" in section and (
-                    section["Condition"] not in self.conditions):
+                                    f"undefined resource {targets[0]}")
+            names = sorted(used.refs - allowed)
+            if names and names[0] in self.resources:  # only the Conditions forbid resources
+                raise TemplateError("Template error: Cannot reference resources in the "
+                                    "Conditions block of the template")
+            if names:
+                raise unresolved(names[0])
+            conditions = sorted(used.conditions - set(self.conditions))
+            if conditions:
                 raise TemplateError("Template format error: Unresolved condition dependency "
-                                    f"{section['Condition']} in {key}")
+                                    f"{conditions[0]}")
+        guarded = [*self.resources.items(), *self.outputs.items()]
+        undeclared = [(key, section["Condition"]) for key, section in guarded
+                      if isinstance(section, dict) and "Condition" in section
+                      and section["Condition"] not in self.conditions]
+        if undeclared:
+            raise TemplateError("Template format error: Unresolved condition dependency "
+                                f"{undeclared[0][1]} in {undeclared[0][0]}")
 
     # Ordering --------------------------------------------------------------------------------
     def _dependencies(self, logical_id: str) -> list[str]:
@@ -194,11 +217,10 @@ class Template:
             "AWS::Partition": context.partition,
             "AWS::URLSuffix": _url_suffix(context.partition), "AWS::NotificationARNs": [],
         }
-        conditions = self.conditions
         return Evaluator(
             parameters=parameters, decls={decl.key: decl for decl in self.parameters},
             pseudo=pseudo, mappings=self.body.get("Mappings") or {}, exports=context.exports,
-            condition_bodies=conditions, declared_resources=set(self.resources), azs=_azs)
+            condition_bodies=self.conditions, declared_resources=set(self.resources), azs=_azs)
 
     def _included(self, evaluator: Evaluator, section: Mapping[str, Any]) -> bool:
         return "Condition" not in section or evaluator.condition(section["Condition"])

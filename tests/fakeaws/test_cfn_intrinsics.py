@@ -257,3 +257,21 @@ def test_an_export_without_a_name_is_refused() -> None:
             "Outputs:\n  Out: {Value: x, Export: {}}\n")
     with pytest.raises(TemplateError, match="The Export must have a Name"):
         instantiate(text)
+
+
+def test_an_unknown_top_level_section_is_refused() -> None:
+    with pytest.raises(TemplateError, match=r"Invalid template property or properties \[Res"):
+        Template.load("Resource: {}\nResources:\n  Topic: {Type: AWS::SNS::Topic}\n")
+
+
+def test_a_transform_is_refused_rather_than_ignored() -> None:
+    with pytest.raises(TemplateError, match="does not run Transform macros"):
+        Template.load("Transform: AWS::Serverless-2016-10-31\n"
+                      "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n")
+
+
+def test_malformed_yaml_is_a_template_error() -> None:
+    with pytest.raises(TemplateError, match="Template format error"):
+        Template.load("Resources: [\n")
+    with pytest.raises(TemplateError, match="At least one Resources member"):
+        Template.load("Description: nothing\n")
