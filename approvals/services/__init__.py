@@ -11,7 +11,7 @@
 Every status change goes through ``approvals.states.status_transition``.
 """
 
-from approvals.services.create import parameters_loggable, request_create
+from approvals.services.create import parameters_masked, request_create
 from approvals.services.decide import (
     request_approve,
     request_cancel,
@@ -40,7 +40,7 @@ from approvals.services.workflow import (
 
 __all__ = [
     "EnvironmentFacts", "HandOffMissing", "earlier_deciders", "environment_resolver_register",
-    "environment_resolvers", "hand_off_handlers", "hand_off_register", "parameters_loggable",
+    "environment_resolvers", "hand_off_handlers", "hand_off_register", "parameters_masked",
     "request_approve", "request_cancel", "request_close", "request_create", "request_hand_off",
     "request_reject", "task_approvers", "task_close", "task_is_eligible", "tasks_approve",
     "workflow_advance",

@@ -156,7 +156,7 @@ def request_create(
             action="request.created", actor=requester, request=http_request, obj=request,
             project=project,
             data={"product": product.name, "version": version.name, "action": action,
-                  "parameters": parameters_loggable(request=request), "tag_choices": tags,
+                  "parameters": parameters_masked(request=request), "tag_choices": tags,
                   "estimated_monthly_cost": _money(request.estimated_monthly_cost),
                   "rule": request.matched_rule.name if request.matched_rule else None},
         )
@@ -171,7 +171,7 @@ def _money(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def parameters_loggable(*, request: Request) -> dict[str, str]:
-    """The request's parameters for the audit trail, NoEcho values masked."""
+def parameters_masked(*, request: Request) -> dict[str, str]:
+    """The request's parameters as the audit trail and the API show them: NoEcho values masked."""
     secret = set(request.version.parameters.filter(no_echo=True).values_list("key", flat=True))
     return {k: (MASK if k in secret else v) for k, v in (request.parameters or {}).items()}

@@ -94,18 +94,14 @@ def test_a_terminated_environment_is_refused(
     assert "terminated" in message
 
 
-def test_a_change_naming_another_product_is_refused(
-    scientist: User, project: Project, notebook: Product, studio: Product, environment: Any,
+@pytest.mark.parametrize(("action", "says"), [("update", "keeps the environment's product"),
+                                               ("terminate", "environment's own product")])
+def test_naming_another_product_than_the_environments_is_refused(
+    action: str, says: str, scientist: User, project: Project, notebook: Product,
+    studio: Product, environment: Any,
 ) -> None:
-    [message] = _refused(scientist, project, studio, "update", str(environment.pk))
-    assert "keeps the environment's product" in message
-
-
-def test_a_terminate_naming_another_product_is_refused(
-    scientist: User, project: Project, notebook: Product, studio: Product, environment: Any,
-) -> None:
-    [message] = _refused(scientist, project, studio, "terminate", str(environment.pk))
-    assert "environment's own product" in message
+    [message] = _refused(scientist, project, studio, action, str(environment.pk))
+    assert says in message
 
 
 def test_without_a_resolver_day2_requests_are_refused(
