@@ -177,7 +177,7 @@ def product_for_admin(*, user: User, pk: int | str) -> Product:
     product = (
         products_for_admin(user=user).filter(pk=key)
         .prefetch_related("overrides", "visible_to_groups", "visible_to_projects",
-                          "versions__parameters")
+                          "versions__parameters", "launch_paths")
         .first()
     )
     if product is None:

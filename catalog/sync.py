@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from catalog.checks import launch_path_choose, product_flags
 from catalog.models import (
     OUTPUT_FIELDS,
     InstancePrice,
@@ -32,6 +33,7 @@ from catalog.models import (
     SyncRun,
     TagOption,
 )
+from catalog.parameters import pattern_error
 from catalog.sources import CatalogSource, CatalogSourceError, ProductGone, SyncTarget
 from portal.models import Project, User
 from portal.services import audit_record
@@ -50,6 +52,7 @@ class ProductSnapshot:
     versions: list[dict[str, Any]] = field(default_factory=list)
     launch_paths: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)  # by artifact id
+    launch_tag_options: dict[str, list[str]] | None = None  # from the launch path's parameters
 
 
 @dataclass
@@ -64,6 +67,7 @@ class SyncCounts:
     added: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     retired: Counter[str] = field(default_factory=Counter)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     def total(self, which: str) -> int:
         return sum(getattr(self, which).values())
@@ -106,12 +110,18 @@ def target_snapshot(*, source: CatalogSource, progress: Progress | None = None) 
             entry.tag_options = described.get("TagOptions", [])
             entry.versions = source.versions(product_id=product_id)
             entry.launch_paths = source.launch_paths(product_id=product_id)
-            path_ids = sorted(path["Id"] for path in entry.launch_paths)
+            path = launch_path_choose(entry.launch_paths)  # the one provisioning uses
             for version in entry.versions:
-                if version.get("Active", True) and path_ids:
-                    entry.parameters[version["Id"]] = source.parameters(
-                        product_id=product_id, artifact_id=version["Id"], path_id=path_ids[0]
+                if version.get("Active", True) and path:
+                    described = source.parameters(
+                        product_id=product_id, artifact_id=version["Id"], path_id=path["Id"]
                     )
+                    entry.parameters[version["Id"]] = described
+                    tag_options = entry.launch_tag_options or {}
+                    for option in described.get("TagOptions") or []:
+                        known = tag_options.setdefault(str(option["Key"]), [])
+                        known.extend(str(v) for v in option.get("Values", []) if v not in known)
+                    entry.launch_tag_options = {k: sorted(v) for k, v in tag_options.items()}
         except ProductGone:
             logger.info("Product %s vanished during the sync; it will be retired", product_id)
             del snapshot.products[product_id]
@@ -238,6 +248,7 @@ def _sync_parameters(version: ProductVersion, parameters: list[dict[str, Any]],
             "max_length": _int(constraints.get("MaxLength")),
             "min_value": _decimal(constraints.get("MinValue")),
             "max_value": _decimal(constraints.get("MaxValue")),
+            "pattern_error": pattern_error(constraints.get("AllowedPattern", "") or ""),
         }
         _upsert(specs, parameter["ParameterKey"], ParameterSpec, values,
                 {"version": version, "key": parameter["ParameterKey"]}, counts, "parameters")
@@ -305,6 +316,7 @@ def target_apply(*, target: SyncTarget, snapshot: TargetSnapshot) -> SyncCounts:
             "support_email": summary.get("SupportEmail", ""),
             "support_url": summary.get("SupportUrl", ""),
             "product_type": summary.get("Type", ""),
+            "launch_tag_options": entry.launch_tag_options,
         }
         kind = _guess_kind(values["name"], values["description"])
         is_new = product_id not in products
@@ -322,6 +334,9 @@ def target_apply(*, target: SyncTarget, snapshot: TargetSnapshot) -> SyncCounts:
         if is_new or set(product.tag_options.all()) != wanted_options:
             product.tag_options.set(wanted_options)
         _sync_product_children(product, entry, counts)
+        counts.warnings.extend({"target": str(target), "product": product.name, **flag}
+                               for flag in product_flags(product=Product.objects.prefetch_related(
+                                   "launch_paths", "versions__parameters").get(pk=product.pk)))
     _retire(products.values(), set(snapshot.products), lambda p: p.product_id, counts, "products")
 
     known_prices = set(
@@ -355,6 +370,7 @@ def catalog_sync(
     targets = sync_targets()
     totals = SyncCounts()
     errors: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = []
     for number, target in enumerate(targets, start=1):
         say(f"[{number}/{len(targets)}] {target} (via project {target.project.slug})")
         try:
@@ -383,12 +399,16 @@ def catalog_sync(
             continue
         for which in ("added", "updated", "retired"):
             getattr(totals, which).update(getattr(counts, which))
+        warnings.extend(counts.warnings)
+        for warning in counts.warnings:
+            say(f"  WARNING: {warning['product']}: {warning['message']}")
         say(f"  {len(snapshot.products)} products: {counts.describe()}")
 
     run.added = totals.total("added")
     run.updated = totals.total("updated")
     run.retired = totals.total("retired")
     run.errors = errors
+    run.warnings = warnings
     if not errors:
         run.status = SyncRun.Status.SUCCEEDED
     elif len(errors) < len(targets):
@@ -396,14 +416,16 @@ def catalog_sync(
     else:
         run.status = SyncRun.Status.FAILED
     run.finished_at = timezone.now()
-    run.save(update_fields=["added", "updated", "retired", "errors", "status", "finished_at"])
+    run.save(update_fields=["added", "updated", "retired", "errors", "warnings", "status",
+                            "finished_at"])
     audit_record(
         action="catalog.synced",
         actor=run.requested_by,
         actor_username="" if run.requested_by else f"system ({run.trigger})",
         obj=run,
         data={"status": run.status, "targets": len(targets), "added": run.added,
-              "updated": run.updated, "retired": run.retired, "errors": errors},
+              "updated": run.updated, "retired": run.retired, "errors": errors,
+              "warnings": warnings},
     )
     say(f"Summary: {totals.describe()}; errors {len(errors)}")
     return run

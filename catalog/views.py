@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.checks import product_flags
 from catalog.forms import (
     InstancePriceForm,
     ParameterOverrideForm,
@@ -211,7 +212,8 @@ def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("catalog:admin_product_detail", pk=product.pk)
         status = 400
     return render(request, "catalog/admin_product_detail.html",
-                  {"product": product, "form": form, "rows": _override_forms(product)},
+                  {"product": product, "form": form, "rows": _override_forms(product),
+                   "flags": product_flags(product=product)},
                   status=status)
 
 

@@ -47,7 +47,6 @@ TARGETS: dict[str, list[str]] = {
     "catalog/parameters.py": [
         "--no-migrations", "tests/catalog/test_parameters_validate.py",
         "tests/catalog/test_parameter_types.py", "tests/catalog/test_catalog_curation.py",
-        "tests/catalog/test_catalog_api.py",
     ],
     "provisioning/follow.py": ["tests/provisioning"],
     "provisioning/services.py": ["tests/provisioning"],
@@ -218,7 +217,15 @@ def table(scores: list[Score]) -> Iterator[str]:
                f"{s.timeout:>7} | {s.percent:>4.0f} % |")
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and a plain kill both stop cleanly: the running pytest is killed and the scratch
+    # copy removed (a shell's background job starts with SIGINT ignored, so set it explicitly).
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     size = int(os.environ.get("SAMPLE") or 0)
     seed = os.environ.get("SEED") or "0"
     show = os.environ.get("SHOW_SURVIVORS", "") not in ("", "0")
