@@ -24,6 +24,7 @@ from catalog.forms import (
 )
 from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion
 from catalog.parameters import parameters_effective
+from catalog.resource_choices import parameter_choices_for, parameters_with_choices
 from catalog.selectors import (
     cost_estimate,
     prices_for_region,
@@ -102,7 +103,15 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "catalog/product_detail.html", context)
     version = version_for_form(version=version)
     parameters = parameters_effective(version=version)
-    form = ProductRequestForm(request.POST or None, version=version, parameters=parameters)
+    choices: dict[str, list[tuple[str, str]]] = {}
+    # Until the fake AWS answers EC2/KMS describe calls, only AWS mode reads the account.
+    if settings.PORTAL_AWS_MODE == "aws" and any(p.resource_type for p in parameters):
+        project = context["projects"].first()
+        if project is not None:
+            choices = parameter_choices_for(project=project, parameters=parameters)
+    parameters = parameters_with_choices(parameters, choices)
+    form = ProductRequestForm(request.POST or None, version=version, parameters=parameters,
+                              choice_labels=choices)
     prices = prices_for_region(region=product.aws_region)
     chosen = {p.key: (p.default or "") for p in parameters}
     valid = None
