@@ -145,10 +145,8 @@ def parameter_effective(
     """One AWS spec with the platform team's override applied."""
     allowed = tuple(spec.allowed_values or [])
     default = spec.default
-    label = spec.key
-    help_text = spec.description
-    hidden = False
-    fixed_value = ""
+    label, help_text = spec.key, spec.description
+    hidden, fixed_value = False, ""
     if override is not None:
         if override.allowed_values is not None:
             allowed = tuple(v for v in override.allowed_values if not allowed or v in allowed)
@@ -156,8 +154,8 @@ def parameter_effective(
             default = override.default
         label = override.label or label
         help_text = override.help_text or help_text
-        hidden = override.hidden
-        fixed_value = override.fixed_value if override.hidden else ""
+        if override.hidden:
+            hidden, fixed_value = True, override.fixed_value
     if default is not None and allowed and any(
         item not in allowed
         for item in (split_items(default) if is_list_type(spec.parameter_type) else [default])

@@ -247,3 +247,38 @@ def test_parameters_come_in_template_order(project: Project) -> None:
     ]).versions.get()
     version.parameters.filter(key="B").update(position=5)
     assert [p.key for p in parameters_effective(version=version)] == ["A", "B"]
+
+
+def test_a_missing_required_parameter_does_not_stop_the_checks_of_the_later_ones(
+    version: ProductVersion,
+) -> None:
+    assert _errors(version, NotebookInstanceName="", Ports="1", KmsKeyId="alias/none") == {
+        "NotebookInstanceName": ["This parameter is required."],
+        "Ports": ["Must be at least 1024."], "KmsKeyId": ["Choose one of: alias/ml, alias/other."]}
+
+
+def test_a_visible_parameter_has_no_fixed_value_even_with_one_left_in_its_override(
+    version: ProductVersion,
+) -> None:
+    ParameterOverride.objects.create(product=version.product, key="InstanceType",
+                                     fixed_value="ml.p3.2xlarge", label="Size")
+    effective = {p.key: p for p in parameters_effective(version=version)}
+    assert (effective["InstanceType"].hidden, effective["InstanceType"].fixed_value) == (False, "")
+    assert (effective["VolumeSizeInGB"].hidden, effective["VolumeSizeInGB"].fixed_value) == (
+        False, "")
+
+
+def test_the_json_schema_keeps_whole_numbers_whole_and_fractions_exact(project: Project) -> None:
+    version = product_make(project=project, parameters=[
+        {"key": "Ratio", "parameter_type": "Number", "default": "0.25",
+         "min_value": Decimal("0.5"), "max_value": Decimal("10")},
+        {"key": "Name", "default": "a", "max_length": 8},
+    ]).versions.get()
+    schema = parameters_json_schema(parameters=parameters_effective(version=version))
+    ratio = schema["properties"]["Ratio"]
+    assert (ratio["default"], ratio["minimum"], ratio["maximum"]) == (0.25, 0.5, 10)
+    assert isinstance(ratio["maximum"], int) and isinstance(ratio["minimum"], float)
+    assert schema["properties"]["Name"]["maxLength"] == 8
+    assert "minLength" not in schema["properties"]["Name"]
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["type"] == "object"
