@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from catalog.checks import launch_path_choose, product_flags
+from catalog.checks import product_flags
 from catalog.models import (
     OUTPUT_FIELDS,
     InstancePrice,
@@ -34,7 +34,8 @@ from catalog.models import (
     TagOption,
 )
 from catalog.parameters import pattern_error
-from catalog.sources import CatalogSource, CatalogSourceError, ProductGone, SyncTarget
+from catalog.snapshot import ProductSnapshot, TargetSnapshot, target_snapshot
+from catalog.sources import CatalogSource, CatalogSourceError, SyncTarget
 from portal.models import Project, User
 from portal.services import audit_record
 
@@ -42,24 +43,6 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 SourceFactory = Callable[[SyncTarget], CatalogSource]
-
-
-@dataclass
-class ProductSnapshot:
-    summary: dict[str, Any]
-    portfolio_ids: set[str] = field(default_factory=set)
-    tag_options: list[dict[str, Any]] = field(default_factory=list)
-    versions: list[dict[str, Any]] = field(default_factory=list)
-    launch_paths: list[dict[str, Any]] = field(default_factory=list)
-    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)  # by artifact id
-    launch_tag_options: dict[str, list[str]] | None = None  # from the launch path's parameters
-
-
-@dataclass
-class TargetSnapshot:
-    portfolios: list[dict[str, Any]] = field(default_factory=list)
-    products: dict[str, ProductSnapshot] = field(default_factory=dict)
-    prices: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,48 +73,6 @@ def sync_targets() -> list[SyncTarget]:
         if known is None or (not known.project.aws_role_arn and project.aws_role_arn):
             targets[key] = SyncTarget(project.aws_account_id, project.aws_region, project)
     return [targets[key] for key in sorted(targets)]
-
-
-def target_snapshot(*, source: CatalogSource, progress: Progress | None = None) -> TargetSnapshot:
-    """Read everything the catalog needs from one target. Raises CatalogSourceError."""
-    snapshot = TargetSnapshot(portfolios=source.portfolios())
-    for portfolio in snapshot.portfolios:
-        for summary in source.portfolio_products(portfolio_id=portfolio["Id"]):
-            product_id = summary["ProductId"]
-            entry = snapshot.products.setdefault(product_id, ProductSnapshot(summary=summary))
-            entry.portfolio_ids.add(portfolio["Id"])
-    for product_id in list(snapshot.products):
-        entry = snapshot.products[product_id]
-        try:
-            described = source.product(product_id=product_id)
-            entry.summary = described.get("ProductViewDetail", {}).get(
-                "ProductViewSummary", entry.summary
-            )
-            entry.tag_options = described.get("TagOptions", [])
-            entry.versions = source.versions(product_id=product_id)
-            entry.launch_paths = source.launch_paths(product_id=product_id)
-            path = launch_path_choose(entry.launch_paths)  # the one provisioning uses
-            for version in entry.versions:
-                if version.get("Active", True) and path:
-                    described = source.parameters(
-                        product_id=product_id, artifact_id=version["Id"], path_id=path["Id"]
-                    )
-                    entry.parameters[version["Id"]] = described
-                    tag_options = entry.launch_tag_options or {}
-                    for option in described.get("TagOptions") or []:
-                        known = tag_options.setdefault(str(option["Key"]), [])
-                        known.extend(str(v) for v in option.get("Values", []) if v not in known)
-                    entry.launch_tag_options = {k: sorted(v) for k, v in tag_options.items()}
-        except ProductGone:
-            logger.info("Product %s vanished during the sync; it will be retired", product_id)
-            del snapshot.products[product_id]
-            continue
-        if progress:
-            count = len(entry.versions)
-            progress(f"  read {entry.summary.get('Name', product_id)} "
-                     f"({count} version{'' if count == 1 else 's'})")
-    snapshot.prices = source.prices()
-    return snapshot
 
 
 def _changed(obj: models.Model, values: dict[str, Any]) -> list[str]:
