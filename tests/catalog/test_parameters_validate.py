@@ -282,3 +282,17 @@ def test_the_json_schema_keeps_whole_numbers_whole_and_fractions_exact(project: 
     assert "minLength" not in schema["properties"]["Name"]
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["type"] == "object"
+
+
+def test_a_non_number_item_does_not_stop_the_checks_of_the_later_items(
+    version: ProductVersion,
+) -> None:
+    assert _errors(version, Ports="http,80") == {
+        "Ports": ["“http” is not a number.", "Must be at least 1024."]}
+
+
+def test_a_non_text_value_does_not_stop_the_checks_of_the_later_parameters(
+    version: ProductVersion,
+) -> None:
+    assert _errors(version, InstanceType=["ml.t3.medium"], Ports="80") == {
+        "InstanceType": ["Must be a text value."], "Ports": ["Must be at least 1024."]}
