@@ -52,7 +52,7 @@ class NoEchoMaskedParameters:
     The raw field is excluded, so neither the change page nor a changelist can print it.
     """
 
-    exclude = ["parameters"]
+    exclude: Any = ["parameters"]
     readonly_fields: Any = ["masked_parameters"]
 
     @admin.display(description="parameters")
