@@ -105,6 +105,7 @@ class ProductListView(GenericAPIView):
 
     @extend_schema(
         summary="Products the caller may request", operation_id="catalog_products_list",
+        responses=ProductListOutput(many=True),
         parameters=[OpenApiParameter("q", str, description="Search in name and description"),
                     OpenApiParameter("kind", str, enum=Product.Kind.values)],
     )
@@ -149,6 +150,7 @@ def _estimate(product: Product, values: dict[str, str], prices: Any = None) -> A
 
 
 class ProductParametersValidateView(APIView):
+    schema_conflicts = False  # validation only: it changes nothing, so nothing can conflict
     @extend_schema(
         summary="Check parameter values against the version's effective specs",
         request=ParametersInput, responses={200: ParametersOutput},

@@ -236,7 +236,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents each operation's refusals (400/401/403/404/409/413/415) from how it is built.
+    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.PortalAutoSchema",
     # limit/offset as plain numbers, limit capped at 500 (portal/api_input.py).
     "DEFAULT_PAGINATION_CLASS": "portal.api_input.PortalPagination",
     "PAGE_SIZE": 50,
