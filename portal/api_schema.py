@@ -28,7 +28,9 @@ class ErrorOutput(serializers.Serializer):
 
     detail = serializers.CharField(required=False, help_text="What was refused, and why.")
     code = serializers.CharField(required=False, help_text="A machine-readable reason.")
-    errors = serializers.DictField(required=False, help_text="Field-by-field messages.")
+    # A field named like a Serializer attribute: fine at runtime (the metaclass moves it).
+    errors = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Field-by-field messages.")
 
 
 _WHY = {
