@@ -137,9 +137,9 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.PORTAL_CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", settings.PORTAL_PERMISSIONS_POLICY)
-        cache = response.get("Cache-Control", "")
-        # never_cache's stricter "max-age=0, no-cache, no-store, must-revalidate, private" stays.
-        if not request.path.startswith(self.static_prefix) and not (
-                "no-store" in cache and "private" in cache):
+        # A view's own no-store (never_cache's, the launch pages') is already as strict: no
+        # cache, shared or private, may keep the answer. Anything else is replaced.
+        if (not request.path.startswith(self.static_prefix)
+                and "no-store" not in response.get("Cache-Control", "")):
             response["Cache-Control"] = "private, no-store"
         return response

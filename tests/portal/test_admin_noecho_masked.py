@@ -9,6 +9,7 @@ from django.test import Client
 
 from catalog.models import ParameterSpec
 from portal.models import Project, User
+from tests.portal.test_security_headers import inline_code
 from tests.provisioning.conftest import approved_request, make_notebook_product
 
 SECRET = "s3cr3t-Pa55word-never-shown"
@@ -54,6 +55,7 @@ def test_the_request_pages_mask_the_secret_and_show_the_rest(
         assert SECRET.encode() not in response.content
     assert b"ml.t3.medium" in change.content
     assert b"****" in change.content
+    assert inline_code(change.content.decode()) == []  # the CSP holds on admin pages too
 
 
 def test_the_environment_pages_mask_the_secret_and_show_the_rest(
@@ -67,3 +69,4 @@ def test_the_environment_pages_mask_the_secret_and_show_the_rest(
         assert SECRET.encode() not in response.content
     assert b"ml.t3.medium" in change.content
     assert b"****" in change.content
+    assert inline_code(change.content.decode()) == []  # the CSP holds on admin pages too
