@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Module glob → the test files that exercise it (and pytest options, if any). Globs, so a module
 # that is split keeps its tests (approvals/services.py may become approvals/services_*.py).
 TARGETS: dict[str, list[str]] = {
-    "approvals/services*.py": ["tests/approvals"],
+    "approvals/services/*.py": ["tests/approvals"],
     "approvals/policies.py": [
         "tests/approvals/test_policy_branches.py", "tests/approvals/test_request_create.py",
         "tests/approvals/test_request_approve.py",
