@@ -6,7 +6,6 @@ Both implementations answer with the shapes of the Service Catalog API (``Portfo
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,8 +16,6 @@ from django.conf import settings
 from portal.aws import aws_client
 from portal.aws_errors import AwsErrorKind, aws_failure_classify
 from portal.models import Project
-
-logger = logging.getLogger(__name__)
 
 SHARE_TYPES = ("IMPORTED", "AWS_ORGANIZATIONS")
 PAGE_SIZE = 20  # the largest page SearchProductsAsAdmin and ListLaunchPaths accept

@@ -3,8 +3,9 @@
 ``environment_status_set`` is the only code that changes ``Environment.status``; it refuses an
 edge the table does not hold with ``InvalidTransition``. ``docs/environment-states.md`` is
 rendered from the table by ``states_markdown`` (a test fails when the file is out of date;
-regenerate it with ``DEBUG=true python manage.py shell -c "from provisioning.states
-import states_markdown; print(states_markdown(), end='')" > docs/environment-states.md``).
+regenerate it with ``DJANGO_SETTINGS_MODULE=config.settings DEBUG=true python -c "import django;
+django.setup(); from provisioning.states import states_markdown as m; print(m(), end='')"
+> docs/environment-states.md``).
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def states_markdown() -> str:
     lines = [
         "# Environment states",
         "",
-        "Generated from `provisioning/states.py` (`states_markdown`); do not edit by hand.",
+        "Generated from `provisioning/states.py` (`states_markdown`, regeneration command in its",
+        "docstring); do not edit by hand.",
         "Every status change goes through `environment_status_set`, which refuses any other edge.",
         "",
         "| From | To | Why |",
