@@ -368,34 +368,3 @@ def test_a_name_the_requester_chose_is_sent_as_chosen_and_an_empty_one_gets_a_un
     (chosen_sent, _), (generated_sent, generated_name) = sent
     assert chosen_sent == "dana-fraud-nb"
     assert generated_sent == generated_name
-
-
-def test_sagemaker_fills_its_project_parameters_itself(
-        aws: AwsStubs, scientist: User, project: Project,
-        django_capture_on_commit_callbacks: Any) -> None:
-    from tests.provisioning.conftest import make_notebook_product
-
-    product, version = make_notebook_product(project, kind="sagemaker_project")
-    request = approved_request(requester=scientist, project=project, product=product,
-                               version=version, parameters={
-                                   "SageMakerProjectName": "fraud-dana",
-                                   "SageMakerProjectId": "p-123", "Stage": "dev"})
-    with django_capture_on_commit_callbacks(execute=False):
-        environment = environment_provision(request=request)
-    assert environment is not None and environment.sagemaker_project_name == "fraud-dana"
-    sagemaker = aws.stub("sagemaker")
-    sagemaker.add_client_error("describe_project", service_error_code="ValidationException",
-                               service_message="Project fraud-dana does not exist")
-    sagemaker.add_response("create_project", {"ProjectArn": "arn:aws:sagemaker:eu-west-1:"
-                                              "111111111111:project/fraud-dana",
-                                              "ProjectId": "p-abc"}, {
-        "ProjectName": "fraud-dana",
-        "ProjectDescription": f"{product.name} for {scientist.display_name}",
-        "ServiceCatalogProvisioningDetails": {
-            "ProductId": product.product_id, "ProvisioningArtifactId": version.artifact_id,
-            "PathId": "lpv3-nb0001",
-            "ProvisioningParameters": [{"Key": "Stage", "Value": "dev"}]},
-        "Tags": expected_tags(environment)})
-    assert environment_provision_run(environment_id=environment.pk) == "provisioning"
-    environment.refresh_from_db()
-    assert environment.sagemaker_project_id == "p-abc"
