@@ -169,3 +169,37 @@ def test_opening_a_starting_notebook_waits_without_asking_aws(
     assert response.status_code == 200
     assert "data-open-when-ready" in response.content.decode()
     assert aws.created == []
+
+
+@pytest.mark.parametrize(("status", "action"), [(Status.STARTING, "start"),
+                                                (Status.STOPPING, "stop")])
+def test_a_notebook_that_goes_failed_in_aws_while_starting_or_stopping_fails(
+        queued: Environment, aws: AwsStubs, status: str, action: str,
+        django_capture_on_commit_callbacks: Any) -> None:
+    Environment.objects.filter(pk=queued.pk).update(
+        status=status, notebook_instance_name="nb-1", provisioned_product_id="pp-1",
+        follow_started_at=timezone.now(), follow_attempt=1)
+    aws.stub("sagemaker").add_response("describe_notebook_instance",
+                                       {"NotebookInstanceStatus": "Failed"},
+                                       {"NotebookInstanceName": "nb-1"})
+    environment = follow(queued, django_capture_on_commit_callbacks)
+    assert environment.status == Status.FAILED
+    assert environment.status_message == "The notebook instance is Failed in AWS."
+
+
+def test_parameters_are_sent_in_the_templates_order_not_alphabetically(
+        queued: Environment, aws: AwsStubs) -> None:
+    from catalog.models import ParameterSpec
+
+    for position, key in enumerate(("VolumeSizeInGB", "RootAccess", "NotebookInstanceName",
+                                    "InstanceType")):
+        ParameterSpec.objects.create(version=queued.version, key=key, position=position)
+    aws.stub("servicecatalog").add_response("provision_product", {"RecordDetail": {
+        "RecordId": "rec-1", "Status": "CREATED", "ProvisionedProductId": "pp-1"}})
+    sent: list[dict[str, Any]] = []
+    aws.clients["servicecatalog"].meta.events.register(
+        "provide-client-params.servicecatalog.ProvisionProduct",
+        lambda params, **_: sent.append(dict(params)))
+    environment_provision_run(environment_id=queued.pk)
+    assert [p["Key"] for p in sent[0]["ProvisioningParameters"]] == [
+        "VolumeSizeInGB", "RootAccess", "NotebookInstanceName", "InstanceType"]
