@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import OUTPUT_FIELDS
+from portal.aws_errors import aws_text_redact
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
@@ -168,7 +169,7 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
         unreachable = exc
     except BackendError as exc:
         state, errors, outputs, pp_id = (
-            "refused", [f"{exc.operation}: {exc.code}: {exc.message}"], {}, "")
+            "refused", [f"{exc.operation}: {exc.code}: {exc.detail}"], {}, "")
 
     with transaction.atomic():
         environment = environment_locked(environment_id)
@@ -185,10 +186,11 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
         if state in ("failed", "refused"):
             _finish_failed(environment, errors=errors)
             return FollowOutcome(environment.status)
-        if state == "in_error" and errors and environment.status_message != "; ".join(errors):
-            environment.status_message = "; ".join(errors)
+        shown = aws_text_redact("; ".join(errors))  # the errors as the requester may see them
+        if state == "in_error" and errors and environment.status_message != shown:
+            environment.status_message = shown
             event_add(environment=environment, kind=Kind.PROGRESS,
-                      message="AWS reports errors and is rolling back: " + "; ".join(errors))
+                      message="AWS reports errors and is rolling back: " + shown)
         if state == "transient":
             logger.warning("Follow-up of environment %s postponed: %s", environment.pk, errors[0])
         if unreachable is not None:
@@ -272,8 +274,8 @@ def _power_refused(environment: Environment, *, errors: list[str]) -> None:
     stopping = environment.status == Status.STOPPING
     environment_status_set(environment, to=Status.AVAILABLE if stopping else Status.STOPPED)
     environment.acting_user = None
-    environment.status_message = (f"Could not {'stop' if stopping else 'start'} the notebook: "
-                                  + "; ".join(errors))
+    environment.status_message = aws_text_redact(
+        f"Could not {'stop' if stopping else 'start'} the notebook: " + "; ".join(errors))
     environment.next_check_at = None
     environment.save()
     event_add(environment=environment, kind=Kind.FAILED, message=environment.status_message)
@@ -286,7 +288,9 @@ def _finish_failed(environment: Environment, *, errors: list[str], timed_out: bo
         # Service Catalog rolls a failed update back: the environment keeps running as before.
         environment_status_set(environment, to=Status.AVAILABLE)
         environment.acting_user = None
-        environment.status_message = f"The change failed and was rolled back: {message}"
+        # Shown to the requester: AWS's record errors may name roles and accounts.
+        environment.status_message = aws_text_redact(
+            f"The change failed and was rolled back: {message}")
         environment.pending_request = None
         environment.next_check_at = None
         environment.save()
@@ -295,7 +299,7 @@ def _finish_failed(environment: Environment, *, errors: list[str], timed_out: bo
         audit_record(action="environment.update_failed", obj=environment,
                      project=environment.project, data={"message": message[:1000]})
         owner_notify(environment=environment, subject=f"Change failed: {environment.product.name}",
-                     lines=["Your change could not be applied:", message])
+                     lines=["Your change could not be applied:", aws_text_redact(message)])
         return
     subject = (f"Timed out: {environment.product.name}" if timed_out
                else f"Provisioning failed: {environment.product.name}")

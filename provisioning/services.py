@@ -54,7 +54,7 @@ SAGEMAKER_PROJECT_PARAMETERS = ("SageMakerProjectName", "SageMakerProjectId")
 
 # --- Small helpers ---------------------------------------------------------------------------
 
-def event_add(*, environment: Environment, kind: str, message: str = "") -> EnvironmentEvent:
+def event_add(*, environment: Environment, kind: str, message: str) -> EnvironmentEvent:
     return EnvironmentEvent.objects.create(environment=environment, kind=kind, message=message)
 
 
@@ -243,16 +243,16 @@ def environment_fail(environment: Environment, *, message: str, subject: str) ->
 UNREACHABLE = "The portal cannot reach this environment's AWS account: "
 
 
-def environment_aws_unreachable(environment: Environment, *, error: BackendError) -> bool:
+def environment_aws_unreachable(environment: Environment, *, error: BackendError) -> None:
     """Note on a locked environment that its project's role could not be assumed.
 
     The status does not change (the follow-up keeps trying until its timeout; reconcile tries
     again at its next run). The owner sees a message without ARNs or account ids; the audit event
-    keeps STS's text for admins. Only a new message is recorded; returns whether it was.
+    keeps STS's text for admins. Only a new message is recorded (not one per check).
     """
     message = UNREACHABLE + error.message
     if environment.status_message == message:
-        return False
+        return
     environment.status_message = message
     environment.save(update_fields=["status_message", "updated_at"])
     event_add(environment=environment, kind=Kind.PROGRESS, message=message)
@@ -260,7 +260,6 @@ def environment_aws_unreachable(environment: Environment, *, error: BackendError
                  project=environment.project,
                  data={"operation": error.operation, "code": error.code,
                        "detail": error.detail[:1000]})
-    return True
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -203,3 +204,106 @@ def test_parameters_are_sent_in_the_templates_order_not_alphabetically(
     environment_provision_run(environment_id=queued.pk)
     assert [p["Key"] for p in sent[0]["ProvisioningParameters"]] == [
         "VolumeSizeInGB", "RootAccess", "NotebookInstanceName", "InstanceType"]
+
+
+def test_a_failed_change_shows_aws_errors_without_role_arns_or_account_ids(
+        queued: Environment, aws: AwsStubs, scientist: User, project: Project,
+        django_capture_on_commit_callbacks: Any) -> None:
+    from django.core import mail
+
+    Environment.objects.filter(pk=queued.pk).update(status=Status.AVAILABLE,
+                                                   provisioned_product_id="pp-1")
+    request = approved_request(requester=scientist, project=project, product=queued.product,
+                               version=queued.version, action=Request.Action.UPDATE,
+                               environment_ref=str(queued.pk))
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_update_apply(request=request)
+    detail = "arn:aws:iam::111111111111:role/Launch is not authorized to perform iam:PassRole"
+    aws.stub("servicecatalog").add_client_error(
+        "update_provisioned_product", service_error_code="InvalidParametersException",
+        service_message=detail)
+    queued.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):  # the owner's e-mail is sent on commit
+        environment_follow_run(environment_id=queued.pk, attempt=queued.follow_attempt)
+    environment = Environment.objects.get(pk=queued.pk)
+    assert environment.status == Status.AVAILABLE
+    assert "not authorized to perform iam:PassRole" in environment.status_message
+    assert "arn:aws" not in environment.status_message
+    assert "111111111111" not in environment.status_message
+    assert "111111111111" not in mail.outbox[-1].body
+    audited = AuditEvent.objects.get(action="environment.update_failed")
+    assert "111111111111" in audited.data["message"]  # admins see AWS's own text
+
+
+def test_termination_is_recorded_on_the_timeline_and_audited(
+        queued: Environment, aws: AwsStubs, scientist: User,
+        django_capture_on_commit_callbacks: Any) -> None:
+    Environment.objects.filter(pk=queued.pk).update(status=Status.AVAILABLE,
+                                                   provisioned_product_id="pp-1")
+    queued.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_terminate(environment=queued, user=scientist, confirm=True)
+    record = {"RecordId": "rec-t", "Status": "CREATED", "ProvisionedProductId": "pp-1"}
+    catalog = aws.stub("servicecatalog")
+    catalog.add_response("terminate_provisioned_product", {"RecordDetail": record})
+    catalog.add_response("describe_record", {"RecordDetail": {**record, "Status": "SUCCEEDED"}})
+    environment = follow(queued, django_capture_on_commit_callbacks)
+    assert environment.status == Status.TERMINATED
+    assert environment.events.last().message == "Terminated in AWS."  # type: ignore[union-attr]
+    assert AuditEvent.objects.filter(action="environment.terminated",
+                                     object_id=str(queued.pk)).count() == 1
+
+
+def test_a_check_superseded_while_aws_answered_changes_nothing(
+        queued: Environment, aws: AwsStubs, django_capture_on_commit_callbacks: Any) -> None:
+    Environment.objects.filter(pk=queued.pk).update(
+        status=Status.PROVISIONING, last_record_id="rec-1", provisioned_product_id="pp-1",
+        follow_started_at=timezone.now(), follow_attempt=1)
+    catalog = aws.stub("servicecatalog")
+    catalog.add_response("describe_record", {"RecordDetail": {
+        "RecordId": "rec-1", "Status": "SUCCEEDED", "ProvisionedProductId": "pp-1"}})
+    # The sweeper re-dispatches (a newer attempt) while this check waits for AWS.
+    aws.clients["servicecatalog"].meta.events.register(
+        "after-call.servicecatalog.DescribeRecord",
+        lambda **_: Environment.objects.filter(pk=queued.pk).update(follow_attempt=2))
+    with django_capture_on_commit_callbacks(execute=False):
+        outcome = environment_follow_run(environment_id=queued.pk, attempt=1)
+    assert outcome.result == "stale"
+    queued.refresh_from_db()
+    assert queued.status == Status.PROVISIONING and queued.follow_attempt == 2
+
+
+def test_a_timed_out_provisioning_tells_the_owner_it_timed_out(
+        queued: Environment, aws: AwsStubs, settings: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    from django.core import mail
+
+    settings.PORTAL_PROVISION_TIMEOUT_SECONDS = 600
+    Environment.objects.filter(pk=queued.pk).update(
+        status=Status.PROVISIONING, last_record_id="rec-1", provisioned_product_id="pp-1",
+        follow_started_at=timezone.now() - timedelta(seconds=601), follow_attempt=1)
+    aws.stub("servicecatalog").add_response("describe_record", {"RecordDetail": {
+        "RecordId": "rec-1", "Status": "IN_PROGRESS", "ProvisionedProductId": "pp-1"}})
+    with django_capture_on_commit_callbacks(execute=True):  # the owner's e-mail is sent on commit
+        environment_follow_run(environment_id=queued.pk, attempt=1)
+    environment = Environment.objects.get(pk=queued.pk)
+    assert environment.status == Status.FAILED
+    assert mail.outbox[-1].subject == "[ML portal] Timed out: SageMaker notebook instance"
+
+
+def test_a_broker_outage_at_hand_off_does_not_break_the_approval(
+        scientist: User, project: Project, notebook: Any, monkeypatch: pytest.MonkeyPatch,
+        django_capture_on_commit_callbacks: Any) -> None:
+    from provisioning.tasks import environment_provision_task
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(environment_provision_task, "delay", broker_down)
+    product, version = notebook
+    request = approved_request(requester=scientist, project=project, product=product,
+                               version=version)
+    with django_capture_on_commit_callbacks(execute=True):
+        environment = environment_provision(request=request)
+    assert environment is not None and environment.status == Status.QUEUED
+    assert environment.dispatched_at is not None  # the sweeper re-dispatches it later
