@@ -180,6 +180,9 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = saml_provider_settings()
+# Sign-in endpoints refuse larger bodies before reading them (a signed SAMLResponse with a few
+# hundred groups stays well below 256 KiB; Entra switches to its overage claim above 150 groups).
+PORTAL_SAML_MAX_BODY_BYTES = env_int("PORTAL_SAML_MAX_BODY_BYTES", 256 * 1024, minimum=16 * 1024)
 
 # Which IdP groups grant which portal role; a user leaves a role when the IdP drops the group.
 PORTAL_ROLE_GROUPS = env_mapping(
