@@ -160,7 +160,7 @@ class CraftedIdP:
         return self._redirect_query("SAMLRequest", xml, relay_state, signed, key_pem)
 
     def logout_response_query(self, *, in_response_to: str, signed: bool = True,
-                              key_pem: str = "") -> dict[str, str]:
+                              key_pem: str = "", relay_state: str = "") -> dict[str, str]:
         xml = (
             f'<samlp:LogoutResponse {NS} ID="_lr{uuid.uuid4().hex}" Version="2.0" '
             f'IssueInstant="{_instant(dt.datetime.now(dt.UTC))}" '
@@ -169,7 +169,7 @@ class CraftedIdP:
             '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/>'
             "</samlp:Status></samlp:LogoutResponse>"
         )
-        return self._redirect_query("SAMLResponse", xml, "", signed, key_pem)
+        return self._redirect_query("SAMLResponse", xml, relay_state, signed, key_pem)
 
     def _redirect_query(self, kind: str, xml: str, relay_state: str, signed: bool,
                         key_pem: str) -> dict[str, str]:
