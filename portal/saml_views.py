@@ -17,6 +17,7 @@ Differences from ``allauth.socialaccount.providers.saml.views``:
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -25,7 +26,7 @@ from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.internal import statekit
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.saml import views as allauth_saml
-from allauth.socialaccount.providers.saml.utils import build_auth, get_app_or_404
+from allauth.socialaccount.providers.saml.utils import build_saml_config, get_app_or_404
 from allauth.socialaccount.sessions import LoginSession
 from django.conf import settings
 from django.contrib.auth import logout
@@ -37,7 +38,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 
 from portal.services import audit_record
-from portal.sso import PortalSamlResponse, saml_refusal
+from portal.sso import MetadataUnavailable, PortalSamlResponse, saml_auth, saml_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,13 @@ def _provider(request: HttpRequest, organization_slug: str) -> Any:
 
 
 def _auth(request: HttpRequest, provider: Any) -> OneLogin_Saml2_Auth:
-    auth = build_auth(request, provider)
-    auth.response_class = PortalSamlResponse
-    return auth
+    try:
+        return saml_auth(request, provider)
+    except MetadataUnavailable:
+        raise ImmediateHttpResponse(saml_refusal(
+            request, provider, "IdP metadata unavailable.",
+            "The identity provider cannot be reached right now. Try again in a few minutes.",
+        )) from None
 
 
 def body_too_large(request: HttpRequest) -> bool:
@@ -100,7 +105,10 @@ def acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
     provider = _provider(request, organization_slug)
     if body_too_large(request):
         return _too_large(request, provider)
-    error = _validation_error(_auth(request, provider), request_id=None)
+    try:
+        error = _validation_error(_auth(request, provider), request_id=None)
+    except ImmediateHttpResponse as exc:
+        return exc.response
     if error:
         return saml_refusal(request, provider, error)
     finish_url = reverse("saml_finish_acs", kwargs={"organization_slug": organization_slug})
@@ -171,7 +179,27 @@ def login(request: HttpRequest, organization_slug: str) -> HttpResponse:
     if process != AuthProcess.LOGIN:
         return saml_refusal(request, provider,
                             "Connecting an identity to another account is not allowed.")
-    return allauth_saml.login(request, organization_slug=organization_slug)
+    try:
+        return allauth_saml.login(request, organization_slug=organization_slug)
+    except ImmediateHttpResponse as exc:
+        return exc.response
+
+
+@require_GET
+def metadata(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """The SP metadata, valid for PORTAL_SAML_SP_METADATA_VALID_DAYS from now."""
+    from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
+    provider = _provider(request, organization_slug)
+    app_settings = provider.app.settings
+    advanced = {**app_settings.get("advanced", {}), "metadata_valid_until": int(
+        time.time() + app_settings.get("portal_metadata_valid_seconds", 2 * 86400))}
+    config = build_saml_config(request, {**app_settings, "advanced": advanced,
+                                         "idp": {"entity_id": "-", "x509cert": "",
+                                                 "sso_url": ""}},
+                               organization_slug)
+    saml_settings = OneLogin_Saml2_Settings(settings=config, sp_validation_only=True)
+    return HttpResponse(saml_settings.get_sp_metadata(), content_type="text/xml")
 
 
 def _slo_refused(request: HttpRequest, reason: str) -> HttpResponse:
@@ -191,7 +219,10 @@ def sls(request: HttpRequest, organization_slug: str) -> HttpResponse:
     # wantMessagesSigned, which would also demand signed Responses at the ACS): require it here.
     if "Signature" not in request.GET or "SigAlg" not in request.GET:
         return _slo_refused(request, "Unsigned logout message.")
-    auth = _auth(request, provider)
+    try:
+        auth = _auth(request, provider)
+    except ImmediateHttpResponse:
+        return _slo_refused(request, "IdP metadata unavailable.")
     try:
         redirect_to = auth.process_slo(
             delete_session_cb=lambda: logout(request),
@@ -215,7 +246,7 @@ urlpatterns = [
             path("acs/", acs, name="saml_acs"),
             path("acs/finish/", finish_acs, name="saml_finish_acs"),
             path("sls/", sls, name="saml_sls"),
-            path("metadata/", allauth_saml.metadata, name="saml_metadata"),
+            path("metadata/", metadata, name="saml_metadata"),
             path("login/", login, name="saml_login"),
         ]),
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import unicodedata
 from datetime import UTC, datetime
@@ -14,12 +15,16 @@ from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
+from allauth.socialaccount.providers.saml.utils import build_saml_config, prepare_django_request
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.errors import OneLogin_Saml2_ValidationError
 from onelogin.saml2.response import OneLogin_Saml2_Response
 
+from portal.saml_config import ENTRA_GROUPS_OVERAGE_CLAIM
 from portal.services import ReplayedAssertion, audit_record, saml_assertion_consume
 
 logger = logging.getLogger(__name__)
@@ -190,12 +195,32 @@ class PortalSAMLProvider(SAMLProvider):
             uid = uid.lower()
         return uid
 
+    def redirect(self, request: HttpRequest, process: Any, next_url: Any = None,
+                 data: Any = None, **kwargs: Any) -> HttpResponse:
+        """allauth's redirect to the IdP, with this module's Auth (metadata outage handled)."""
+        try:
+            auth = saml_auth(request, self)
+        except MetadataUnavailable:
+            raise _fail(request, self, "IdP metadata unavailable.",
+                        "The identity provider cannot be reached right now. Try again in a "
+                        "few minutes; the platform team has been alerted by the health check.") from None
+        location = auth.login(return_to="")
+        self.stash_redirect_state(request, process, next_url, data,
+                                  state_id=auth.get_last_request_id(), **kwargs)
+        return HttpResponseRedirect(location)
+
     def sociallogin_from_response(self, request: HttpRequest, response: Any) -> SocialLogin:
         """Build the login, after the uid check and the assertion's one-time use.
 
         The view calls this only once the response answers a request this browser started, so a
         stranger replaying a captured response cannot burn the rightful sign-in.
         """
+        if ENTRA_GROUPS_OVERAGE_CLAIM in (response.get_attributes() or {}):
+            raise _fail(request, self, "Entra groups overage claim: groups not sent.",
+                        "You are in more groups than the identity provider puts in a sign-in "
+                        "message, so your roles cannot be read. Ask the platform team to "
+                        "limit the groups sent to this application (groups assigned to the "
+                        "application).")
         problem = uid_problem(self.extract_uid(response))
         if problem:
             raise _fail(request, self, f"Unusable user id: {problem}",
@@ -217,3 +242,75 @@ def portal_attribute_names() -> dict[str, list[str]]:
     for app in settings.SOCIALACCOUNT_PROVIDERS.get("saml", {}).get("APPS", []):
         return dict(app["settings"].get("portal_attributes", {}))
     return {}
+
+
+class MetadataUnavailable(Exception):
+    """The IdP metadata URL cannot be read and no earlier copy is at hand."""
+
+
+METADATA_STATUS_KEY = "portal.saml.metadata.status"
+
+
+def _metadata_key(url: str) -> str:
+    return "portal.saml.metadata." + hashlib.sha256(url.encode()).hexdigest()
+
+
+def idp_metadata(idp: dict[str, Any]) -> dict[str, Any]:
+    """The IdP part of python3-saml's settings from the metadata URL, cached, refetched on expiry.
+
+    Unlike allauth's fetch, a failed refetch keeps the last good copy in use (sign-in keeps
+    working through an IdP outage of its metadata endpoint) and records the failure for /healthz.
+    """
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
+    url = idp["metadata_url"]
+    key = _metadata_key(url)
+    fresh = cache.get(key)
+    if fresh is not None:
+        return dict(fresh)
+    try:
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse_remote(
+            url, entity_id=idp["entity_id"], timeout=idp.get("metadata_request_timeout", 10)
+        )["idp"]
+        if not parsed.get("entityId"):
+            raise ValueError(f"no IdP {idp['entity_id']!r} in the metadata")
+    except Exception as exc:  # noqa: BLE001 - network, TLS, XML: all mean "unavailable"
+        cache.set(METADATA_STATUS_KEY, {"ok": False, "error": exc.__class__.__name__}, None)
+        logger.warning("IdP metadata %s unavailable: %s", url, exc.__class__.__name__)
+        last = cache.get(key + ".last")
+        if last is None:
+            raise MetadataUnavailable(url) from exc
+        return dict(last)
+    cache.set(key, parsed, idp.get("metadata_cache_timeout", 3600))
+    cache.set(key + ".last", parsed, None)
+    cache.set(METADATA_STATUS_KEY, {"ok": True, "error": ""}, None)
+    return dict(parsed)
+
+
+def saml_metadata_problem() -> str:
+    """For /healthz: why the last metadata fetch failed, or empty."""
+    status = cache.get(METADATA_STATUS_KEY)
+    return "" if status is None or status["ok"] else f"IdP metadata unavailable ({status['error']})"
+
+
+def saml_auth(request: HttpRequest, provider: Any) -> OneLogin_Saml2_Auth:
+    """python3-saml's Auth for ``provider``: every metadata signing certificate, stricter responses.
+
+    allauth's ``build_auth`` passes one certificate for a metadata file and fetches a metadata
+    URL itself (a 500 when it is down); this one does neither.
+    """
+    app_settings = provider.app.settings
+    idp = app_settings["idp"]
+    if idp.get("metadata_url"):
+        idp_config = idp_metadata(idp)
+        placeholder = {"entity_id": idp["entity_id"], "x509cert": "", "sso_url": ""}
+        config = build_saml_config(request, {**app_settings, "idp": placeholder},
+                                   provider.app.client_id)
+        config["idp"] = idp_config
+    else:
+        config = build_saml_config(request, app_settings, provider.app.client_id)
+        if len(idp.get("x509cert_multi") or []) > 1:
+            config["idp"]["x509certMulti"] = {"signing": list(idp["x509cert_multi"])}
+    auth = OneLogin_Saml2_Auth(prepare_django_request(request), config)
+    auth.response_class = PortalSamlResponse
+    return auth
