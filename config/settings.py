@@ -12,8 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_mapping, env_required, env_str
-from portal.saml_config import saml_provider_settings
+from portal.env import env_bool, env_int, env_list, env_required, env_str
+from portal.saml_config import role_groups, saml_provider_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -185,8 +185,8 @@ SOCIALACCOUNT_PROVIDERS = saml_provider_settings()
 PORTAL_SAML_MAX_BODY_BYTES = env_int("PORTAL_SAML_MAX_BODY_BYTES", 256 * 1024, minimum=16 * 1024)
 
 # Which IdP groups grant which portal role; a user leaves a role when the IdP drops the group.
-PORTAL_ROLE_GROUPS = env_mapping(
-    "PORTAL_ROLE_GROUPS",
+# role=group|group;role2=...: '|' between groups, because LDAP DNs (CN=x,OU=y) hold commas.
+PORTAL_ROLE_GROUPS = role_groups(
     "catalog_admin=ml-platform-admins;auditor=it-audit;approver=ml-approvers",
 )
 _unknown_roles = set(PORTAL_ROLE_GROUPS) - {"catalog_admin", "auditor", "approver"}

@@ -83,12 +83,30 @@ def saml_assertions_prune() -> int:
     return deleted
 
 
+def _dn_normal(value: str) -> str:
+    """An LDAP DN compared as directories do: case-insensitive, no blanks around separators."""
+    return ",".join(part.strip().lower() for part in value.split(",")) if "=" in value else value
+
+
+def _common_name(group: str) -> str:
+    """The CN of a DN (``CN=ml-platform-admins,OU=Groups,...`` -> ``ml-platform-admins``)."""
+    first, _, _ = group.partition(",")
+    key, sep, value = first.partition("=")
+    return value.strip() if sep and key.strip().lower() == "cn" else ""
+
+
 def roles_for_groups(groups: Iterable[str]) -> list[str]:
-    held = set(groups)
+    """Roles granted by the IdP's groups: a granting DN matches the whole DN, a name the CN."""
+    held: set[str] = set()
+    for group in groups:
+        held.add(group)
+        held.add(_dn_normal(group))
+        held.add(_common_name(group))
+    held.discard("")
     return sorted(
         role
         for role, granting in settings.PORTAL_ROLE_GROUPS.items()
-        if role in Role.values and held.intersection(granting)
+        if role in Role.values and held.intersection(_dn_normal(g) for g in granting)
     )
 
 

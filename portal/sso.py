@@ -203,7 +203,7 @@ class PortalSAMLProvider(SAMLProvider):
         except MetadataUnavailable:
             raise _fail(request, self, "IdP metadata unavailable.",
                         "The identity provider cannot be reached right now. Try again in a "
-                        "few minutes; the platform team has been alerted by the health check.") from None
+                        "few minutes; the health check reports it to the platform team.") from None
         location = auth.login(return_to="")
         self.stash_redirect_state(request, process, next_url, data,
                                   state_id=auth.get_last_request_id(), **kwargs)

@@ -28,6 +28,7 @@ from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
 from portal.selectors import audit_events_for_user, local_sign_in_locked, memberships_for_user
 from portal.services import api_token_rotate, audit_record
+from portal.sso import saml_metadata_problem
 
 
 def _saml_configured() -> bool:
@@ -205,7 +206,13 @@ def api_token(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+    """``ok``, or ``degraded: <why>`` while the IdP metadata URL is down.
+
+    Still a 200: restarting or unrouting the portal would not bring the IdP back, and would take
+    break-glass sign-in and open sessions down with it. Monitors alert on the body.
+    """
+    problem = saml_metadata_problem()
+    return HttpResponse(f"degraded: {problem}" if problem else "ok", content_type="text/plain")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
