@@ -28,14 +28,16 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
 
 
 def local_sign_in_locked(*, username: str, source_ip: str | None) -> bool:
-    """Too many recent failed local sign-ins for this username from this address.
+    """Too many recent failed local sign-ins for this account from this address.
 
-    Counted per username *and* address, so nobody can lock the break-glass account out from
-    elsewhere; the failures are the audit trail's own ``auth.sign_in_failed`` events.
+    Counted per account *and* address, so nobody can lock the break-glass account out from
+    elsewhere; the failures are the audit trail's own ``auth.sign_in_failed`` events. Sign-in
+    matches usernames case-insensitively (allauth's backend), so failures are counted that way
+    too: ``Cole.Colleague`` and ``cole.colleague`` are one account, one counter.
     """
     since = timezone.now() - timedelta(seconds=settings.PORTAL_LOCAL_LOGIN_LOCKOUT_SECONDS)
     failures = AuditEvent.objects.filter(
-        action="auth.sign_in_failed", actor_username=username, source_ip=source_ip,
+        action="auth.sign_in_failed", actor_username__iexact=username, source_ip=source_ip,
         at__gte=since, data__provider="local",
     ).count()
     return failures >= settings.PORTAL_LOCAL_LOGIN_MAX_FAILURES
