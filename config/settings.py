@@ -184,6 +184,9 @@ SOCIALACCOUNT_PROVIDERS = saml_provider_settings()
 # hundred groups stays well below 256 KiB; Entra switches to its overage claim above 150 groups).
 PORTAL_SAML_MAX_BODY_BYTES = env_int("PORTAL_SAML_MAX_BODY_BYTES", 256 * 1024, minimum=16 * 1024)
 
+# API tokens expire this many days after they are issued (the token page shows the date).
+PORTAL_API_TOKEN_DAYS = env_int("PORTAL_API_TOKEN_DAYS", 90, minimum=1)
+
 # Which IdP groups grant which portal role; a user leaves a role when the IdP drops the group.
 # role=group|group;role2=...: '|' between groups, because LDAP DNs (CN=x,OU=y) hold commas.
 PORTAL_ROLE_GROUPS = role_groups(
@@ -222,7 +225,7 @@ CATALOG_REQUEST_VIEW = "approvals:request_new"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from portal.models import AuditEvent, Membership, Project, User
+from portal.models import ApiToken, AuditEvent, Membership, Project, User
 
 
 def projects_for_user(*, user: User) -> QuerySet[Project]:
@@ -41,6 +41,19 @@ def local_sign_in_locked(*, username: str, source_ip: str | None) -> bool:
         at__gte=since, data__provider="local",
     ).count()
     return failures >= settings.PORTAL_LOCAL_LOGIN_MAX_FAILURES
+
+
+def api_token_user(*, key: str) -> tuple[User, ApiToken] | None:
+    """The active person an unexpired API token belongs to, looked up by the key's digest."""
+    token = (ApiToken.objects.select_related("user")
+             .filter(digest=ApiToken.digest_of(key), expires_at__gt=timezone.now()).first())
+    if token is None or not token.user.is_active:
+        return None
+    return token.user, token
+
+
+def api_token_for_user(*, user: User) -> ApiToken | None:
+    return ApiToken.objects.filter(user=user).first()
 
 
 def audit_trail_visible_to(*, user: User) -> bool:

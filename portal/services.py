@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.middleware import client_ip
-from portal.models import AuditEvent, Project, Role, SeenAssertion, User
+from portal.models import ApiToken, AuditEvent, Project, Role, SeenAssertion, User
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +53,19 @@ def audit_record(
 
 
 def api_token_rotate(*, user: User, request: HttpRequest | None = None) -> str:
-    """Replace the user's API token; returns the new key, which is shown once and never logged."""
-    from rest_framework.authtoken.models import Token
+    """Replace the user's API token; returns the new key, which is shown once and never logged.
 
+    Only its digest is stored. It expires after PORTAL_API_TOKEN_DAYS; it acts with the roles
+    the person holds at each call (the user row the IdP last updated), never a copy.
+    """
+    key = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(days=settings.PORTAL_API_TOKEN_DAYS)
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # serialises concurrent rotations
-        Token.objects.filter(user=user).delete()
-        key = Token.objects.create(user=user).key
-        audit_record(action="api_token.rotated", request=request, obj=user)
+        ApiToken.objects.filter(user=user).delete()
+        ApiToken.objects.create(user=user, digest=ApiToken.digest_of(key), expires_at=expires_at)
+        audit_record(action="api_token.rotated", request=request, obj=user,
+                     data={"expires_at": expires_at.isoformat()})
     return key
 
 

@@ -21,12 +21,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.authtoken.models import Token
 
 from portal.middleware import client_ip
 from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
-from portal.selectors import audit_events_for_user, local_sign_in_locked, memberships_for_user
+from portal.selectors import (
+    api_token_for_user,
+    audit_events_for_user,
+    local_sign_in_locked,
+    memberships_for_user,
+)
 from portal.services import api_token_rotate, audit_record
 from portal.sso import saml_metadata_problem
 
@@ -201,8 +205,11 @@ def api_token(request: HttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         new_key = api_token_rotate(user=user, request=request)
-    has_token = Token.objects.filter(user=user).exists()
-    return render(request, "portal/api_token.html", {"new_key": new_key, "has_token": has_token})
+    token = api_token_for_user(user=user)
+    return render(request, "portal/api_token.html", {
+        "new_key": new_key, "token": token, "has_token": token is not None,
+        "lifetime_days": settings.PORTAL_API_TOKEN_DAYS,
+    })
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
