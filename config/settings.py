@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.sso.SessionRoleLifetimeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -183,6 +184,10 @@ SOCIALACCOUNT_PROVIDERS = saml_provider_settings()
 # Sign-in endpoints refuse larger bodies before reading them (a signed SAMLResponse with a few
 # hundred groups stays well below 256 KiB; Entra switches to its overage claim above 150 groups).
 PORTAL_SAML_MAX_BODY_BYTES = env_int("PORTAL_SAML_MAX_BODY_BYTES", 256 * 1024, minimum=16 * 1024)
+
+# A SAML session ends this long after its sign-in, so roles the IdP removed stop working (the
+# person signs in again through the IdP, which sends the current groups).
+PORTAL_SESSION_ROLE_SECONDS = env_int("PORTAL_SESSION_ROLE_SECONDS", 900, minimum=60)
 
 # API tokens expire this many days after they are issued (the token page shows the date).
 PORTAL_API_TOKEN_DAYS = env_int("PORTAL_API_TOKEN_DAYS", 90, minimum=1)

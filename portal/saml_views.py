@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 ACS_SESSION = ("saml_acs_session", "saml-acs-session")
 ACS_SESSION_SECONDS = 300
+SLO_SESSION_KEY = "portal_saml_slo"
 
 
 def _provider(request: HttpRequest, organization_slug: str) -> Any:
@@ -167,7 +168,34 @@ def _finish(request: HttpRequest, provider: Any) -> HttpResponse:
         return saml_refusal(request, provider,
                             "Connecting an identity to another account is not allowed.")
     login.state = state
-    return complete_social_login(request, login)
+    response = complete_social_login(request, login)
+    if request.user.is_authenticated:
+        # What an SP-initiated LogoutRequest must name (portal.views.sign_out).
+        request.session[SLO_SESSION_KEY] = {
+            "name_id": auth.get_nameid(), "name_id_format": auth.get_nameid_format(),
+            "session_index": auth.get_session_index(), "client_id": provider.app.client_id,
+        }
+    return response
+
+
+def saml_logout_url(request: HttpRequest, slo: dict[str, Any]) -> str | None:
+    """Where to send the browser so the IdP ends its session too; None if it has no SLO URL.
+
+    The LogoutRequest is unsigned (the portal has no SAML signing key): IdPs that insist on
+    signed requests refuse it and keep their session, which ends at their own timeout.
+    """
+    provider = _provider(request, slo["client_id"])
+    try:
+        auth = _auth(request, provider)
+    except ImmediateHttpResponse:
+        return None
+    if not auth.get_slo_url():
+        return None
+    return str(auth.logout(
+        return_to=request.build_absolute_uri(reverse(settings.LOGOUT_REDIRECT_URL)),
+        name_id=slo.get("name_id"), session_index=slo.get("session_index"),
+        name_id_format=slo.get("name_id_format"),
+    ))
 
 
 @require_http_methods(["GET", "POST"])

@@ -101,6 +101,13 @@ def _common_name(group: str) -> str:
     return value.strip() if sep and key.strip().lower() == "cn" else ""
 
 
+def sessions_clear_expired() -> None:
+    """Delete expired sessions (Django's ``clearsessions``), run from beat."""
+    from importlib import import_module
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
 def roles_for_groups(groups: Iterable[str]) -> list[str]:
     """Roles granted by the IdP's groups: a granting DN matches the whole DN, a name the CN."""
     held: set[str] = set()

@@ -18,7 +18,9 @@ from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from allauth.socialaccount.providers.saml.utils import build_saml_config, prepare_django_request
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.errors import OneLogin_Saml2_ValidationError
@@ -37,6 +39,17 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        """The IdP's uid is the username as sent; allauth's rules would blank ``BANK\\dana``.
+
+        Only called on the SAML auto-signup path (no sign-up form exists). Uniqueness is decided
+        before, in ``pre_social_login``, which refuses a uid held by another account.
+        """
+        problem = uid_problem(username)
+        if problem:
+            raise ValidationError(problem)
+        return username
 
     def populate_username(self, request: HttpRequest, user: Any) -> None:
         """Keep the IdP's uid as the username; allauth would otherwise invent one (``user9``)."""
@@ -314,3 +327,35 @@ def saml_auth(request: HttpRequest, provider: Any) -> OneLogin_Saml2_Auth:
     auth = OneLogin_Saml2_Auth(prepare_django_request(request), config)
     auth.response_class = PortalSamlResponse
     return auth
+
+
+class SessionRoleLifetimeMiddleware:
+    """End a SAML session whose roles are older than PORTAL_SESSION_ROLE_SECONDS.
+
+    Roles are what the IdP said at the last sign-in; a group removed in the IdP reaches the
+    portal at the next one. Ending the session after a short lifetime sends the person back
+    through the IdP (one click while its session lasts), so a removed role stops working within
+    minutes instead of at the end of an eight-hour session. Break-glass sessions are left alone.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and self._stale(request, user):
+            from django.contrib.auth import logout
+
+            audit_record(action="auth.session_roles_expired", actor=user, request=request,
+                         data={"signed_in_at": user.last_saml_sign_in.isoformat()})
+            logout(request)
+        response: HttpResponse = self.get_response(request)
+        return response
+
+    @staticmethod
+    def _stale(request: HttpRequest, user: Any) -> bool:
+        backend = request.session.get("_auth_user_backend", "")
+        if "allauth" not in backend or user.last_saml_sign_in is None:
+            return False
+        age = (timezone.now() - user.last_saml_sign_in).total_seconds()
+        return age > settings.PORTAL_SESSION_ROLE_SECONDS

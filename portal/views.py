@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.middleware import client_ip
 from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
+from portal.saml_views import SLO_SESSION_KEY, saml_logout_url
 from portal.selectors import (
     api_token_for_user,
     audit_events_for_user,
@@ -95,7 +96,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    """End the portal session and, where the IdP has a logout endpoint, the IdP's session too."""
+    slo = request.session.get(SLO_SESSION_KEY)
+    idp_logout = saml_logout_url(request, slo) if isinstance(slo, dict) else None
     logout(request)
+    if idp_logout:
+        return redirect(idp_logout)
     messages.info(request, "You are signed out.")
     return redirect("account_login")
 
