@@ -264,7 +264,7 @@ class MetadataUnavailable(Exception):
 METADATA_STATUS_KEY = "portal.saml.metadata.status"
 
 
-def _metadata_key(url: str) -> str:
+def metadata_cache_key(url: str) -> str:
     return "portal.saml.metadata." + hashlib.sha256(url.encode()).hexdigest()
 
 
@@ -277,7 +277,7 @@ def idp_metadata(idp: dict[str, Any]) -> dict[str, Any]:
     from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
     url = idp["metadata_url"]
-    key = _metadata_key(url)
+    key = metadata_cache_key(url)
     fresh = cache.get(key)
     if fresh is not None:
         return dict(fresh)
