@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.middleware import client_ip
 from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
-from portal.saml_views import SLO_SESSION_KEY, saml_logout_url
+from portal.saml_views import SLO_SESSION_KEY, body_too_large, saml_logout_url
 from portal.selectors import (
     api_token_for_user,
     audit_events_for_user,
@@ -62,6 +62,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """SSO first; username/password only where PORTAL_LOCAL_LOGIN is on."""
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
+    if request.method == "POST" and body_too_large(request):
+        return HttpResponse("Request body too large.", status=413, content_type="text/plain")
     form = LocalLoginForm(request.POST or None) if settings.PORTAL_LOCAL_LOGIN else None
     if request.method == "POST":
         if form is None:

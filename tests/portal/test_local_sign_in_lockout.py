@@ -91,3 +91,14 @@ def test_a_differently_cased_username_still_signs_in_the_account_when_not_locked
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(break_glass.pk)
+
+
+def test_a_local_sign_in_body_above_the_limit_is_refused_unread(
+    client: Client, break_glass: User, settings: Any
+) -> None:
+    settings.PORTAL_SAML_MAX_BODY_BYTES = 20_000
+
+    response = client.post(URL, {"username": "dana.scientist", "password": "x" * 30_000})
+
+    assert response.status_code == 413
+    assert not AuditEvent.objects.exists()

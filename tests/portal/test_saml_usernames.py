@@ -99,3 +99,19 @@ def test_an_account_linked_to_another_identity_is_not_taken_over(crafted: SamlBr
 
     assert_refused_with_page(crafted, response, "belongs to another portal account")
     assert SocialAccount.objects.get().uid == "some-other-uid"
+
+
+@pytest.mark.parametrize(("uid", "problem"), [
+    ("", "no user id"), (" dana", "blank space"), ("dana ", "blank space"),
+    ("x" * 151, "longer than 150"), ("da\x00na", "control characters"),
+])
+def test_uid_problem_names_what_is_wrong(uid: str, problem: str) -> None:
+    from portal.sso import uid_problem
+
+    assert problem in uid_problem(uid)
+
+
+def test_uid_problem_accepts_a_uid_of_exactly_150_characters() -> None:
+    from portal.sso import uid_problem
+
+    assert uid_problem("x" * 150) == ""
