@@ -30,7 +30,7 @@ from allauth.socialaccount.providers.saml.utils import build_saml_config, get_ap
 from allauth.socialaccount.sessions import LoginSession
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import include, path, re_path, reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -184,10 +184,9 @@ def saml_logout_url(request: HttpRequest, slo: dict[str, Any]) -> str | None:
     The LogoutRequest is unsigned (the portal has no SAML signing key): IdPs that insist on
     signed requests refuse it and keep their session, which ends at their own timeout.
     """
-    provider = _provider(request, slo["client_id"])
     try:
-        auth = _auth(request, provider)
-    except ImmediateHttpResponse:
+        auth = _auth(request, _provider(request, slo["client_id"]))
+    except (ImmediateHttpResponse, Http404):  # IdP unreachable, or its app was removed
         return None
     if not auth.get_slo_url():
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -17,8 +16,6 @@ from django.utils import timezone
 
 from portal.middleware import client_ip
 from portal.models import ApiToken, AuditEvent, Project, Role, SeenAssertion, User
-
-logger = logging.getLogger(__name__)
 
 
 class ReplayedAssertion(Exception):

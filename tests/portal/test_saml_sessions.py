@@ -105,3 +105,15 @@ def test_expired_sessions_are_purged_from_beat(db: None) -> None:
     entry = beat_schedule()["portal-clear-expired-sessions"]
     assert entry["task"] == "portal.tasks.sessions_clear_expired"
     assert entry["schedule"] <= 3600
+
+
+def test_sign_out_works_when_the_saml_app_is_gone_since_sign_in(
+    crafted: SamlBrowser, settings: Any
+) -> None:
+    sign_in(crafted)
+    settings.SOCIALACCOUNT_PROVIDERS = {"saml": {"APPS": []}}
+
+    response = crafted.client.post("/accounts/logout/")
+
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in crafted.client.session
