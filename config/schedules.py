@@ -13,6 +13,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "portal.tasks.saml_assertions_prune",
             "schedule": 3600.0,
         },
+        "portal-clear-expired-sessions": {  # Django's clearsessions
+            "task": "portal.tasks.sessions_clear_expired",
+            "schedule": 3600.0,
+        },
         "approvals-sweep": {
             "task": "approvals.tasks.approval_tasks_sweep",
             "schedule": float(settings.PORTAL_APPROVAL_SWEEP_SECONDS),

@@ -12,8 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_mapping, env_required, env_str
-from portal.saml_config import saml_provider_settings
+from portal.env import env_bool, env_int, env_list, env_required, env_str
+from portal.saml_config import role_groups, saml_provider_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.sso.SessionRoleLifetimeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -195,10 +196,20 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = saml_provider_settings()
+# Sign-in endpoints refuse larger bodies before reading them (a signed SAMLResponse with a few
+# hundred groups stays well below 256 KiB; Entra switches to its overage claim above 150 groups).
+PORTAL_SAML_MAX_BODY_BYTES = env_int("PORTAL_SAML_MAX_BODY_BYTES", 256 * 1024, minimum=16 * 1024)
+
+# A SAML session ends this long after its sign-in, so roles the IdP removed stop working (the
+# person signs in again through the IdP, which sends the current groups).
+PORTAL_SESSION_ROLE_SECONDS = env_int("PORTAL_SESSION_ROLE_SECONDS", 900, minimum=60)
+
+# API tokens expire this many days after they are issued (the token page shows the date).
+PORTAL_API_TOKEN_DAYS = env_int("PORTAL_API_TOKEN_DAYS", 90, minimum=1)
 
 # Which IdP groups grant which portal role; a user leaves a role when the IdP drops the group.
-PORTAL_ROLE_GROUPS = env_mapping(
-    "PORTAL_ROLE_GROUPS",
+# role=group|group;role2=...: '|' between groups, because LDAP DNs (CN=x,OU=y) hold commas.
+PORTAL_ROLE_GROUPS = role_groups(
     "catalog_admin=ml-platform-admins;auditor=it-audit;approver=ml-approvers",
 )
 _unknown_roles = set(PORTAL_ROLE_GROUPS) - {"catalog_admin", "auditor", "approver"}
@@ -266,7 +277,7 @@ CATALOG_REQUEST_VIEW = "approvals:request_new"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Documents each operation's refusals (400/401/403/404/409/413/415) from how it is built.

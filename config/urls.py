@@ -23,7 +23,7 @@ urlpatterns = [
          name="socialaccount_login_cancelled"),
     path("accounts/sso/error/", socialaccount_views.login_error, name="socialaccount_login_error"),
     path("accounts/sso/signup/", socialaccount_views.signup, name="socialaccount_signup"),
-    path("accounts/", include("allauth.socialaccount.providers.saml.urls")),
+    path("accounts/", include("portal.saml_views")),
     path("account/api-token/", views.api_token, name="api_token"),
     path("audit/", views.audit_event_list, name="audit_event_list"),
     path("audit/export.csv", views.audit_event_export, name="audit_event_export"),

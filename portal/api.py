@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -26,6 +27,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.exception("Unhandled API error", exc_info=exc)
         return Response({"detail": "Internal error; it has been logged."}, status=500)
     return response
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """The schema's description of ``portal.authentication.ApiTokenAuthentication``."""
+
+    target_class = "portal.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": 'API token from /account/api-token/, sent as "Token <key>"; '
+                               "it expires (see the token page)."}
 
 
 class ManagerOutput(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -186,6 +187,30 @@ class SeenAssertion(models.Model):
 
     def __str__(self) -> str:
         return self.assertion_id
+
+
+class ApiToken(models.Model):
+    """A person's API token. Only the key's SHA-256 digest is stored; the key is shown once.
+
+    A plain digest (no salt, no slow hash) is enough: keys are 256 random bits, so there is no
+    dictionary to try, and a lookup by digest stays one indexed query per API call.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="api_token")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"API token of {self.user} (expires {self.expires_at:%Y-%m-%d})"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
 
 
 def new_request_id() -> str:

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from portal.models import AuditEvent, Membership, Project, User
+from portal.models import ApiToken, AuditEvent, Membership, Project, User
 
 
 def projects_for_user(*, user: User) -> QuerySet[Project]:
@@ -28,17 +28,32 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
 
 
 def local_sign_in_locked(*, username: str, source_ip: str | None) -> bool:
-    """Too many recent failed local sign-ins for this username from this address.
+    """Too many recent failed local sign-ins for this account from this address.
 
-    Counted per username *and* address, so nobody can lock the break-glass account out from
-    elsewhere; the failures are the audit trail's own ``auth.sign_in_failed`` events.
+    Counted per account *and* address, so nobody can lock the break-glass account out from
+    elsewhere; the failures are the audit trail's own ``auth.sign_in_failed`` events. Sign-in
+    matches usernames case-insensitively (allauth's backend), so failures are counted that way
+    too: ``Cole.Colleague`` and ``cole.colleague`` are one account, one counter.
     """
     since = timezone.now() - timedelta(seconds=settings.PORTAL_LOCAL_LOGIN_LOCKOUT_SECONDS)
     failures = AuditEvent.objects.filter(
-        action="auth.sign_in_failed", actor_username=username, source_ip=source_ip,
+        action="auth.sign_in_failed", actor_username__iexact=username, source_ip=source_ip,
         at__gte=since, data__provider="local",
     ).count()
     return failures >= settings.PORTAL_LOCAL_LOGIN_MAX_FAILURES
+
+
+def api_token_user(*, key: str) -> tuple[User, ApiToken] | None:
+    """The active person an unexpired API token belongs to, looked up by the key's digest."""
+    token = (ApiToken.objects.select_related("user")
+             .filter(digest=ApiToken.digest_of(key), expires_at__gt=timezone.now()).first())
+    if token is None or not token.user.is_active:
+        return None
+    return token.user, token
+
+
+def api_token_for_user(*, user: User) -> ApiToken | None:
+    return ApiToken.objects.filter(user=user).first()
 
 
 def audit_trail_visible_to(*, user: User) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,9 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.middleware import client_ip
-from portal.models import AuditEvent, Project, Role, SeenAssertion, User
-
-logger = logging.getLogger(__name__)
+from portal.models import ApiToken, AuditEvent, Project, Role, SeenAssertion, User
 
 
 class ReplayedAssertion(Exception):
@@ -52,14 +50,19 @@ def audit_record(
 
 
 def api_token_rotate(*, user: User, request: HttpRequest | None = None) -> str:
-    """Replace the user's API token; returns the new key, which is shown once and never logged."""
-    from rest_framework.authtoken.models import Token
+    """Replace the user's API token; returns the new key, which is shown once and never logged.
 
+    Only its digest is stored. It expires after PORTAL_API_TOKEN_DAYS; it acts with the roles
+    the person holds at each call (the user row the IdP last updated), never a copy.
+    """
+    key = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(days=settings.PORTAL_API_TOKEN_DAYS)
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # serialises concurrent rotations
-        Token.objects.filter(user=user).delete()
-        key = Token.objects.create(user=user).key
-        audit_record(action="api_token.rotated", request=request, obj=user)
+        ApiToken.objects.filter(user=user).delete()
+        ApiToken.objects.create(user=user, digest=ApiToken.digest_of(key), expires_at=expires_at)
+        audit_record(action="api_token.rotated", request=request, obj=user,
+                     data={"expires_at": expires_at.isoformat()})
     return key
 
 
@@ -83,12 +86,37 @@ def saml_assertions_prune() -> int:
     return deleted
 
 
+def _dn_normal(value: str) -> str:
+    """An LDAP DN compared as directories do: case-insensitive, no blanks around separators."""
+    return ",".join(part.strip().lower() for part in value.split(",")) if "=" in value else value
+
+
+def _common_name(group: str) -> str:
+    """The CN of a DN (``CN=ml-platform-admins,OU=Groups,...`` -> ``ml-platform-admins``)."""
+    first, _, _ = group.partition(",")
+    key, sep, value = first.partition("=")
+    return value.strip() if sep and key.strip().lower() == "cn" else ""
+
+
+def sessions_clear_expired() -> None:
+    """Delete expired sessions (Django's ``clearsessions``), run from beat."""
+    from importlib import import_module
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
 def roles_for_groups(groups: Iterable[str]) -> list[str]:
-    held = set(groups)
+    """Roles granted by the IdP's groups: a granting DN matches the whole DN, a name the CN."""
+    held: set[str] = set()
+    for group in groups:
+        held.add(group)
+        held.add(_dn_normal(group))
+        held.add(_common_name(group))
+    held.discard("")
     return sorted(
         role
         for role, granting in settings.PORTAL_ROLE_GROUPS.items()
-        if role in Role.values and held.intersection(granting)
+        if role in Role.values and held.intersection(_dn_normal(g) for g in granting)
     )
 
 

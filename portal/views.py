@@ -21,13 +21,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.authtoken.models import Token
 
 from portal.middleware import client_ip
 from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
-from portal.selectors import audit_events_for_user, local_sign_in_locked, memberships_for_user
+from portal.saml_views import SLO_SESSION_KEY, body_too_large, saml_logout_url
+from portal.selectors import (
+    api_token_for_user,
+    audit_events_for_user,
+    local_sign_in_locked,
+    memberships_for_user,
+)
 from portal.services import api_token_rotate, audit_record
+from portal.sso import saml_metadata_problem
 
 
 def _saml_configured() -> bool:
@@ -56,6 +62,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """SSO first; username/password only where PORTAL_LOCAL_LOGIN is on."""
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
+    if request.method == "POST" and body_too_large(request):
+        return HttpResponse("Request body too large.", status=413, content_type="text/plain")
     form = LocalLoginForm(request.POST or None) if settings.PORTAL_LOCAL_LOGIN else None
     if request.method == "POST":
         if form is None:
@@ -90,7 +98,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    """End the portal session and, where the IdP has a logout endpoint, the IdP's session too."""
+    slo = request.session.get(SLO_SESSION_KEY)
+    idp_logout = saml_logout_url(request, slo) if isinstance(slo, dict) else None
     logout(request)
+    if idp_logout:
+        return redirect(idp_logout)
     messages.info(request, "You are signed out.")
     return redirect("account_login")
 
@@ -205,12 +218,21 @@ def api_token(request: HttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         new_key = api_token_rotate(user=user, request=request)
-    has_token = Token.objects.filter(user=user).exists()
-    return render(request, "portal/api_token.html", {"new_key": new_key, "has_token": has_token})
+    token = api_token_for_user(user=user)
+    return render(request, "portal/api_token.html", {
+        "new_key": new_key, "token": token, "has_token": token is not None,
+        "lifetime_days": settings.PORTAL_API_TOKEN_DAYS,
+    })
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+    """``ok``, or ``degraded: <why>`` while the IdP metadata URL is down.
+
+    Still a 200: restarting or unrouting the portal would not bring the IdP back, and would take
+    break-glass sign-in and open sessions down with it. Monitors alert on the body.
+    """
+    problem = saml_metadata_problem()
+    return HttpResponse(f"degraded: {problem}" if problem else "ok", content_type="text/plain")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

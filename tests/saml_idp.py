@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 from django.test import Client
 
-from portal.devidp.idp import DemoUser, DevIdP, UserDirectory
+from portal.devidp.idp import DemoUser, UserDirectory
 from portal.saml_config import SAML_APP_SLUG, saml_app_settings
 
 DEMO_USERS = Path(__file__).resolve().parent.parent / "portal" / "devidp" / "demo_users.yaml"
@@ -20,11 +20,13 @@ def acs_url(base: str = "http://localhost") -> str:
     return f"{base}/accounts/saml/{SAML_APP_SLUG}/acs/"
 
 
-def configure_portal_for(settings: Any, idp: DevIdP) -> None:
+def configure_portal_for(settings: Any, idp: Any, **overrides: Any) -> None:
     """Point the portal's SAML app at ``idp`` (what the PORTAL_SAML_IDP_* variables do)."""
-    app_settings = saml_app_settings(
-        {"entity_id": idp.entity_id, "sso_url": idp.sso_url, "x509cert": idp.certificate_pem}
-    )
+    idp_settings = {"entity_id": idp.entity_id, "sso_url": idp.sso_url,
+                    "x509cert": idp.certificate_pem}
+    if getattr(idp, "slo_url", None):
+        idp_settings["slo_url"] = idp.slo_url
+    app_settings = {**saml_app_settings(idp_settings), **overrides}
     settings.SOCIALACCOUNT_PROVIDERS = {
         "saml": {
             "provider_class": "portal.sso.PortalSAMLProvider",
@@ -42,7 +44,7 @@ class SignInStart:
 class SamlBrowser:
     """A Django test client walking the SP-initiated flow, with the IdP answering in-process."""
 
-    def __init__(self, client: Client, idp: DevIdP, directory: UserDirectory) -> None:
+    def __init__(self, client: Client, idp: Any, directory: UserDirectory | None = None) -> None:
         self.client = client
         client.defaults["HTTP_HOST"] = "localhost"  # browsers always send Host
         self.idp = idp
@@ -71,4 +73,5 @@ class SamlBrowser:
         return self.post_response(saml_response, start.relay_state)
 
     def user(self, uid: str) -> DemoUser:
+        assert self.directory is not None
         return self.directory.users[uid]

@@ -6,11 +6,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import ParameterOverride, Product
 from portal.models import AuditEvent, Project, User
+from portal.services import api_token_rotate
 from tests.catalog.factories import product_make
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +58,9 @@ def test_anonymous_callers_are_refused(notebook: Product) -> None:
 
 
 def test_token_authentication_works_for_scripts(notebook: Product, scientist: User) -> None:
-    token = Token.objects.create(user=scientist)
+    key = api_token_rotate(user=scientist)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(f"{LIST}/{notebook.pk}").status_code == 200
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from portal.devidp.idp import DevIdP, UserDirectory
+from tests.saml_crafted import CraftedIdP
 from tests.saml_idp import DEMO_USERS, SP_ENTITY_ID, SamlBrowser, acs_url, configure_portal_for
 
 
@@ -31,3 +32,15 @@ def saml(db: None, settings: Any, client: Client, dev_idp: DevIdP,
          directory: UserDirectory) -> SamlBrowser:
     configure_portal_for(settings, dev_idp)
     return SamlBrowser(client, dev_idp, directory)
+
+
+@pytest.fixture(scope="session")
+def crafted_idp() -> CraftedIdP:
+    return CraftedIdP()
+
+
+@pytest.fixture
+def crafted(db: None, settings: Any, client: Client, crafted_idp: CraftedIdP) -> SamlBrowser:
+    """A browser facing the throw-away IdP whose messages tests write by hand."""
+    configure_portal_for(settings, crafted_idp)
+    return SamlBrowser(client, crafted_idp)

@@ -10,16 +10,16 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
 from portal.models import Membership, Project, User
+from portal.services import api_token_rotate
 
 ME = "/api/v1/me"
 PROJECTS = "/api/v1/projects"
 
 
 def token_client(user: User) -> Client:
-    key = Token.objects.create(user=user).key
+    key = api_token_rotate(user=user)
     return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
@@ -42,7 +42,7 @@ def test_a_wrong_token_is_refused(client: Client, project: Project) -> None:
     response = client.get(PROJECTS, HTTP_AUTHORIZATION="Token " + "0" * 40)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Invalid token."}
+    assert response.json() == {"detail": "Invalid or expired token."}
 
 
 def test_the_token_of_a_deactivated_person_is_refused(scientist: User, project: Project) -> None:
@@ -178,7 +178,7 @@ def test_a_session_post_with_the_csrf_token_gets_past_authentication(scientist: 
 
 
 def test_a_token_post_needs_no_csrf_token(scientist: User) -> None:
-    key = Token.objects.create(user=scientist).key
+    key = api_token_rotate(user=scientist)
     client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {key}")
 
     assert client.post(PROJECTS, {}, content_type="application/json").status_code == 405

@@ -75,3 +75,19 @@ def test_it_prefers_the_explicit_actor_over_the_request_user(
     request.user = platform_admin
 
     assert audit_record(action="thing.done", actor=scientist, request=request).actor == scientist
+
+
+def test_an_event_without_actor_or_object_leaves_those_columns_empty(db: None) -> None:
+    event = audit_record(action="system.tick")
+
+    assert (event.actor, event.actor_username) == (None, "")
+    assert (event.object_type, event.object_id, event.object_repr) == ("", "", "")
+    assert (event.source_ip, event.request_id, event.project) == (None, "", None)
+
+
+def test_a_long_object_repr_is_cut_at_300_characters(db: None) -> None:
+    long_named = Project.objects.create(
+        slug="long", name="n" * 320, cost_center="CC-1", environment="dev",
+        aws_account_id="111111111111", aws_region="eu-west-1")
+
+    assert audit_record(action="thing.done", obj=long_named).object_repr == "n" * 300

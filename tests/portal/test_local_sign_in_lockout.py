@@ -66,3 +66,39 @@ def test_the_lock_lifts_once_the_failures_age_out_of_the_window(
                                   data={"provider": "local", "reason": "bad credentials"})
 
     assert _attempt(client, PASSWORD).status_code == 302
+
+
+def test_failures_are_counted_per_account_whatever_the_letter_case_typed(
+    client: Client, break_glass: User
+) -> None:
+    for typed in ("Dana.Scientist", "DANA.SCIENTIST", "dana.Scientist"):
+        response = client.post(URL, {"username": typed, "password": "guess"},
+                               REMOTE_ADDR="10.0.0.9")
+        assert response.status_code == 400
+
+    response = client.post(URL, {"username": "dAna.scientist", "password": PASSWORD},
+                           REMOTE_ADDR="10.0.0.9")
+
+    assert b"Too many failed attempts." in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_differently_cased_username_still_signs_in_the_account_when_not_locked(
+    client: Client, break_glass: User
+) -> None:
+    response = client.post(URL, {"username": "Dana.Scientist", "password": PASSWORD},
+                           REMOTE_ADDR="10.0.0.9")
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(break_glass.pk)
+
+
+def test_a_local_sign_in_body_above_the_limit_is_refused_unread(
+    client: Client, break_glass: User, settings: Any
+) -> None:
+    settings.PORTAL_SAML_MAX_BODY_BYTES = 20_000
+
+    response = client.post(URL, {"username": "dana.scientist", "password": "x" * 30_000})
+
+    assert response.status_code == 413
+    assert not AuditEvent.objects.exists()

@@ -38,3 +38,19 @@ def test_an_unknown_role_in_the_mapping_grants_nothing(settings: Any) -> None:
     settings.PORTAL_ROLE_GROUPS = {"superuser": ["everyone"], "auditor": ["it-audit"]}
 
     assert roles_for_groups(["everyone", "it-audit"]) == ["auditor"]
+
+
+def test_a_group_given_as_an_ldap_dn_matches_a_mapping_by_its_cn() -> None:
+    assert roles_for_groups(["CN=it-audit,OU=Groups,DC=bank,DC=example"]) == ["auditor"]
+
+
+def test_a_mapping_given_as_a_dn_matches_the_whole_dn_only(settings: Any) -> None:
+    settings.PORTAL_ROLE_GROUPS = {"auditor": ["CN=it-audit,OU=Groups,DC=bank,DC=example"]}
+
+    assert roles_for_groups(["cn=IT-Audit, ou=Groups, dc=bank, dc=example"]) == ["auditor"]
+    assert roles_for_groups(["CN=it-audit,OU=Other,DC=bank,DC=example"]) == []
+    assert roles_for_groups(["it-audit"]) == []
+
+
+def test_a_dn_whose_first_part_is_not_a_cn_grants_nothing_by_name() -> None:
+    assert roles_for_groups(["OU=it-audit,DC=bank"]) == []
