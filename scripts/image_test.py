@@ -142,7 +142,7 @@ def database_recreate() -> None:
 
 
 def build(timings: dict[str, float]) -> None:
-    timed("base image (debootstrap, cached)", timings,
+    timed("base image (debootstrap, skipped when cached)", timings,
           lambda: run("scripts/image-base.sh", quiet=True))
     # This machine's CA bundle, for pip behind the build network's TLS-inspecting proxy (a
     # secret mount: it never lands in a layer). See docker/Dockerfile.
