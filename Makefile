@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 # Python 3.11 where installed under that name, else the system's python3 (3.11 on bookworm).
 BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
 
-.PHONY: help demo test lint typecheck pytest fuzz manage mutation system-deps-runtime system-deps-test
+.PHONY: help demo test image-test lint typecheck pytest fuzz manage mutation system-deps-demo system-deps-test
 
 help:
 	@echo "make demo   start the portal with its dev SAML IdP, worker and beat on http://localhost:8000"
 	@echo "make test   ruff, mypy and the whole pytest suite (browser tests included)"
+	@echo "make image-test  build docker/Dockerfile with podman and run one journey in it (root)"
 
-demo: system-deps-runtime $(VENV)/.installed-runtime
+demo: system-deps-demo $(VENV)/.installed-demo
 	$(PY) scripts/demo.py
 
 test: system-deps-test $(VENV)/.installed-dev
@@ -34,6 +35,11 @@ pytest:
 fuzz: $(VENV)/.installed-dev
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(PY) -m pytest -q -s -p no:cacheprovider tests/portal/fuzz_api.py
 
+# The production image, built and run with podman against this machine's PostgreSQL and Redis
+# (see scripts/image_test.py; needs root, installs podman and debootstrap when missing).
+image-test:
+	$(BOOTSTRAP_PYTHON) scripts/image_test.py
+
 # Any manage.py command on a developer's machine: make manage ARGS="makemigrations catalog"
 manage: $(VENV)/.installed-dev
 	DEBUG=true $(PY) manage.py $(ARGS)
@@ -44,10 +50,11 @@ mutation: $(VENV)/.installed-dev
 	MODULES="$(MODULES)" SAMPLE="$(SAMPLE)" SEED="$(SEED)" SHOW_SURVIVORS="$(SHOW_SURVIVORS)" \
 		$(PY) scripts/mutation.py
 
-# Debian packages (xmlsec1; chromium and docker-compose for the tests); the Dockerfile runs the
-# same script. PYTHON tells it which interpreter needs the venv module.
-system-deps-runtime:
-	PYTHON=$(BOOTSTRAP_PYTHON) scripts/system-deps.sh runtime
+# Debian packages (xmlsec1 for the dev IdP; chromium and docker-compose for the tests); the
+# Dockerfile runs the same script's runtime profile. PYTHON tells it which interpreter needs the
+# venv module.
+system-deps-demo:
+	PYTHON=$(BOOTSTRAP_PYTHON) scripts/system-deps.sh demo
 
 system-deps-test:
 	PYTHON=$(BOOTSTRAP_PYTHON) scripts/system-deps.sh test
@@ -57,8 +64,8 @@ $(PY):
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
 
 # Stamps: reinstall only when the dependency declaration or the pins change.
-$(VENV)/.installed-runtime: pyproject.toml constraints.txt | $(PY)
-	$(PY) -m pip install -c constraints.txt -e .
+$(VENV)/.installed-demo: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -c constraints.txt -e '.[demo]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(PY)

@@ -1,28 +1,43 @@
 #!/usr/bin/env bash
 # Install the Debian packages the portal needs, only where they are missing.
 #
-#   scripts/system-deps.sh runtime   xmlsec1 (SAML signing; the Docker image and `make demo`)
-#   scripts/system-deps.sh test      runtime + chromium (browser tests) + docker-compose
-#                                    (the compose file is validated by the test suite)
+#   scripts/system-deps.sh runtime     python3 (the production image and every other profile;
+#                                      SAML signing uses the xmlsec wheel, no Debian package)
+#   scripts/system-deps.sh demo        runtime + xmlsec1 (the dev IdP's pysaml2 shells out to it)
+#   scripts/system-deps.sh test        demo + chromium (browser tests) + docker-compose
+#                                      (the compose file is validated by the test suite)
+#   scripts/system-deps.sh image-test  podman (with runc), debootstrap and docker-compose for
+#                                      `make image-test`
 #
 # With PYTHON=/path/to/python3 it also installs python3-venv when that interpreter lacks it.
 #
-# The Makefile and docker/Dockerfile both call this script so the two installs do not drift.
+# The Makefile and docker/Dockerfile both call this script so the installs do not drift.
 set -euo pipefail
 
 profile="${1:-runtime}"
 
-# command -> Debian package
-declare -A wanted=([xmlsec1]=xmlsec1)
+# command (or absolute path of a file) -> Debian package
+declare -A wanted=([python3]=python3)
 case "$profile" in
   runtime) ;;
-  test) wanted[chromium]=chromium; wanted[docker-compose]=docker-compose ;;
-  *) echo "usage: $0 runtime|test" >&2; exit 2 ;;
+  demo) wanted[xmlsec1]=xmlsec1 ;;
+  test) wanted[xmlsec1]=xmlsec1; wanted[chromium]=chromium; wanted[docker-compose]=docker-compose ;;
+  # runc rather than crun, and netavark with aardvark-dns (compose's service names resolve):
+  # the image test's containers.conf selects them.
+  image-test) wanted[podman]=podman; wanted[runc]=runc; wanted[debootstrap]=debootstrap
+              wanted[docker-compose]=docker-compose
+              wanted[/usr/lib/podman/netavark]=netavark
+              wanted[/usr/lib/podman/aardvark-dns]=aardvark-dns ;;
+  *) echo "usage: $0 runtime|demo|test|image-test" >&2; exit 2 ;;
 esac
 
 missing=()
 for cmd in "${!wanted[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+  if [[ "$cmd" == /* ]]; then
+    [ -e "$cmd" ] || missing+=("${wanted[$cmd]}")
+  else
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+  fi
 done
 # Debian splits the venv module (ensurepip) out of python3; the Makefile needs it for .venv.
 python="${PYTHON:-}"

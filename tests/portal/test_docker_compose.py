@@ -1,12 +1,15 @@
-"""docker/: the compose file is valid, and the image installs what `make demo` installs.
+"""docker/: the compose file is valid; the image installs what `make demo` does, minus the demo.
 
-No Docker engine runs here, so the compose file is checked with `docker-compose config`
-(Debian's docker-compose, installed by `make test`), and the Dockerfile is compared with the
-Makefile so that the two install paths cannot drift apart.
+The compose file is checked with `docker-compose config` (Debian's docker-compose, installed by
+`make test`), and the Dockerfile is compared with the Makefile so that the two install paths cannot
+drift apart: `make demo` installs `.[demo]` and the `demo` Debian packages, the image `.` and the
+`runtime` ones, without the dev IdP. `make image-test` (scripts/image_test.py) builds and runs the
+image itself.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -117,22 +120,53 @@ def makefile_recipe(target: str) -> list[str]:
     return [line.strip() for line in match.group(1).splitlines()]
 
 
-def test_the_image_installs_debian_packages_with_the_makefiles_script() -> None:
-    demo_deps = " ".join(makefile_recipe("system-deps-runtime"))
-    assert "scripts/system-deps.sh runtime" in demo_deps
-    assert "system-deps-runtime" in MAKEFILE.read_text().split("\ndemo:")[1].splitlines()[0]
-    assert any(run.startswith("scripts/system-deps.sh runtime") for run in dockerfile_runs())
+def system_deps_profiles() -> dict[str, set[str]]:
+    """The Debian packages of each profile of scripts/system-deps.sh, read from its case."""
+    text = (ROOT / "scripts" / "system-deps.sh").read_text()
+    base = set(re.findall(r"\]=(\S+?)\)", re.search(r"declare -A wanted=\((.*)\)", text)[0]))
+    profiles = {}
+    for name, body in re.findall(r"^  ([\w-]+)\)(.*?);;", text, re.MULTILINE | re.DOTALL):
+        profiles[name] = base | set(re.findall(r"wanted\[[^]]+\]=([\w.-]+)", body))
+    return profiles
 
 
-def test_the_image_installs_python_packages_with_the_makefiles_constraints() -> None:
+def test_the_image_installs_debian_packages_with_the_makefiles_script_minus_the_demo() -> None:
+    demo_deps = " ".join(makefile_recipe("system-deps-demo"))
+    assert "scripts/system-deps.sh demo" in demo_deps
+    assert "system-deps-demo" in MAKEFILE.read_text().split("\ndemo:")[1].splitlines()[0]
+    assert any(run.startswith("PYTHON=python3 scripts/system-deps.sh runtime")
+               for run in dockerfile_runs())
+    profiles = system_deps_profiles()
+    assert profiles["runtime"] == {"python3"}
+    # The demo is the image plus the dev IdP's xmlsec1; the tests need the demo.
+    assert profiles["demo"] == profiles["runtime"] | {"xmlsec1"}
+    assert profiles["demo"] <= profiles["test"]
+
+
+def test_the_image_installs_python_packages_with_the_makefiles_constraints_minus_the_demo() -> None:
     (make_install,) = [
-        line for line in makefile_recipe("$(VENV)/.installed-runtime") if "pip install" in line
+        line for line in makefile_recipe("$(VENV)/.installed-demo") if "pip install" in line
     ]
-    (image_install,) = [run for run in dockerfile_runs() if "pip install" in run]
+    image_installs = [pip_install_args(run) for run in dockerfile_runs() if "pip install" in run]
 
-    assert pip_install_args(make_install) == pip_install_args(image_install) == [
-        "-c", "constraints.txt", "."
-    ]
+    assert pip_install_args(make_install) == ["-c", "constraints.txt", ".[demo]"]
+    # The image: the runtime dependencies (read from pyproject.toml), then the project alone.
+    assert image_installs == [["-c", "constraints.txt", "-r", "/tmp/requirements.txt"],
+                              ["--no-deps", "-c", "constraints.txt", "."]]
+    assert 'tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]' in " ".join(
+        dockerfile_runs())
+
+
+def test_the_dev_idp_and_its_pysaml2_are_demo_only() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[\[<>=]", line)[0] for line in project["dependencies"]}
+    assert "pysaml2" not in names
+    assert [line.split(">")[0] for line in project["optional-dependencies"]["demo"]] == ["pysaml2"]
+    assert set(project["optional-dependencies"]["demo"]) <= set(
+        project["optional-dependencies"]["dev"])
+    # The source stage drops the dev IdP before anything reaches the image's own layers.
+    assert re.search(r"^RUN rm -rf portal/devidp scripts/demo\.py", DOCKERFILE.read_text(),
+                     re.MULTILINE)
 
 
 def test_the_image_carries_every_package_of_the_project() -> None:
@@ -142,15 +176,35 @@ def test_the_image_carries_every_package_of_the_project() -> None:
     copies = DOCKERFILE.read_text()
     for directory in [*packages, "templates", "static", "scripts", "manage.py"]:
         assert f"COPY {directory} {directory}" in copies, directory
+        assert f"COPY --from=source /src/{directory} {directory}" in copies, directory
 
 
 def test_the_image_uses_the_python_the_project_requires_and_a_non_root_user() -> None:
     text = DOCKERFILE.read_text()
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert ">=3.11" in requires and "<3.12" in requires
-    assert re.search(r"^FROM python:3\.11-slim-bookworm$", text, re.MULTILINE)
+    # bookworm's python3 is 3.11; scripts/image-base.sh builds the default base from bookworm.
+    assert re.search(r"^ARG BASE_IMAGE=localhost/ml-portal-base:bookworm$", text, re.MULTILINE)
+    assert 'tag="${1:-localhost/ml-portal-base:bookworm}"' in (
+        ROOT / "scripts" / "image-base.sh").read_text()
+    assert re.findall(r"^FROM (.*)$", text, re.MULTILINE) == ["${BASE_IMAGE} AS source",
+                                                              "${BASE_IMAGE}"]
     users = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
     assert users and users[-1] not in {"root", "0"}
     assert re.search(r'^HEALTHCHECK .*\\\n\s+CMD \["python", "scripts/healthcheck.py", "web"\]',
                      text, re.MULTILINE)
     assert "collectstatic" in " ".join(dockerfile_runs())
+
+
+def test_workers_and_threads_are_left_to_gunicorn_cmd_args() -> None:
+    """gunicorn: command line > GUNICORN_CMD_ARGS > config file, so the CMD must not set them.
+
+    The image test shows the effect on a running container (2 workers from the variable).
+    """
+    text = DOCKERFILE.read_text()
+    (cmd,) = re.findall(r"^CMD (\[.*\])$", text, re.MULTILINE)
+    words = json.loads(cmd)
+    assert words[0] == "gunicorn"
+    assert not {"--workers", "-w", "--threads", "--bind", "-b"} & {w.split("=")[0] for w in words}
+    assert 'GUNICORN_CMD_ARGS="--workers 3 --threads 4"' in text
+    assert re.search(r"^\s+PORT=8000 \\$", text, re.MULTILINE)  # gunicorn binds 0.0.0.0:$PORT

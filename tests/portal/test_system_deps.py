@@ -59,18 +59,35 @@ def test_the_test_profile_installs_every_missing_package(fake_bin: Path) -> None
     result, calls = run(fake_bin, "test")
 
     assert result.returncode == 0, result.stderr
-    assert installed(calls) == {"xmlsec1", "chromium", "docker-compose"}
+    assert installed(calls) == {"python3", "xmlsec1", "chromium", "docker-compose"}
 
 
-def test_the_runtime_profile_installs_only_xmlsec1(fake_bin: Path) -> None:
+def test_the_runtime_profile_the_image_uses_installs_only_python3(fake_bin: Path) -> None:
     result, calls = run(fake_bin, "runtime")
 
     assert result.returncode == 0, result.stderr
-    assert installed(calls) == {"xmlsec1"}
+    assert installed(calls) == {"python3"}
+
+
+def test_the_demo_profile_adds_xmlsec1_for_the_dev_idp(fake_bin: Path) -> None:
+    result, calls = run(fake_bin, "demo")
+
+    assert result.returncode == 0, result.stderr
+    assert installed(calls) == {"python3", "xmlsec1"}
+
+
+def test_the_image_test_profile_installs_podman_and_its_helpers(fake_bin: Path) -> None:
+    result, calls = run(fake_bin, "image-test")
+
+    assert result.returncode == 0, result.stderr
+    # netavark and aardvark-dns are looked for as files (not commands on PATH): this machine's.
+    helpers = {package for package in ("netavark", "aardvark-dns")
+               if not Path("/usr/lib/podman", package).exists()}
+    assert installed(calls) == {"python3", "podman", "runc", "debootstrap",
+                                "docker-compose"} | helpers
 
 
 def test_a_python_without_venv_gets_python3_venv(fake_bin: Path) -> None:
-    provide(fake_bin, "xmlsec1")
     provide(fake_bin, "python3", script="exit 1")  # `import ensurepip` fails
 
     result, calls = run(fake_bin, "runtime", PYTHON="python3")
