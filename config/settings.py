@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_required, env_str
+from portal.env import env_bool, env_int, env_list, env_mapping, env_required, env_str
 from portal.saml_config import role_groups, saml_provider_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
