@@ -3,9 +3,8 @@
 ``environment_status_set`` is the only code that changes ``Environment.status``; it refuses an
 edge the table does not hold with ``InvalidTransition``. ``docs/environment-states.md`` is
 rendered from the table by ``states_markdown`` (a test fails when the file is out of date;
-regenerate it with ``DJANGO_SETTINGS_MODULE=config.settings DEBUG=true python -c "import django;
-django.setup(); from provisioning.states import states_markdown as m; print(m(), end='')"
-> docs/environment-states.md``).
+regenerate it with ``make manage ARGS="shell -c 'from provisioning.states import states_markdown
+as m; print(m(), end=\"\")'" > docs/environment-states.md``).
 """
 
 from __future__ import annotations

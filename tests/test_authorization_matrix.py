@@ -62,14 +62,14 @@ RULES: dict[tuple[str, str], str] = {
     ("accounts/sso/error/", "POST"): "405 405 405 405 405 405 405 405",
     ("accounts/sso/signup/", "GET"): "302 302 302 302 302 302 302 302",
     ("accounts/sso/signup/", "POST"): "302 302 302 302 302 302 302 302",
-    ("accounts/^saml/(?P<organization_slug>[^/]+)/acs/", "GET"): "302 302 302 302 302 302 302 302",
-    ("accounts/^saml/(?P<organization_slug>[^/]+)/acs/", "POST"): "302 302 302 302 302 302 302 302",
+    ("accounts/^saml/(?P<organization_slug>[^/]+)/acs/", "GET"): "405 405 405 405 405 405 405 405",
+    ("accounts/^saml/(?P<organization_slug>[^/]+)/acs/", "POST"): "404 404 404 404 404 404 404 404",
     ("accounts/^saml/(?P<organization_slug>[^/]+)/acs/finish/", "GET"): "404 404 404 404 404 404 404 404",  # noqa: E501
-    ("accounts/^saml/(?P<organization_slug>[^/]+)/acs/finish/", "POST"): "404 404 404 404 404 404 404 404",  # noqa: E501
+    ("accounts/^saml/(?P<organization_slug>[^/]+)/acs/finish/", "POST"): "405 405 405 405 405 405 405 405",  # noqa: E501
     ("accounts/^saml/(?P<organization_slug>[^/]+)/sls/", "GET"): "404 404 404 404 404 404 404 404",
-    ("accounts/^saml/(?P<organization_slug>[^/]+)/sls/", "POST"): "404 404 404 404 404 404 404 404",
+    ("accounts/^saml/(?P<organization_slug>[^/]+)/sls/", "POST"): "405 405 405 405 405 405 405 405",
     ("accounts/^saml/(?P<organization_slug>[^/]+)/metadata/", "GET"): "404 404 404 404 404 404 404 404",  # noqa: E501
-    ("accounts/^saml/(?P<organization_slug>[^/]+)/metadata/", "POST"): "404 404 404 404 404 404 404 404",  # noqa: E501
+    ("accounts/^saml/(?P<organization_slug>[^/]+)/metadata/", "POST"): "405 405 405 405 405 405 405 405",  # noqa: E501
     ("accounts/^saml/(?P<organization_slug>[^/]+)/login/", "GET"): "404 404 404 404 404 404 404 404",  # noqa: E501
     ("accounts/^saml/(?P<organization_slug>[^/]+)/login/", "POST"): "404 404 404 404 404 404 404 404",  # noqa: E501
     ("account/api-token/", "GET"): "200 200 200 200 200 200 200 302",
@@ -122,6 +122,11 @@ RULES: dict[tuple[str, str], str] = {
     ("environments/<uuid:pk>/start", "POST"): "302 404 404 404 404 403 404 302",
     ("environments/<uuid:pk>/terminate", "GET"): "405 405 405 405 405 405 405 302",
     ("environments/<uuid:pk>/terminate", "POST"): "302 404 404 404 404 302 404 302",
+    # The fake AWS's launch pages: only a valid presigned token opens them, whoever is signed in.
+    ("fakeaws/notebook/<str:region>/<str:name>/", "GET"): "403 403 403 403 403 403 403 403",
+    ("fakeaws/notebook/<str:region>/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
+    ("fakeaws/studio/<str:region>/<str:domain_id>/<str:profile>/", "GET"): "403 403 403 403 403 403 403 403",  # noqa: E501
+    ("fakeaws/studio/<str:region>/<str:domain_id>/<str:profile>/", "POST"): "405 405 405 405 405 405 405 405",  # noqa: E501
     ("environments/simulator/notebooks/<str:name>/", "GET"): "403 403 403 403 403 403 403 403",
     ("environments/simulator/notebooks/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
     ("environments/simulator/studio/<str:domain_id>/<str:profile>/", "GET"): "403 403 403 403 403 403 403 403",  # noqa: E501

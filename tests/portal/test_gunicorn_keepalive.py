@@ -1,6 +1,6 @@
 """Idle connections whose last request carried an unread body cannot freeze gunicorn.
 
-A real gunicorn, started with the image's worker settings (read from docker/Dockerfile), gets
+A real gunicorn, started with the image's worker settings (its GUNICORN_CMD_ARGS default), gets
 more such connections than it has threads; /healthz must still answer at once, every time.
 """
 
@@ -25,9 +25,10 @@ BODY = b"x" * 20_000  # larger than gunicorn's 8 KiB read buffer, which /healthz
 
 def image_worker_flags() -> list[str]:
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
-    workers = re.search(r'"--workers", "(\d+)"', dockerfile)
-    threads = re.search(r'"--threads", "(\d+)"', dockerfile)
-    assert workers and threads, "the Dockerfile's CMD names --workers and --threads"
+    # The image sets them in its default GUNICORN_CMD_ARGS (the command line names neither).
+    workers = re.search(r'GUNICORN_CMD_ARGS="[^"]*--workers (\d+)', dockerfile)
+    threads = re.search(r'GUNICORN_CMD_ARGS="[^"]*--threads (\d+)', dockerfile)
+    assert workers and threads, "the Dockerfile's GUNICORN_CMD_ARGS names --workers and --threads"
     return ["--workers", workers.group(1), "--threads", threads.group(1)]
 
 
