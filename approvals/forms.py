@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from approvals.models import Decision
+from catalog.checks import tag_options_requestable
 from catalog.models import Product
 from portal.models import Project
 
@@ -29,10 +30,7 @@ class RequestDetailsForm(forms.Form):
         self.fields["project"].choices = [  # type: ignore[attr-defined]
             (p.slug, f"{p.name} ({p.get_environment_display()})") for p in projects
         ]
-        by_key: dict[str, list[str]] = {}
-        for option in product.tag_options.all():
-            if option.active and option.retired_at is None:
-                by_key.setdefault(option.key, []).append(option.value)
+        by_key = tag_options_requestable(product=product)
         self.tag_keys = sorted(by_key)
         for key in self.tag_keys:
             self.fields[TAG_FIELD_PREFIX + key] = forms.ChoiceField(

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from approvals.models import Request
+from catalog.checks import launch_path_for
 from catalog.models import Product
 from portal.aws_errors import aws_text_redact
 from portal.services import audit_record
@@ -217,8 +218,9 @@ def environment_tags(*, environment: Environment, request: Request) -> list[Tag]
 
 
 def launch_path_id(product: Product) -> str:
-    """The product's launch path (the oldest one still offered), or "" when it has none."""
-    path = product.launch_paths.filter(retired_at__isnull=True).order_by("pk").first()
+    """The launch path the catalog sync read the parameters through (one choice for both, so
+    what was validated is what is provisioned), or "" when the product has none."""
+    path = launch_path_for(product=product)
     return path.path_id if path else ""
 
 

@@ -15,14 +15,15 @@ from approvals.notifications import describe, notify
 from approvals.policies import rule_for_request
 from approvals.services.environments import environment_ref_errors
 from approvals.services.workflow import workflow_advance
+from catalog.checks import tag_choices_validate
 from catalog.models import Product, ProductVersion
 from catalog.parameters import parameters_validate
 from catalog.selectors import (
     cost_estimate,
     product_for_user,
     projects_for_product,
-    version_default,
     version_for_form,
+    version_requested_or_default,
     versions_requestable,
 )
 from portal.models import User
@@ -32,36 +33,9 @@ from portal.services import audit_record
 JUSTIFICATION_MAX = 4000
 MASK = "****"
 
-TagErrors = dict[str, list[str]]
-
-
-def _tag_choices_clean(*, product: Product,
-                       choices: Mapping[str, Any]) -> tuple[dict[str, str], TagErrors]:
-    """Each TagOption key of the product needs one of its values; nothing else is accepted."""
-    allowed: dict[str, list[str]] = {}
-    for option in product.tag_options.all():
-        if option.active and option.retired_at is None:
-            allowed.setdefault(option.key, []).append(option.value)
-    errors: dict[str, list[str]] = {}
-    cleaned: dict[str, str] = {}
-    for key, value in choices.items():
-        if key not in allowed:
-            errors[str(key)] = ["Not a tag option of this product."]
-        elif not isinstance(value, str) or value not in allowed[key]:
-            errors[key] = ["Choose one of: " + ", ".join(sorted(allowed[key])) + "."]
-        else:
-            cleaned[key] = value
-    for key in allowed:
-        if key not in choices:
-            errors[key] = ["Choose a value for this tag."]
-    return cleaned, errors
-
-
 def _version_pick(*, product: Product, version_id: int | None) -> ProductVersion | None:
-    versions = versions_requestable(product=product)
-    if version_id is None:
-        return version_default(product=product, versions=versions)
-    return next((v for v in versions if v.pk == version_id), None)
+    return version_requested_or_default(
+        product=product, versions=versions_requestable(product=product), requested=version_id)
 
 
 def _action_errors(*, action: str, environment_ref: str | None) -> list[str] | None:
@@ -135,7 +109,7 @@ def request_create(
             except ValidationError as exc:
                 errors["parameters"] = exc.message_dict
 
-    tags, tag_errors = _tag_choices_clean(product=product, choices=tag_choices or {})
+    tags, tag_errors = tag_choices_validate(product=product, choices=tag_choices or {})
     if tag_errors:
         errors["tag_choices"] = tag_errors
 
