@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
-from portal.models import AuditEvent, Project, User
+from portal.models import AuditEvent, Membership, Project, User
 from portal.services import audit_record
 
 
@@ -86,8 +86,12 @@ def test_an_event_without_actor_or_object_leaves_those_columns_empty(db: None) -
 
 
 def test_a_long_object_repr_is_cut_at_300_characters(db: None) -> None:
-    long_named = Project.objects.create(
-        slug="long", name="n" * 320, cost_center="CC-1", environment="dev",
+    # Each column at its limit (PostgreSQL enforces them), the membership's str() longer than 300.
+    project = Project.objects.create(
+        slug="long", name="n" * 200, cost_center="CC-1", environment="dev",
         aws_account_id="111111111111", aws_region="eu-west-1")
+    user = User.objects.create(username="u" * 150)
+    membership = Membership.objects.create(user=user, project=project)
+    assert len(str(membership)) > 300
 
-    assert audit_record(action="thing.done", obj=long_named).object_repr == "n" * 300
+    assert audit_record(action="thing.done", obj=membership).object_repr == str(membership)[:300]
