@@ -27,8 +27,10 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy
 
+# Two processes (pytest-xdist; one per core here), whole files per process so module fixtures and
+# the real-worker tests stay together; tests/settings.py gives each process its own task queue.
 pytest:
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 # schemathesis over the OpenAPI schema, as a data scientist and a platform admin; bounded by
 # FUZZ_EXAMPLES cases per operation and persona. Fails on any server error.

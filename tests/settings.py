@@ -31,3 +31,9 @@ if os.environ.get("PORTAL_TEST_WORKER_DATABASE"):
 # Milliseconds the simulator waits before answering ProvisionProduct (after accepting it), so a
 # test can kill the worker between AWS accepting the call and the portal recording it.
 PORTAL_SIMULATOR_LATENCY_MS = int(os.environ.get("PORTAL_TEST_SIMULATOR_LATENCY_MS", "0"))
+
+# `make test` runs the suite in two processes (pytest-xdist). Each one sends its background work
+# to a queue of its own, and the Celery worker a test starts (it inherits PYTEST_XDIST_WORKER)
+# consumes only that queue, so the two runs never take each other's tasks on a shared broker.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    CELERY_TASK_DEFAULT_QUEUE = f"portal-test-{os.environ['PYTEST_XDIST_WORKER']}"
