@@ -12,7 +12,7 @@ from approvals.models import ApprovalPolicy, ApprovalRule, ApprovalStep, Request
 from portal.admin import AuditedAdmin, PlatformAdminOnly
 
 
-class ApprovalRuleInline(PlatformAdminOnly, admin.TabularInline):
+class ApprovalRuleInline(PlatformAdminOnly, admin.TabularInline[ApprovalRule, ApprovalPolicy]):
     model = ApprovalRule
     extra = 0
     fields = ["position", "name", "product", "product_kind", "actions", "parameter_key",
@@ -21,7 +21,7 @@ class ApprovalRuleInline(PlatformAdminOnly, admin.TabularInline):
     show_change_link = True
 
 
-class ApprovalStepInline(PlatformAdminOnly, admin.StackedInline):
+class ApprovalStepInline(PlatformAdminOnly, admin.StackedInline[ApprovalStep, ApprovalRule]):
     model = ApprovalStep
     extra = 0
     filter_horizontal = ["users"]
@@ -63,7 +63,7 @@ class NoEchoMaskedParameters:
 
 
 @admin.register(Request)
-class RequestAdmin(NoEchoMaskedParameters, PlatformAdminOnly, admin.ModelAdmin):
+class RequestAdmin(NoEchoMaskedParameters, PlatformAdminOnly, admin.ModelAdmin[Request]):
     """Requests change only through the workflow; the admin shows them (NoEcho values masked)."""
 
     list_display = ["pk", "requester", "project", "product", "action", "status", "created_at"]

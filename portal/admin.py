@@ -53,7 +53,7 @@ class PlatformAdminOnly:
         return self._is_admin(request)
 
 
-class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
+class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin[Model]):
     """Every change made through the admin lands in the audit trail."""
 
     def _project_of(self, obj: Model) -> Project | None:
@@ -61,7 +61,8 @@ class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
             return obj
         return getattr(obj, "project", None)
 
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm[Model],
+                   change: bool) -> None:
         super().save_model(request, obj, form, change)
         audit_record(
             action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
@@ -89,7 +90,7 @@ class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
         formset.save_m2m()
 
 
-class MembershipInline(PlatformAdminOnly, admin.TabularInline):
+class MembershipInline(PlatformAdminOnly, admin.TabularInline[Membership, Project]):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
@@ -152,7 +153,7 @@ class UserAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(PlatformAdminOnly, admin.ModelAdmin):
+class AuditEventAdmin(PlatformAdminOnly, admin.ModelAdmin[AuditEvent]):
     list_display = ["at", "actor_username", "action", "object_repr", "project", "source_ip"]
     list_filter = ["action"]
     search_fields = ["actor_username", "action", "object_repr", "object_id"]

@@ -23,7 +23,7 @@ class ReadOnly(PlatformAdminOnly):
         return False
 
 
-class EnvironmentEventInline(ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+class EnvironmentEventInline(ReadOnly, admin.TabularInline[EnvironmentEvent, Environment]):
     model = EnvironmentEvent
     extra = 0
     fields = ("at", "kind", "message")
@@ -31,8 +31,8 @@ class EnvironmentEventInline(ReadOnly, admin.TabularInline):  # type: ignore[typ
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(NoEchoMaskedParameters, ReadOnly,  # type: ignore[type-arg]
-                       admin.ModelAdmin):
+class EnvironmentAdmin(NoEchoMaskedParameters, ReadOnly,
+                       admin.ModelAdmin[Environment]):
     """Environments as they stand; `parameters` shown with NoEcho values masked."""
 
     list_display = ["provisioned_product_name", "owner", "project", "product", "status",

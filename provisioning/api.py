@@ -24,13 +24,13 @@ from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment, EnvironmentEvent
 
 
-class EventOutput(serializers.ModelSerializer):
+class EventOutput(serializers.ModelSerializer[EnvironmentEvent]):
     class Meta:
         model = EnvironmentEvent
         fields = ["at", "kind", "message"]
 
 
-class EnvironmentOutput(serializers.ModelSerializer):
+class EnvironmentOutput(serializers.ModelSerializer[Environment]):
     owner = serializers.CharField(source="owner.username")
     project = serializers.CharField(source="project.slug")
     product = serializers.CharField(source="product.name")
@@ -63,7 +63,7 @@ class TerminateInput(StrictInput):
     confirm = serializers.BooleanField()
 
 
-class LaunchOutput(serializers.Serializer):
+class LaunchOutput(serializers.Serializer[Any]):
     url = serializers.CharField(allow_blank=True)
     waiting = serializers.BooleanField()
 
@@ -72,7 +72,7 @@ def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
 
 
-class EnvironmentListView(ListAPIView):
+class EnvironmentListView(ListAPIView[Environment]):
     serializer_class = EnvironmentOutput
 
     @extend_schema(summary="Environments the caller may see (their own; all for platform admins)")
