@@ -32,7 +32,7 @@ from approvals.services import (
     request_reject,
 )
 from portal.api_input import PortalPagination, StrictInput
-from portal.models import User
+from portal.http import request_user as _user
 
 
 def _refused(exc: ApprovalError) -> Response:
@@ -142,10 +142,6 @@ class RejectInput(StrictInput):
         max_length=4000, help_text="Why the request is rejected (required).",
         error_messages={"required": _COMMENT_REQUIRED, "blank": _COMMENT_REQUIRED},
     )
-
-
-def _user(request: ApiRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class RequestListView(APIView):

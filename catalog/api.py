@@ -31,7 +31,8 @@ from catalog.selectors import (
 )
 from catalog.services import catalog_sync_request, parameter_override_set, product_update
 from portal.api_input import StrictInput
-from portal.models import Project, User
+from portal.http import request_user as _user
+from portal.models import Project
 
 
 class ProductListOutput(serializers.ModelSerializer[Product]):
@@ -83,10 +84,6 @@ class ParametersOutput(serializers.Serializer[Any]):
     parameters = serializers.DictField(child=serializers.CharField(),
                                        help_text="Secret (NoEcho) values are masked.")
     estimate = CostEstimateOutput(allow_null=True)
-
-
-def _user(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _version(product: Product, wanted: Any) -> ProductVersion:
