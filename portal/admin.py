@@ -53,6 +53,20 @@ class PlatformAdminOnly:
         return self._is_admin(request)
 
 
+class ReadOnlyAdmin(PlatformAdminOnly):
+    """Records that change only through their services (audit events, requests, environments):
+    platform admins may look, nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin[Model]):
     """Every change made through the admin lands in the audit trail."""
 
@@ -153,16 +167,7 @@ class UserAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(PlatformAdminOnly, admin.ModelAdmin[AuditEvent]):
+class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin[AuditEvent]):
     list_display = ["at", "actor_username", "action", "object_repr", "project", "source_ip"]
     list_filter = ["action"]
     search_fields = ["actor_username", "action", "object_repr", "object_id"]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
