@@ -6,13 +6,12 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from approvals.models import ApprovalPolicy, ApprovalRule, ApprovalStep, Request
-from portal.admin import AuditedAdmin, PlatformAdminOnly
+from portal.admin import AuditedAdmin, PlatformAdminOnly, ReadOnlyAdmin
 
 
-class ApprovalRuleInline(PlatformAdminOnly, admin.TabularInline):
+class ApprovalRuleInline(PlatformAdminOnly, admin.TabularInline[ApprovalRule, ApprovalPolicy]):
     model = ApprovalRule
     extra = 0
     fields = ["position", "name", "product", "product_kind", "actions", "parameter_key",
@@ -21,7 +20,7 @@ class ApprovalRuleInline(PlatformAdminOnly, admin.TabularInline):
     show_change_link = True
 
 
-class ApprovalStepInline(PlatformAdminOnly, admin.StackedInline):
+class ApprovalStepInline(PlatformAdminOnly, admin.StackedInline[ApprovalStep, ApprovalRule]):
     model = ApprovalStep
     extra = 0
     filter_horizontal = ["users"]
@@ -63,18 +62,9 @@ class NoEchoMaskedParameters:
 
 
 @admin.register(Request)
-class RequestAdmin(NoEchoMaskedParameters, PlatformAdminOnly, admin.ModelAdmin):
+class RequestAdmin(NoEchoMaskedParameters, ReadOnlyAdmin, admin.ModelAdmin[Request]):
     """Requests change only through the workflow; the admin shows them (NoEcho values masked)."""
 
     list_display = ["pk", "requester", "project", "product", "action", "status", "created_at"]
     list_filter = ["status", "action"]
     search_fields = ["requester__username", "project__slug", "product__name"]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -32,7 +32,7 @@ from approvals.services import (
     request_reject,
 )
 from portal.api_input import PortalPagination, StrictInput
-from portal.models import User
+from portal.http import request_user as _user
 
 
 def _refused(exc: ApprovalError) -> Response:
@@ -55,7 +55,7 @@ class RequestCreateInput(StrictInput):
     justification = serializers.CharField(max_length=4000, allow_blank=True)
 
 
-class RequestListOutput(serializers.Serializer):
+class RequestListOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     status = serializers.CharField()
     action = serializers.CharField()
@@ -77,14 +77,14 @@ class RequestListOutput(serializers.Serializer):
         return request_url(request=obj)
 
 
-class DecisionOutput(serializers.Serializer):
+class DecisionOutput(serializers.Serializer[Any]):
     approver = serializers.CharField(source="approver.username")
     verdict = serializers.CharField()
     comment = serializers.CharField()
     at = serializers.DateTimeField()
 
 
-class TaskOutput(serializers.Serializer):
+class TaskOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     position = serializers.IntegerField()
@@ -118,7 +118,7 @@ class RequestDetailOutput(RequestListOutput):
         return TaskOutput(request_tasks(request=obj), many=True).data  # type: ignore[return-value]
 
 
-class InboxOutput(serializers.Serializer):
+class InboxOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     required_approvals = serializers.IntegerField()
@@ -142,10 +142,6 @@ class RejectInput(StrictInput):
         max_length=4000, help_text="Why the request is rejected (required).",
         error_messages={"required": _COMMENT_REQUIRED, "blank": _COMMENT_REQUIRED},
     )
-
-
-def _user(request: ApiRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class RequestListView(APIView):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.utils import timezone
 
 from approvals.sweep import approval_tasks_sweep
+from portal.tasking import shared_task
 
 
 @shared_task(name="approvals.tasks.approval_tasks_sweep", acks_late=True,

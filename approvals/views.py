@@ -43,13 +43,9 @@ from catalog.selectors import (
     version_for_form,
     versions_requestable,
 )
-from portal.models import User
+from portal.http import request_user as _user
 
 PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 @login_required

@@ -31,10 +31,11 @@ from catalog.selectors import (
 )
 from catalog.services import catalog_sync_request, parameter_override_set, product_update
 from portal.api_input import StrictInput
-from portal.models import Project, User
+from portal.http import request_user as _user
+from portal.models import Project
 
 
-class ProductListOutput(serializers.ModelSerializer):
+class ProductListOutput(serializers.ModelSerializer[Product]):
     kind_label = serializers.CharField(source="get_kind_display")
 
     class Meta:
@@ -43,7 +44,7 @@ class ProductListOutput(serializers.ModelSerializer):
                   "aws_account_id", "aws_region"]
 
 
-class VersionOutput(serializers.ModelSerializer):
+class VersionOutput(serializers.ModelSerializer[ProductVersion]):
     deprecated = serializers.BooleanField(source="is_deprecated")
 
     class Meta:
@@ -51,7 +52,7 @@ class VersionOutput(serializers.ModelSerializer):
         fields = ["id", "artifact_id", "name", "description", "deprecated"]
 
 
-class CostEstimateOutput(serializers.Serializer):
+class CostEstimateOutput(serializers.Serializer[Any]):
     instance_type = serializers.CharField()
     usd_per_hour = serializers.DecimalField(max_digits=10, decimal_places=4)
     usd_per_month = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -78,15 +79,11 @@ class ParametersInput(StrictInput):
                                        default=dict)
 
 
-class ParametersOutput(serializers.Serializer):
+class ParametersOutput(serializers.Serializer[Any]):
     version = serializers.IntegerField()
     parameters = serializers.DictField(child=serializers.CharField(),
                                        help_text="Secret (NoEcho) values are masked.")
     estimate = CostEstimateOutput(allow_null=True)
-
-
-def _user(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _version(product: Product, wanted: Any) -> ProductVersion:
@@ -100,7 +97,7 @@ def _version(product: Product, wanted: Any) -> ProductVersion:
     return version_for_form(version=version)
 
 
-class ProductListView(GenericAPIView):
+class ProductListView(GenericAPIView[Product]):
     serializer_class = ProductListOutput
 
     @extend_schema(
@@ -181,7 +178,7 @@ class IsCatalogAdmin(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated
-                    and request.user.is_catalog_admin)  # type: ignore[union-attr]
+                    and request.user.is_catalog_admin)
 
 
 class ProductCurationInput(StrictInput):
@@ -198,9 +195,9 @@ class ProductCurationInput(StrictInput):
 
 
 class ProductCurationOutput(ProductListOutput):
-    visible_to_groups: serializers.Field = serializers.SlugRelatedField(
+    visible_to_groups: serializers.Field[Any, Any, Any, Any] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="name")
-    visible_to_projects: serializers.Field = serializers.SlugRelatedField(
+    visible_to_projects: serializers.Field[Any, Any, Any, Any] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="slug")
 
     class Meta(ProductListOutput.Meta):
@@ -287,7 +284,7 @@ class AdminParameterOverrideView(APIView):
         return Response(ParameterOverrideInput(override).data)
 
 
-class SyncRunOutput(serializers.Serializer):
+class SyncRunOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     status = serializers.CharField()
 

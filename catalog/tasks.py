@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from catalog.models import SyncRun
 from catalog.sync import catalog_sync, sync_run_start
+from portal.tasking import shared_task
 
 
 @shared_task(name="catalog.tasks.catalog_sync_task", acks_late=True, reject_on_worker_lost=True)

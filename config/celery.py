@@ -13,7 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_after_finalize.connect
+@app.on_after_finalize.connect  # type: ignore[untyped-decorator]  # celery ships no type hints
 def _install_schedules(sender: Celery, **kwargs: object) -> None:
     from config.schedules import beat_schedule
 

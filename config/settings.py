@@ -10,10 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_int, env_list, env_mapping, env_required, env_str
 from portal.saml_config import role_groups, saml_provider_settings
+
+# Generic admin/form bases (`admin.ModelAdmin[Project]`) are typed for mypy --strict; this
+# makes them valid at run time too (django-stubs-ext's documented set-up).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))

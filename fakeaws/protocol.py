@@ -129,7 +129,7 @@ def _xml(shape: Shape | None, name: str, value: Any, *, ec2: bool) -> str:
     if type_name == "structure" and isinstance(value, dict):
         assert shape is not None
         inner = ""
-        for member, member_shape in shape.members.items():  # type: ignore[attr-defined]
+        for member, member_shape in shape.members.items():
             if member in value:
                 tag = member_shape.serialization.get("name", member)
                 if ec2:
@@ -138,7 +138,7 @@ def _xml(shape: Shape | None, name: str, value: Any, *, ec2: bool) -> str:
         return f"<{name}>{inner}</{name}>"
     if type_name == "list":
         assert shape is not None
-        item = shape.member  # type: ignore[attr-defined]
+        item = shape.member
         item_tag = (item.serialization.get("locationName", "item") if ec2
                     else item.serialization.get("name", "member"))
         inner = "".join(_xml(item, item_tag, v, ec2=ec2) for v in value)

@@ -53,7 +53,21 @@ class PlatformAdminOnly:
         return self._is_admin(request)
 
 
-class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
+class ReadOnlyAdmin(PlatformAdminOnly):
+    """Records that change only through their services (audit events, requests, environments):
+    platform admins may look, nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin[Model]):
     """Every change made through the admin lands in the audit trail."""
 
     def _project_of(self, obj: Model) -> Project | None:
@@ -61,7 +75,8 @@ class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
             return obj
         return getattr(obj, "project", None)
 
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm[Model],
+                   change: bool) -> None:
         super().save_model(request, obj, form, change)
         audit_record(
             action=f"{obj._meta.model_name}.{'changed' if change else 'created'}",
@@ -89,7 +104,7 @@ class AuditedAdmin(PlatformAdminOnly, admin.ModelAdmin):
         formset.save_m2m()
 
 
-class MembershipInline(PlatformAdminOnly, admin.TabularInline):
+class MembershipInline(PlatformAdminOnly, admin.TabularInline[Membership, Project]):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
@@ -152,16 +167,7 @@ class UserAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(PlatformAdminOnly, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin[AuditEvent]):
     list_display = ["at", "actor_username", "action", "object_repr", "project", "source_ip"]
     list_filter = ["action"]
     search_fields = ["actor_username", "action", "object_repr", "object_id"]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

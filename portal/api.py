@@ -41,13 +41,13 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped
                                "it expires (see the token page)."}
 
 
-class ManagerOutput(serializers.Serializer):
+class ManagerOutput(serializers.Serializer[Any]):
     username = serializers.CharField()
     name = serializers.CharField(source="display_name")
     email = serializers.EmailField()
 
 
-class MeOutput(serializers.Serializer):
+class MeOutput(serializers.Serializer[Any]):
     username = serializers.CharField()
     name = serializers.CharField(source="display_name")
     email = serializers.EmailField()
@@ -66,7 +66,7 @@ class MeView(APIView):
         return Response(MeOutput(user).data)
 
 
-class ProjectOutput(serializers.ModelSerializer):
+class ProjectOutput(serializers.ModelSerializer[Project]):
     my_role = serializers.CharField()
 
     class Meta:
@@ -75,7 +75,7 @@ class ProjectOutput(serializers.ModelSerializer):
                   "aws_account_id", "aws_region", "monthly_budget", "my_role"]
 
 
-class ProjectListView(ListAPIView):
+class ProjectListView(ListAPIView[Project]):
     serializer_class = ProjectOutput
 
     @extend_schema(summary="Projects the caller is a member of")

@@ -124,7 +124,7 @@ class PortalPagination(LimitOffsetPagination):
 _NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
 
 
-class StrictInput(serializers.Serializer):
+class StrictInput(serializers.Serializer[Any]):
     """An input serializer that takes JSON types as they are: a number where a number is
     expected, a string where a string is, a boolean where a boolean is.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal import httpkit
@@ -94,7 +94,9 @@ def _validation_error(auth: OneLogin_Saml2_Auth, request_id: str | None) -> str:
 
 def _in_response_to(auth: OneLogin_Saml2_Auth, saml_response: str) -> str | None:
     try:
-        return PortalSamlResponse(auth.get_settings(), saml_response).get_in_response_to()
+        in_response_to: str | None = PortalSamlResponse(
+            auth.get_settings(), saml_response).get_in_response_to()
+        return in_response_to
     except Exception:  # noqa: BLE001 - the full validation reports it
         return None
 
@@ -109,7 +111,7 @@ def acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
     try:
         error = _validation_error(_auth(request, provider), request_id=None)
     except ImmediateHttpResponse as exc:
-        return exc.response
+        return cast(HttpResponse, exc.response)
     if error:
         return saml_refusal(request, provider, error)
     finish_url = reverse("saml_finish_acs", kwargs={"organization_slug": organization_slug})
@@ -133,7 +135,7 @@ def finish_acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
     try:
         return _finish(request, provider)
     except ImmediateHttpResponse as exc:
-        return exc.response
+        return cast(HttpResponse, exc.response)
 
 
 def _finish(request: HttpRequest, provider: Any) -> HttpResponse:
@@ -168,7 +170,7 @@ def _finish(request: HttpRequest, provider: Any) -> HttpResponse:
         return saml_refusal(request, provider,
                             "Connecting an identity to another account is not allowed.")
     login.state = state
-    response = complete_social_login(request, login)
+    response: HttpResponse = complete_social_login(request, login)
     if request.user.is_authenticated:
         # What an SP-initiated LogoutRequest must name (portal.views.sign_out).
         request.session[SLO_SESSION_KEY] = {
@@ -207,9 +209,9 @@ def login(request: HttpRequest, organization_slug: str) -> HttpResponse:
         return saml_refusal(request, provider,
                             "Connecting an identity to another account is not allowed.")
     try:
-        return allauth_saml.login(request, organization_slug=organization_slug)
+        return cast(HttpResponse, allauth_saml.login(request, organization_slug=organization_slug))
     except ImmediateHttpResponse as exc:
-        return exc.response
+        return cast(HttpResponse, exc.response)
 
 
 @require_GET

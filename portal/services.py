@@ -34,7 +34,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the audit trail. Never pass secrets or presigned URLs in ``data``."""
     if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user  # type: ignore[assignment]
+        actor = request.user
     return AuditEvent.objects.create(
         action=action,
         actor=actor,

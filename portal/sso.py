@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 UID_MAX_LENGTH = 150  # User.username's column
 
 
-class PortalAccountAdapter(DefaultAccountAdapter):
+class PortalAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # the library ships no type hints
     """No self-service sign-up: people arrive through the IdP."""
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
@@ -75,16 +75,18 @@ def saml_refusal(
 ) -> HttpResponse:
     """The sign-in failed page, with its ``auth.sign_in_failed`` audit event."""
     logger.warning("SAML sign-in refused: %s", reason)
-    return render_authentication_error(
+    response: HttpResponse = render_authentication_error(
         request, provider, extra_context={"portal_reason": reason, "portal_message": message}
     )
+    return response
 
 
 def _fail(request: HttpRequest, provider: Any, reason: str, message: str = "") -> Exception:
-    return ImmediateHttpResponse(saml_refusal(request, provider, reason, message))
+    error: Exception = ImmediateHttpResponse(saml_refusal(request, provider, reason, message))
+    return error
 
 
-class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
+class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]  # the library ships no type hints
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return True
 
@@ -148,7 +150,7 @@ class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
 NSMAP = OneLogin_Saml2_Constants.NSMAP
 
 
-class PortalSamlResponse(OneLogin_Saml2_Response):
+class PortalSamlResponse(OneLogin_Saml2_Response):  # type: ignore[misc]  # the library ships no type hints
     """python3-saml's checks, plus three it leaves out (all read from the signed assertion).
 
     - every ``AudienceRestriction`` names this portal (the library accepts the union of all);
@@ -198,7 +200,7 @@ class PortalSamlResponse(OneLogin_Saml2_Response):
                 )
 
 
-class PortalSAMLProvider(SAMLProvider):
+class PortalSAMLProvider(SAMLProvider):  # type: ignore[misc]  # the library ships no type hints
     """allauth's SAML provider: uid taken as the IdP sends it, one-time use of assertions."""
 
     def extract_uid(self, data: Any) -> str:
@@ -357,5 +359,5 @@ class SessionRoleLifetimeMiddleware:
         backend = request.session.get("_auth_user_backend", "")
         if "allauth" not in backend or user.last_saml_sign_in is None:
             return False
-        age = (timezone.now() - user.last_saml_sign_in).total_seconds()
+        age: float = (timezone.now() - user.last_saml_sign_in).total_seconds()
         return age > settings.PORTAL_SESSION_ROLE_SECONDS

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from celery import shared_task
-
 from portal.services import saml_assertions_prune, sessions_clear_expired
+from portal.tasking import shared_task
 
 
 @shared_task(name="portal.tasks.saml_assertions_prune")

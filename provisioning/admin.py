@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from approvals.admin import NoEchoMaskedParameters
-from portal.admin import PlatformAdminOnly
+from portal.admin import ReadOnlyAdmin
 from provisioning.models import Environment, EnvironmentEvent
 
 
-class ReadOnly(PlatformAdminOnly):
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class EnvironmentEventInline(ReadOnly, admin.TabularInline):  # type: ignore[type-arg]
+class EnvironmentEventInline(ReadOnlyAdmin, admin.TabularInline[EnvironmentEvent, Environment]):
     model = EnvironmentEvent
     extra = 0
     fields = ("at", "kind", "message")
@@ -31,8 +17,8 @@ class EnvironmentEventInline(ReadOnly, admin.TabularInline):  # type: ignore[typ
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(NoEchoMaskedParameters, ReadOnly,  # type: ignore[type-arg]
-                       admin.ModelAdmin):
+class EnvironmentAdmin(NoEchoMaskedParameters, ReadOnlyAdmin,
+                       admin.ModelAdmin[Environment]):
     """Environments as they stand; `parameters` shown with NoEcho values masked."""
 
     list_display = ["provisioned_product_name", "owner", "project", "product", "status",

@@ -18,19 +18,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api_input import StrictInput
-from portal.models import User
+from portal.http import request_user as _user
+from portal.http import response_no_store
 from provisioning import lifecycle, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment, EnvironmentEvent
 
 
-class EventOutput(serializers.ModelSerializer):
+class EventOutput(serializers.ModelSerializer[EnvironmentEvent]):
     class Meta:
         model = EnvironmentEvent
         fields = ["at", "kind", "message"]
 
 
-class EnvironmentOutput(serializers.ModelSerializer):
+class EnvironmentOutput(serializers.ModelSerializer[Environment]):
     owner = serializers.CharField(source="owner.username")
     project = serializers.CharField(source="project.slug")
     product = serializers.CharField(source="product.name")
@@ -63,16 +64,12 @@ class TerminateInput(StrictInput):
     confirm = serializers.BooleanField()
 
 
-class LaunchOutput(serializers.Serializer):
+class LaunchOutput(serializers.Serializer[Any]):
     url = serializers.CharField(allow_blank=True)
     waiting = serializers.BooleanField()
 
 
-def _user(request: Request) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-class EnvironmentListView(ListAPIView):
+class EnvironmentListView(ListAPIView[Environment]):
     serializer_class = EnvironmentOutput
 
     @extend_schema(summary="Environments the caller may see (their own; all for platform admins)")
@@ -162,7 +159,4 @@ class EnvironmentLaunchView(APIView):
         else:
             response = Response({"url": launch.url, "waiting": launch.waiting},
                                 status=status.HTTP_202_ACCEPTED if launch.waiting else 200)
-        response["Cache-Control"] = "no-store"
-        response["Pragma"] = "no-cache"
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        return response_no_store(response)

@@ -44,7 +44,8 @@ from provisioning.backends import (
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import provisioned_product_name, sagemaker_project_name
 from provisioning.notifications import owner_notify
-from provisioning.states import InvalidTransition, environment_status_set
+from provisioning.states import InvalidTransition as InvalidTransition  # callers catch it here
+from provisioning.states import environment_status_set
 from provisioning.tags import TagSetInvalid, chosen_tags, tag_set_build
 
 Status = Environment.Status

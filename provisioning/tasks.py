@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from celery import Task, shared_task
+from celery import Task
 
+from portal.tasking import shared_bound_task, shared_task
 from provisioning import follow, services, sweep
 from provisioning.backends import Transient
 
@@ -18,12 +19,12 @@ RETRY_CAP_SECONDS = 300
 
 
 def _retry_delay(retries: int) -> float:
-    base = min(RETRY_CAP_SECONDS, 5 * 2 ** min(retries, 10))
+    base: int = min(RETRY_CAP_SECONDS, 5 * 2 ** min(retries, 10))
     return base * random.uniform(1.0, 1.3)
 
 
-@shared_task(bind=True, name="provisioning.tasks.environment_provision_task", acks_late=True,
-             reject_on_worker_lost=True, max_retries=None)
+@shared_bound_task(name="provisioning.tasks.environment_provision_task", acks_late=True,
+                   reject_on_worker_lost=True, max_retries=None)
 def environment_provision_task(self: Task, environment_id: str) -> str:
     """ProvisionProduct (or CreateProject) for a queued environment; throttling retries forever
     with capped backoff: the environment stays queued and nothing is lost."""

@@ -16,7 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Product
-from portal.models import Project, User
+from portal.http import request_user as _user
+from portal.http import response_no_store as _no_store
+from portal.models import Project
 from provisioning import lifecycle, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment
@@ -24,10 +26,6 @@ from provisioning.models import Environment
 # Statuses in which the "Open" button is shown (stopped notebooks are started first).
 OPENABLE = (Environment.Status.AVAILABLE, Environment.Status.STOPPED,
             Environment.Status.STARTING)
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def environment_json(environment: Environment) -> dict[str, Any]:
@@ -136,12 +134,6 @@ def environment_terminate(request: HttpRequest, pk: str) -> HttpResponse:
     return _action(request, pk, lambda **kw: lifecycle.environment_terminate(
         **kw, confirm=confirmed, http_request=request))
 
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @login_required

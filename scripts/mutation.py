@@ -123,6 +123,8 @@ def mutated_source(root: Path, mutant: Mutant) -> str:
         mutation_id=RelativeMutationID(line=mutant.line, index=mutant.index,
                                        line_number=mutant.line_number, filename=mutant.path),
     )
+    mutated: str
+    count: int
     mutated, count = mutate(context)
     if count != 1:
         raise RuntimeError(f"mutant {mutant} applied {count} times")

@@ -229,7 +229,8 @@ class SimulatorBackend:
         return self._status(record)
 
     def _product(self, operation: str, provisioned_product_id: str) -> SimulatedProvisionedProduct:
-        product = self._products().filter(provisioned_product_id=provisioned_product_id).exclude(
+        product: SimulatedProvisionedProduct | None = self._products().filter(
+            provisioned_product_id=provisioned_product_id).exclude(
             status="TERMINATED").first()
         if product is None:
             raise NotFound(operation=operation, code="ResourceNotFoundException",
