@@ -6,10 +6,6 @@ Both implementations answer with the shapes of the Service Catalog API (``Portfo
 
 from __future__ import annotations
 
-import logging
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -18,20 +14,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from portal.aws import aws_client
+from portal.aws_errors import AwsErrorKind, aws_failure_classify
 from portal.models import Project
 
-logger = logging.getLogger(__name__)
-
-THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
-})
 SHARE_TYPES = ("IMPORTED", "AWS_ORGANIZATIONS")
 PAGE_SIZE = 20  # the largest page SearchProductsAsAdmin and ListLaunchPaths accept
 
 
 class CatalogSourceError(Exception):
-    """A Service Catalog call failed for good (after retries when it was throttled)."""
+    """A Service Catalog call failed for good (after botocore's retries when it was throttled).
+
+    ``message`` carries no ARNs or account ids (``portal.aws_errors.aws_text_redact``)."""
 
     def __init__(self, *, operation: str, code: str, message: str) -> None:
         super().__init__(f"{operation}: {code}: {message}")
@@ -75,47 +68,27 @@ class CatalogSource(Protocol):
 class AwsCatalogSource:
     """Service Catalog through boto3. Every list call follows its page tokens to the end.
 
-    Throttled calls are retried ``retries`` times with capped exponential backoff and jitter on top
-    of botocore's own adaptive retries; then the call fails and the sync reports the target.
+    No retry loop here: botocore's adaptive retries (``PORTAL_AWS_MAX_ATTEMPTS``) are the only
+    ones. A call that still fails after them (throttled for longer, a validation or access error)
+    raises ``CatalogSourceError`` and the sync reports the target and skips it.
     """
 
-    def __init__(
-        self,
-        client: Any,
-        *,
-        retries: int | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
-        self.retries = settings.PORTAL_CATALOG_SYNC_RETRIES if retries is None else retries
-        self.sleep = sleep
         self.calls = 0
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        method = getattr(self.client, operation)
-        for attempt in range(self.retries + 1):
-            self.calls += 1
-            try:
-                response: dict[str, Any] = method(**params)
-                return response
-            except ClientError as exc:
-                error = exc.response.get("Error", {})
-                code = str(error.get("Code", "Unknown"))
-                message = str(error.get("Message", ""))
-                if code in THROTTLING_CODES and attempt < self.retries:
-                    delay = min(20.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
-                    logger.info("%s throttled, retrying in %.1fs", operation, delay)
-                    self.sleep(delay)
-                    continue
-                error_class = (
-                    ProductGone if code == "ResourceNotFoundException" else CatalogSourceError
-                )
-                raise error_class(operation=operation, code=code, message=message) from exc
-            except BotoCoreError as exc:
-                raise CatalogSourceError(
-                    operation=operation, code=type(exc).__name__, message=str(exc)
-                ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        self.calls += 1
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(**params)
+        except (ClientError, BotoCoreError) as exc:
+            failure = aws_failure_classify(operation=operation, exc=exc)
+            error_class = (
+                ProductGone if failure.kind == AwsErrorKind.NOT_FOUND else CatalogSourceError
+            )
+            raise error_class(operation=operation, code=failure.code,
+                              message=failure.message) from exc
+        return response
 
     def _pages(self, operation: str, items_key: str, **params: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -203,7 +203,28 @@ PORTAL_AWS_ROLE_ID = env_str("PORTAL_AWS_ROLE_ID", "AROAEXAMPLEDATASCIENTIST")
 PORTAL_AWS_MODE = env_str("PORTAL_AWS_MODE", "simulator")
 if PORTAL_AWS_MODE not in {"simulator", "aws"}:
     raise ImproperlyConfigured(f"PORTAL_AWS_MODE must be simulator or aws, got {PORTAL_AWS_MODE!r}")
+# botocore's adaptive retries are the only retries below the Celery tasks (portal.aws_errors).
 PORTAL_AWS_MAX_ATTEMPTS = env_int("PORTAL_AWS_MAX_ATTEMPTS", 8, minimum=1)
+# A dotted path to a callable applied to every boto3 client the portal makes (STS included), for
+# example an event hook answering calls in a test or demo set-up. Empty: none.
+PORTAL_AWS_CLIENT_HOOK = env_str("PORTAL_AWS_CLIENT_HOOK", "")
+# "ACCESS_KEY_ID:SECRET" used instead of boto3's credential chain (a fake AWS needs no real keys,
+# and boto3 then never searches instance metadata). Empty: the standard chain.
+_static = env_str("PORTAL_AWS_STATIC_CREDENTIALS", "")
+PORTAL_AWS_STATIC_CREDENTIALS: tuple[str, str] | None = None
+if _static:
+    _key_id, _sep, _secret = _static.partition(":")
+    if not _sep or not _key_id or not _secret:
+        raise ImproperlyConfigured(
+            "PORTAL_AWS_STATIC_CREDENTIALS must look like ACCESS_KEY_ID:SECRET_ACCESS_KEY")
+    PORTAL_AWS_STATIC_CREDENTIALS = (_key_id, _secret)
+# Lifetime asked for assumed-role sessions (STS allows 900 s up to the role's maximum); the portal
+# reuses the credentials until 5 minutes before they expire.
+PORTAL_AWS_SESSION_SECONDS = env_int("PORTAL_AWS_SESSION_SECONDS", 3600, minimum=900)
+# Name of a role in each project account that platform admins act through when they open, change
+# or terminate someone else's environment (its policy, not the owner-tag condition, decides).
+# Empty: admins act in their own tagged session, so the owner condition denies them in AWS.
+PORTAL_AWS_ADMIN_ROLE_NAME = env_str("PORTAL_AWS_ADMIN_ROLE_NAME", "")
 
 # --- The fake AWS (fakeaws/: demo and tests) -------------------------------------------------
 # The account the static fake credentials belong to (the portal's own account).
@@ -221,8 +242,6 @@ FAKEAWS_CATALOG_FILE = env_str("FAKEAWS_CATALOG_FILE", "")
 # --- Catalog --------------------------------------------------------------------------------
 # Seconds between periodic catalog syncs (0 turns the periodic sync off).
 PORTAL_CATALOG_SYNC_SECONDS = env_int("PORTAL_CATALOG_SYNC_SECONDS", 3600, minimum=0)
-# Extra attempts for a throttled Service Catalog call before its target is reported as failed.
-PORTAL_CATALOG_SYNC_RETRIES = env_int("PORTAL_CATALOG_SYNC_RETRIES", 4, minimum=0)
 # Publish products the sync finds for the first time (off: a platform admin publishes them).
 PORTAL_CATALOG_PUBLISH_NEW = env_bool("PORTAL_CATALOG_PUBLISH_NEW", False)
 # Where "Request this environment" leads: the view of the app that takes requests (wiring, not

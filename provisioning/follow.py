@@ -13,34 +13,41 @@ from django.utils import timezone
 
 from catalog.models import OUTPUT_FIELDS
 from portal.services import audit_record
-from provisioning.backends import BackendError, NotFound, RecordStatus, Tag, Transient, backend_for
+from provisioning.backends import (
+    BackendError,
+    NotFound,
+    ProvisioningBackend,
+    RecordStatus,
+    RoleUnavailable,
+    Tag,
+    Transient,
+    backend_for,
+)
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
 from provisioning.services import (
     Kind,
     Status,
-    _fail,
-    _follow_schedule,
-    _in_template_order,
-    _locked,
-    _path_id,
+    environment_aws_unreachable,
+    environment_fail,
+    environment_locked,
     event_add,
     follow_delay,
+    follow_schedule,
+    launch_path_id,
+    parameters_in_template_order,
 )
+from provisioning.states import environment_status_set
 
 logger = logging.getLogger(__name__)
 
 
-
-# --- Following progress ----------------------------------------------------------------------
-
 @dataclass(frozen=True)
 class FollowOutcome:
-    """``next_delay`` is set when the task should enqueue ``attempt`` again after that delay."""
+    """What one check found; ``attempt`` is the number of the check scheduled next (waiting)."""
 
     result: str
     attempt: int = 0
-    next_delay: float | None = None
 
 
 def _map_outputs(environment: Environment, outputs: dict[str, str]) -> None:
@@ -58,18 +65,20 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
 
     state is one of "done", "failed", "in_error" (still running, with errors), "running".
     """
+    # Reads run in the portal's own session; the calls that act (start, stop, change, terminate)
+    # run in the session of the person who asked for them (``acting_user``).
     backend = backend_for(environment.project)
     if environment.status in (Status.STARTING, Status.STOPPING):
         name = environment.notebook_instance_name
         status = backend.notebook_status(notebook_name=name)
         if environment.status == Status.STOPPING:
             if status == "InService":
-                backend.notebook_stop(notebook_name=name)
+                _acting_backend(environment).notebook_stop(notebook_name=name)
                 return "running", [], {}, ""
             return ("done" if status == "Stopped" else
                     "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
         if status == "Stopped":
-            backend.notebook_start(notebook_name=name)
+            _acting_backend(environment).notebook_start(notebook_name=name)
             return "running", [], {}, ""
         return ("done" if status == "InService" else
                 "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
@@ -90,13 +99,13 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
     if environment.status in (Status.UPDATING, Status.TERMINATING) \
             and not environment.last_record_id:
         try:
-            record = _day2_call(backend, environment)
+            record = _day2_call(_acting_backend(environment), environment)
         except NotFound:
             if environment.status == Status.TERMINATING:  # already gone: nothing left to do
                 return "done", [], {}, ""
             raise
         with transaction.atomic():
-            locked = _locked(environment.pk)
+            locked = environment_locked(environment.pk)
             if locked.status == environment.status and not locked.last_record_id:
                 locked.last_record_id = record.record_id
                 locked.save(update_fields=["last_record_id", "updated_at"])
@@ -110,11 +119,16 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
     return state, record.errors, record.outputs, record.provisioned_product_id
 
 
+def _acting_backend(environment: Environment) -> ProvisioningBackend:
+    return backend_for(environment.project, actor=environment.acting_user,
+                       resource_owner=environment.owner)
+
+
 def _notebook_errors(status: str) -> list[str]:
     return ["The notebook instance is Failed in AWS."] if status == "Failed" else []
 
 
-def _day2_call(backend: Any, environment: Environment) -> RecordStatus:
+def _day2_call(backend: ProvisioningBackend, environment: Environment) -> RecordStatus:
     if environment.status == Status.TERMINATING:
         return backend.terminate_provisioned_product(
             provisioned_product_id=environment.provisioned_product_id,
@@ -125,8 +139,8 @@ def _day2_call(backend: Any, environment: Environment) -> RecordStatus:
     return backend.update_provisioned_product(
         provisioned_product_id=environment.provisioned_product_id,
         product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
-        path_id=_path_id(environment.product),
-        parameters=_in_template_order(environment, dict(request.parameters or {})),
+        path_id=launch_path_id(environment.product),
+        parameters=parameters_in_template_order(environment, dict(request.parameters or {})),
         tags=tags, token=environment.operation_token,
     )
 
@@ -137,29 +151,33 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
     ``attempt`` must equal the environment's ``follow_attempt``: a duplicate or superseded
     follow-up (a redelivered message, a sweeper re-dispatch) finds a newer number and stops.
     """
-    environment = Environment.objects.select_related("product", "project", "owner").filter(
-        pk=environment_id).first()
+    environment = Environment.objects.select_related(
+        "product", "project", "owner", "acting_user").filter(pk=environment_id).first()
     if environment is None or environment.status not in Environment.FOLLOWED:
         return FollowOutcome("done")
     if environment.follow_attempt != attempt:
         return FollowOutcome("stale")
     status_seen = environment.status
+    unreachable: RoleUnavailable | None = None
     try:
         state, errors, outputs, pp_id = _observe(environment)
     except Transient as exc:
         state, errors, outputs, pp_id = "transient", [f"{exc.code}: {exc.message}"], {}, ""
+    except RoleUnavailable as exc:
+        state, errors, outputs, pp_id = "unreachable", [], {}, ""
+        unreachable = exc
     except BackendError as exc:
         state, errors, outputs, pp_id = (
             "refused", [f"{exc.operation}: {exc.code}: {exc.message}"], {}, "")
 
     with transaction.atomic():
-        environment = _locked(environment_id)
+        environment = environment_locked(environment_id)
         if environment.status != status_seen or environment.follow_attempt != attempt:
             return FollowOutcome("stale")
         if pp_id and not environment.provisioned_product_id:
             environment.provisioned_product_id = pp_id
         if state == "done":
-            _finish(environment, outputs=outputs)
+            environment_finish(environment, outputs=outputs)
             return FollowOutcome(environment.status)
         if state == "refused" and environment.status in (Status.STARTING, Status.STOPPING):
             _power_refused(environment, errors=errors)
@@ -173,6 +191,8 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
                       message="AWS reports errors and is rolling back: " + "; ".join(errors))
         if state == "transient":
             logger.warning("Follow-up of environment %s postponed: %s", environment.pk, errors[0])
+        if unreachable is not None:
+            environment_aws_unreachable(environment, error=unreachable)
         started = environment.follow_started_at or environment.created_at
         timeout = settings.PORTAL_PROVISION_TIMEOUT_SECONDS
         if timezone.now() - started > timedelta(seconds=timeout):
@@ -183,46 +203,54 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
         environment.follow_checks += 1
         environment.save()
         delay = follow_delay(environment.follow_checks)
-        _follow_schedule(environment, attempt=attempt + 1, delay=delay)
-        return FollowOutcome("waiting", attempt=attempt + 1, next_delay=delay)
+        follow_schedule(environment, attempt=attempt + 1, delay=delay)
+        return FollowOutcome("waiting", attempt=attempt + 1)
 
 
-def _finish(environment: Environment, *, outputs: dict[str, str]) -> None:
-    now = timezone.now()
-    was = environment.status
+def environment_provisioned(environment: Environment, *, outputs: dict[str, str]) -> None:
+    """A locked environment whose provisioning succeeded (PROVISIONING, or FAILED after a
+    timeout that AWS outlived) becomes available with the record's outputs."""
+    environment_status_set(environment, to=Status.AVAILABLE)
     environment.next_check_at = None
     environment.status_message = ""
-    if was in (Status.PROVISIONING, Status.UPDATING):
-        environment.outputs = {**environment.outputs, **outputs} if was == Status.UPDATING \
-            else dict(outputs)
-        _map_outputs(environment, environment.outputs)
+    environment.outputs = dict(outputs)
+    _map_outputs(environment, environment.outputs)
+    environment.available_at = timezone.now()
+    environment.save()
+    event_add(environment=environment, kind=Kind.AVAILABLE, message="Ready to open.")
+    audit_record(action="environment.available", obj=environment, project=environment.project,
+                 data={"provisioned_product_id": environment.provisioned_product_id})
+    owner_notify(environment=environment, subject=f"Ready: {environment.product.name}",
+                 lines=[f"{environment.product.name} ({environment.provisioned_product_name}) "
+                        "is available. Open it from the portal."])
+
+
+def environment_finish(environment: Environment, *, outputs: dict[str, str]) -> None:
+    """A locked, followed environment whose operation succeeded in AWS: settle it."""
+    was = environment.status
     if was == Status.PROVISIONING:
-        environment.status = Status.AVAILABLE
-        environment.available_at = now
-        environment.save()
-        event_add(environment=environment, kind=Kind.AVAILABLE, message="Ready to open.")
-        audit_record(action="environment.available", obj=environment,
-                     project=environment.project,
-                     data={"provisioned_product_id": environment.provisioned_product_id})
-        owner_notify(environment=environment,
-                     subject=f"Ready: {environment.product.name}",
-                     lines=[f"{environment.product.name} ({environment.provisioned_product_name}) "
-                            "is available. Open it from the portal."])
-    elif was == Status.UPDATING:
+        environment_provisioned(environment, outputs=outputs)
+        return
+    environment.next_check_at = None
+    environment.status_message = ""
+    environment.acting_user = None
+    if was == Status.UPDATING:
+        environment.outputs = {**environment.outputs, **outputs}
+        _map_outputs(environment, environment.outputs)
         request = environment.pending_request
         if request is not None:
             environment.version = request.version
             environment.parameters = dict(request.parameters or {})
         environment.pending_request = None
-        environment.status = Status.AVAILABLE
+        environment_status_set(environment, to=Status.AVAILABLE)
         environment.save()
         event_add(environment=environment, kind=Kind.UPDATED, message="The change was applied.")
         audit_record(action="environment.updated", obj=environment, project=environment.project)
         owner_notify(environment=environment, subject=f"Changed: {environment.product.name}",
                      lines=["Your change request was applied."])
     elif was == Status.TERMINATING:
-        environment.status = Status.TERMINATED
-        environment.terminated_at = now
+        environment_status_set(environment, to=Status.TERMINATED)
+        environment.terminated_at = timezone.now()
         environment.save()
         event_add(environment=environment, kind=Kind.TERMINATED, message="Terminated in AWS.")
         audit_record(action="environment.terminated", obj=environment,
@@ -230,11 +258,11 @@ def _finish(environment: Environment, *, outputs: dict[str, str]) -> None:
         owner_notify(environment=environment, subject=f"Terminated: {environment.product.name}",
                      lines=[f"{environment.provisioned_product_name} was terminated."])
     elif was == Status.STOPPING:
-        environment.status = Status.STOPPED
+        environment_status_set(environment, to=Status.STOPPED)
         environment.save()
         event_add(environment=environment, kind=Kind.STOPPED, message="The notebook stopped.")
-    elif was == Status.STARTING:
-        environment.status = Status.AVAILABLE
+    else:
+        environment_status_set(environment, to=Status.AVAILABLE)  # STARTING
         environment.save()
         event_add(environment=environment, kind=Kind.STARTED, message="The notebook is running.")
 
@@ -242,7 +270,8 @@ def _finish(environment: Environment, *, outputs: dict[str, str]) -> None:
 def _power_refused(environment: Environment, *, errors: list[str]) -> None:
     """AWS refused to stop or start the notebook: it stays as it was, with the reason shown."""
     stopping = environment.status == Status.STOPPING
-    environment.status = Status.AVAILABLE if stopping else Status.STOPPED
+    environment_status_set(environment, to=Status.AVAILABLE if stopping else Status.STOPPED)
+    environment.acting_user = None
     environment.status_message = (f"Could not {'stop' if stopping else 'start'} the notebook: "
                                   + "; ".join(errors))
     environment.next_check_at = None
@@ -255,7 +284,8 @@ def _finish_failed(environment: Environment, *, errors: list[str], timed_out: bo
     message = "; ".join(e for e in errors if e) or "AWS reported a failure without details."
     if environment.status == Status.UPDATING:
         # Service Catalog rolls a failed update back: the environment keeps running as before.
-        environment.status = Status.AVAILABLE
+        environment_status_set(environment, to=Status.AVAILABLE)
+        environment.acting_user = None
         environment.status_message = f"The change failed and was rolled back: {message}"
         environment.pending_request = None
         environment.next_check_at = None
@@ -269,4 +299,4 @@ def _finish_failed(environment: Environment, *, errors: list[str], timed_out: bo
         return
     subject = (f"Timed out: {environment.product.name}" if timed_out
                else f"Provisioning failed: {environment.product.name}")
-    _fail(environment, message=message, subject=subject)
+    environment_fail(environment, message=message, subject=subject)

@@ -16,9 +16,24 @@ from django.http import HttpRequest
 from portal.middleware import client_ip
 from portal.models import User
 from portal.services import audit_record
-from provisioning.backends import AccessDenied, BackendError, Transient, backend_for
+from provisioning.backends import (
+    AccessDenied,
+    BackendError,
+    RoleUnavailable,
+    Transient,
+    aws_session_for,
+    backend_for,
+)
 from provisioning.models import Environment
-from provisioning.services import Kind, Status, _follow_start, _locked, event_add
+from provisioning.services import (
+    Kind,
+    Status,
+    environment_aws_unreachable,
+    environment_locked,
+    event_add,
+    follow_start,
+)
+from provisioning.states import environment_status_set
 
 
 class LaunchRefused(Exception):
@@ -63,12 +78,19 @@ def may_launch(*, environment: Environment, user: User) -> bool:
 
 def launch_refuse(*, environment: Environment | None, user: User, http_request: HttpRequest,
                   reason: str, message: str, status: int = 403,
-                  environment_ref: str = "") -> LaunchRefused:
-    """Audit a refused launch (and note it on the timeline); return the error to raise."""
+                  environment_ref: str = "", detail: str = "") -> LaunchRefused:
+    """Audit a refused launch (and note it on the timeline); return the error to raise.
+
+    ``message`` is shown to the user; ``detail`` (AWS's own text, which may name roles and
+    accounts) goes to the audit event only.
+    """
+    data = {"reason": reason, "environment": environment_ref or
+            (str(environment.pk) if environment else "")}
+    if detail:
+        data["detail"] = detail[:1000]
     audit_record(action="environment.launch_refused", actor=user, request=http_request,
                  obj=environment, project=environment.project if environment else None,
-                 data={"reason": reason, "environment": environment_ref or
-                       (str(environment.pk) if environment else "")})
+                 data=data)
     if environment is not None:
         event_add(environment=environment, kind=Kind.LAUNCH_REFUSED,
                   message=f"Open refused for {user.display_name} from "
@@ -79,9 +101,9 @@ def launch_refuse(*, environment: Environment | None, user: User, http_request: 
 def environment_launch(*, environment: Environment, user: User,
                        http_request: HttpRequest) -> Launch:
     """Owner check → address check → start a stopped notebook (wait) → presign."""
-    def refuse(reason: str, message: str, status: int = 403) -> LaunchRefused:
+    def refuse(reason: str, message: str, status: int = 403, detail: str = "") -> LaunchRefused:
         return launch_refuse(environment=environment, user=user, http_request=http_request,
-                             reason=reason, message=message, status=status)
+                             reason=reason, message=message, status=status, detail=detail)
 
     if not may_launch(environment=environment, user=user):
         raise refuse("not_owner", "Only the environment's owner can open it.")
@@ -101,32 +123,46 @@ def environment_launch(*, environment: Environment, user: User,
                      f"The environment is {environment.get_status_display().lower()}; it can be "
                      "opened when it is available.", 409)
 
-    backend = backend_for(environment.project)
+    # The presign call runs in the clicking person's session (their name, their owner tag), so
+    # the owner-tag condition in the project role decides in AWS too.
+    backend = backend_for(environment.project, actor=user, resource_owner=environment.owner)
+    # The simulator compares this with the resource's owner tag the way that condition would.
+    session_owner = _session_owner_id(environment, user=user)
     try:
         if environment.notebook_instance_name:
             live = backend.notebook_status(notebook_name=environment.notebook_instance_name)
-            if live in ("Stopped", "Pending"):
-                _start_for_launch(environment, user=user, http_request=http_request)
+            if live == "Stopped":
+                _stopped_outside(environment, user=user, http_request=http_request)
+                return Launch(waiting=True)
+            if live == "Pending":
+                _pending_outside(environment)
                 return Launch(waiting=True)
             if live != "InService":
                 raise refuse("not_available", f"The notebook is {live} in AWS.", 409)
             session = settings.PORTAL_NOTEBOOK_SESSION_SECONDS
             url = backend.notebook_presigned_url(
                 notebook_name=environment.notebook_instance_name, session_seconds=session,
-                owner_id=environment.owner.owner_id)
+                owner_id=session_owner)
         else:
             session = settings.PORTAL_STUDIO_SESSION_SECONDS
             url = backend.studio_presigned_url(
                 domain_id=environment.domain_id, user_profile_name=environment.user_profile_name,
                 expires_seconds=settings.PORTAL_STUDIO_URL_EXPIRES_SECONDS,
-                session_seconds=session, owner_id=environment.owner.owner_id)
+                session_seconds=session, owner_id=session_owner)
+    except RoleUnavailable as exc:
+        with transaction.atomic():
+            environment_aws_unreachable(environment_locked(environment.pk), error=exc)
+        raise refuse("aws_unreachable", "The portal cannot reach this environment's AWS account "
+                     "right now; a platform admin has the details.", 503, exc.detail) from None
     except AccessDenied as exc:
-        raise refuse("aws_denied", f"AWS refused to open it ({exc.code}).") from None
+        raise refuse("aws_denied", f"AWS refused to open it ({exc.code}).", 403,
+                     exc.detail) from None
     except Transient as exc:
-        raise refuse("aws_busy", f"AWS is busy ({exc.code}); try again in a minute.", 503) \
-            from None
+        raise refuse("aws_busy", f"AWS is busy ({exc.code}); try again in a minute.", 503,
+                     exc.detail) from None
     except BackendError as exc:
-        raise refuse("aws_error", f"AWS could not open it ({exc.code}).", 502) from None
+        raise refuse("aws_error", f"AWS could not open it ({exc.code}).", 502,
+                     exc.detail) from None
 
     audit_record(action="environment.launch", actor=user, request=http_request, obj=environment,
                  project=environment.project,
@@ -138,16 +174,59 @@ def environment_launch(*, environment: Environment, user: User,
     return Launch(url=url)
 
 
+def _session_owner_id(environment: Environment, *, user: User) -> str:
+    """The owner id the presign session carries: the clicking person's, unless an admin acts
+    through the configured admin role (whose policy, not the owner tag, decides)."""
+    session = aws_session_for(project=environment.project, actor=user,
+                              resource_owner=environment.owner)
+    return environment.owner.owner_id if session.role_arn else user.owner_id
+
+
 def _start_for_launch(environment: Environment, *, user: User, http_request: HttpRequest) -> None:
+    """Open a stopped notebook: start it (STOPPED → STARTING) and let the follow-up wait."""
     with transaction.atomic():
-        locked = _locked(environment.pk)
-        if locked.status not in (Status.STOPPED, Status.AVAILABLE):
-            return
-        locked.status = Status.STARTING
+        locked = environment_locked(environment.pk)
+        if locked.status != Status.STOPPED:
+            return  # someone else moved it meanwhile; the page shows what it is now
+        environment_status_set(locked, to=Status.STARTING)
+        locked.acting_user = user
         locked.save()
         event_add(environment=locked, kind=Kind.START,
                   message=f"Starting the notebook to open it for {user.display_name}.")
         audit_record(action="environment.start", actor=user, request=http_request, obj=locked,
                      project=locked.project, data={"for": "launch"})
-        _follow_start(locked)
-    environment.status = Status.STARTING
+        follow_start(locked)
+    environment.refresh_from_db(fields=["status"])
+
+
+def _stopped_outside(environment: Environment, *, user: User, http_request: HttpRequest) -> None:
+    """The portal thought it available, AWS says Stopped: record the stop made outside the
+    portal (AVAILABLE → STOPPED), then start it for this launch (STOPPED → STARTING)."""
+    with transaction.atomic():
+        locked = environment_locked(environment.pk)
+        if locked.status != Status.AVAILABLE:
+            return
+        environment_status_set(locked, to=Status.STOPPED)
+        locked.save()
+        message = "The notebook was stopped outside the portal."
+        event_add(environment=locked, kind=Kind.OUT_OF_BAND, message=message)
+        audit_record(action="environment.out_of_band", obj=locked, project=locked.project,
+                     data={"message": message, "status": str(Status.STOPPED)})
+    _start_for_launch(environment, user=user, http_request=http_request)
+
+
+def _pending_outside(environment: Environment) -> None:
+    """AWS shows the notebook Pending (started outside the portal): follow it until InService."""
+    with transaction.atomic():
+        locked = environment_locked(environment.pk)
+        if locked.status != Status.AVAILABLE:
+            return
+        environment_status_set(locked, to=Status.STARTING)
+        locked.acting_user = None
+        locked.save()
+        message = "The notebook is starting in AWS (started outside the portal)."
+        event_add(environment=locked, kind=Kind.OUT_OF_BAND, message=message)
+        audit_record(action="environment.out_of_band", obj=locked, project=locked.project,
+                     data={"message": message, "status": str(Status.STARTING)})
+        follow_start(locked)
+    environment.refresh_from_db(fields=["status"])

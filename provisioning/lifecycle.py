@@ -18,10 +18,11 @@ from provisioning.services import (
     InvalidTransition,
     Kind,
     Status,
-    _follow_start,
-    _locked,
+    environment_locked,
     event_add,
+    follow_start,
 )
+from provisioning.states import environment_status_set
 
 # --- Lifecycle -------------------------------------------------------------------------------
 
@@ -35,21 +36,22 @@ def _notebook_move(*, environment: Environment, user: User, http_request: HttpRe
     _owner_only(environment, user, verb)
     done = {"stop": "stopped", "start": "started"}[verb]
     with transaction.atomic():
-        locked = _locked(environment.pk)
+        locked = environment_locked(environment.pk)
         if not locked.notebook_instance_name:
             raise InvalidTransition(f"Only notebook instances can be {done}.")
         if locked.status != required:
             raise InvalidTransition(
                 f"The environment is {locked.get_status_display().lower()}; it can only be "
                 f"{done} when {Status(required).label.lower()}.")
-        locked.status = to
+        environment_status_set(locked, to=to)
         locked.status_message = ""
+        locked.acting_user = user
         locked.save()
         event_add(environment=locked, kind=kind,
                   message=f"{verb.title()} requested by {user.display_name}.")
         audit_record(action=f"environment.{verb}", actor=user, request=http_request, obj=locked,
                      project=locked.project)
-        _follow_start(locked)
+        follow_start(locked)
     return locked
 
 
@@ -79,7 +81,7 @@ def environment_terminate(*, environment: Environment, user: User, confirm: bool
     if not confirm:
         raise InvalidTransition("Confirm the termination: it deletes the environment and its data.")
     with transaction.atomic():
-        locked = _locked(environment.pk)
+        locked = environment_locked(environment.pk)
         if locked.status not in TERMINABLE:
             raise InvalidTransition(
                 f"The environment is {locked.get_status_display().lower()}; wait until it is "
@@ -89,18 +91,19 @@ def environment_terminate(*, environment: Environment, user: User, confirm: bool
         audit_record(action="environment.terminate", actor=user, request=http_request,
                      obj=locked, project=locked.project)
         if not locked.provisioned_product_id:  # nothing was created in AWS
-            locked.status = Status.TERMINATED
+            environment_status_set(locked, to=Status.TERMINATED)
             locked.terminated_at = timezone.now()
             locked.status_message = "Nothing had been created in AWS."
             locked.save()
             event_add(environment=locked, kind=Kind.TERMINATED, message=locked.status_message)
             return locked
-        locked.status = Status.TERMINATING
+        environment_status_set(locked, to=Status.TERMINATING)
         locked.status_message = ""
+        locked.acting_user = user
         locked.operation_token = token or str(uuid.uuid4())
         locked.last_record_id = ""
         locked.save()
-        _follow_start(locked)
+        follow_start(locked)
     return locked
 
 
@@ -124,7 +127,7 @@ def environment_update_apply(*, request: Request) -> Environment | None:
     if environment is None:
         return None
     with transaction.atomic():
-        locked = _locked(environment.pk)
+        locked = environment_locked(environment.pk)
         if locked.pending_request_id == request.pk or locked.operation_token == str(request.pk):
             return locked  # handed off twice
         if locked.owner_id != request.requester_id and not request.requester.is_catalog_admin:
@@ -141,8 +144,9 @@ def environment_update_apply(*, request: Request) -> Environment | None:
                          lines=["Your approved change could not be applied because the "
                                 f"environment is {locked.get_status_display().lower()}."])
             return locked
-        locked.status = Status.UPDATING
+        environment_status_set(locked, to=Status.UPDATING)
         locked.status_message = ""
+        locked.acting_user = request.requester
         locked.pending_request = request
         locked.operation_token = str(request.pk)
         locked.last_record_id = ""
@@ -152,7 +156,7 @@ def environment_update_apply(*, request: Request) -> Environment | None:
         audit_record(action="environment.update", actor=request.requester, obj=locked,
                      project=locked.project, data={"request": str(request.pk),
                                                    "version": request.version.name})
-        _follow_start(locked)
+        follow_start(locked)
     return locked
 
 

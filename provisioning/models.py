@@ -16,9 +16,9 @@ from portal.models import Project
 class Environment(models.Model):
     """What an approved request became: a provisioned product in the project's AWS account.
 
-    The status is an explicit state machine driven by ``provisioning.services`` (with
-    ``provisioning.follow`` and ``provisioning.lifecycle``); every change is written to the
-    owner's timeline (``EnvironmentEvent``) and, for people's actions, the audit trail.
+    The status is an explicit state machine, its edges listed in ``provisioning.states`` and
+    changed only through ``environment_status_set``; every change is written to the owner's
+    timeline (``EnvironmentEvent``) and, for people's actions, the audit trail.
     """
 
     class Status(models.TextChoices):
@@ -67,6 +67,12 @@ class Environment(models.Model):
         max_length=128, blank=True,
         help_text="Idempotency token of the Service Catalog operation in flight.",
     )
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who asked for the operation in flight: the follow-up's stop, start, change "
+                  "and terminate calls run in their AWS session (name and owner tag).",
+    )
     pending_request = models.ForeignKey(
         Request, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The approved change request being applied.",
@@ -96,14 +102,6 @@ class Environment(models.Model):
     @property
     def short_id(self) -> str:
         return str(self.pk)[:8]
-
-    @property
-    def is_notebook(self) -> bool:
-        return self.product.kind == Product.Kind.NOTEBOOK_INSTANCE
-
-    @property
-    def is_studio(self) -> bool:
-        return self.product.kind == Product.Kind.STUDIO_USER_PROFILE
 
     @property
     def is_sagemaker_project(self) -> bool:

@@ -1,20 +1,18 @@
-"""Shared pieces of the environment state machine, and the provisioning hand-off and run.
+"""The provisioning hand-off and run, and the toolbox the other provisioning modules share.
 
-The state machine (``Environment.Status``)::
+The state machine is data in ``provisioning.states`` (rendered in docs/environment-states.md);
+every status change goes through ``environment_status_set``. Each transition checks the current
+state under a row lock (``environment_locked``), writes a timeline event (and an audit event for
+people's actions) and enqueues follow-up work with ``transaction.on_commit``. AWS is called outside
+the row lock: a second worker doing the same call is harmless because Service Catalog operations
+carry idempotency tokens (``ProvisionToken`` = the request's uuid), and the state written
+afterwards is guarded again under the lock.
 
-    queued → provisioning → available ⇄ stopping → stopped ⇄ starting → available
-    available | stopped → updating → available
-    available | stopped | failed | queued → terminating → terminated
-    provisioning | updating | terminating | starting | stopping → failed
-
-Each transition checks the current state under a row lock (``select_for_update``), writes a
-timeline event (and an audit event for people's actions) and enqueues follow-up work with
-``transaction.on_commit``. AWS is called outside the row lock: a second worker doing the same call
-is harmless because Service Catalog operations carry idempotency tokens (``ProvisionToken`` = the
-request's uuid), and the state written afterwards is guarded again under the lock.
-
-Following progress lives in ``provisioning.follow``; stop/start, update and terminate in
-``provisioning.lifecycle``. Both import from here, never the other way round.
+The public helpers below (``environment_locked``, ``follow_start``, ``follow_schedule``,
+``provision_dispatch``, ``environment_fail``, ``parameters_in_template_order``,
+``launch_path_id``) are this module's documented API for ``provisioning.follow`` (progress),
+``provisioning.lifecycle`` (stop/start, change, terminate), ``provisioning.launch`` and
+``provisioning.sweep``. They import from here, never the other way round.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ from django.utils import timezone
 
 from approvals.models import Request
 from catalog.models import Product
+from portal.aws_errors import aws_text_redact
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
@@ -44,6 +43,7 @@ from provisioning.backends import (
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import provisioned_product_name, sagemaker_project_name
 from provisioning.notifications import owner_notify
+from provisioning.states import InvalidTransition, environment_status_set
 from provisioning.tags import TagSetInvalid, chosen_tags, tag_set_build
 
 Status = Environment.Status
@@ -52,17 +52,15 @@ Kind = EnvironmentEvent.Kind
 SAGEMAKER_PROJECT_PARAMETERS = ("SageMakerProjectName", "SageMakerProjectId")
 
 
-class InvalidTransition(Exception):
-    """The environment is not in a state that allows this action; the message says why."""
-
-
 # --- Small helpers ---------------------------------------------------------------------------
 
 def event_add(*, environment: Environment, kind: str, message: str = "") -> EnvironmentEvent:
     return EnvironmentEvent.objects.create(environment=environment, kind=kind, message=message)
 
 
-def _locked(environment_id: Any) -> Environment:
+def environment_locked(environment_id: Any) -> Environment:
+    """The environment row, locked for the caller's transaction (with its product, project,
+    owner and version loaded)."""
     # of=("self",): lock the environment row only. Without it PostgreSQL would also lock the
     # joined owner, project and product rows, and every insert referencing them (requests, audit
     # events) would queue behind provisioning, even deadlock with it.
@@ -82,7 +80,7 @@ def follow_delay(checks: int) -> float:
     return base * random.uniform(1.1, 1.3)
 
 
-def _follow_schedule(environment: Environment, *, attempt: int, delay: float) -> None:
+def follow_schedule(environment: Environment, *, attempt: int, delay: float) -> None:
     """Record when the next check is due and enqueue it once the transaction commits."""
     environment.follow_attempt = attempt
     environment.next_check_at = timezone.now() + timedelta(seconds=delay)
@@ -98,14 +96,16 @@ def _follow_schedule(environment: Environment, *, attempt: int, delay: float) ->
     transaction.on_commit(enqueue, robust=True)
 
 
-def _follow_start(environment: Environment) -> None:
+def follow_start(environment: Environment) -> None:
+    """Start following a new operation: reset the backoff, schedule the first check."""
     environment.follow_started_at = timezone.now()
     environment.follow_checks = 0
-    _follow_schedule(environment, attempt=environment.follow_attempt + 1,
+    follow_schedule(environment, attempt=environment.follow_attempt + 1,
                      delay=follow_delay(0))
 
 
-def _provision_dispatch(environment: Environment) -> None:
+def provision_dispatch(environment: Environment) -> None:
+    """Enqueue the provision task once the transaction commits (and note when it was sent)."""
     environment.dispatched_at = timezone.now()
     environment.save(update_fields=["dispatched_at", "updated_at"])
     environment_id = str(environment.pk)
@@ -164,7 +164,7 @@ def environment_provision(*, request: Request) -> Environment | None:
                          obj=environment, project=environment.project,
                          data={"request": str(request.pk), "product": request.product.name,
                                "name": environment.provisioned_product_name})
-            _provision_dispatch(environment)
+            provision_dispatch(environment)
     except IntegrityError:  # a concurrent hand-off of the same request created it first
         return Environment.objects.get(origin_request=request)
     return environment
@@ -172,7 +172,8 @@ def environment_provision(*, request: Request) -> Environment | None:
 
 # --- Provisioning ----------------------------------------------------------------------------
 
-def _in_template_order(environment: Environment, values: dict[str, Any]) -> dict[str, str]:
+def parameters_in_template_order(environment: Environment, values: dict[str, Any]
+                                 ) -> dict[str, str]:
     """Parameters in the template's order (then by key): JSON columns do not keep key order."""
     positions = {key: i for i, key in enumerate(
         environment.version.parameters.order_by("position", "key").values_list("key", flat=True))}
@@ -181,7 +182,7 @@ def _in_template_order(environment: Environment, values: dict[str, Any]) -> dict
 
 
 def _parameters_for(environment: Environment) -> dict[str, str]:
-    parameters = _in_template_order(environment, dict(environment.parameters))
+    parameters = parameters_in_template_order(environment, dict(environment.parameters))
     kind = environment.product.kind
     # A name parameter left empty gets the provisioned product's name (valid for both).
     if kind == Product.Kind.NOTEBOOK_INSTANCE and "NotebookInstanceName" in parameters \
@@ -215,23 +216,51 @@ def environment_tags(*, environment: Environment, request: Request) -> list[Tag]
     )
 
 
-def _path_id(product: Product) -> str:
+def launch_path_id(product: Product) -> str:
+    """The product's launch path (the oldest one still offered), or "" when it has none."""
     path = product.launch_paths.filter(retired_at__isnull=True).order_by("pk").first()
     return path.path_id if path else ""
 
 
-def _fail(environment: Environment, *, message: str, subject: str) -> None:
-    """Mark a locked environment failed, tell its owner. Caller holds the lock."""
-    environment.status = Status.FAILED
-    environment.status_message = message
+def environment_fail(environment: Environment, *, message: str, subject: str) -> None:
+    """Mark a locked environment failed and tell its owner. Caller holds the lock.
+
+    The owner sees ``message`` without ARNs or account ids; the audit event keeps AWS's text.
+    """
+    shown = aws_text_redact(message)
+    environment_status_set(environment, to=Status.FAILED)
+    environment.status_message = shown
     environment.next_check_at = None
     environment.save()
-    event_add(environment=environment, kind=Kind.FAILED, message=message)
+    event_add(environment=environment, kind=Kind.FAILED, message=shown)
     audit_record(action="environment.failed", obj=environment, project=environment.project,
-                 data={"message": message[:1000]})
+                 data={"message": shown[:1000], "detail": message[:1000]})
     owner_notify(environment=environment, subject=subject,
                  lines=[f"{environment.product.name} ({environment.provisioned_product_name}) "
-                        "could not be provisioned:", message])
+                        "could not be provisioned:", shown])
+
+
+UNREACHABLE = "The portal cannot reach this environment's AWS account: "
+
+
+def environment_aws_unreachable(environment: Environment, *, error: BackendError) -> bool:
+    """Note on a locked environment that its project's role could not be assumed.
+
+    The status does not change (the follow-up keeps trying until its timeout; reconcile tries
+    again at its next run). The owner sees a message without ARNs or account ids; the audit event
+    keeps STS's text for admins. Only a new message is recorded; returns whether it was.
+    """
+    message = UNREACHABLE + error.message
+    if environment.status_message == message:
+        return False
+    environment.status_message = message
+    environment.save(update_fields=["status_message", "updated_at"])
+    event_add(environment=environment, kind=Kind.PROGRESS, message=message)
+    audit_record(action="environment.aws_unreachable", obj=environment,
+                 project=environment.project,
+                 data={"operation": error.operation, "code": error.code,
+                       "detail": error.detail[:1000]})
+    return True
 
 
 @dataclass(frozen=True)
@@ -252,15 +281,15 @@ def environment_provision_run(*, environment_id: Any) -> str:
     if not Environment.objects.filter(pk=environment_id).exists():
         return "missing"  # a message about an environment that is gone
     with transaction.atomic():
-        environment = _locked(environment_id)
+        environment = environment_locked(environment_id)
         if environment.status != Status.QUEUED:
             return "skipped"
         request = environment.origin_request
         try:
             tags = environment_tags(environment=environment, request=request)
         except TagSetInvalid as exc:
-            _fail(environment, message=f"Tags refused: {exc}",
-                  subject=f"Provisioning failed: {environment.product.name}")
+            environment_fail(environment, message=f"Tags refused: {exc}",
+                             subject=f"Provisioning failed: {environment.product.name}")
             return "failed"
         environment.tags = [{"Key": t.key, "Value": t.value} for t in tags]
         environment.operation_token = str(request.pk)
@@ -269,7 +298,7 @@ def environment_provision_run(*, environment_id: Any) -> str:
             order=ProvisionOrder(
                 product_id=environment.product.product_id,
                 artifact_id=environment.version.artifact_id,
-                path_id=_path_id(environment.product),
+                path_id=launch_path_id(environment.product),
                 name=environment.provisioned_product_name,
                 parameters=_parameters_for(environment),
                 tags=tags,
@@ -278,7 +307,10 @@ def environment_provision_run(*, environment_id: Any) -> str:
             kind=environment.product.kind,
             project_name=environment.sagemaker_project_name,
         )
-        backend = backend_for(environment.project)
+        # ProvisionProduct acts for the requester: the session names them and carries their
+        # owner tag, the same value the resources are tagged with.
+        backend = backend_for(environment.project, actor=request.requester,
+                              resource_owner=environment.owner)
 
     try:
         if call.kind == Product.Kind.SAGEMAKER_PROJECT:
@@ -288,7 +320,7 @@ def environment_provision_run(*, environment_id: Any) -> str:
             record = backend.provision_product(order=call.order)
     except Transient as exc:
         with transaction.atomic():
-            environment = _locked(environment_id)
+            environment = environment_locked(environment_id)
             # The task retries it: not lost, so the sweeper leaves it alone for now.
             environment.dispatched_at = timezone.now()
             environment.save(update_fields=["dispatched_at", "updated_at"])
@@ -297,17 +329,18 @@ def environment_provision_run(*, environment_id: Any) -> str:
         raise
     except BackendError as exc:
         with transaction.atomic():
-            environment = _locked(environment_id)
+            environment = environment_locked(environment_id)
             if environment.status == Status.QUEUED:
-                _fail(environment, message=f"{exc.operation} refused: {exc.code}: {exc.message}",
-                      subject=f"Provisioning failed: {environment.product.name}")
+                environment_fail(
+                    environment, message=f"{exc.operation} refused: {exc.code}: {exc.detail}",
+                    subject=f"Provisioning failed: {environment.product.name}")
         return "failed"
 
     with transaction.atomic():
-        environment = _locked(environment_id)
+        environment = environment_locked(environment_id)
         if environment.status != Status.QUEUED:
             return "skipped"  # another worker got here first with the same token
-        environment.status = Status.PROVISIONING
+        environment_status_set(environment, to=Status.PROVISIONING)
         environment.status_message = "Provisioning in AWS."
         if record is not None:
             environment.last_record_id = record.record_id
@@ -318,7 +351,7 @@ def environment_provision_run(*, environment_id: Any) -> str:
             sent = f"SageMaker CreateProject accepted (project {project.project_name})."
         environment.save()
         event_add(environment=environment, kind=Kind.DISPATCHED, message=sent)
-        _follow_start(environment)
+        follow_start(environment)
     return "provisioning"
 
 

@@ -13,20 +13,29 @@ from django.utils import timezone
 
 from approvals.models import Request
 from portal.services import audit_record
-from provisioning.backends import BackendError, NotFound, ProvisionedProductStatus, backend_for
-from provisioning.follow import _finish
+from provisioning.backends import (
+    BackendError,
+    NotFound,
+    ProvisionedProductStatus,
+    RoleUnavailable,
+    backend_for,
+)
+from provisioning.follow import environment_provisioned
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
 from provisioning.services import (
+    UNREACHABLE,
     Kind,
     Status,
-    _follow_schedule,
-    _locked,
-    _provision_dispatch,
+    environment_aws_unreachable,
+    environment_locked,
     environment_provision,
     event_add,
     follow_delay,
+    follow_schedule,
+    provision_dispatch,
 )
+from provisioning.states import environment_status_set
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +64,10 @@ def environments_sweep() -> dict[str, int]:
         status=Status.QUEUED, dispatched_at__lt=stalled)
     for pk in queued.values_list("pk", flat=True):
         with transaction.atomic():
-            environment = _locked(pk)
+            environment = environment_locked(pk)
             if environment.status == Status.QUEUED and (
                     environment.dispatched_at is None or environment.dispatched_at < stalled):
-                _provision_dispatch(environment)
+                provision_dispatch(environment)
                 report["redispatched"] += 1
 
     followed = Environment.objects.filter(status__in=Environment.FOLLOWED).filter(
@@ -66,11 +75,11 @@ def environments_sweep() -> dict[str, int]:
         status__in=Environment.FOLLOWED, next_check_at__lt=stalled)
     for pk in followed.values_list("pk", flat=True):
         with transaction.atomic():
-            environment = _locked(pk)
+            environment = environment_locked(pk)
             due = environment.next_check_at
             if environment.status in Environment.FOLLOWED and (due is None or due < stalled):
                 # A new attempt number makes any survivor of the old chain stale.
-                _follow_schedule(environment, attempt=environment.follow_attempt + 1,
+                follow_schedule(environment, attempt=environment.follow_attempt + 1,
                                  delay=follow_delay(0))
                 report["refollowed"] += 1
     if any(report.values()):
@@ -78,13 +87,20 @@ def environments_sweep() -> dict[str, int]:
     return report
 
 
-def _out_of_band(environment: Environment, message: str, **changes: Any) -> None:
+def _out_of_band(environment: Environment, message: str, *, to: Status | None = None,
+                 **changes: Any) -> None:
+    """Record a change made outside the portal (moving to ``to`` if given); caller locks."""
+    if to is not None:
+        environment_status_set(environment, to=to)
     for field, value in changes.items():
         setattr(environment, field, value)
     environment.save()
     event_add(environment=environment, kind=Kind.OUT_OF_BAND, message=message)
+    data = {k: str(v) for k, v in changes.items()}
+    if to is not None:
+        data["status"] = str(to)
     audit_record(action="environment.out_of_band", obj=environment, project=environment.project,
-                 data={"message": message, **{k: str(v) for k, v in changes.items()}})
+                 data={"message": message, **data})
 
 
 def _reconcile_one(environment_id: Any, seen: ProvisionedProductStatus | None,
@@ -110,23 +126,26 @@ def _reconcile_one(environment_id: Any, seen: ProvisionedProductStatus | None,
         record = backend.describe_record(record_id=seen.last_record_id)
 
     with transaction.atomic():
-        environment = _locked(environment_id)
+        environment = environment_locked(environment_id)
         if environment.status not in (Status.AVAILABLE, Status.STOPPED, Status.FAILED):
             return "busy"
         environment.reconciled_at = timezone.now()
+        if environment.status_message.startswith(UNREACHABLE):  # reachable again
+            environment.status_message = ""
+            environment.save(update_fields=["status_message", "updated_at"])
         if seen is None:
             _out_of_band(environment, "The provisioned product no longer exists in AWS: it was "
                                       "terminated outside the portal.",
-                         status=Status.TERMINATED, terminated_at=timezone.now())
+                         to=Status.TERMINATED, terminated_at=timezone.now())
             owner_notify(environment=environment,
                          subject=f"Terminated outside the portal: {environment.product.name}",
                          lines=[f"{environment.provisioned_product_name} no longer exists in AWS."])
             return "terminated"
         if record is not None and record.status == "SUCCEEDED":
-            environment.status = Status.PROVISIONING
-            _finish(environment, outputs=record.outputs)
+            # FAILED → AVAILABLE is its own edge (the portal gave up, AWS did not).
             event_add(environment=environment, kind=Kind.OUT_OF_BAND,
                       message="AWS finished the provisioning after the portal stopped waiting.")
+            environment_provisioned(environment, outputs=record.outputs)
             return "recovered"
         if seen.artifact_id and seen.artifact_id != environment.version.artifact_id:
             version = environment.product.versions.filter(artifact_id=seen.artifact_id).first()
@@ -141,11 +160,11 @@ def _reconcile_one(environment_id: Any, seen: ProvisionedProductStatus | None,
                 return "changed"
         if notebook_status == "Stopped" and environment.status == Status.AVAILABLE:
             _out_of_band(environment, "The notebook was stopped outside the portal.",
-                         status=Status.STOPPED)
+                         to=Status.STOPPED)
             return "changed"
         if notebook_status == "InService" and environment.status == Status.STOPPED:
             _out_of_band(environment, "The notebook was started outside the portal.",
-                         status=Status.AVAILABLE)
+                         to=Status.AVAILABLE)
             return "changed"
         environment.save(update_fields=["reconciled_at", "updated_at"])
         return "unchanged"
@@ -168,6 +187,13 @@ def environments_reconcile() -> dict[str, int]:
                 outcome = _reconcile_one(environment.pk,
                                          listed.get(environment.provisioned_product_id), backend)
                 report[outcome] += 1
+        except RoleUnavailable as exc:  # shown on each environment; the next run tries again
+            logger.warning("Reconcile of project %s skipped: %s", environments[0].project,
+                           exc.code)
+            for environment in environments:
+                with transaction.atomic():
+                    environment_aws_unreachable(environment_locked(environment.pk), error=exc)
+            report["unreachable"] += len(environments)
         except BackendError as exc:  # try again at the next run
             logger.warning("Reconcile of project %s skipped: %s", environments[0].project, exc)
             report["skipped"] += len(environments)

@@ -6,7 +6,6 @@ worker's message is delivered again; the services make a second run harmless.
 
 from __future__ import annotations
 
-import logging
 import random
 from typing import Any
 
@@ -14,8 +13,6 @@ from celery import Task, shared_task
 
 from provisioning import follow, services, sweep
 from provisioning.backends import Transient
-
-logger = logging.getLogger(__name__)
 
 RETRY_CAP_SECONDS = 300
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -21,8 +20,6 @@ from portal.models import Project, User
 from provisioning import lifecycle, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment
-
-logger = logging.getLogger(__name__)
 
 # Statuses in which the "Open" button is shown (stopped notebooks are started first).
 OPENABLE = (Environment.Status.AVAILABLE, Environment.Status.STOPPED,

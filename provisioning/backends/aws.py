@@ -1,7 +1,9 @@
 """The aws implementation of the boundary: Service Catalog and SageMaker through boto3.
 
 Clients come from ``portal.aws.aws_client`` (standard credential chain, the project's role with its
-external id, adaptive retries). botocore errors are translated into the domain errors of ``base``.
+external id, in the acting person's named and tagged session, adaptive retries). botocore errors
+are translated once, by ``portal.aws_errors``, into the domain errors of ``base``. The
+``owner_id`` arguments of the presign calls are not sent: the owner tag travels in the session.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from portal.aws import aws_client
+from portal.aws import AwsSession, aws_client
+from portal.aws_errors import AwsErrorKind, AwsFailure, aws_failure_classify
 from portal.models import Project
 from provisioning.backends.base import (
     AccessDenied,
@@ -23,62 +26,56 @@ from provisioning.backends.base import (
     ProvisionedProductStatus,
     ProvisionOrder,
     RecordStatus,
+    RoleUnavailable,
     SageMakerProjectStatus,
     Tag,
     Throttled,
     Transient,
 )
 
-THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
-    "SlowDown", "ProvisionedThroughputExceededException",
-})
-TRANSIENT_CODES = frozenset({
-    "InternalFailure", "InternalError", "InternalServerError", "InternalServiceError",
-    "ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout",
-    "RequestTimeoutException", "IDPCommunicationError",
-})
-ACCESS_DENIED_CODES = frozenset({
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
-    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "RegionDisabledException",
-})
-NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound", "NoSuchEntity"})
-# SageMaker answers a missing notebook or project with a ValidationException saying so.
-_NOT_FOUND_WORDS = ("does not exist", "not found", "recordnotfound", "cannot find")
-
 OUTPUT_PAGE_SIZE = 20  # DescribeRecord's largest page
+
+_DOMAIN_ERRORS: dict[AwsErrorKind, type[BackendError]] = {
+    AwsErrorKind.THROTTLED: Throttled,
+    AwsErrorKind.UNAVAILABLE: Transient,
+    AwsErrorKind.ACCESS_DENIED: AccessDenied,
+    AwsErrorKind.NOT_FOUND: NotFound,
+    AwsErrorKind.INVALID: Invalid,
+}
+
+
+def domain_error(failure: AwsFailure) -> BackendError:
+    """The provisioning domain error for a classified botocore failure."""
+    return _DOMAIN_ERRORS[failure.kind](operation=failure.operation, code=failure.code,
+                                        message=failure.message, detail=failure.detail)
 
 
 def error_from_client_error(operation: str, exc: ClientError) -> BackendError:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code") or "Unknown")
-    message = str(error.get("Message") or "")
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    if code in THROTTLING_CODES:
-        return Throttled(operation=operation, code=code, message=message)
-    if code in TRANSIENT_CODES or status >= 500:
-        return Transient(operation=operation, code=code, message=message)
-    if code in ACCESS_DENIED_CODES:
-        return AccessDenied(operation=operation, code=code, message=message)
-    if code in NOT_FOUND_CODES or (
-        code == "ValidationException" and any(w in message.lower() for w in _NOT_FOUND_WORDS)
-    ):
-        return NotFound(operation=operation, code=code, message=message)
-    return Invalid(operation=operation, code=code, message=message)
+    return domain_error(aws_failure_classify(operation=operation, exc=exc))
 
 
 @contextmanager
 def translated_errors(operation: str) -> Iterator[None]:
+    """botocore errors of ``operation`` as domain errors (botocore has already retried)."""
     try:
         yield
-    except ClientError as exc:
-        raise error_from_client_error(operation, exc) from exc
-    except NoCredentialsError as exc:
-        raise AccessDenied(operation=operation, code="NoCredentials",
-                           message="The portal has no AWS credentials.") from exc
-    except BotoCoreError as exc:  # connection errors, timeouts: nothing was carried out
-        raise Transient(operation=operation, code=type(exc).__name__, message=str(exc)) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise domain_error(aws_failure_classify(operation=operation, exc=exc)) from exc
+
+
+def role_error(exc: ClientError | BotoCoreError) -> BackendError:
+    """An AssumeRole failure: busy STS stays retryable, anything else is ``RoleUnavailable``.
+
+    The owner sees that the project's account cannot be reached; the role ARN and account id that
+    STS puts in its message are kept in ``detail`` for admins.
+    """
+    failure = aws_failure_classify(operation="AssumeRole", exc=exc)
+    if failure.retryable:
+        return domain_error(failure)
+    return RoleUnavailable(
+        operation="AssumeRole", code=failure.code,
+        message="The portal could not assume the project's AWS role; a platform admin must "
+                "check the role's trust policy.", detail=failure.detail)
 
 
 def _parameters(parameters: Mapping[str, str]) -> list[dict[str, str]]:
@@ -100,29 +97,36 @@ class AwsBackend:
     """Service Catalog and SageMaker in the project's account and region."""
 
     def __init__(
-        self, *, project: Project, client_factory: Callable[..., Any] = aws_client
+        self, *, project: Project, session: AwsSession | None = None,
+        client_factory: Callable[..., Any] = aws_client,
     ) -> None:
         self.project = project
+        self.session = session or AwsSession()
         self._client_factory = client_factory
         self._clients: dict[str, Any] = {}
 
     def _client(self, service: str) -> Any:
+        """The client for ``service`` in this backend's session (AssumeRole happens here)."""
         if service not in self._clients:
-            self._clients[service] = self._client_factory(service, project=self.project)
+            try:
+                self._clients[service] = self._client_factory(
+                    service, project=self.project, session=self.session)
+            except (ClientError, BotoCoreError) as exc:
+                raise role_error(exc) from exc
         return self._clients[service]
 
-    def _launch_client(self, *, owner_id: str, operation: str) -> Any:
-        """The SageMaker client for presign calls; with session tags, a session tagged owner."""
-        if not settings.PORTAL_LAUNCH_SESSION_TAGS:
-            return self._client("sagemaker")
-        if not self.project.aws_role_arn:
+    def _launch_client(self, *, operation: str) -> Any:
+        """The SageMaker client for presign calls: the acting person's tagged session.
+
+        With ``PORTAL_LAUNCH_SESSION_TAGS`` the portal refuses to presign at all without a role to
+        assume, since an untagged identity would bypass the owner-tag condition.
+        """
+        if settings.PORTAL_LAUNCH_SESSION_TAGS and not (
+                self.project.aws_role_arn or self.session.role_arn):
             raise Invalid(operation=operation, code="SessionTagsNeedRole",
                           message="PORTAL_LAUNCH_SESSION_TAGS needs the project to have a role "
                                   "to assume; this project has none.")
-        owner_key = settings.PORTAL_TAG_KEYS["owner"]
-        return self._client_factory(
-            "sagemaker", project=self.project, session_tags={owner_key: owner_id}
-        )
+        return self._client("sagemaker")
 
     # --- Service Catalog ------------------------------------------------------------------
 
@@ -291,7 +295,7 @@ class AwsBackend:
     ) -> str:
         operation = "CreatePresignedNotebookInstanceUrl"
         with translated_errors(operation):
-            client = self._launch_client(owner_id=owner_id, operation=operation)
+            client = self._launch_client(operation=operation)
             response = client.create_presigned_notebook_instance_url(
                 NotebookInstanceName=notebook_name,
                 SessionExpirationDurationInSeconds=session_seconds,
@@ -304,7 +308,7 @@ class AwsBackend:
     ) -> str:
         operation = "CreatePresignedDomainUrl"
         with translated_errors(operation):
-            client = self._launch_client(owner_id=owner_id, operation=operation)
+            client = self._launch_client(operation=operation)
             response = client.create_presigned_domain_url(
                 DomainId=domain_id,
                 UserProfileName=user_profile_name,

@@ -13,15 +13,17 @@ from typing import Protocol
 
 
 class BackendError(Exception):
-    """An AWS call failed. ``code`` is AWS's error code, ``message`` is safe to show an owner."""
+    """An AWS call failed. ``code`` is AWS's error code, ``message`` is safe to show an owner
+    (no ARNs, no account ids); ``detail`` is AWS's own text, for admins and the audit trail."""
 
     transient = False
 
-    def __init__(self, *, operation: str, code: str, message: str) -> None:
+    def __init__(self, *, operation: str, code: str, message: str, detail: str = "") -> None:
         super().__init__(f"{operation}: {code}: {message}")
         self.operation = operation
         self.code = code
         self.message = message
+        self.detail = detail or message
 
 
 class Transient(BackendError):
@@ -36,6 +38,10 @@ class Throttled(Transient):
 
 class AccessDenied(BackendError):
     """The portal's role may not do this (IAM, SCP, or a tag-based condition)."""
+
+
+class RoleUnavailable(AccessDenied):
+    """The portal could not assume the project's role (trust policy, external id, SCP)."""
 
 
 class NotFound(BackendError):

@@ -49,7 +49,7 @@ def _source(upstream: Upstream | None = None, **kwargs: Any) -> tuple[AwsCatalog
     client, stubber = stubbed_client()
     if upstream is not None:
         upstream_stub(stubber, upstream, **kwargs)
-    return AwsCatalogSource(client, sleep=lambda seconds: None), stubber
+    return AwsCatalogSource(client), stubber
 
 
 def _catalog_writes(queries: CaptureQueriesContext) -> list[str]:
@@ -206,38 +206,39 @@ def test_a_product_gone_between_listing_and_describing_is_retired(project: Proje
     assert Product.objects.get(product_id=upstream.products[1].product_id).retired_at is None
 
 
-def test_throttled_calls_are_retried_with_backoff(project: Project) -> None:
-    upstream = upstream_make(products=1, versions=1)
+def test_a_call_still_throttled_after_botocores_retries_fails_its_target_once(
+        project: Project) -> None:
+    # The stubbed client answers after botocore's retry handler would have given up: the source
+    # adds no retries of its own (one layer: botocore's adaptive mode, see portal.aws_errors).
     client, stubber = stubbed_client()
-    for _ in range(2):
-        stubber.add_client_error("list_portfolios", service_error_code="ThrottlingException",
-                                 service_message="Rate exceeded", http_status_code=400)
-    upstream_stub(stubber, upstream)
-    delays: list[float] = []
-    source = AwsCatalogSource(client, retries=3, sleep=delays.append)
-
-    run = _run({project.aws_account_id: source})
-
-    assert run.status == SyncRun.Status.SUCCEEDED
-    assert len(delays) == 2 and delays[0] < delays[1] * 2  # growing, jittered
-    assert Product.objects.count() == 1
-
-
-def test_a_call_still_throttled_after_the_retries_fails_its_target(project: Project) -> None:
-    client, stubber = stubbed_client()
-    for _ in range(3):
-        stubber.add_client_error("list_portfolios", service_error_code="ThrottlingException",
-                                 service_message="Rate exceeded", http_status_code=400)
-    delays: list[float] = []
-    source = AwsCatalogSource(client, retries=2, sleep=delays.append)
+    stubber.add_client_error("list_portfolios", service_error_code="ThrottlingException",
+                             service_message="Rate exceeded", http_status_code=400)
+    source = AwsCatalogSource(client)
 
     run = _run({project.aws_account_id: source})
 
     stubber.assert_no_pending_responses()
     assert run.status == SyncRun.Status.FAILED
     assert run.errors[0]["code"] == "ThrottlingException"
-    assert len(delays) == 2
-    assert source.calls == 3
+    assert source.calls == 1
+
+
+def test_a_validation_error_ends_the_target_with_a_clear_message_without_account_ids(
+        project: Project) -> None:
+    client, stubber = stubbed_client()
+    stubber.add_client_error(
+        "list_portfolios", service_error_code="ValidationException", http_status_code=400,
+        service_message="User arn:aws:sts::123456789012:assumed-role/R/s may not list")
+    source = AwsCatalogSource(client)
+
+    run = _run({project.aws_account_id: source})
+
+    assert run.status == SyncRun.Status.FAILED
+    assert run.errors[0]["code"] == "ValidationException"
+    message = run.errors[0]["message"]
+    assert "may not list" in message
+    assert "123456789012" not in message and "arn:aws" not in message
+    assert source.calls == 1
 
 
 def test_inactive_versions_are_kept_without_asking_for_their_parameters(project: Project) -> None:

@@ -10,6 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from catalog.models import LaunchPath, Product, ProductVersion, TagOption
+from portal.aws import credential_cache
 from portal.models import Project
 
 
@@ -25,6 +26,7 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     settings.PORTAL_SIMULATOR_SECONDS = 0
     settings.PORTAL_BASE_URL = "http://testserver"
+    credential_cache.clear()  # assumed-role credentials are process-wide: no test sees another's
 
 
 class AwsStubs:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from portal.models import Project
+from portal.aws import session_name_for
+from portal.models import Project, User
 from provisioning.backends import (
     AccessDenied,
     Invalid,
     NotFound,
     ProvisionOrder,
+    RoleUnavailable,
     Tag,
     Throttled,
     Transient,
+    aws_session_for,
     backend_for,
 )
 from provisioning.backends.aws import AwsBackend
@@ -200,37 +203,106 @@ def test_notebook_describe_start_stop_and_presign(aws: AwsStubs, project: Projec
                                         owner_id="o").endswith("auth?t=y")
 
 
-def test_presign_with_session_tags_assumes_the_project_role_tagged_with_the_owner(
-        aws: AwsStubs, role_project: Project, settings: Any) -> None:
+ROLE = "arn:aws:iam::111111111111:role/PortalProvisioning"
+LATER = datetime(2099, 1, 1, tzinfo=UTC)
+
+
+def assume_params(session_name: str, **extra: Any) -> dict[str, Any]:
+    return {"RoleArn": ROLE, "RoleSessionName": session_name, "SourceIdentity": session_name,
+            "DurationSeconds": 3600, "ExternalId": "ext-fraud-42", **extra}
+
+
+def credentials(key: str, expires: datetime = LATER) -> dict[str, Any]:
+    return {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "secret",
+                            "SessionToken": f"token-{key}", "Expiration": expires}}
+
+
+def test_presign_runs_in_the_acting_persons_named_session_tagged_with_their_owner_id(
+        aws: AwsStubs, role_project: Project, scientist: User, settings: Any) -> None:
     settings.PORTAL_LAUNCH_SESSION_TAGS = True
-    credentials = {"AccessKeyId": "ASIATAGGEDEXAMPLE01", "SecretAccessKey": "secret",
-                   "SessionToken": "token", "Expiration": NOW}
-    aws.stub("sts").add_response("assume_role", {"Credentials": credentials}, {
-        "RoleArn": "arn:aws:iam::111111111111:role/PortalProvisioning",
-        "RoleSessionName": "ml-portal", "ExternalId": "ext-fraud-42",
-        "Tags": [{"Key": "owner", "Value": "AROAEXAMPLE:dana.scientist"}]})
+    aws.stub("sts").add_response("assume_role", credentials("ASIATAGGEDEXAMPLE01"), assume_params(
+        "dana.scientist", Tags=[{"Key": "owner", "Value": scientist.owner_id}]))
     aws.stub("sagemaker").add_response(
         "create_presigned_notebook_instance_url", {"AuthorizedUrl": "https://nb/auth?t=z"},
         {"NotebookInstanceName": "nb-1", "SessionExpirationDurationInSeconds": 3600})
-    url = AwsBackend(project=role_project).notebook_presigned_url(
-        notebook_name="nb-1", session_seconds=3600, owner_id="AROAEXAMPLE:dana.scientist")
+    backend = backend_for(role_project, actor=scientist, resource_owner=scientist)
+    url = backend.notebook_presigned_url(notebook_name="nb-1", session_seconds=3600,
+                                         owner_id="ignored: the tag travels in the session")
     assert url == "https://nb/auth?t=z"
     sagemaker_kwargs = [kw for service, kw in aws.created if service == "sagemaker"]
     assert sagemaker_kwargs[-1]["aws_access_key_id"] == "ASIATAGGEDEXAMPLE01"
-    assert sagemaker_kwargs[-1]["aws_session_token"] == "token"
+    assert sagemaker_kwargs[-1]["aws_session_token"] == "token-ASIATAGGEDEXAMPLE01"
 
 
-def test_calls_without_session_tags_assume_the_role_with_external_id_only(
-        aws: AwsStubs, role_project: Project) -> None:
-    credentials = {"AccessKeyId": "ASIAPLAINEXAMPLE001", "SecretAccessKey": "s",
-                   "SessionToken": "t", "Expiration": NOW}
-    aws.stub("sts").add_response("assume_role", {"Credentials": credentials}, {
-        "RoleArn": "arn:aws:iam::111111111111:role/PortalProvisioning",
-        "RoleSessionName": "ml-portal", "ExternalId": "ext-fraud-42"})
+def test_an_admin_opening_someone_elses_environment_carries_their_own_owner_tag(
+        aws: AwsStubs, role_project: Project, scientist: User, platform_admin: User) -> None:
+    # The whitepaper condition sagemaker:ResourceTag/owner == ${aws:PrincipalTag/owner} then
+    # denies the admin in AWS: the resource carries the scientist's id, the session the admin's.
+    aws.stub("sts").add_response("assume_role", credentials("ASIAADMINEXAMPLE01"), assume_params(
+        session_name_for(platform_admin.username),
+        Tags=[{"Key": "owner", "Value": platform_admin.owner_id}]))
     aws.stub("sagemaker").add_response("describe_notebook_instance",
                                        {"NotebookInstanceStatus": "InService"},
                                        {"NotebookInstanceName": "nb-1"})
-    assert AwsBackend(project=role_project).notebook_status(notebook_name="nb-1") == "InService"
+    backend_for(role_project, actor=platform_admin,
+                resource_owner=scientist).notebook_status(notebook_name="nb-1")
+    assert platform_admin.owner_id != scientist.owner_id
+
+
+def test_a_configured_admin_role_is_assumed_for_an_admin_acting_on_someone_elses_environment(
+        aws: AwsStubs, role_project: Project, scientist: User, platform_admin: User,
+        settings: Any) -> None:
+    settings.PORTAL_AWS_ADMIN_ROLE_NAME = "PortalAdmin"
+    name = session_name_for(platform_admin.username)
+    aws.stub("sts").add_response("assume_role", credentials("ASIAADMINROLE00001"), {
+        **assume_params(name, Tags=[{"Key": "owner", "Value": platform_admin.owner_id}]),
+        "RoleArn": f"arn:aws:iam::{role_project.aws_account_id}:role/PortalAdmin"})
+    aws.stub("sagemaker").add_response("describe_notebook_instance",
+                                       {"NotebookInstanceStatus": "InService"},
+                                       {"NotebookInstanceName": "nb-1"})
+    backend_for(role_project, actor=platform_admin,
+                resource_owner=scientist).notebook_status(notebook_name="nb-1")
+    # …but not for their own environments, nor for a non-admin.
+    assert aws_session_for(project=role_project, actor=platform_admin,
+                           resource_owner=platform_admin).role_arn == ""
+    assert aws_session_for(project=role_project, actor=scientist,
+                           resource_owner=platform_admin).role_arn == ""
+
+
+def test_system_work_runs_in_the_portals_fixed_untagged_session(
+        aws: AwsStubs, role_project: Project) -> None:
+    aws.stub("sts").add_response("assume_role", credentials("ASIAPLAINEXAMPLE001"),
+                                 assume_params("ml-portal-system"))
+    aws.stub("sagemaker").add_response("describe_notebook_instance",
+                                       {"NotebookInstanceStatus": "InService"},
+                                       {"NotebookInstanceName": "nb-1"})
+    assert backend_for(role_project).notebook_status(notebook_name="nb-1") == "InService"
+
+
+def test_assumed_role_credentials_are_reused_until_shortly_before_they_expire(
+        aws: AwsStubs, role_project: Project, scientist: User) -> None:
+    soon = datetime.now(UTC) + timedelta(minutes=4)  # inside the 5-minute refresh margin
+    sts = aws.stub("sts")
+    tags = [{"Key": "owner", "Value": scientist.owner_id}]
+    sts.add_response("assume_role", credentials("ASIAFIRST000000001", soon),
+                     assume_params("dana.scientist", Tags=tags))
+    sts.add_response("assume_role", credentials("ASIASECOND00000001"),
+                     assume_params("dana.scientist", Tags=tags))
+    sts.add_response("assume_role", credentials("ASIASYSTEM00000001"),
+                     assume_params("ml-portal-system"))
+    sagemaker = aws.stub("sagemaker")
+    for _ in range(4):
+        sagemaker.add_response("describe_notebook_instance", {"NotebookInstanceStatus": "Stopped"},
+                               {"NotebookInstanceName": "nb-1"})
+
+    for actor in (scientist, scientist, scientist, None):  # a fresh backend per task run
+        backend_for(role_project, actor=actor).notebook_status(notebook_name="nb-1")
+
+    keys = [kw["aws_access_key_id"] for service, kw in aws.created if service == "sagemaker"]
+    # The first credentials were nearly expired: renewed once, then reused; another session
+    # name is another cache entry.
+    assert keys == ["ASIAFIRST000000001", "ASIASECOND00000001", "ASIASECOND00000001",
+                    "ASIASYSTEM00000001"]
 
 
 def test_session_tags_without_a_project_role_are_refused_before_any_call(
@@ -239,6 +311,27 @@ def test_session_tags_without_a_project_role_are_refused_before_any_call(
     with pytest.raises(Invalid, match="role"):
         AwsBackend(project=project).notebook_presigned_url(notebook_name="nb-1",
                                                            session_seconds=3600, owner_id="o")
+
+
+def test_an_assume_role_refusal_is_role_unavailable_without_arns_in_the_message(
+        aws: AwsStubs, role_project: Project) -> None:
+    aws.stub("sts").add_client_error(
+        "assume_role", service_error_code="AccessDenied", http_status_code=403,
+        service_message=f"User: arn:aws:sts::999999999999:assumed-role/web/i-1 is not "
+                        f"authorized to perform: sts:AssumeRole on resource: {ROLE}")
+    with pytest.raises(RoleUnavailable) as raised:
+        backend_for(role_project).notebook_status(notebook_name="nb-1")
+    error = raised.value
+    assert (error.operation, error.code) == ("AssumeRole", "AccessDenied")
+    assert "arn:" not in error.message and "111111111111" not in error.message
+    assert ROLE in error.detail  # admins still see what STS said
+
+
+def test_a_throttled_assume_role_stays_retryable(aws: AwsStubs, role_project: Project) -> None:
+    aws.stub("sts").add_client_error("assume_role", service_error_code="Throttling",
+                                     http_status_code=400)
+    with pytest.raises(Throttled):
+        backend_for(role_project).notebook_status(notebook_name="nb-1")
 
 
 @pytest.mark.parametrize(("code", "status", "error"), [

@@ -1,6 +1,7 @@
 """The whole flow through the aws implementation, every call validated by botocore's Stubber:
-AssumeRole (external id) → ProvisionProduct (tags and parameters) → DescribeRecord until
-SUCCEEDED → DescribeNotebookInstance → AssumeRole tagged owner=<owner id> → presign → 302."""
+AssumeRole as the requester (named, tagged owner=<owner id>) → ProvisionProduct (tags and
+parameters) → AssumeRole as the portal, once → DescribeRecord until SUCCEEDED → (the requester's
+cached session) DescribeNotebookInstance → presign → 302."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 ROLE = "arn:aws:iam::111111111111:role/PortalProvisioning"
 CREDENTIALS = {"AccessKeyId": "ASIAPROVISIONING001", "SecretAccessKey": "s",
-               "SessionToken": "t", "Expiration": datetime(2026, 11, 22, tzinfo=UTC)}
+               "SessionToken": "t", "Expiration": datetime(2099, 11, 22, tzinfo=UTC)}
 PRESIGNED = "https://nb.notebook.eu-west-1.sagemaker.aws/auth?authToken=SECRET-TOKEN"
 
 
@@ -30,9 +31,13 @@ def test_approve_to_open_through_aws(aws: AwsStubs, queued: Environment, project
     project.aws_role_arn, project.aws_external_id = ROLE, "ext-42"
     project.save()
     sts, catalog, sagemaker = aws.stub("sts"), aws.stub("servicecatalog"), aws.stub("sagemaker")
-    assume = {"RoleArn": ROLE, "RoleSessionName": "ml-portal", "ExternalId": "ext-42"}
+    system = {"RoleArn": ROLE, "RoleSessionName": "ml-portal-system",
+              "SourceIdentity": "ml-portal-system", "DurationSeconds": 3600,
+              "ExternalId": "ext-42"}
+    dana = {**system, "RoleSessionName": "dana.scientist", "SourceIdentity": "dana.scientist",
+            "Tags": [{"Key": "owner", "Value": scientist.owner_id}]}
 
-    sts.add_response("assume_role", {"Credentials": CREDENTIALS}, assume)
+    sts.add_response("assume_role", {"Credentials": CREDENTIALS}, dana)
     catalog.add_response("provision_product", {"RecordDetail": {
         "RecordId": "rec-9", "Status": "CREATED", "ProvisionedProductId": "pp-9"}}, {
         "ProductId": "prod-nb0001", "ProvisioningArtifactId": "pa-nb0001v1",
@@ -53,8 +58,8 @@ def test_approve_to_open_through_aws(aws: AwsStubs, queued: Environment, project
                  {"Key": "portal-environment", "Value": str(queued.pk)},
                  {"Key": "data-classification", "Value": "internal"}],
         "ProvisionToken": str(queued.origin_request_id)})
+    sts.add_response("assume_role", {"Credentials": CREDENTIALS}, system)  # once: then cached
     for status in ("CREATED", "IN_PROGRESS", "SUCCEEDED"):
-        sts.add_response("assume_role", {"Credentials": CREDENTIALS}, assume)
         catalog.add_response("describe_record", {
             "RecordDetail": {"RecordId": "rec-9", "Status": status,
                              "ProvisionedProductId": "pp-9"},
@@ -63,11 +68,9 @@ def test_approve_to_open_through_aws(aws: AwsStubs, queued: Environment, project
     environment = run_until_settled(queued)
     assert environment.status == "available" and environment.notebook_instance_name == "nb-dana"
 
-    sts.add_response("assume_role", {"Credentials": CREDENTIALS}, assume)
+    # Opening runs in Dana's session again: its credentials are still fresh, no AssumeRole.
     sagemaker.add_response("describe_notebook_instance", {"NotebookInstanceStatus": "InService"},
                            {"NotebookInstanceName": "nb-dana"})
-    sts.add_response("assume_role", {"Credentials": CREDENTIALS},
-                     {**assume, "Tags": [{"Key": "owner", "Value": scientist.owner_id}]})
     sagemaker.add_response("create_presigned_notebook_instance_url", {"AuthorizedUrl": PRESIGNED},
                            {"NotebookInstanceName": "nb-dana",
                             "SessionExpirationDurationInSeconds": 7200})

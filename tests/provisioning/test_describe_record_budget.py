@@ -48,8 +48,8 @@ def test_a_ten_minute_provisioning_needs_at_most_12_describe_record_calls(
     clock = [timezone.now()]
     aws = SlowAws(clock)
     # Provisioning runs in services, the follow-up loop in follow: each looks AWS up itself.
-    monkeypatch.setattr(services, "backend_for", lambda project: aws)
-    monkeypatch.setattr(follow, "backend_for", lambda project: aws)
+    monkeypatch.setattr(services, "backend_for", lambda project, **_: aws)
+    monkeypatch.setattr(follow, "backend_for", lambda project, **_: aws)
     monkeypatch.setattr(follow.timezone, "now", lambda: clock[0])
     with django_capture_on_commit_callbacks(execute=True):
         services.environment_provision_run(environment_id=queued.pk)

@@ -341,3 +341,30 @@ def test_a_sagemaker_project_is_created_with_create_project_and_followed(
     assert environment.status == Status.AVAILABLE
     assert (environment.sagemaker_project_name, environment.sagemaker_project_id,
             environment.provisioned_product_id) == ("churn-models", "p-churn1", "pp-77")
+
+
+# --- what is sent as parameters ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("kind", "key"), [("notebook_instance", "NotebookInstanceName"),
+                                           ("studio_user_profile", "UserProfileName")])
+def test_a_name_the_requester_chose_is_sent_as_chosen_and_an_empty_one_gets_a_unique_name(
+        scientist: User, project: Project, django_capture_on_commit_callbacks: Any,
+        kind: str, key: str) -> None:
+    from tests.provisioning.conftest import make_notebook_product
+
+    product, version = make_notebook_product(project, kind=kind)
+    sent = []
+    for chosen in ("dana-fraud-nb", ""):
+        request = approved_request(requester=scientist, project=project, product=product,
+                                   version=version,
+                                   parameters={key: chosen, "InstanceType": "ml.t3.medium"})
+        with django_capture_on_commit_callbacks(execute=False):
+            environment = environment_provision(request=request)
+        assert environment is not None
+        environment_provision_run(environment_id=environment.pk)
+        simulated = SimulatedProvisionedProduct.objects.get(
+            name=environment.provisioned_product_name)
+        sent.append((simulated.parameters[key], environment.provisioned_product_name))
+    (chosen_sent, _), (generated_sent, generated_name) = sent
+    assert chosen_sent == "dana-fraud-nb"
+    assert generated_sent == generated_name

@@ -1,0 +1,171 @@
+"""Edges of the provision run and the follow-up that the main journeys do not reach."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from approvals.models import Request
+from portal.models import AuditEvent, Project, User
+from provisioning.backends import Throttled
+from provisioning.follow import environment_follow_run
+from provisioning.lifecycle import environment_terminate, environment_update_apply
+from provisioning.models import Environment
+from provisioning.services import environment_provision, environment_provision_run
+from tests.provisioning.conftest import AwsStubs, approved_request, make_notebook_product
+
+pytestmark = pytest.mark.django_db
+Status = Environment.Status
+MISSING = "Project fraud-dana does not exist"
+
+
+@pytest.fixture
+def sagemaker_project(scientist: User, project: Project,
+                      django_capture_on_commit_callbacks: Any) -> Environment:
+    product, version = make_notebook_product(project, kind="sagemaker_project",
+                                             product_id="prod-mlops02")
+    request = approved_request(requester=scientist, project=project, product=product,
+                               version=version, tag_choices={},
+                               parameters={"SageMakerProjectName": "fraud-dana", "Stage": "dev"})
+    with django_capture_on_commit_callbacks(execute=False):
+        environment = environment_provision(request=request)
+    assert environment is not None
+    return environment
+
+
+def described(status: str, **extra: Any) -> dict[str, Any]:
+    return {"ProjectArn": "arn:aws:sagemaker:eu-west-1:111111111111:project/fraud-dana",
+            "ProjectName": "fraud-dana", "ProjectId": "p-fd1", "ProjectStatus": status,
+            "CreationTime": timezone.now(),
+            "ServiceCatalogProvisioningDetails": {"ProductId": "prod-mlops02"}, **extra}
+
+
+def follow(environment: Environment, capture: Any) -> Environment:
+    environment.refresh_from_db()
+    with capture(execute=False):
+        environment_follow_run(environment_id=environment.pk,
+                               attempt=environment.follow_attempt)
+    environment.refresh_from_db()
+    return environment
+
+
+def test_a_project_created_by_a_concurrent_attempt_is_adopted(
+        aws: AwsStubs, sagemaker_project: Environment) -> None:
+    stub = aws.stub("sagemaker")
+    stub.add_client_error("describe_project", service_error_code="ValidationException",
+                          service_message=MISSING)
+    stub.add_client_error("create_project", service_error_code="ValidationException",
+                          service_message="Project fraud-dana already exists")
+    stub.add_response("describe_project", described("CreateInProgress"))
+    assert environment_provision_run(environment_id=sagemaker_project.pk) == "provisioning"
+    sagemaker_project.refresh_from_db()
+    assert sagemaker_project.status == Status.PROVISIONING
+    assert sagemaker_project.sagemaker_project_id == "p-fd1"
+
+
+def test_a_refused_create_project_fails_with_the_create_error(
+        aws: AwsStubs, sagemaker_project: Environment) -> None:
+    stub = aws.stub("sagemaker")
+    stub.add_client_error("describe_project", service_error_code="ValidationException",
+                          service_message=MISSING)
+    stub.add_client_error("create_project", service_error_code="ValidationException",
+                          service_message="Stage must be one of dev, prod")
+    stub.add_client_error("describe_project", service_error_code="ValidationException",
+                          service_message=MISSING)
+    assert environment_provision_run(environment_id=sagemaker_project.pk) == "failed"
+    sagemaker_project.refresh_from_db()
+    assert sagemaker_project.status == Status.FAILED
+    assert sagemaker_project.status_message == (
+        "CreateProject refused: ValidationException: Stage must be one of dev, prod")
+
+
+def test_a_throttled_create_project_stays_queued_for_the_task_to_retry(
+        aws: AwsStubs, sagemaker_project: Environment) -> None:
+    stub = aws.stub("sagemaker")
+    stub.add_client_error("describe_project", service_error_code="ValidationException",
+                          service_message=MISSING)
+    stub.add_client_error("create_project", service_error_code="ThrottlingException")
+    with pytest.raises(Throttled):
+        environment_provision_run(environment_id=sagemaker_project.pk)
+    sagemaker_project.refresh_from_db()
+    assert sagemaker_project.status == Status.QUEUED
+    assert sagemaker_project.events.filter(kind="retry").count() == 1
+
+
+def test_a_project_sagemaker_failed_to_create_fails_the_environment_with_its_reason(
+        aws: AwsStubs, sagemaker_project: Environment,
+        django_capture_on_commit_callbacks: Any) -> None:
+    stub = aws.stub("sagemaker")
+    stub.add_response("describe_project", described("CreateInProgress"))
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_provision_run(environment_id=sagemaker_project.pk)
+    stub.add_response("describe_project", described("CreateFailed",
+                      ServiceCatalogProvisionedProductDetails={
+                          "ProvisionedProductId": "pp-fd",
+                          "ProvisionedProductStatusMessage": "Pipeline role missing"}))
+    environment = follow(sagemaker_project, django_capture_on_commit_callbacks)
+    assert environment.status == Status.FAILED
+    assert environment.status_message == "Pipeline role missing"
+    assert environment.provisioned_product_id == "pp-fd"
+    failed = AuditEvent.objects.get(action="environment.failed")
+    assert failed.data["message"] == "Pipeline role missing"
+
+
+def test_the_provision_run_skips_what_is_gone_or_no_longer_queued(
+        queued: Environment) -> None:
+    assert environment_provision_run(environment_id=uuid.uuid4()) == "missing"
+    Environment.objects.filter(pk=queued.pk).update(status=Status.TERMINATED)
+    assert environment_provision_run(environment_id=queued.pk) == "skipped"
+
+
+def test_a_change_aws_cannot_find_the_product_for_is_rolled_back_with_the_reason(
+        queued: Environment, aws: AwsStubs, scientist: User, project: Project,
+        django_capture_on_commit_callbacks: Any) -> None:
+    Environment.objects.filter(pk=queued.pk).update(status=Status.AVAILABLE,
+                                                   provisioned_product_id="pp-1")
+    request = approved_request(requester=scientist, project=project, product=queued.product,
+                               version=queued.version, action=Request.Action.UPDATE,
+                               environment_ref=str(queued.pk))
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_update_apply(request=request)
+    aws.stub("servicecatalog").add_client_error(
+        "update_provisioned_product", service_error_code="ResourceNotFoundException",
+        service_message="Provisioned product pp-1 not found")
+    environment = follow(queued, django_capture_on_commit_callbacks)
+    assert environment.status == Status.AVAILABLE and environment.pending_request is None
+    assert environment.status_message == (
+        "The change failed and was rolled back: UpdateProvisionedProduct: "
+        "ResourceNotFoundException: Provisioned product pp-1 not found")
+    assert AuditEvent.objects.get(action="environment.update_failed").data["message"].startswith(
+        "UpdateProvisionedProduct")
+
+
+def test_terminating_a_product_aws_no_longer_has_ends_terminated(
+        queued: Environment, aws: AwsStubs, scientist: User,
+        django_capture_on_commit_callbacks: Any) -> None:
+    Environment.objects.filter(pk=queued.pk).update(status=Status.AVAILABLE,
+                                                   provisioned_product_id="pp-1")
+    queued.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_terminate(environment=queued, user=scientist, confirm=True)
+    aws.stub("servicecatalog").add_client_error(
+        "terminate_provisioned_product", service_error_code="ResourceNotFoundException",
+        service_message="gone")
+    environment = follow(queued, django_capture_on_commit_callbacks)
+    assert environment.status == Status.TERMINATED and environment.terminated_at is not None
+    assert AuditEvent.objects.filter(action="environment.terminated").count() == 1
+
+
+def test_opening_a_starting_notebook_waits_without_asking_aws(
+        client: Client, scientist: User, queued: Environment, aws: AwsStubs) -> None:
+    Environment.objects.filter(pk=queued.pk).update(status=Status.STARTING,
+                                                   notebook_instance_name="nb-1")
+    client.force_login(scientist)
+    response = client.post(f"/environments/{queued.pk}/open")
+    assert response.status_code == 200
+    assert "data-open-when-ready" in response.content.decode()
+    assert aws.created == []
