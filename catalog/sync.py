@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from catalog.models import (
     OUTPUT_FIELDS,
-    InstancePrice,
     LaunchPath,
     ParameterSpec,
     Portfolio,
@@ -56,7 +55,6 @@ class ProductSnapshot:
 class TargetSnapshot:
     portfolios: list[dict[str, Any]] = field(default_factory=list)
     products: dict[str, ProductSnapshot] = field(default_factory=dict)
-    prices: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,7 +118,6 @@ def target_snapshot(*, source: CatalogSource, progress: Progress | None = None) 
             count = len(entry.versions)
             progress(f"  read {entry.summary.get('Name', product_id)} "
                      f"({count} version{'' if count == 1 else 's'})")
-    snapshot.prices = source.prices()
     return snapshot
 
 
@@ -324,15 +321,6 @@ def target_apply(*, target: SyncTarget, snapshot: TargetSnapshot) -> SyncCounts:
         _sync_product_children(product, entry, counts)
     _retire(products.values(), set(snapshot.products), lambda p: p.product_id, counts, "products")
 
-    known_prices = set(
-        InstancePrice.objects.filter(region=target.aws_region).values_list("instance_type",
-                                                                           flat=True)
-    )
-    for instance_type, usd_per_hour in sorted(snapshot.prices.items()):
-        if instance_type not in known_prices:  # never overwrite the platform team's prices
-            InstancePrice.objects.create(instance_type=instance_type, region=target.aws_region,
-                                         usd_per_hour=usd_per_hour)
-            counts.added["prices"] += 1
     return counts
 
 
