@@ -326,6 +326,9 @@ LOGGING = {
         # The SAML library logs raw assertions at DEBUG; never let them reach the logs.
         "onelogin": {"level": "WARNING"},
         "saml2": {"level": "WARNING"},
+        # botocore logs whole request and response bodies at DEBUG: AssumeRole's credentials and
+        # presigned URLs would reach the logs. Its INFO and above carry no bodies.
+        "botocore": {"level": "INFO"},
     },
 }
 

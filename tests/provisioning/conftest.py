@@ -241,3 +241,12 @@ def presign() -> PresignSpy:
 @pytest.fixture
 def real_broker() -> None:
     """Marks a test that sends its tasks to the real broker (a real worker consumes them)."""
+
+
+def console_client(service: str, project: Project, *, who: str = "someone.console") -> Any:
+    """A boto3 client on the fake AWS in the project's account, as a person working in the AWS
+    console (outside the portal) through the account's role."""
+    from tests.fakeaws.conftest import client, session_credentials
+
+    return client(service, region=project.aws_region, credentials=session_credentials(
+        account=project.aws_account_id, session_name=who, source_identity=who))
