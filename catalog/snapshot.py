@@ -36,7 +36,6 @@ class ProductSnapshot:
 class TargetSnapshot:
     portfolios: list[dict[str, Any]] = field(default_factory=list)
     products: dict[str, ProductSnapshot] = field(default_factory=dict)
-    prices: dict[str, Decimal] = field(default_factory=dict)
 
 
 def target_snapshot(*, source: CatalogSource, progress: Progress | None = None) -> TargetSnapshot:
@@ -77,5 +76,4 @@ def target_snapshot(*, source: CatalogSource, progress: Progress | None = None) 
             count = len(entry.versions)
             progress(f"  read {entry.summary.get('Name', product_id)} "
                      f"({count} version{'' if count == 1 else 's'})")
-    snapshot.prices = source.prices()
     return snapshot

@@ -1,17 +1,17 @@
-"""Where the catalog sync reads Service Catalog from: AWS itself, or the local simulator.
+"""Where the catalog sync reads Service Catalog from: boto3, with the shapes of the Service
+Catalog API (``PortfolioDetail``, ``ProductViewSummary``, ``ProvisioningArtifactDetail`` …).
 
-Both implementations answer with the shapes of the Service Catalog API (``PortfolioDetail``,
-``ProductViewSummary``, ``ProvisioningArtifactDetail`` …) so the sync has one code path.
+One implementation; in the demo and the tests boto3 talks to the fake AWS through the client hook
+the settings attach. ``CatalogSource`` is the interface the sync codes against (tests hand it
+sources of their own).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 
 from portal.aws import aws_client
 from portal.aws_errors import AwsErrorKind, aws_failure_classify
@@ -61,8 +61,6 @@ class CatalogSource(Protocol):
     def launch_paths(self, *, product_id: str) -> list[dict[str, Any]]: ...
 
     def parameters(self, *, product_id: str, artifact_id: str, path_id: str) -> dict[str, Any]: ...
-
-    def prices(self) -> dict[str, Decimal]: ...
 
 
 class AwsCatalogSource:
@@ -138,16 +136,7 @@ class AwsCatalogSource:
             ProductId=product_id, ProvisioningArtifactId=artifact_id, PathId=path_id,
         )
 
-    def prices(self) -> dict[str, Decimal]:
-        return {}  # prices in AWS mode are kept by the platform team in the price table
-
 
 def catalog_source_for(target: SyncTarget) -> CatalogSource:
-    """The source for a target according to PORTAL_AWS_MODE."""
-    if settings.PORTAL_AWS_MODE == "aws":
-        return AwsCatalogSource(aws_client("servicecatalog", project=target.project))
-    from catalog.simulator import SimulatorCatalogSource
-
-    return SimulatorCatalogSource(
-        aws_account_id=target.aws_account_id, aws_region=target.aws_region
-    )
+    """Service Catalog in the target's account and region (through the project's role)."""
+    return AwsCatalogSource(aws_client("servicecatalog", project=target.project))

@@ -24,7 +24,6 @@ from django.utils import timezone
 from catalog.checks import product_flags
 from catalog.models import (
     OUTPUT_FIELDS,
-    InstancePrice,
     LaunchPath,
     ParameterSpec,
     Portfolio,
@@ -280,15 +279,6 @@ def target_apply(*, target: SyncTarget, snapshot: TargetSnapshot) -> SyncCounts:
                                    "launch_paths", "versions__parameters").get(pk=product.pk)))
     _retire(products.values(), set(snapshot.products), lambda p: p.product_id, counts, "products")
 
-    known_prices = set(
-        InstancePrice.objects.filter(region=target.aws_region).values_list("instance_type",
-                                                                           flat=True)
-    )
-    for instance_type, usd_per_hour in sorted(snapshot.prices.items()):
-        if instance_type not in known_prices:  # never overwrite the platform team's prices
-            InstancePrice.objects.create(instance_type=instance_type, region=target.aws_region,
-                                         usd_per_hour=usd_per_hour)
-            counts.added["prices"] += 1
     return counts
 
 

@@ -1,7 +1,7 @@
 """Settings for the ML environment portal, all read from the environment.
 
-Defaults are the embedded mode (SQLite and Celery's filesystem transport under ``var/``, the local
-AWS simulator, console email). Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``,
+Defaults are the embedded mode (SQLite and Celery's filesystem transport under ``var/``, the fake
+AWS of ``fakeaws/``, console email). Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``,
 ``SECRET_KEY`` and ``ALLOWED_HOSTS``; see the configuration table in the README.
 """
 
@@ -228,18 +228,22 @@ PORTAL_OWNER_ID_TEMPLATE = env_str("PORTAL_OWNER_ID_TEMPLATE", "{aws_role_id}:{u
 PORTAL_AWS_ROLE_ID = env_str("PORTAL_AWS_ROLE_ID", "AROAEXAMPLEDATASCIENTIST")
 
 # --- AWS ----------------------------------------------------------------------------------
-# "simulator" (default) keeps everything on this machine; "aws" calls AWS with boto3's standard
-# credential chain, assuming each project's role when it has one.
-PORTAL_AWS_MODE = env_str("PORTAL_AWS_MODE", "simulator")
-if PORTAL_AWS_MODE not in {"simulator", "aws"}:
-    raise ImproperlyConfigured(f"PORTAL_AWS_MODE must be simulator or aws, got {PORTAL_AWS_MODE!r}")
+# "fake" (default: the demo, the tests, the benchmarks) answers every boto3 call with the fake AWS
+# of fakeaws/ (through the client hook below); "aws" calls AWS with boto3's standard credential
+# chain. Both run the same code: the mode only chooses the defaults of the two settings below, and
+# nothing outside this file looks at it.
+PORTAL_AWS_MODE = env_str("PORTAL_AWS_MODE", "fake")
+if PORTAL_AWS_MODE not in {"fake", "aws"}:
+    raise ImproperlyConfigured(f"PORTAL_AWS_MODE must be fake or aws, got {PORTAL_AWS_MODE!r}")
+_FAKE = PORTAL_AWS_MODE == "fake"
 # botocore's adaptive retries are the only retries below the Celery tasks (portal.aws_errors).
 PORTAL_AWS_MAX_ATTEMPTS = env_int("PORTAL_AWS_MAX_ATTEMPTS", 8, minimum=1)
 # A dotted path to a callable applied to every boto3 client the portal makes (STS included), for
-# example an event hook answering calls in a test or demo set-up. Empty: none.
-PORTAL_AWS_CLIENT_HOOK = env_str("PORTAL_AWS_CLIENT_HOOK", "")
+# example an event hook answering calls in a test or demo set-up. Fake mode: the fake's attach.
+PORTAL_AWS_CLIENT_HOOK = env_str("PORTAL_AWS_CLIENT_HOOK", "fakeaws.hook.attach" if _FAKE else "")
 # "ACCESS_KEY_ID:SECRET" used instead of boto3's credential chain (a fake AWS needs no real keys,
-# and boto3 then never searches instance metadata). Empty: the standard chain.
+# and boto3 then never searches instance metadata). Fake mode: the fake's portal credentials;
+# aws mode: empty, the standard chain.
 _static = env_str("PORTAL_AWS_STATIC_CREDENTIALS", "")
 PORTAL_AWS_STATIC_CREDENTIALS: tuple[str, str] | None = None
 if _static:
@@ -248,6 +252,11 @@ if _static:
         raise ImproperlyConfigured(
             "PORTAL_AWS_STATIC_CREDENTIALS must look like ACCESS_KEY_ID:SECRET_ACCESS_KEY")
     PORTAL_AWS_STATIC_CREDENTIALS = (_key_id, _secret)
+elif _FAKE:
+    from fakeaws.credentials import FAKE_CREDENTIALS
+
+    PORTAL_AWS_STATIC_CREDENTIALS = (FAKE_CREDENTIALS["aws_access_key_id"],
+                                     FAKE_CREDENTIALS["aws_secret_access_key"])
 # Lifetime asked for assumed-role sessions (STS allows 900 s up to the role's maximum); the portal
 # reuses the credentials until 5 minutes before they expire.
 PORTAL_AWS_SESSION_SECONDS = env_int("PORTAL_AWS_SESSION_SECONDS", 3600, minimum=900)
@@ -351,6 +360,9 @@ LOGGING = {
         # The SAML library logs raw assertions at DEBUG; never let them reach the logs.
         "onelogin": {"level": "WARNING"},
         "saml2": {"level": "WARNING"},
+        # botocore logs whole request and response bodies at DEBUG: AssumeRole's credentials and
+        # presigned URLs would reach the logs. Its INFO and above carry no bodies.
+        "botocore": {"level": "INFO"},
     },
 }
 
@@ -371,8 +383,6 @@ PORTAL_APPROVAL_EXPIRY_DAYS = env_int("PORTAL_APPROVAL_EXPIRY_DAYS", 14, minimum
 PORTAL_APPROVAL_SWEEP_SECONDS = env_int("PORTAL_APPROVAL_SWEEP_SECONDS", 300, minimum=10)
 
 # --- Provisioning ----------------------------------------------------------------------------
-# The local simulator: seconds a simulated provisioning (or notebook start/stop) takes.
-PORTAL_SIMULATOR_SECONDS = env_int("PORTAL_SIMULATOR_SECONDS", 8, minimum=0)
 # Give up following a provisioning (DescribeRecord/DescribeProject) after this many seconds.
 PORTAL_PROVISION_TIMEOUT_SECONDS = env_int("PORTAL_PROVISION_TIMEOUT_SECONDS", 3600, minimum=1)
 # Follow-up backoff: first delay, doubling up to the cap, with jitter.

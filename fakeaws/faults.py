@@ -2,10 +2,15 @@
 
 ``inject(service="servicecatalog", operation="DescribeRecord", code="ThrottlingException",
 status=400, times=2)``; ``fail_next_stack(message=...)`` makes the next stack the fake creates
-fail the way CloudFormation reports a resource failure.
+fail the way CloudFormation reports a resource failure; ``delay_answer(service=…, operation=…,
+seconds=…)`` makes the next matching call do its work and then wait before answering (a slow
+network: the call has reached AWS, its answer has not come back — what a test needs to kill a
+worker in between).
 """
 
 from __future__ import annotations
+
+import time
 
 from django.db import transaction
 from django.db.models import F
@@ -59,12 +64,36 @@ def notebook_failure_take(*, account: str) -> str:
     return rule.message if rule is not None else ""
 
 
-def _take(*, service: str, operation: str, account: str) -> FaultRule | None:
+DELAY_CODE = "AnswerDelay"  # not an AWS error: the rule's message holds the seconds to wait
+
+
+def delay_answer(*, service: str, operation: str, seconds: float, account: str = "",
+                 times: int = 1) -> FaultRule:
+    """The next ``times`` matching calls succeed, but their answers leave ``seconds`` later."""
+    if seconds <= 0:
+        raise ValueError("seconds must be positive")
+    return inject(service=service, operation=operation, code=DELAY_CODE, status=200,
+                  message=str(seconds), account=account, times=times)
+
+
+def answer_delay_wait(*, service: str, operation: str, account: str) -> None:
+    """Wait as a pending delay rule for this call says (consumed); no rule: return at once.
+
+    Real time, not ``clock``: the point is a call that is really still on its way back.
+    """
+    rule = _take(service=service, operation=operation, account=account, code=DELAY_CODE)
+    if rule is not None:
+        time.sleep(float(rule.message))
+
+
+def _take(*, service: str, operation: str, account: str, code: str = "") -> FaultRule | None:
+    """Consume one matching rule: of ``code`` when given, else any error rule (never a delay)."""
     with transaction.atomic():
-        rule = (FaultRule.objects.select_for_update()
-                .filter(service=service, remaining__gt=0, operation__in=[operation, ""],
-                        account__in=[account, ""])
-                .order_by("created_at", "id").first())
+        rules = (FaultRule.objects.select_for_update()
+                 .filter(service=service, remaining__gt=0, operation__in=[operation, ""],
+                         account__in=[account, ""]))
+        rules = rules.filter(code=code) if code else rules.exclude(code=DELAY_CODE)
+        rule = rules.order_by("created_at", "id").first()
         if rule is None:
             return None
         FaultRule.objects.filter(pk=rule.pk).update(remaining=F("remaining") - 1)

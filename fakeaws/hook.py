@@ -82,6 +82,9 @@ def _answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
             return query_error(url, error, service.namespace, ec2=service.protocol == "ec2")
         return json_error(url, error, service.content_type)
     _log(signed.service, operation, signed.region, caller, "")
+    # After the commit: the fake has done the work (as AWS would have) when the answer is delayed.
+    faults.answer_delay_wait(service=signed.service, operation=operation,
+                            account=caller.account if caller else "")
     if query:
         return query_answer(url, operation, service.output_shape(operation), data,
                             service.namespace, ec2=service.protocol == "ec2")

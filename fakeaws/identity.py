@@ -22,16 +22,10 @@ from botocore.credentials import Credentials
 from django.conf import settings
 
 from fakeaws import clock
+from fakeaws.credentials import FAKE_ACCESS_KEY_ID, FAKE_CREDENTIALS
 from fakeaws.models import StsSession
 from fakeaws.protocol import AwsError
 
-# Static credentials the portal uses in fake mode, so boto3 never searches a credential chain or an
-# instance metadata service. They are not secret: they open nothing but this fake.
-FAKE_ACCESS_KEY_ID = "AKIAFAKEPORTAL000001"
-FAKE_CREDENTIALS = {
-    "aws_access_key_id": FAKE_ACCESS_KEY_ID,
-    "aws_secret_access_key": "fake-secret-key-that-opens-only-the-fake-aws-0001",
-}
 PORTAL_USER_NAME = "ml-portal"
 _SIGNATURE = re.compile(r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})")
 _CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")

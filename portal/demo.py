@@ -22,6 +22,11 @@ from portal.services import audit_record
 
 DEMO_USERS_FILE = Path(settings.BASE_DIR) / "portal" / "devidp" / "demo_users.yaml"
 SEED_SOURCE = {"source": "seed_demo"}
+# The role the portal assumes in each demo project account, and the ExternalId its trust policy
+# asks for: the same pair the fake AWS's account baseline defines (fakeaws/catalog/demo.yaml,
+# ``project_role``), so the demo reaches its projects' accounts as it would in AWS.
+DEMO_ROLE_NAME = "ml-portal-provisioning"
+DEMO_EXTERNAL_ID = "ml-portal-demo-external-id"
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,10 @@ class DemoProject:
     cost_center: str
     monthly_budget: Decimal
     description: str = ""
+
+    @property
+    def aws_role_arn(self) -> str:
+        return f"arn:aws:iam::{self.aws_account_id}:role/{DEMO_ROLE_NAME}"
 
 
 DEMO_PROJECTS = (
@@ -81,7 +90,8 @@ def _project_ensure(spec: DemoProject, report: list[str]) -> Project:
         slug=spec.slug, name=spec.name, description=spec.description,
         environment=spec.environment, aws_account_id=spec.aws_account_id,
         aws_region=spec.aws_region, cost_center=spec.cost_center,
-        monthly_budget=spec.monthly_budget,
+        monthly_budget=spec.monthly_budget, aws_role_arn=spec.aws_role_arn,
+        aws_external_id=DEMO_EXTERNAL_ID,
     )
     project.full_clean()
     project.save()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -51,6 +52,33 @@ class FollowOutcome:
     attempt: int = 0
 
 
+# SageMaker ARNs: arn:<partition>:sagemaker:<region>:<account>:notebook-instance/<name> and
+# …:user-profile/<domain-id>/<profile-name> (SageMaker API reference, ARN formats). CloudFormation's
+# Ref of a notebook instance or user profile is its ARN, and SageMaker writes the resource type and
+# the names in the ARN in lower case, so the match ignores case.
+_SAGEMAKER_ARN = re.compile(
+    r"^arn:[\w-]+:sagemaker:[\w-]*:\d*:(?P<type>notebook-instance|user-profile)/(?P<rest>.+)$",
+    re.IGNORECASE)
+
+
+def output_value_read(field: str, value: str) -> str:
+    """The identifier ``field`` needs from an output value: the value itself, or the part of a
+    SageMaker ARN that names it (a template may output only the resource's ARN)."""
+    match = _SAGEMAKER_ARN.match(value)
+    if match is None:
+        return value
+    kind, rest = match.group("type").lower(), match.group("rest")
+    if kind == "notebook-instance" and field == "notebook_instance_name":
+        return rest
+    if kind == "user-profile" and "/" in rest:
+        domain_id, _, profile = rest.partition("/")
+        if field == "domain_id":
+            return domain_id
+        if field == "user_profile_name":
+            return profile
+    return value
+
+
 def _map_outputs(environment: Environment, outputs: dict[str, str]) -> None:
     mapping = environment.product.output_mapping or OUTPUT_FIELDS.get(environment.product.kind, {})
     fields = {"notebook_instance_name": "notebook_instance_name", "domain_id": "domain_id",
@@ -58,7 +86,8 @@ def _map_outputs(environment: Environment, outputs: dict[str, str]) -> None:
               "project_name": "sagemaker_project_name", "project_id": "sagemaker_project_id"}
     for name, output_key in mapping.items():
         if name in fields and outputs.get(output_key):
-            setattr(environment, fields[name], str(outputs[output_key])[:63])
+            value = output_value_read(name, str(outputs[output_key]))
+            setattr(environment, fields[name], value[:63])
 
 
 def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], str]:

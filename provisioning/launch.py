@@ -126,7 +126,7 @@ def environment_launch(*, environment: Environment, user: User,
     # The presign call runs in the clicking person's session (their name, their owner tag), so
     # the owner-tag condition in the project role decides in AWS too.
     backend = backend_for(environment.project, actor=user, resource_owner=environment.owner)
-    # The simulator compares this with the resource's owner tag the way that condition would.
+    # Who the session speaks for; boto3 sends none of it (the owner tag travels in the session).
     session_owner = _session_owner_id(environment, user=user)
     try:
         if environment.notebook_instance_name:

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from provisioning import simulator_views, views
+from provisioning import views
 
 app_name = "provisioning"
 
@@ -13,8 +13,4 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:pk>/stop", views.environment_stop, name="environment_stop"),
     path("<uuid:pk>/start", views.environment_start, name="environment_start"),
     path("<uuid:pk>/terminate", views.environment_terminate, name="environment_terminate"),
-    path("simulator/notebooks/<str:name>/", simulator_views.simulator_notebook,
-         name="simulator_notebook"),
-    path("simulator/studio/<str:domain_id>/<str:profile>/", simulator_views.simulator_studio,
-         name="simulator_studio"),
 ]

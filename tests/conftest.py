@@ -8,6 +8,9 @@ import pytest
 
 from portal.models import Membership, Project, Role, User
 
+PROJECT_ROLE_ARN = "arn:aws:iam::111111111111:role/ml-portal-provisioning"
+PROJECT_EXTERNAL_ID = "ml-portal-demo-external-id"
+
 
 def make_user(username: str, *, roles: list[str] | None = None, manager: User | None = None,
               **extra: object) -> User:
@@ -73,6 +76,8 @@ def project(db: None, scientist: User, colleague: User, manager: User) -> Projec
     p = Project.objects.create(
         slug="fraud", name="Fraud detection", cost_center="CC-1001", environment="dev",
         aws_account_id="111111111111", aws_region="eu-west-1", monthly_budget=Decimal("2000"),
+        # The fake AWS's baseline role in every account (fakeaws/catalog/demo.yaml project_role).
+        aws_role_arn=PROJECT_ROLE_ARN, aws_external_id=PROJECT_EXTERNAL_ID,
     )
     Membership.objects.create(user=scientist, project=p, role=Membership.ProjectRole.MEMBER)
     Membership.objects.create(user=colleague, project=p, role=Membership.ProjectRole.MEMBER)

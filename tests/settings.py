@@ -28,10 +28,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # database of the run that started it: that run passes its database name here.
 if os.environ.get("PORTAL_TEST_WORKER_DATABASE"):
     DATABASES["default"]["NAME"] = os.environ["PORTAL_TEST_WORKER_DATABASE"]  # noqa: F405
-# Milliseconds the simulator waits before answering ProvisionProduct (after accepting it), so a
-# test can kill the worker between AWS accepting the call and the portal recording it.
-PORTAL_SIMULATOR_LATENCY_MS = int(os.environ.get("PORTAL_TEST_SIMULATOR_LATENCY_MS", "0"))
-
 # `make test` runs the suite in two processes (pytest-xdist). Each one sends its background work
 # to a queue of its own, and the Celery worker a test starts (it inherits PYTEST_XDIST_WORKER)
 # consumes only that queue, so the two runs never take each other's tasks on a shared broker.

@@ -1,4 +1,8 @@
-"""The AWS boundary: ``backend_for(project)`` picks the implementation ``PORTAL_AWS_MODE`` names."""
+"""The AWS boundary: ``backend_for(project)`` is boto3 in the project's account and region.
+
+There is one implementation. In the demo and the tests boto3 talks to the fake AWS because the
+settings attach its client hook (``PORTAL_AWS_CLIENT_HOOK``), not because any code here asks.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from django.conf import settings
 
 from portal.aws import AwsSession, admin_role_arn, session_name_for
 from portal.models import Project, User
+from provisioning.backends.aws import AwsBackend
 from provisioning.backends.base import (
     AccessDenied,
     BackendError,
@@ -54,10 +59,4 @@ def backend_for(project: Project, *, actor: User | None = None,
     """Service Catalog and SageMaker for the project's account and region, acting as ``actor``
     (see ``aws_session_for``) on a resource that belongs to ``resource_owner``."""
     session = aws_session_for(project=project, actor=actor, resource_owner=resource_owner)
-    if settings.PORTAL_AWS_MODE == "aws":
-        from provisioning.backends.aws import AwsBackend
-
-        return AwsBackend(project=project, session=session)
-    from provisioning.backends.simulator import SimulatorBackend
-
-    return SimulatorBackend(project=project)
+    return AwsBackend(project=project, session=session)

@@ -1,4 +1,4 @@
-"""The AWS boundary of provisioning: one small interface, two implementations (aws, simulator).
+"""The AWS boundary of provisioning: one small interface, implemented with boto3 (``aws``).
 
 Everything the rest of the app knows about Service Catalog and SageMaker goes through
 ``ProvisioningBackend``. Errors come back as the small domain errors below, never as botocore

@@ -71,3 +71,31 @@ def test_the_fault_command_injects_and_clears(capsys: Any) -> None:
         call_command("fakeaws_fault", "--service", "sts")
     with pytest.raises(CommandError):
         call_command("fakeaws_fault", "--service", "sts", "--code", "X", "--times", "0")
+
+
+@pytest.mark.django_db
+def test_a_delay_rule_answers_late_after_doing_the_work_and_raises_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakeaws import faults
+
+    waits: list[float] = []
+    seen_in_log: list[bool] = []
+
+    def sleep(seconds: float) -> None:  # the call is already logged (done) when the wait starts
+        seen_in_log.append(CallLog.objects.filter(operation="GetCallerIdentity").exists())
+        waits.append(seconds)
+
+    monkeypatch.setattr(faults.time, "sleep", sleep)
+    call_command("fakeaws_fault", "--service", "sts", "--operation", "GetCallerIdentity",
+                 "--delay-seconds", "2.5")
+    faults.inject(service="sts", operation="GetCallerIdentity", code="AccessDenied", status=403)
+    # The error rule is still taken first (a delay never counts as an error), then the delay.
+    with pytest.raises(ClientError):
+        client("sts").get_caller_identity()
+    assert waits == []
+    assert client("sts").get_caller_identity()["Account"]
+    assert waits == [2.5] and seen_in_log == [True]
+    client("sts").get_caller_identity()  # consumed: no second wait
+    assert waits == [2.5]
+    with pytest.raises(CommandError):
+        call_command("fakeaws_fault", "--delay-seconds", "1")

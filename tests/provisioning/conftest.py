@@ -1,8 +1,10 @@
-"""Fixtures for provisioning: fake AWS credentials, stubbed boto3 clients, catalog rows."""
+"""Fixtures for provisioning: the fake AWS (instant, with this folder's catalog), stubbed boto3
+clients for exact request shapes, and catalog rows with the ids the fake's catalog serves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -10,13 +12,25 @@ import pytest
 from botocore.stub import Stubber
 
 from catalog.models import LaunchPath, Product, ProductVersion, TagOption
+from fakeaws import clock
+from fakeaws.models import CallLog
 from portal.aws import credential_cache
 from portal.models import Project
 
+# The fake AWS's catalog for these tests: products prod-nb0001, prod-nb0002 (notebooks),
+# prod-studio01 (Studio user profile), prod-mlops01 and prod-mlops02 (SageMaker projects).
+FAKE_CATALOG = Path(__file__).resolve().parent / "catalog" / "catalog.yaml"
+DEFAULT_PRODUCT_IDS = {
+    Product.Kind.NOTEBOOK_INSTANCE: "prod-nb0001",
+    Product.Kind.STUDIO_USER_PROFILE: "prod-studio01",
+    Product.Kind.SAGEMAKER_PROJECT: "prod-mlops01",
+}
+
 
 @pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    """Fake credentials and no profile: nothing in these tests can reach a real AWS account."""
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[None]:
+    """No profile, no credential chain: every call goes to the fake AWS (the settings' default
+    client hook), which answers at once (a test about timing sets the seconds itself)."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -24,9 +38,15 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    settings.PORTAL_SIMULATOR_SECONDS = 0
+    settings.FAKEAWS_OPERATION_SECONDS = 0
+    settings.FAKEAWS_CONSISTENCY_SECONDS = 0
+    settings.FAKEAWS_CATALOG_FILE = str(FAKE_CATALOG)
     settings.PORTAL_BASE_URL = "http://testserver"
+    settings.FAKEAWS_BASE_URL = ""
+    clock.reset()
     credential_cache.clear()  # assumed-role credentials are process-wide: no test sees another's
+    yield
+    clock.reset()
 
 
 class AwsStubs:
@@ -69,15 +89,25 @@ class AwsStubs:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[AwsStubs]:
-    settings.PORTAL_AWS_MODE = "aws"
+def aws(monkeypatch: pytest.MonkeyPatch, settings: Any, request: pytest.FixtureRequest
+        ) -> Iterator[AwsStubs]:
+    """Stubbed clients for exact request shapes: no client hook (nothing reaches the fake), and
+    the cast's project without a role (no AssumeRole to script) unless a test gives it one."""
+    settings.PORTAL_AWS_CLIENT_HOOK = ""
+    settings.PORTAL_AWS_STATIC_CREDENTIALS = None
+    if "project" in request.fixturenames:
+        project = request.getfixturevalue("project")
+        project.aws_role_arn = project.aws_external_id = ""
+        project.save(update_fields=["aws_role_arn", "aws_external_id"])
     stubs = AwsStubs(monkeypatch)
     yield stubs
     stubs.assert_no_pending()
 
 
 def make_notebook_product(project: Project, *, kind: str = Product.Kind.NOTEBOOK_INSTANCE,
-                          product_id: str = "prod-nb0001") -> tuple[Product, ProductVersion]:
+                          product_id: str = "") -> tuple[Product, ProductVersion]:
+    """Catalog rows for a product of the fake's catalog (``FAKE_CATALOG``), as a sync makes them."""
+    product_id = product_id or DEFAULT_PRODUCT_IDS[kind]
     product = Product.objects.create(
         aws_account_id=project.aws_account_id, aws_region=project.aws_region,
         product_id=product_id, name="SageMaker notebook instance", kind=kind, published=True,
@@ -188,39 +218,35 @@ def sent_tasks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def available(queued: Any) -> Any:
-    """The scientist's notebook, provisioned by the simulator and available."""
+    """The scientist's notebook, provisioned on the fake AWS and available."""
     environment = run_until_settled(queued)
     assert environment.status == "available"
     return environment
 
 
 class PresignSpy:
-    """Counts presign calls of the simulator, to prove a refused launch generated nothing."""
+    """Counts the presign calls the fake AWS received (a refused launch generated nothing)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from provisioning.backends.simulator import SimulatorBackend
-
-        self.calls = 0
-        notebook = SimulatorBackend.notebook_presigned_url
-        studio = SimulatorBackend.studio_presigned_url
-
-        def notebook_spy(backend: Any, **kwargs: Any) -> str:
-            self.calls += 1
-            return notebook(backend, **kwargs)
-
-        def studio_spy(backend: Any, **kwargs: Any) -> str:
-            self.calls += 1
-            return studio(backend, **kwargs)
-
-        monkeypatch.setattr(SimulatorBackend, "notebook_presigned_url", notebook_spy)
-        monkeypatch.setattr(SimulatorBackend, "studio_presigned_url", studio_spy)
+    @property
+    def calls(self) -> int:
+        return CallLog.objects.filter(operation__in=[
+            "CreatePresignedNotebookInstanceUrl", "CreatePresignedDomainUrl"]).count()
 
 
 @pytest.fixture
-def presign(monkeypatch: pytest.MonkeyPatch) -> PresignSpy:
-    return PresignSpy(monkeypatch)
+def presign() -> PresignSpy:
+    return PresignSpy()
 
 
 @pytest.fixture
 def real_broker() -> None:
     """Marks a test that sends its tasks to the real broker (a real worker consumes them)."""
+
+
+def console_client(service: str, project: Project, *, who: str = "someone.console") -> Any:
+    """A boto3 client on the fake AWS in the project's account, as a person working in the AWS
+    console (outside the portal) through the account's role."""
+    from tests.fakeaws.conftest import client, session_credentials
+
+    return client(service, region=project.aws_region, credentials=session_credentials(
+        account=project.aws_account_id, session_name=who, source_identity=who))

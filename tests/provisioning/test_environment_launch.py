@@ -9,10 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
+from fakeaws.models import NotebookInstance, Tag
 from portal.models import AuditEvent, User
 from provisioning.follow import environment_follow_run
-from provisioning.models import Environment, EnvironmentEvent, SimulatedNotebook
-from tests.provisioning.conftest import PresignSpy
+from provisioning.models import Environment, EnvironmentEvent
+from tests.provisioning.conftest import PresignSpy, console_client
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def refusals(reason: str) -> list[AuditEvent]:
 
 
 def assert_url_kept_nowhere(url: str, caplog: pytest.LogCaptureFixture) -> None:
-    token = url.split("token=")[1]
+    token = url.split("authToken=")[1]
     assert token not in caplog.text
     for event in AuditEvent.objects.all():
         assert token not in str(event.data) and token not in event.object_repr
@@ -47,7 +48,8 @@ def test_the_owner_is_redirected_to_a_fresh_presigned_url(
     assert response["Referrer-Policy"] == "no-referrer"
     url = response["Location"]
     name = available.notebook_instance_name
-    assert urlsplit(url).path == f"/environments/simulator/notebooks/{name}/"
+    # The fake's stand-in for Jupyter, on the portal's host (FAKEAWS_BASE_URL: PORTAL_BASE_URL).
+    assert urlsplit(url).path == f"/fakeaws/notebook/eu-west-1/{name}/"
     launch = AuditEvent.objects.get(action="environment.launch")
     assert launch.source_ip == "10.20.30.40" and launch.actor == scientist
     assert available.events.filter(kind="launch", message__contains="10.20.30.40").exists()
@@ -128,7 +130,10 @@ def test_anonymous_callers_are_sent_to_sign_in(client: Client, available: Enviro
 def test_a_stopped_notebook_is_started_and_a_self_updating_page_shown(
         client: Client, scientist: User, available: Environment, presign: PresignSpy,
         django_capture_on_commit_callbacks: Any) -> None:
-    SimulatedNotebook.objects.update(status="Stopped")
+    sagemaker = console_client("sagemaker", available.project)
+    sagemaker.stop_notebook_instance(NotebookInstanceName=available.notebook_instance_name)
+    sagemaker.describe_notebook_instance(NotebookInstanceName=available.notebook_instance_name)
+    assert NotebookInstance.objects.get().status == "Stopped"
     Environment.objects.filter(pk=available.pk).update(status="stopped")
     client.force_login(scientist)
     response = client.post(open_url(available))
@@ -148,7 +153,9 @@ def test_a_stopped_notebook_is_started_and_a_self_updating_page_shown(
 def test_session_tags_that_do_not_match_the_owner_tag_are_refused_by_aws(
         client: Client, scientist: User, available: Environment, settings: Any) -> None:
     settings.PORTAL_LAUNCH_SESSION_TAGS = True
-    SimulatedNotebook.objects.update(tags={"owner": "AROA:somebody-else"})
+    # The project role's policy: sagemaker:ResourceTag/owner == ${aws:PrincipalTag/owner}.
+    settings.FAKEAWS_OWNER_CONDITION = {"111111111111": ["owner", "principal-tag"]}
+    Tag.objects.filter(key="owner").update(value="AROA:somebody-else")
     client.force_login(scientist)
     response = client.post(open_url(available))
     assert response.status_code == 403
@@ -160,7 +167,7 @@ def test_the_api_returns_the_url_in_json_without_caching(
     client.force_login(scientist)
     response = client.post(f"/api/v1/environments/{available.pk}/launch")
     assert response.status_code == 200 and presign.calls == 1
-    assert response.json()["url"].startswith("http://testserver/environments/simulator/")
+    assert response.json()["url"].startswith("http://testserver/fakeaws/notebook/")
     assert response["Cache-Control"] == "no-store"
     assert AuditEvent.objects.filter(action="environment.launch").count() == 1
 

@@ -1,4 +1,4 @@
-"""The provision task's work and the follow-up, through the simulator and through stubbed AWS."""
+"""The provision task's work and the follow-up, on the fake AWS and through stubbed AWS."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from fakeaws import faults
+from fakeaws.models import ProvisionedProduct
 from portal.models import Project, User
-from provisioning.backends import Throttled
-from provisioning.backends.simulator import SimulatorBackend
+from provisioning.backends import Throttled, backend_for
 from provisioning.follow import environment_follow_run
-from provisioning.models import Environment, SimulatedProvisionedProduct
+from provisioning.models import Environment
 from provisioning.services import environment_provision, environment_provision_run, environment_tags
 from tests.provisioning.conftest import AwsStubs, SentTasks, approved_request, run_until_settled
 
@@ -70,9 +71,9 @@ def follow(environment: Environment) -> Environment:
     return environment
 
 
-# --- through the simulator ---------------------------------------------------------------------
+# --- on the fake AWS (the one boto3 backend) -----------------------------------------------------
 
-def test_the_simulator_provisions_a_notebook_and_the_owner_is_told(
+def test_the_fake_aws_provisions_a_notebook_and_the_owner_is_told(
         queued: Environment, django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         environment = run_until_settled(queued)
@@ -86,24 +87,35 @@ def test_the_simulator_provisions_a_notebook_and_the_owner_is_told(
     assert kinds == ["created", "dispatched", "available"]
 
 
-def test_the_simulator_fails_a_notebook_with_a_13_gb_volume(
+def test_a_stack_that_fails_in_aws_fails_the_notebook_and_the_owner_is_told_why(
+        queued: Environment, django_capture_on_commit_callbacks: Any) -> None:
+    faults.fail_next_stack(message="No capacity for ml.t3.medium in eu-west-1a")
+    with django_capture_on_commit_callbacks(execute=True):
+        environment = run_until_settled(queued)
+    assert environment.status == Status.FAILED
+    assert "No capacity for ml.t3.medium" in environment.status_message
+    assert "failed" in mail.outbox[0].subject.lower()
+    assert "No capacity for ml.t3.medium" in mail.outbox[0].body
+
+
+def test_a_value_the_template_refuses_fails_the_provisioning_with_aws_reason(
         scientist: User, project: Project, notebook: Any,
         django_capture_on_commit_callbacks: Any) -> None:
     product, version = notebook
     request = approved_request(requester=scientist, project=project, product=product,
-                               version=version, parameters={"VolumeSizeInGB": "13"})
+                               version=version, parameters={"VolumeSizeInGB": "200"})
     with django_capture_on_commit_callbacks(execute=True):
         environment = run_until_settled(environment_provision(request=request))
     assert environment.status == Status.FAILED
-    assert "VolumeSizeInGB=13" in environment.status_message
-    assert "failed" in mail.outbox[0].subject.lower() and "VolumeSizeInGB=13" in mail.outbox[0].body
+    assert "VolumeSizeInGB" in environment.status_message
+    assert not ProvisionedProduct.objects.filter(terminated=False, status="AVAILABLE").exists()
 
 
 def test_running_the_provision_task_twice_provisions_once(queued: Environment,
                                                           sent_tasks: SentTasks) -> None:
     assert environment_provision_run(environment_id=queued.pk) == "provisioning"
     assert environment_provision_run(environment_id=queued.pk) == "skipped"
-    assert SimulatedProvisionedProduct.objects.count() == 1
+    assert ProvisionedProduct.objects.count() == 1
 
 
 def test_a_crash_after_provision_product_is_repaired_by_the_same_token(
@@ -112,14 +124,15 @@ def test_a_crash_after_provision_product_is_repaired_by_the_same_token(
     delivered again and the same ProvisionToken returns the same record."""
     from provisioning.backends import ProvisionOrder, Tag
 
-    first = SimulatorBackend(project=queued.project).provision_product(order=ProvisionOrder(
-        product_id="prod-nb0001", artifact_id="pa-nb0001v1", path_id="",
-        name=queued.provisioned_product_name, parameters={}, tags=[Tag("owner", "x")],
-        token=str(queued.origin_request_id)))
+    first = backend_for(queued.project).provision_product(order=ProvisionOrder(
+        product_id="prod-nb0001", artifact_id="pa-nb0001v1", path_id="lpv3-nb0001",
+        name=queued.provisioned_product_name,
+        parameters={"NotebookInstanceName": queued.provisioned_product_name},
+        tags=[Tag("owner", "x")], token=str(queued.origin_request_id)))
     environment = run_until_settled(queued)
     assert environment.status == Status.AVAILABLE
     assert environment.provisioned_product_id == first.provisioned_product_id
-    assert SimulatedProvisionedProduct.objects.count() == 1
+    assert ProvisionedProduct.objects.count() == 1
 
 
 def test_a_stale_follow_up_does_nothing(queued: Environment, sent_tasks: SentTasks) -> None:
@@ -134,7 +147,7 @@ def test_a_stale_follow_up_does_nothing(queued: Environment, sent_tasks: SentTas
 def test_follow_ups_back_off_from_5_seconds_doubling_to_a_60_second_cap(
         queued: Environment, settings: Any, sent_tasks: SentTasks,
         django_capture_on_commit_callbacks: Any) -> None:
-    settings.PORTAL_SIMULATOR_SECONDS = 3600
+    settings.FAKEAWS_OPERATION_SECONDS = 3600
     with django_capture_on_commit_callbacks(execute=True):
         environment_provision_run(environment_id=queued.pk)
         for _ in range(6):
@@ -155,7 +168,7 @@ def test_tags_that_break_aws_rules_fail_with_a_clear_message(
     environment = run_until_settled(environment_provision(request=request))
     assert environment.status == Status.FAILED
     assert "data-classification" in environment.status_message
-    assert not SimulatedProvisionedProduct.objects.exists()
+    assert not ProvisionedProduct.objects.exists()
 
 
 def test_the_tag_set_has_every_portal_tag_with_configurable_keys(
@@ -353,18 +366,19 @@ def test_a_name_the_requester_chose_is_sent_as_chosen_and_an_empty_one_gets_a_un
     from tests.provisioning.conftest import make_notebook_product
 
     product, version = make_notebook_product(project, kind=kind)
+    # Only the template's own parameters: AWS refuses a parameter the template does not declare.
+    extra = {"InstanceType": "ml.t3.medium"} if kind == "notebook_instance" else {}
     sent = []
     for chosen in ("dana-fraud-nb", ""):
         request = approved_request(requester=scientist, project=project, product=product,
                                    version=version,
-                                   parameters={key: chosen, "InstanceType": "ml.t3.medium"})
+                                   parameters={key: chosen, **extra})
         with django_capture_on_commit_callbacks(execute=False):
             environment = environment_provision(request=request)
         assert environment is not None
         environment_provision_run(environment_id=environment.pk)
-        simulated = SimulatedProvisionedProduct.objects.get(
-            name=environment.provisioned_product_name)
-        sent.append((simulated.parameters[key], environment.provisioned_product_name))
+        in_aws = ProvisionedProduct.objects.get(name=environment.provisioned_product_name)
+        sent.append((in_aws.parameters[key], environment.provisioned_product_name))
     (chosen_sent, _), (generated_sent, generated_name) = sent
     assert chosen_sent == "dana-fraud-nb"
     assert generated_sent == generated_name

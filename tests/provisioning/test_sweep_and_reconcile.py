@@ -9,11 +9,12 @@ import pytest
 from django.utils import timezone
 
 from approvals.models import Request
+from fakeaws import clock
 from portal.models import AuditEvent, Project, User
-from provisioning.models import Environment, SimulatedNotebook, SimulatedProvisionedProduct
+from provisioning.models import Environment
 from provisioning.services import environment_provision_run
 from provisioning.sweep import environments_reconcile, environments_sweep
-from tests.provisioning.conftest import SentTasks, approved_request
+from tests.provisioning.conftest import SentTasks, approved_request, console_client
 
 pytestmark = pytest.mark.django_db
 LONG_AGO = timedelta(hours=1)
@@ -57,7 +58,8 @@ def test_an_approved_request_that_never_became_an_environment_is_picked_up(
 
 def test_an_environment_terminated_outside_the_portal_is_recorded(
         available: Environment) -> None:
-    SimulatedProvisionedProduct.objects.update(status="TERMINATED")
+    console_client("servicecatalog", available.project).terminate_provisioned_product(
+        ProvisionedProductId=available.provisioned_product_id, TerminateToken="console-1")
     assert environments_reconcile() == {"terminated": 1}
     available.refresh_from_db()
     assert available.status == "terminated"
@@ -66,7 +68,8 @@ def test_an_environment_terminated_outside_the_portal_is_recorded(
 
 
 def test_a_notebook_stopped_outside_the_portal_is_recorded(available: Environment) -> None:
-    SimulatedNotebook.objects.update(status="Stopped")
+    console_client("sagemaker", available.project).stop_notebook_instance(
+        NotebookInstanceName=available.notebook_instance_name)
     assert environments_reconcile() == {"changed": 1}
     available.refresh_from_db()
     assert available.status == "stopped"
@@ -75,20 +78,18 @@ def test_a_notebook_stopped_outside_the_portal_is_recorded(available: Environmen
 
 def test_an_environment_that_timed_out_but_finished_later_recovers(
         queued: Environment, settings: Any) -> None:
-    settings.PORTAL_SIMULATOR_SECONDS = 3600
+    settings.FAKEAWS_OPERATION_SECONDS = 3600
     environment_provision_run(environment_id=queued.pk)
     Environment.objects.filter(pk=queued.pk).update(
         status="failed", status_message="Timed out", next_check_at=None)
-    from provisioning.models import SimulatedRecord
-
-    SimulatedRecord.objects.update(started_at=timezone.now() - timedelta(hours=2))
+    clock.advance(2 * 3600)  # AWS finished the stack long after the portal gave up
     assert environments_reconcile() == {"recovered": 1}
     queued.refresh_from_db()
     assert queued.status == "available" and queued.notebook_instance_name
 
 
 
-# In the AWS tests below, `available` comes first: provisioned by the simulator, then the portal
+# In the Stubber tests below, `available` comes first: provisioned on the fake AWS, then the portal
 # switches to stubbed AWS for the reconcile.
 
 def test_reconcile_through_aws_searches_then_confirms_a_termination(

@@ -1,5 +1,5 @@
 """End to end with a real Celery worker process and the real broker (filesystem by default,
-Redis when CELERY_BROKER_URL says so), through the simulator: approve → provisioned → launch."""
+Redis when CELERY_BROKER_URL says so), on the fake AWS: approve → provisioned → launch."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from fakeaws import faults
+from fakeaws.models import ProvisionedProduct, Record
 from portal.models import Project, User
-from provisioning.models import Environment, SimulatedProvisionedProduct, SimulatedRecord
+from provisioning.models import Environment
 from provisioning.services import environment_provision
 from provisioning.sweep import environments_sweep
 from tests.provisioning.conftest import approved_request, make_notebook_product
@@ -77,27 +79,27 @@ def test_an_approved_request_is_provisioned_by_the_worker_and_opens(
 def test_a_worker_killed_mid_task_and_restarted_provisions_exactly_once(
         scientist: User, project: Project, settings: Any, real_broker: None) -> None:
     settings.PORTAL_STALLED_AFTER_SECONDS = 1
-    worker = WorkerProcess(extra_env={"PORTAL_TEST_SIMULATOR_LATENCY_MS": "4000"})
+    # AWS does the work, then its answer takes 4 s to come back: time to kill the worker.
+    faults.delay_answer(service="servicecatalog", operation="ProvisionProduct", seconds=4)
+    worker = WorkerProcess()
     worker.start(purge=True)
     try:
         environment = approve(scientist, project)
-        # AWS (the simulator) has accepted ProvisionProduct; its answer has not come back yet.
-        wait_for(lambda: SimulatedRecord.objects.exists(), worker=worker,
-                 what="ProvisionProduct to reach the simulator")
+        # AWS (the fake) has accepted ProvisionProduct; its answer has not come back yet.
+        wait_for(lambda: Record.objects.exists(), worker=worker,
+                 what="ProvisionProduct to reach the fake AWS")
         assert status_of(environment) == "queued"
         worker.kill()
         assert status_of(environment) == "queued"
 
-        worker.extra_env["PORTAL_TEST_SIMULATOR_LATENCY_MS"] = "0"
-        worker.start()
+        worker.start()  # the delay rule is used up: answers come at once now
         time.sleep(1.5)  # longer than PORTAL_STALLED_AFTER_SECONDS: the dispatch counts as lost
         environments_sweep()  # what beat runs periodically
         wait_for(lambda: status_of(environment) == "available", worker=worker,
                  what="the environment to become available after the restart")
     finally:
         worker.stop()
-    assert SimulatedProvisionedProduct.objects.count() == 1
-    assert SimulatedRecord.objects.count() == 1
+    assert ProvisionedProduct.objects.count() == 1
+    assert Record.objects.count() == 1
     environment.refresh_from_db()
-    assert environment.provisioned_product_id == \
-        SimulatedProvisionedProduct.objects.get().provisioned_product_id
+    assert environment.provisioned_product_id == ProvisionedProduct.objects.get().pp_id

@@ -29,7 +29,10 @@ class WorkerProcess:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "PORTAL_TEST_WORKER_DATABASE": str(connection.settings_dict["NAME"]),
-            "PORTAL_SIMULATOR_SECONDS": "1",
+            # The fake AWS: this folder's catalog, a second per stack or notebook transition.
+            "FAKEAWS_CATALOG_FILE": str(ROOT / "tests/provisioning/catalog/catalog.yaml"),
+            "FAKEAWS_OPERATION_SECONDS": "1",
+            "FAKEAWS_CONSISTENCY_SECONDS": "0",
             "PORTAL_FOLLOW_FIRST_SECONDS": "1",
             "PORTAL_FOLLOW_MAX_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",

@@ -11,7 +11,7 @@ from catalog.sync import catalog_sync, sync_run_start
 
 
 class Command(BaseCommand):
-    help = "Sync the catalog from AWS Service Catalog (or the local simulator) for every project."
+    help = "Sync the catalog from AWS Service Catalog for every project."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet-products", action="store_true",

@@ -13,6 +13,8 @@ class Command(BaseCommand):
     help = ("Answer the next N matching fake AWS calls with an error, or fail the next stack: "
             "fakeaws_fault --service servicecatalog --operation DescribeRecord "
             "--code ThrottlingException --times 3 | fakeaws_fault --fail-next-stack 'message' "
+            "| fakeaws_fault --service servicecatalog --operation ProvisionProduct "
+            "--delay-seconds 4 "
             "| fakeaws_fault --clear")
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--message", default="")
         parser.add_argument("--fail-next-stack", default="", metavar="MESSAGE")
         parser.add_argument("--fail-next-notebook-start", default="", metavar="REASON")
+        parser.add_argument("--delay-seconds", type=float, default=0.0,
+                            help="answer the matching calls this many seconds late (no error)")
         parser.add_argument("--clear", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,6 +47,15 @@ class Command(BaseCommand):
             faults.fail_next_notebook_start(message=options["fail_next_notebook_start"],
                                             account=options["account"], times=options["times"])
             self.stdout.write("The next notebook start will fail.")
+            return
+        if options["delay_seconds"]:
+            if not options["service"] or options["delay_seconds"] < 0:
+                raise CommandError("--delay-seconds needs --service and a positive number")
+            faults.delay_answer(service=options["service"], operation=options["operation"],
+                                seconds=options["delay_seconds"], account=options["account"],
+                                times=options["times"])
+            self.stdout.write(f"{options['service']}.{options['operation'] or '*'} answers "
+                              f"{options['delay_seconds']} s late {options['times']} time(s).")
             return
         if not options["service"] or not options["code"]:
             raise CommandError("--service and --code are required (or --fail-next-stack)")
