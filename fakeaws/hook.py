@@ -16,7 +16,8 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from django.db import transaction
 
 from fakeaws import clock, faults
-from fakeaws.identity import FAKE_CREDENTIALS, Caller, caller_identify, signature_read
+from fakeaws.credentials import FAKE_CREDENTIALS
+from fakeaws.identity import Caller, caller_identify, signature_read
 from fakeaws.models import CallLog
 from fakeaws.protocol import (
     AwsError,
