@@ -13,7 +13,7 @@
 
 Everything started is removed at the end, also on failure or Ctrl-C; the images stay (cache).
 Needs root (podman as root on these machines); installs podman and friends when missing.
-Environment: IMAGE_TEST_AWS_MODE (PORTAL_AWS_MODE of the containers, default simulator),
+Environment: IMAGE_TEST_AWS_MODE (PORTAL_AWS_MODE of the containers, default fake),
 IMAGE_TEST_WEB_PORT / IMAGE_TEST_COMPOSE_PORT (default 18931 / 18932), IMAGE_BASE_REBUILD=1.
 """
 
@@ -279,7 +279,7 @@ def compose(stack: Stack, workdir: Path, port: int, timings: dict[str, float]) -
            "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": HOST,
            "POSTGRES_PASSWORD": secrets.token_urlsafe(24), "PORTAL_BASE_URL": f"https://{HOST}",
            "PORTAL_HTTP_PORT": str(port),
-           "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "simulator"),
+           "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "fake"),
            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     files = ["-f", "docker/docker-compose.yml", "-f", "docker/image-test/compose.override.yml"]
     stack.on_close("compose project", lambda: run("docker-compose", *files, "down", "--volumes",
@@ -321,7 +321,7 @@ def write_env_file(workdir: Path, port: int) -> Path:
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
         "PORTAL_BASE_URL": f"https://{HOST}",
-        "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "simulator"),
+        "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "fake"),
         "PORTAL_SIMULATOR_SECONDS": "2", "PORTAL_FOLLOW_FIRST_SECONDS": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
         # Host network: gunicorn binds 0.0.0.0:$PORT (its default when PORT is set), and the

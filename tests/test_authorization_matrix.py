@@ -127,10 +127,6 @@ RULES: dict[tuple[str, str], str] = {
     ("fakeaws/notebook/<str:region>/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
     ("fakeaws/studio/<str:region>/<str:domain_id>/<str:profile>/", "GET"): "403 403 403 403 403 403 403 403",  # noqa: E501
     ("fakeaws/studio/<str:region>/<str:domain_id>/<str:profile>/", "POST"): "405 405 405 405 405 405 405 405",  # noqa: E501
-    ("environments/simulator/notebooks/<str:name>/", "GET"): "403 403 403 403 403 403 403 403",
-    ("environments/simulator/notebooks/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
-    ("environments/simulator/studio/<str:domain_id>/<str:profile>/", "GET"): "403 403 403 403 403 403 403 403",  # noqa: E501
-    ("environments/simulator/studio/<str:domain_id>/<str:profile>/", "POST"): "405 405 405 405 405 405 405 405",  # noqa: E501
     ("api/v1/me", "GET"): "200 200 200 200 200 200 200 403",
     ("api/v1/me", "DELETE"): "405 405 405 405 405 405 405 403",
     ("api/v1/projects", "GET"): "200 200 200 200 200 200 200 403",

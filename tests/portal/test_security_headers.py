@@ -67,9 +67,9 @@ def test_every_page_and_api_answer_has_the_headers(url: str, platform_admin: Use
 
 
 @pytest.mark.parametrize("url", ["/accounts/login/", "/healthz", "/nowhere/",
-                                 "/environments/simulator/notebooks/nb-1/?token=forged",
-                                 "/environments/simulator/studio/d-1/dana/?token=forged"])
-def test_anonymous_answers_and_the_simulator_pages_have_them_too(url: str, client: Client) -> None:
+                                 "/fakeaws/notebook/eu-west-1/nb-1/?authToken=forged",
+                                 "/fakeaws/studio/eu-west-1/d-1/dana/?authToken=forged"])
+def test_anonymous_answers_and_the_fake_aws_pages_have_them_too(url: str, client: Client) -> None:
     response = client.get(url)
 
     assert response["Content-Security-Policy"] == settings.PORTAL_CONTENT_SECURITY_POLICY
