@@ -30,7 +30,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from catalog.models import OUTPUT_FIELDS, Product
 from provisioning.backends import BackendError, NotFound
-from provisioning.models import Environment
+from provisioning.models import RESOLUTION_SOURCES, Environment
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,14 +50,7 @@ DOMAIN_KEY = re.compile(r"^(studio)?domainid$", re.IGNORECASE)
 PROJECT_NAME_KEY = re.compile(r"^(sagemaker)?projectname$", re.IGNORECASE)
 PROJECT_ID_KEY = re.compile(r"^(sagemaker)?projectid$", re.IGNORECASE)
 
-SOURCES = ("mapping", "outputs", "parameters", "stack", "tags")
-SOURCE_LABELS = {
-    "mapping": "the product's output mapping",
-    "outputs": "the template's outputs (a well-known key or the resource's ARN)",
-    "parameters": "the parameters the portal sent (checked against the resource's tags)",
-    "stack": "the provisioned product's CloudFormation stack resources",
-    "tags": "the resources tagged for this environment",
-}
+SOURCES = tuple(RESOLUTION_SOURCES)  # in the order they are tried
 
 
 @dataclass(frozen=True)
