@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from catalog.findability import target_findability_flags
 from catalog.models import (
     OUTPUT_FIELDS,
     InstancePrice,
@@ -355,6 +356,7 @@ def catalog_sync(
     targets = sync_targets()
     totals = SyncCounts()
     errors: list[dict[str, str]] = []
+    unfindable: list[dict[str, str]] = []
     for number, target in enumerate(targets, start=1):
         say(f"[{number}/{len(targets)}] {target} (via project {target.project.slug})")
         try:
@@ -384,6 +386,9 @@ def catalog_sync(
         for which in ("added", "updated", "retired"):
             getattr(totals, which).update(getattr(counts, which))
         say(f"  {len(snapshot.products)} products: {counts.describe()}")
+        for flag in target_findability_flags(target=target):
+            unfindable.append(flag)
+            say(f"  WARNING: {flag['product']}: {flag['message']}")
 
     run.added = totals.total("added")
     run.updated = totals.total("updated")
@@ -403,7 +408,8 @@ def catalog_sync(
         actor_username="" if run.requested_by else f"system ({run.trigger})",
         obj=run,
         data={"status": run.status, "targets": len(targets), "added": run.added,
-              "updated": run.updated, "retired": run.retired, "errors": errors},
+              "updated": run.updated, "retired": run.retired, "errors": errors,
+              "unfindable": unfindable},
     )
     say(f"Summary: {totals.describe()}; errors {len(errors)}")
     return run
