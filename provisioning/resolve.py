@@ -30,7 +30,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from catalog.findability import FIELD_KEYS, KIND_FIELDS
 from catalog.models import OUTPUT_FIELDS, Product
-from provisioning.backends import BackendError, NotFound
+from provisioning.backends import BackendError, NotFound, backend_for
 from provisioning.models import RESOLUTION_SOURCES, Environment
 
 logger = logging.getLogger(__name__)
@@ -292,3 +292,17 @@ def environment_resource_find(*, environment: Environment, outputs: Mapping[str,
         resolved = _real_names(kind, _merge(Found(), **matches[0]), lookup, verify=False)
         return replace(resolved, source=source)
     return found
+
+
+def environment_resource_lookup(*, environment: Environment, outputs: Mapping[str, str]) -> Found:
+    """``environment_resource_find`` with AWS at hand: the portal's own session in the project
+    account (call it outside any lock). If the account cannot be reached, only the outputs are
+    read."""
+    try:
+        backend = backend_for(environment.project)
+        finder = backend if isinstance(backend, ResourceFinder) else None
+        return environment_resource_find(environment=environment, outputs=outputs,
+                                         finder=finder)
+    except BackendError as exc:  # e.g. the role could not be assumed
+        logger.warning("Finding the resource of environment %s: %s", environment.pk, exc)
+        return environment_resource_find(environment=environment, outputs=outputs, finder=None)
