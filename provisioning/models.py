@@ -12,6 +12,15 @@ from approvals.models import Request
 from catalog.models import Product, ProductVersion
 from portal.models import Project
 
+# Where ``provisioning.resolve`` found an environment's resource identifiers, as admins read it.
+RESOLUTION_SOURCES = {
+    "mapping": "the product's output mapping",
+    "outputs": "the template's outputs (a well-known key or the resource's ARN)",
+    "parameters": "the parameters the portal sent (the resource carries this environment's tags)",
+    "stack": "the resources of the provisioned product's CloudFormation stack",
+    "tags": "the resources tagged for this environment",
+}
+
 
 class Environment(models.Model):
     """What an approved request became: a provisioned product in the project's AWS account.
@@ -61,6 +70,10 @@ class Environment(models.Model):
     sagemaker_project_name = models.CharField(max_length=32, blank=True)
     sagemaker_project_id = models.CharField(max_length=20, blank=True)
     tags = models.JSONField(default=list, blank=True, help_text="Tags applied, as {Key, Value}.")
+    resolved_by = models.CharField(
+        max_length=20, blank=True,
+        help_text="Where the portal found the resource's identifiers (provisioning.resolve): "
+                  "mapping, outputs, parameters, stack or tags; empty: not found.")
 
     # Background-work bookkeeping: the sweeper and the idempotency of the tasks rely on it.
     operation_token = models.CharField(
@@ -84,6 +97,10 @@ class Environment(models.Model):
     follow_checks = models.PositiveIntegerField(
         default=0, help_text="Checks made since the current operation started (the backoff).")
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    aws_missing_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When AWS first answered not-found for the record or project being followed "
+                  "(eventual consistency): retried until PORTAL_AWS_CONSISTENCY_SECONDS later.")
     reconciled_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -111,6 +128,14 @@ class Environment(models.Model):
     def launchable(self) -> bool:
         """Something a presigned URL opens: a notebook or a Studio user profile."""
         return bool(self.notebook_instance_name or (self.domain_id and self.user_profile_name))
+
+    @property
+    def resolved_by_label(self) -> str:
+        """Where the portal found the resource, for admins ("" until provisioned)."""
+        if self.resolved_by:
+            return RESOLUTION_SOURCES.get(self.resolved_by, self.resolved_by)
+        nothing_to_find = self.product.kind == Product.Kind.OTHER
+        return "not found" if self.available_at and not nothing_to_find else ""
 
     @property
     def is_live(self) -> bool:
