@@ -338,6 +338,7 @@ def catalog_sync(
         say(f"  {len(snapshot.products)} products: {counts.describe()}")
         for flag in target_findability_flags(target=target):
             unfindable.append(flag)
+            warnings.append(flag)  # shown with the sync run's other warnings on the admin pages
             say(f"  WARNING: {flag['product']}: {flag['message']}")
 
     run.added = totals.total("added")
