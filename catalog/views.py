@@ -102,8 +102,8 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     version = version_for_form(version=version)
     parameters = parameters_effective(version=version)
     choices: dict[str, list[tuple[str, str]]] = {}
-    # Until the fake AWS answers EC2/KMS describe calls, only AWS mode reads the account.
-    if settings.PORTAL_AWS_MODE == "aws" and any(p.resource_type for p in parameters):
+    # Subnets, VPCs, security groups and KMS keys are choices read from the project's account.
+    if any(p.resource_type for p in parameters):
         project = context["projects"].first()
         if project is not None:
             choices = parameter_choices_for(project=project, parameters=parameters)

@@ -80,7 +80,9 @@ def test_parameters_and_tag_options_are_read_through_the_launch_path_with_a_laun
                         {"Key": "team", "Values": ["fraud"]}],
     }})
     run = _sync(source)
-    assert run.status == SyncRun.Status.SUCCEEDED and run.warnings == []
+    # (The stand-in template declares no outputs, so only the findability note is expected.)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert [w["code"] for w in run.warnings] == ["resource_not_declared"]
     assert source.paths_read == [("prod-a", "lpv3-b")]
     product = Product.objects.get()
     assert launch_path_for(product=product).path_id == "lpv3-b"  # type: ignore[union-attr]
