@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_int, env_list, env_mapping, env_required, env_str
 from portal.saml_config import role_groups, saml_provider_settings
+from portal.sealing import key_derived, keys_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -31,6 +32,13 @@ else:
     )
 if len(SECRET_KEY) < 50 and not DEBUG:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
+
+# Keys that seal NoEcho parameter values at rest (portal.sealing): Fernet keys, comma-separated,
+# the first one sealing. Production must set it (a system check refuses to run without it, so
+# `check --deploy` and `migrate` say so); with DEBUG on a key is derived from SECRET_KEY.
+PORTAL_PARAMETER_KEYS = keys_parse(env_str("PORTAL_PARAMETER_KEY", ""))
+if not PORTAL_PARAMETER_KEYS and DEBUG:
+    PORTAL_PARAMETER_KEYS = [key_derived(secret=SECRET_KEY)]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

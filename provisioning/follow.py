@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import OUTPUT_FIELDS
 from portal.aws_errors import aws_text_redact
+from portal.sealing import parameters_open
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
@@ -141,7 +142,8 @@ def _day2_call(backend: ProvisioningBackend, environment: Environment) -> Record
         provisioned_product_id=environment.provisioned_product_id,
         product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
         path_id=launch_path_id(environment.product),
-        parameters=parameters_in_template_order(environment, dict(request.parameters or {})),
+        parameters=parameters_in_template_order(
+            environment, parameters_open(request.parameters or {})),  # NoEcho opened for AWS
         tags=tags, token=environment.operation_token,
     )
 

@@ -31,6 +31,7 @@ from approvals.models import Request
 from catalog.checks import launch_path_for
 from catalog.models import Product
 from portal.aws_errors import aws_text_redact
+from portal.sealing import parameters_open
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
@@ -183,7 +184,9 @@ def parameters_in_template_order(environment: Environment, values: dict[str, Any
 
 
 def _parameters_for(environment: Environment) -> dict[str, str]:
-    parameters = parameters_in_template_order(environment, dict(environment.parameters))
+    # NoEcho values are sealed at rest; opened here only, for the call to AWS.
+    parameters = parameters_in_template_order(environment,
+                                              parameters_open(environment.parameters or {}))
     kind = environment.product.kind
     # A name parameter left empty gets the provisioned product's name (valid for both).
     if kind == Product.Kind.NOTEBOOK_INSTANCE and "NotebookInstanceName" in parameters \
