@@ -32,6 +32,7 @@ from rest_framework.test import APIClient
 from approvals.models import ApprovalTask, Request
 from catalog.models import LaunchPath, ParameterSpec, Product
 from portal.models import Project, User
+from portal.sealing import SEALED_PREFIX
 from portal.tasks import sessions_clear_expired_task  # any task: only its message is read
 from provisioning.models import Environment
 
@@ -215,7 +216,8 @@ def test_a_full_journey_leaves_no_presigned_url_token_or_noecho_value_anywhere(
     environment, url = run_journey(
         scientist=scientist, approvers=[manager, platform_admin], project=project,
         product=journey_product, broker=sent_tasks, capture=django_capture_on_commit_callbacks)
-    [token] = parse_qs(urlsplit(url).query)["token"]
+    # The launch token: the URL's longest query value (the simulator's `token`, AWS's `authToken`).
+    token = max((v for vs in parse_qs(urlsplit(url).query).values() for v in vs), key=len)
 
     # The journey happened, and was recorded where the scan looks.
     assert sent_tasks.messages and mail.outbox and len(all_logs.lines) > 10
@@ -225,6 +227,19 @@ def test_a_full_journey_leaves_no_presigned_url_token_or_noecho_value_anywhere(
     for name, secret in (("presigned URL", url), ("launch token", token),
                          ("NoEcho value", NOECHO_VALUE)):
         assert found(secret, logs=all_logs, broker=sent_tasks) == [], name
+
+    # Where people look, the NoEcho value is masked: neither the clear value nor its ciphertext.
+    request = environment.origin_request
+    shown = [api(scientist).get(f"/api/v1/requests/{request.pk}"),
+             page(scientist).get(f"/environments/{environment.pk}/"),
+             page(platform_admin).get(f"/admin/approvals/request/{request.pk}/change/"),
+             page(platform_admin).get(f"/admin/provisioning/environment/{environment.pk}/change/")]
+    for answer in shown:
+        assert answer.status_code == 200
+        body = answer.content.decode()
+        assert NOECHO_VALUE not in body and SEALED_PREFIX not in body
+    assert api(scientist).get(f"/api/v1/requests/{request.pk}").json()["parameters"][
+        "GitToken"] == "****"
 
 
 def test_the_scan_finds_a_secret_put_in_a_column_a_log_line_an_e_mail_or_a_message(
