@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+from botocore.stub import ANY
 from cryptography.fernet import Fernet
 from django.apps import apps as django_apps
 
@@ -18,6 +19,8 @@ from portal.sealing import (
     parameters_seal,
     rows_parameters_seal,
 )
+from provisioning.follow import environment_follow_run
+from provisioning.lifecycle import environment_update_apply
 from provisioning.models import Environment
 from provisioning.services import environment_provision, environment_provision_run
 from tests.provisioning.conftest import AwsStubs, approved_request
@@ -117,3 +120,38 @@ def test_the_data_migration_seals_clear_values_and_reverses(
     assert rows_parameters_seal(model=Request, spec_model=spec, seal=False) == 1
     request.refresh_from_db()
     assert request.parameters == CLEAR
+
+
+def test_a_day_2_change_sends_the_clear_value_and_keeps_it_sealed(
+        aws: AwsStubs, queued_secret: Environment, scientist: User, project: Project,
+        django_capture_on_commit_callbacks: Any) -> None:
+    Environment.objects.filter(pk=queued_secret.pk).update(
+        status=Environment.Status.AVAILABLE, provisioned_product_id="pp-1")
+    changed = {**CLEAR, "InstanceType": "ml.m5.xlarge", "GitToken": SECRET + "-rotated"}
+    request = approved_request(requester=scientist, project=project,
+                               product=queued_secret.product, version=queued_secret.version,
+                               action=Request.Action.UPDATE, environment_ref=str(queued_secret.pk),
+                               parameters=parameters_seal(values=changed,
+                                                          secret_keys={"GitToken"}))
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_update_apply(request=request)
+    aws.stub("servicecatalog").add_response(
+        "update_provisioned_product", {"RecordDetail": record("CREATED")},
+        {"ProvisionedProductId": "pp-1", "ProductId": "prod-nb0001",
+         "ProvisioningArtifactId": "pa-nb0001v1", "PathId": "lpv3-nb0001",
+         "ProvisioningParameters": [
+             {"Key": "GitToken", "Value": SECRET + "-rotated"},
+             {"Key": "InstanceType", "Value": "ml.m5.xlarge"},
+             {"Key": "NotebookInstanceName", "Value": ""},
+             {"Key": "RootAccess", "Value": "Disabled"},
+             {"Key": "VolumeSizeInGB", "Value": "20"}],
+         "Tags": ANY, "UpdateToken": str(request.pk)})
+    queued_secret.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_follow_run(environment_id=queued_secret.pk,
+                               attempt=queued_secret.follow_attempt)
+
+    aws.assert_no_pending()  # AWS got the call with the parameters above
+    queued_secret.refresh_from_db()
+    assert queued_secret.last_record_id == "rec-1"
+    assert SECRET not in stored_json()
