@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -62,39 +63,54 @@ def is_sealed(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(SEALED_PREFIX)
 
 
-def value_seal(value: Any) -> str:
-    """The value sealed (a value already sealed is kept as it is)."""
-    if is_sealed(value):
-        return str(value)
+def value_seal(value: Any, *, key: str) -> str:
+    """The value sealed, bound to its parameter key (so it cannot be moved to another one).
+
+    Always seals, even text that looks sealed: a value a person typed is never taken as a token.
+    """
     text = "" if value is None else str(value)
-    return SEALED_PREFIX + _fernet().encrypt(text.encode()).decode()
+    plain = json.dumps([key, text], separators=(",", ":"))
+    return SEALED_PREFIX + _fernet().encrypt(plain.encode()).decode()
 
 
-def value_open(value: Any, *, key: str = "") -> Any:
-    """The clear value of a sealed one (other values are returned unchanged)."""
-    if not is_sealed(value):
-        return value
+def value_open(value: Any, *, key: str) -> str:
+    """The clear value of a value sealed for ``key``; anything else raises (loudly)."""
     try:
-        return _fernet().decrypt(str(value)[len(SEALED_PREFIX):].encode()).decode()
+        if not is_sealed(value):
+            raise InvalidToken
+        sealed_key, text = json.loads(
+            _fernet().decrypt(str(value)[len(SEALED_PREFIX):].encode()).decode())
+        if sealed_key != key:
+            raise InvalidToken
+        return str(text)
     except InvalidToken:
         # Loud: the key changed or the column was altered; the caller must not go on to AWS.
-        logger.error("A sealed NoEcho parameter value (%s) could not be opened: "
-                     "PORTAL_PARAMETER_KEY does not hold the key it was sealed with.", key or "?")
+        logger.error("The stored value of NoEcho parameter %s could not be opened: "
+                     "PORTAL_PARAMETER_KEY does not hold the key it was sealed with, or the "
+                     "stored value was altered.", key)
         raise ParameterSealBroken(
-            f"The stored value of NoEcho parameter {key or '?'} could not be decrypted: "
-            "PORTAL_PARAMETER_KEY does not hold the key it was sealed with.") from None
+            f"The stored value of NoEcho parameter {key} could not be decrypted: "
+            "PORTAL_PARAMETER_KEY does not hold the key it was sealed with, or the stored value "
+            "was altered.") from None
 
 
 def parameters_seal(*, values: Mapping[str, Any], secret_keys: Iterable[str]
                     ) -> dict[str, Any]:
     """``values`` with those of ``secret_keys`` (the NoEcho parameters) sealed."""
     secret = set(secret_keys)
-    return {k: (value_seal(v) if k in secret else v) for k, v in values.items()}
+    return {k: (value_seal(v, key=k) if k in secret else v) for k, v in values.items()}
 
 
-def parameters_open(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` with every sealed value opened: only for the call that sends them to AWS."""
-    return {k: value_open(v, key=str(k)) for k, v in values.items()}
+def parameters_open(*, values: Mapping[str, Any], secret_keys: Iterable[str]
+                    ) -> dict[str, Any]:
+    """``values`` with the NoEcho ones opened: only for the call that sends them to AWS.
+
+    Only ``secret_keys`` are opened (each must be sealed for its own key, or this raises), so a
+    sealed-looking text typed into another parameter is sent as typed, never decrypted.
+    """
+    secret = set(secret_keys)
+    return {k: (value_open(v, key=str(k)) if k in secret and v not in (None, "") else v)
+            for k, v in values.items()}
 
 
 def rows_parameters_seal(*, model: Any, spec_model: Any, seal: bool) -> int:
@@ -109,8 +125,12 @@ def rows_parameters_seal(*, model: Any, spec_model: Any, seal: bool) -> int:
         secret = set(spec_model.objects.filter(version_id=row.version_id, no_echo=True)
                      .values_list("key", flat=True))
         values = dict(row.parameters or {})
-        new = (parameters_seal(values=values, secret_keys=secret) if seal
-               else parameters_open(values))
+        if seal:  # values sealed already (a second run) are left as they are
+            new = parameters_seal(values=values,
+                                  secret_keys={k for k in secret if not is_sealed(values.get(k))})
+        else:
+            new = parameters_open(values=values,
+                                  secret_keys={k for k in secret if is_sealed(values.get(k))})
         if new != values:
             row.parameters = new
             row.save(update_fields=["parameters"])

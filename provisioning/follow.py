@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from catalog.models import OUTPUT_FIELDS
 from portal.aws_errors import aws_text_redact
-from portal.sealing import parameters_open
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
@@ -38,6 +37,7 @@ from provisioning.services import (
     follow_schedule,
     launch_path_id,
     parameters_in_template_order,
+    parameters_opened,
 )
 from provisioning.states import environment_status_set
 
@@ -143,7 +143,8 @@ def _day2_call(backend: ProvisioningBackend, environment: Environment) -> Record
         product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
         path_id=launch_path_id(environment.product),
         parameters=parameters_in_template_order(
-            environment, parameters_open(request.parameters or {})),  # NoEcho opened for AWS
+            environment, parameters_opened(version=request.version,  # NoEcho opened for AWS
+                                           values=request.parameters or {})),
         tags=tags, token=environment.operation_token,
     )
 

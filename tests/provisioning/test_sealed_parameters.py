@@ -16,6 +16,7 @@ from portal.models import Project, User
 from portal.sealing import (
     SEALED_PREFIX,
     ParameterSealBroken,
+    parameters_open,
     parameters_seal,
     rows_parameters_seal,
 )
@@ -155,3 +156,22 @@ def test_a_day_2_change_sends_the_clear_value_and_keeps_it_sealed(
     queued_secret.refresh_from_db()
     assert queued_secret.last_record_id == "rec-1"
     assert SECRET not in stored_json()
+
+
+def test_a_sealed_value_moved_to_another_parameter_or_left_clear_is_refused() -> None:
+    sealed = parameters_seal(values={"GitToken": SECRET}, secret_keys={"GitToken"})["GitToken"]
+
+    with pytest.raises(ParameterSealBroken, match="DbPassword"):
+        parameters_open(values={"DbPassword": sealed}, secret_keys={"DbPassword"})
+    with pytest.raises(ParameterSealBroken):  # a NoEcho value never sent as it is stored
+        parameters_open(values={"GitToken": SECRET}, secret_keys={"GitToken"})
+
+
+def test_text_that_looks_sealed_is_sealed_again_and_never_decrypted_elsewhere() -> None:
+    sealed = parameters_seal(values={"GitToken": SECRET}, secret_keys={"GitToken"})["GitToken"]
+    typed = {"GitToken": sealed, "Note": sealed}  # someone pastes a sealed value into the form
+
+    stored = parameters_seal(values=typed, secret_keys={"GitToken"})
+    opened = parameters_open(values=stored, secret_keys={"GitToken"})
+
+    assert opened == {"GitToken": sealed, "Note": sealed}  # sent as typed, not as SECRET
