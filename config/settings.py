@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_int, env_list, env_mapping, env_required, env_str
 from portal.saml_config import role_groups, saml_provider_settings
+from portal.sealing import key_derived, keys_parse
 
 # Generic admin/form bases (`admin.ModelAdmin[Project]`) are typed for mypy --strict; this
 # makes them valid at run time too (django-stubs-ext's documented set-up).
@@ -36,6 +37,13 @@ else:
     )
 if len(SECRET_KEY) < 50 and not DEBUG:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
+
+# Keys that seal NoEcho parameter values at rest (portal.sealing): Fernet keys, comma-separated,
+# the first one sealing. Production must set it (a system check refuses to run without it, so
+# `check --deploy` and `migrate` say so); with DEBUG on a key is derived from SECRET_KEY.
+PORTAL_PARAMETER_KEYS = keys_parse(env_str("PORTAL_PARAMETER_KEY", ""))
+if not PORTAL_PARAMETER_KEYS and DEBUG:
+    PORTAL_PARAMETER_KEYS = [key_derived(secret=SECRET_KEY)]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -37,6 +37,7 @@ from provisioning.services import (
     follow_schedule,
     launch_path_id,
     parameters_in_template_order,
+    parameters_opened,
 )
 from provisioning.states import environment_status_set
 
@@ -149,7 +150,9 @@ def _day2_call(backend: ProvisioningBackend, environment: Environment) -> Record
         provisioned_product_id=environment.provisioned_product_id,
         product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
         path_id=launch_path_id(environment.product),
-        parameters=parameters_in_template_order(environment, dict(request.parameters or {})),
+        parameters=parameters_in_template_order(
+            environment, parameters_opened(version=request.version,  # NoEcho opened for AWS
+                                           values=request.parameters or {})),
         tags=tags, token=environment.operation_token,
     )
 

@@ -31,6 +31,7 @@ from approvals.models import Request
 from catalog.checks import launch_path_for
 from catalog.models import Product
 from portal.aws_errors import aws_text_redact
+from portal.sealing import parameters_open
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
@@ -183,8 +184,16 @@ def parameters_in_template_order(environment: Environment, values: dict[str, Any
     return {str(k): "" if values[k] is None else str(values[k]) for k in keys}
 
 
+def parameters_opened(*, version: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the version's NoEcho values decrypted: for the AWS call only, never kept."""
+    secret = version.parameters.filter(no_echo=True).values_list("key", flat=True)
+    return parameters_open(values=values, secret_keys=secret)
+
+
 def _parameters_for(environment: Environment) -> dict[str, str]:
-    parameters = parameters_in_template_order(environment, dict(environment.parameters))
+    # NoEcho values are sealed at rest; opened here only, for the call to AWS.
+    parameters = parameters_in_template_order(environment, parameters_opened(
+        version=environment.version, values=environment.parameters or {}))
     kind = environment.product.kind
     # A name parameter left empty gets the provisioned product's name (valid for both).
     if kind == Product.Kind.NOTEBOOK_INSTANCE and "NotebookInstanceName" in parameters \

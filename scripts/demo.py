@@ -14,6 +14,7 @@ boto3 call answered in AWS's wire protocol; state in the database the web and wo
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -67,12 +68,24 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def parameter_key() -> str:
+    """A Fernet key (sealing NoEcho values) generated on the first run and kept in var/."""
+    path = VAR / "parameter_key"
+    if not path.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    return path.read_text().strip()
+
+
 def demo_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="false",
         SECRET_KEY=secret_key(),
+        PORTAL_PARAMETER_KEY=parameter_key(),
         ALLOWED_HOSTS="localhost,127.0.0.1",
         # Plain HTTP on localhost only: relaxes the HTTPS-only cookies, redirect and HSTS.
         PORTAL_PLAIN_HTTP="true",

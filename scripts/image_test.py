@@ -19,6 +19,7 @@ IMAGE_TEST_WEB_PORT / IMAGE_TEST_COMPOSE_PORT (default 18931 / 18932), IMAGE_BAS
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -276,7 +277,9 @@ def compose(stack: Stack, workdir: Path, port: int, timings: dict[str, float]) -
     stack.on_close("podman system service", api_stop)
     wait_until("the podman API socket", socket.exists, timeout=30, every=0.5)
     env = {"DOCKER_HOST": f"unix://{socket}", "COMPOSE_PROJECT_NAME": PREFIX,
-           "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": HOST,
+           "SECRET_KEY": secrets.token_urlsafe(50),
+           "PORTAL_PARAMETER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+           "ALLOWED_HOSTS": HOST,
            "POSTGRES_PASSWORD": secrets.token_urlsafe(24), "PORTAL_BASE_URL": f"https://{HOST}",
            "PORTAL_HTTP_PORT": str(port),
            "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "fake"),
@@ -317,7 +320,9 @@ def compose(stack: Stack, workdir: Path, port: int, timings: dict[str, float]) -
 def write_env_file(workdir: Path, port: int) -> Path:
     """The containers' environment, in a file only root reads (the secret key is in it)."""
     env = {
-        "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": HOST,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PORTAL_PARAMETER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "ALLOWED_HOSTS": HOST,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
         "PORTAL_BASE_URL": f"https://{HOST}",

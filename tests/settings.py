@@ -8,6 +8,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("PORTAL_PLAIN_HTTP", "true")
+# A fixed test-only Fernet key (32 bytes, url-safe base64) sealing NoEcho parameter values.
+os.environ.setdefault("PORTAL_PARAMETER_KEY", "dGVzdC1vbmx5LXBhcmFtZXRlci1rZXktMzJieXRlcyE=")
 os.environ.setdefault(
     "PORTAL_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
 )

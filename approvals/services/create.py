@@ -27,6 +27,7 @@ from catalog.selectors import (
     versions_requestable,
 )
 from portal.models import User
+from portal.sealing import parameters_seal
 from portal.selectors import projects_for_user
 from portal.services import audit_record
 
@@ -121,7 +122,8 @@ def request_create(
     with transaction.atomic():
         request = Request(
             requester=requester, project=project, product=product, version=version, action=action,
-            environment_ref=ref, parameters=values, tag_choices=tags, justification=text,
+            environment_ref=ref, parameters=parameters_sealed(version=version, values=values),
+            tag_choices=tags, justification=text,
             estimated_monthly_cost=estimate.usd_per_month if estimate else None,
         )
         request.matched_rule = rule_for_request(request=request)
@@ -143,6 +145,12 @@ def request_create(
 
 def _money(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def parameters_sealed(*, version: Any, values: dict[str, str]) -> dict[str, str]:
+    """``values`` as stored: NoEcho values sealed (encrypted), opened only in the AWS call."""
+    secret = version.parameters.filter(no_echo=True).values_list("key", flat=True)
+    return parameters_seal(values=values, secret_keys=secret)
 
 
 def parameters_masked(*, request: Request) -> dict[str, str]:

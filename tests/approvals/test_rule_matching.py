@@ -13,6 +13,7 @@ from approvals.policies import rule_for_request, rule_matches
 from approvals.services import request_create
 from catalog.models import ParameterSpec, Product
 from portal.models import AuditEvent, Project, User
+from portal.sealing import SEALED_PREFIX, parameters_open
 from tests.approvals.conftest import notebook_values
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,12 @@ def test_noecho_values_are_masked_in_the_audit_of_a_new_request(
         requester=scientist, project_slug=project.slug, product_id=notebook.pk,
         parameters=notebook_values(GitToken="ghp-s3cret-value"),
         tag_choices={"data-classification": "confidential"}, justification="Clone the repo.")
-    assert request.parameters["GitToken"] == "ghp-s3cret-value"  # kept for provisioning
+    # Kept for provisioning, sealed: only the AWS call opens it.
+    request.refresh_from_db()
+    assert request.parameters["GitToken"].startswith(SEALED_PREFIX)
+    assert "ghp-s3cret-value" not in str(request.parameters)
+    opened = parameters_open(values=request.parameters, secret_keys={"GitToken"})
+    assert opened["GitToken"] == "ghp-s3cret-value"
     event = AuditEvent.objects.get(action="request.created")
     assert event.data["parameters"]["GitToken"] == "****"
     assert event.data["parameters"]["InstanceType"] == "ml.t3.medium"  # the rest in clear

@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_KEY = "k" * 30 + "-production-like-secret-for-tests"
+PARAMETER_KEY = "cHJvZHVjdGlvbi1saWtlLXBhcmFtZXRlci1rZXktMzI="  # 32 bytes, url-safe base64
 
 
 def run(code_or_args: str | list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -107,11 +108,30 @@ def test_manage_py_runs_with_debug_alone(tmp_path: Path) -> None:
 
 def test_production_settings_pass_check_deploy_without_warnings(tmp_path: Path) -> None:
     result = run(["check", "--deploy", "--fail-level", "WARNING"], tmp_path,
-                 SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="portal.bank.example")
+                 SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="portal.bank.example",
+                 PORTAL_PARAMETER_KEY=PARAMETER_KEY)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_production_without_a_parameter_key_fails_check_deploy_and_migrate(
+        tmp_path: Path) -> None:
+    env = {"SECRET_KEY": PRODUCTION_KEY, "ALLOWED_HOSTS": "portal.bank.example"}
+    for command in (["check", "--deploy"], ["migrate", "--plan"]):
+        result = run(command, tmp_path, **env)
+        assert result.returncode != 0
+        assert "portal.E001" in result.stderr
+        assert "PORTAL_PARAMETER_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_a_parameter_key_that_is_no_fernet_key_is_refused_at_start_up(tmp_path: Path) -> None:
+    result = run("import django; django.setup()", tmp_path, SECRET_KEY=PRODUCTION_KEY,
+                 ALLOWED_HOSTS="x", PORTAL_PARAMETER_KEY="not-a-key")
+
+    assert result.returncode != 0
+    assert "PORTAL_PARAMETER_KEY must be Fernet keys" in last_line(result)
 
 
 def test_plain_http_demo_mode_relaxes_https_settings_and_check_deploy_says_so(
