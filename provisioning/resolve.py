@@ -283,8 +283,9 @@ def environment_resource_find(*, environment: Environment, outputs: Mapping[str,
             return replace(checked, source="parameters")
     if lookup is None or kind == Product.Kind.SAGEMAKER_PROJECT:
         return found
-    for source, arns_of in (("stack", lambda: lookup.stack_arns(outputs)),
-                            ("tags", lookup.tagged_arns)):
+    listings: tuple[tuple[str, Callable[[], list[str]]], ...] = (
+        ("stack", lambda: lookup.stack_arns(outputs)), ("tags", lookup.tagged_arns))
+    for source, arns_of in listings:
         arns = arns_of()
         matches = [values for arn in arns if (values := _from_value(kind, arn))]
         if len(matches) != 1:  # none, or several: never guess which one is the environment's
