@@ -22,6 +22,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from portal.aws import credential_cache
 from portal.models import Project, User
 from tests.approvals.conftest import (  # noqa: F401  (fixtures reused from the approvals cast)
     demo_policies,
@@ -248,6 +249,9 @@ class World:
             if response.streaming:
                 content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
             transaction.set_rollback(True)
+        # The rollback also forgets the fake AWS's STS sessions of this call: the credentials the
+        # portal cached for them must go too (AWS itself never forgets a session it issued).
+        credential_cache.clear()
         client.cookies = cookies
         return response.status_code, content
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,6 +25,7 @@ import pytest
 from celery import current_app
 from celery.app.task import Task
 from django.apps import apps
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import connection, models
@@ -33,6 +35,7 @@ from rest_framework.test import APIClient
 
 from approvals.models import ApprovalTask, Request
 from catalog.models import LaunchPath, ParameterSpec, Product
+from portal.aws import credential_cache
 from portal.models import Project, User
 from portal.sealing import SEALED_PREFIX
 from portal.tasks import sessions_clear_expired_task  # any task: only its message is read
@@ -109,9 +112,14 @@ def all_logs() -> Iterator[Everything]:
     loggers = [logging.getLogger()] + [logging.getLogger(name) for name in
                                        list(logging.root.manager.loggerDict)]
     saved = [(lg, lg.level, lg.disabled) for lg in loggers]
+    # As a deployment running with LOG_LEVEL=DEBUG logs: everything at DEBUG except the libraries
+    # the settings pin (botocore logs whole response bodies at DEBUG; the SAML libraries log
+    # assertions), which keep their pinned level, children included.
+    pinned = tuple(settings.LOGGING["loggers"])
     for lg in loggers:
         lg.addHandler(handler)  # also those that do not propagate to the root
-        lg.setLevel(logging.DEBUG)
+        if not any(lg.name == name or lg.name.startswith(name + ".") for name in pinned):
+            lg.setLevel(logging.DEBUG)
         lg.disabled = False
     yield handler
     connection.force_debug_cursor = False
@@ -163,9 +171,14 @@ def found(secret: str, *, logs: Everything, broker: Broker, database: bool = Tru
 
 @pytest.fixture
 def journey_product(notebook: Product, settings: Any) -> Product:
-    """The notebook product with a NoEcho parameter (a Git token) and a launch path."""
-    settings.PORTAL_SIMULATOR_SECONDS = 0
+    """The notebook product with a NoEcho parameter (a Git token) and a launch path, served by
+    the fake AWS (its catalog file names the same ids) and answering at once."""
+    settings.FAKEAWS_CATALOG_FILE = str(Path(__file__).parent / "scan_catalog" / "catalog.yaml")
+    settings.FAKEAWS_OPERATION_SECONDS = 0
+    settings.FAKEAWS_CONSISTENCY_SECONDS = 0
     settings.PORTAL_BASE_URL = "http://testserver"
+    settings.FAKEAWS_BASE_URL = ""
+    credential_cache.clear()
     ParameterSpec.objects.create(version=notebook.versions.get(name="v1"), key="GitToken",
                                  position=4, no_echo=True, default="")
     LaunchPath.objects.create(product=notebook, path_id="lpv3-nb", name="ML")
