@@ -54,8 +54,9 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     page.fill("[name=NotebookInstanceName]", "dana-gpu-1")
     page.select_option("select[name=InstanceType]", "ml.p3.2xlarge")
     assert page.inner_text("#estimate-month") == "$2792.25"
-    # The demo product's own TagOption (portfolio TagOptions reach the form with issue 9 §5).
+    # The product's own TagOption and the portfolio's (read through the launch path).
     page.select_option("select[name='req-tag:workload']", "notebook")
+    page.select_option("select[name='req-tag:data-classification']", "internal")
     page.fill("[name=req-justification]", "Retrain the fraud model on a GPU.")
     with page.expect_navigation():
         page.click("#submit-request")
