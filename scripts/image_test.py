@@ -229,9 +229,9 @@ def image_checks(env_file: Path) -> None:
 def api_tokens(*usernames: str) -> dict[str, str]:
     tokens = {}
     for username in usernames:
-        out = run("podman", "exec", f"{PREFIX}-web", "python", "manage.py", "drf_create_token",
+        out = run("podman", "exec", f"{PREFIX}-web", "python", "manage.py", "api_token",
                   username).stdout
-        match = re.search(r"Generated token (\w+) for user", out)
+        match = re.search(r"Generated token (\S+) for user", out)
         if not match:
             raise ImageTestFailed(f"no API token for {username}")
         tokens[username] = match.group(1)
