@@ -351,6 +351,9 @@ PORTAL_APPROVAL_SWEEP_SECONDS = env_int("PORTAL_APPROVAL_SWEEP_SECONDS", 300, mi
 # --- Provisioning ----------------------------------------------------------------------------
 # Give up following a provisioning (DescribeRecord/DescribeProject) after this many seconds.
 PORTAL_PROVISION_TIMEOUT_SECONDS = env_int("PORTAL_PROVISION_TIMEOUT_SECONDS", 3600, minimum=1)
+# AWS is eventually consistent: a record or project it has just returned may answer
+# ResourceNotFound for a while; the follow-up keeps asking for this long before failing.
+PORTAL_AWS_CONSISTENCY_SECONDS = env_int("PORTAL_AWS_CONSISTENCY_SECONDS", 60, minimum=0)
 # Follow-up backoff: first delay, doubling up to the cap, with jitter.
 PORTAL_FOLLOW_FIRST_SECONDS = env_int("PORTAL_FOLLOW_FIRST_SECONDS", 5, minimum=0)
 PORTAL_FOLLOW_MAX_SECONDS = env_int("PORTAL_FOLLOW_MAX_SECONDS", 60, minimum=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,7 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import OUTPUT_FIELDS
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
@@ -26,6 +24,7 @@ from provisioning.backends import (
 )
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
+from provisioning.resolve import Found, ResourceFinder, environment_resource_find
 from provisioning.services import (
     Kind,
     Status,
@@ -51,42 +50,36 @@ class FollowOutcome:
     attempt: int = 0
 
 
-# SageMaker ARNs: arn:<partition>:sagemaker:<region>:<account>:notebook-instance/<name> and
-# …:user-profile/<domain-id>/<profile-name> (SageMaker API reference, ARN formats). CloudFormation's
-# Ref of a notebook instance or user profile is its ARN, and SageMaker writes the resource type and
-# the names in the ARN in lower case, so the match ignores case.
-_SAGEMAKER_ARN = re.compile(
-    r"^arn:[\w-]+:sagemaker:[\w-]*:\d*:(?P<type>notebook-instance|user-profile)/(?P<rest>.+)$",
-    re.IGNORECASE)
+def _resource_find(environment: Environment, outputs: dict[str, str]) -> Found:
+    """Find the resource of a just-finished provisioning or change (outside any lock: AWS calls
+    in the portal's own session). A failure to reach AWS leaves only what the outputs say."""
+    finder: ResourceFinder | None = None
+    try:
+        backend = backend_for(environment.project)
+        finder = backend if isinstance(backend, ResourceFinder) else None
+        return environment_resource_find(environment=environment, outputs=outputs,
+                                         finder=finder)
+    except BackendError as exc:  # the role could not be assumed: read the outputs only
+        logger.warning("Finding the resource of environment %s: %s", environment.pk, exc)
+        return environment_resource_find(environment=environment, outputs=outputs, finder=None)
 
 
-def output_value_read(field: str, value: str) -> str:
-    """The identifier ``field`` needs from an output value: the value itself, or the part of a
-    SageMaker ARN that names it (a template may output only the resource's ARN)."""
-    match = _SAGEMAKER_ARN.match(value)
-    if match is None:
-        return value
-    kind, rest = match.group("type").lower(), match.group("rest")
-    if kind == "notebook-instance" and field == "notebook_instance_name":
-        return rest
-    if kind == "user-profile" and "/" in rest:
-        domain_id, _, profile = rest.partition("/")
-        if field == "domain_id":
-            return domain_id
-        if field == "user_profile_name":
-            return profile
-    return value
-
-
-def _map_outputs(environment: Environment, outputs: dict[str, str]) -> None:
-    mapping = environment.product.output_mapping or OUTPUT_FIELDS.get(environment.product.kind, {})
-    fields = {"notebook_instance_name": "notebook_instance_name", "domain_id": "domain_id",
-              "user_profile_name": "user_profile_name",
-              "project_name": "sagemaker_project_name", "project_id": "sagemaker_project_id"}
-    for name, output_key in mapping.items():
-        if name in fields and outputs.get(output_key):
-            value = output_value_read(name, str(outputs[output_key]))
-            setattr(environment, fields[name], value[:63])
+def _resolved_apply(environment: Environment, found: Found | None) -> None:
+    """Write the identifiers found (and their source) on a locked environment; what a source
+    does not give is kept as it was."""
+    if found is None:
+        found = environment_resource_find(environment=environment, outputs=environment.outputs,
+                                          finder=None)
+    fields = {"notebook_instance_name": 63, "domain_id": 63, "user_profile_name": 63,
+              "project_name": 32, "project_id": 20}
+    for name, limit in fields.items():
+        value = getattr(found, name)
+        target = {"project_name": "sagemaker_project_name",
+                  "project_id": "sagemaker_project_id"}.get(name, name)
+        if value and len(value) <= limit:  # a longer value is not a SageMaker name: never cut it
+            setattr(environment, target, value)
+    if found.source:
+        environment.resolved_by = found.source
 
 
 def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], str]:
@@ -188,8 +181,17 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
         return FollowOutcome("stale")
     status_seen = environment.status
     unreachable: RoleUnavailable | None = None
+    found: Found | None = None
     try:
         state, errors, outputs, pp_id = _observe(environment)
+        if state == "done" and status_seen in (Status.PROVISIONING, Status.UPDATING):
+            found = _resource_find(environment, {**environment.outputs, **outputs})
+    except NotFound as exc:
+        if exc.operation not in CONSISTENT_LATER:
+            state, errors, outputs, pp_id = (
+                "refused", [f"{exc.operation}: {exc.code}: {exc.message}"], {}, "")
+        else:
+            state, errors, outputs, pp_id = "missing", [f"{exc.code}: {exc.message}"], {}, ""
     except Transient as exc:
         state, errors, outputs, pp_id = "transient", [f"{exc.code}: {exc.message}"], {}, ""
     except RoleUnavailable as exc:
@@ -205,8 +207,13 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
             return FollowOutcome("stale")
         if pp_id and not environment.provisioned_product_id:
             environment.provisioned_product_id = pp_id
+        if state == "missing":
+            if _missing_for_too_long(environment, error=errors[0]):
+                return FollowOutcome(environment.status)
+        else:
+            environment.aws_missing_since = None
         if state == "done":
-            environment_finish(environment, outputs=outputs)
+            environment_finish(environment, outputs=outputs, found=found)
             return FollowOutcome(environment.status)
         if state == "refused" and environment.status in (Status.STARTING, Status.STOPPING):
             _power_refused(environment, errors=errors)
@@ -236,14 +243,39 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
         return FollowOutcome("waiting", attempt=attempt + 1)
 
 
-def environment_provisioned(environment: Environment, *, outputs: dict[str, str]) -> None:
+# Reads of something AWS has just created, which answer not-found for a while (eventual
+# consistency): retried for PORTAL_AWS_CONSISTENCY_SECONDS instead of failing at once.
+CONSISTENT_LATER = frozenset({"DescribeRecord", "DescribeProject"})
+
+
+def _missing_for_too_long(environment: Environment, *, error: str) -> bool:
+    """A locked environment whose record or project AWS does not know (yet): note when that
+    started; past the bound, fail it with a clear message. Returns whether it failed."""
+    now = timezone.now()
+    if environment.aws_missing_since is None:
+        environment.aws_missing_since = now
+        logger.info("Environment %s: AWS does not know its record/project yet (%s)",
+                    environment.pk, error)
+    bound = settings.PORTAL_AWS_CONSISTENCY_SECONDS
+    if now - environment.aws_missing_since < timedelta(seconds=bound):  # 0: no retry
+        return False
+    what = "SageMaker project" if environment.is_sagemaker_project \
+        and not environment.last_record_id else "Service Catalog record"
+    environment.aws_missing_since = None
+    _finish_failed(environment, errors=[
+        f"AWS still did not know the {what} it had accepted after {bound} seconds ({error})."])
+    return True
+
+
+def environment_provisioned(environment: Environment, *, outputs: dict[str, str],
+                            found: Found | None = None) -> None:
     """A locked environment whose provisioning succeeded (PROVISIONING, or FAILED after a
     timeout that AWS outlived) becomes available with the record's outputs."""
     environment_status_set(environment, to=Status.AVAILABLE)
     environment.next_check_at = None
     environment.status_message = ""
     environment.outputs = dict(outputs)
-    _map_outputs(environment, environment.outputs)
+    _resolved_apply(environment, found)
     environment.available_at = timezone.now()
     environment.save()
     event_add(environment=environment, kind=Kind.AVAILABLE, message="Ready to open.")
@@ -254,18 +286,20 @@ def environment_provisioned(environment: Environment, *, outputs: dict[str, str]
                         "is available. Open it from the portal."])
 
 
-def environment_finish(environment: Environment, *, outputs: dict[str, str]) -> None:
-    """A locked, followed environment whose operation succeeded in AWS: settle it."""
+def environment_finish(environment: Environment, *, outputs: dict[str, str],
+                       found: Found | None = None) -> None:
+    """A locked, followed environment whose operation succeeded in AWS: settle it (``found``:
+    its resource, as ``provisioning.resolve`` found it outside the lock)."""
     was = environment.status
     if was == Status.PROVISIONING:
-        environment_provisioned(environment, outputs=outputs)
+        environment_provisioned(environment, outputs=outputs, found=found)
         return
     environment.next_check_at = None
     environment.status_message = ""
     environment.acting_user = None
     if was == Status.UPDATING:
         environment.outputs = {**environment.outputs, **outputs}
-        _map_outputs(environment, environment.outputs)
+        _resolved_apply(environment, found)
         request = environment.pending_request
         if request is not None:
             environment.version = request.version

@@ -61,6 +61,10 @@ class Environment(models.Model):
     sagemaker_project_name = models.CharField(max_length=32, blank=True)
     sagemaker_project_id = models.CharField(max_length=20, blank=True)
     tags = models.JSONField(default=list, blank=True, help_text="Tags applied, as {Key, Value}.")
+    resolved_by = models.CharField(
+        max_length=20, blank=True,
+        help_text="Where the portal found the resource's identifiers (provisioning.resolve): "
+                  "mapping, outputs, parameters, stack or tags; empty: not found.")
 
     # Background-work bookkeeping: the sweeper and the idempotency of the tasks rely on it.
     operation_token = models.CharField(
@@ -84,6 +88,10 @@ class Environment(models.Model):
     follow_checks = models.PositiveIntegerField(
         default=0, help_text="Checks made since the current operation started (the backoff).")
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    aws_missing_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When AWS first answered not-found for the record or project being followed "
+                  "(eventual consistency): retried until PORTAL_AWS_CONSISTENCY_SECONDS later.")
     reconciled_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -246,7 +246,8 @@ def test_access_denied_fails_the_environment_and_tells_the_owner(
 
 
 def test_a_record_that_is_not_found_fails_the_environment(
-        aws: AwsStubs, queued: Environment) -> None:
+        aws: AwsStubs, queued: Environment, settings: Any) -> None:
+    settings.PORTAL_AWS_CONSISTENCY_SECONDS = 0  # no eventual-consistency grace
     expect_provision(aws, queued)
     aws.stub("servicecatalog").add_client_error(
         "describe_record", service_error_code="ResourceNotFoundException",
