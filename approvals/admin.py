@@ -28,7 +28,7 @@ class ApprovalStepInline(PlatformAdminOnly, admin.StackedInline):
 
 @admin.register(ApprovalPolicy)
 class ApprovalPolicyAdmin(AuditedAdmin):
-    list_display = ["name", "position", "active", "updated_at"]
+    list_display = ["name", "position", "active", "distinct_step_approvers", "updated_at"]
     list_editable = ["position", "active"]
     inlines = [ApprovalRuleInline]
 

@@ -25,7 +25,13 @@ from approvals.selectors import (
     request_tasks,
     task_for_user,
 )
-from approvals.services import request_approve, request_cancel, request_create, request_reject
+from approvals.services import (
+    parameters_masked,
+    request_approve,
+    request_cancel,
+    request_create,
+    request_reject,
+)
 from portal.models import User
 
 
@@ -106,8 +112,7 @@ class RequestDetailOutput(RequestListOutput):
     tasks = serializers.SerializerMethodField()
 
     def get_parameters(self, obj: Request) -> dict[str, str]:
-        secret = set(obj.version.parameters.filter(no_echo=True).values_list("key", flat=True))
-        return {k: ("****" if k in secret else v) for k, v in (obj.parameters or {}).items()}
+        return parameters_masked(request=obj)
 
     def get_tasks(self, obj: Request) -> list[dict[str, Any]]:
         return TaskOutput(request_tasks(request=obj), many=True).data  # type: ignore[return-value]

@@ -89,6 +89,11 @@ class ApprovalPolicy(models.Model):
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
+    distinct_step_approvers = models.BooleanField(
+        default=True,
+        help_text="Four eyes across steps: someone who decided an earlier step of a request may "
+                  "not decide a later one.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -205,6 +210,9 @@ class ApprovalTask(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated = models.BooleanField(default=False)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The policy's four-eyes-across-steps setting when the task opened, so a later policy edit
+    # never changes who may decide a request in flight.
+    distinct_step_approvers = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 

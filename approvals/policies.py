@@ -8,7 +8,7 @@ whose approvers are missing (no manager, no lead, only the requester) is given t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -113,12 +113,13 @@ class Approvers:
     users: list[User]
     groups: list[Group]
 
-    def members(self, *, requester_pk: int) -> list[User]:
-        """Everyone who may decide now, without the requester."""
+    def members(self, *, requester_pk: int, excluded: Collection[int] = ()) -> list[User]:
+        """Everyone who may decide now, without the requester and the ``excluded`` people."""
         people = {u.pk: u for u in self.users if u.pk != requester_pk and u.is_active}
         for user in group_members(groups=self.groups, exclude_pk=requester_pk):
             people.setdefault(user.pk, user)
-        return sorted(people.values(), key=lambda u: u.username)
+        return sorted((u for u in people.values() if u.pk not in excluded),
+                      key=lambda u: u.username)
 
 
 def approvers_resolve(*, request: Request, plan: StepPlan) -> Approvers:

@@ -59,10 +59,14 @@ def my_requests(*, user: User) -> QuerySet[Request]:
 
 
 def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
-    """Open tasks the user may decide and has not decided yet; never their own requests."""
+    """Open tasks the user may decide and has not decided yet; never their own requests, nor
+    a later step of a request they decided an earlier step of (when the task says so)."""
     if not user.is_authenticated or not user.is_active:
         return ApprovalTask.objects.none()
     mine = Decision.objects.filter(task=OuterRef("pk"), approver=user)
+    # Four eyes across steps: a step is not in the inbox of whoever decided an earlier one.
+    earlier = Decision.objects.filter(task__request=OuterRef("request"), approver=user).exclude(
+        task=OuterRef("pk"))
     return (
         ApprovalTask.objects.filter(
             status=ApprovalTask.Status.PENDING, request__status=Request.Status.PENDING,
@@ -70,6 +74,7 @@ def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
         .filter(_named(user, approvaltask=OuterRef("pk")))
         .exclude(request__requester=user)
         .exclude(Exists(mine))
+        .exclude(Q(distinct_step_approvers=True) & Exists(earlier))
         .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
         .annotate(approvals=Count("decisions", filter=Q(decisions__verdict="approve")))
         .order_by("request__created_at", "pk")

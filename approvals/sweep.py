@@ -16,7 +16,7 @@ from django.db import transaction
 from approvals.models import ApprovalTask, Decision, Request
 from approvals.notifications import describe, notify
 from approvals.policies import fallback_group
-from approvals.services import _request_close, request_hand_off, task_approvers
+from approvals.services import request_close, request_hand_off, task_approvers
 from portal.models import User
 from portal.services import audit_record
 
@@ -45,7 +45,7 @@ def _expire(*, request_pk: uuid.UUID, cutoff: datetime) -> bool:
         if request.status != Request.Status.PENDING or request.created_at > cutoff:
             return False
         days = settings.PORTAL_APPROVAL_EXPIRY_DAYS
-        _request_close(request=request, status=Request.Status.EXPIRED, actor=None,
+        request_close(request=request, status=Request.Status.EXPIRED, actor=None,
                        reason=f"No decision within {days} days.", http_request=None)
         return True
 

@@ -128,6 +128,22 @@ class UserAdmin(AuditedAdmin):
                        "last_saml_sign_in"]
     autocomplete_fields = ["manager"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """``manager`` decides who approves someone's requests (four eyes): nobody sets their
+        own, and nobody overrides the IdP's (a user who signed in through SAML has it from
+        there, and the next sign-in would overwrite it anyway)."""
+        fields = list(self.readonly_fields)
+        if obj is not None and (obj.pk == request.user.pk or obj.last_saml_sign_in is not None):
+            fields.append("manager")
+        return fields
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest,
+                                 **kwargs: Any) -> Any:
+        # Nor does an admin make himself someone's manager (and so their approver).
+        if db_field.name == "manager" and request.user.pk is not None:
+            kwargs["queryset"] = User.objects.exclude(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
 

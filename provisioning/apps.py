@@ -5,9 +5,12 @@ class ProvisioningConfig(AppConfig):
     name = "provisioning"
 
     def ready(self) -> None:
-        # Approved requests reach provisioning through this one registration (approvals, lower in
-        # the dependency chain, never imports provisioning).
-        from approvals.services import hand_off_register
+        # approvals, lower in the dependency chain, never imports provisioning: approved requests
+        # reach provisioning through this registration, and day-2 requests are checked against
+        # our environments through the resolver registered next to it.
+        from approvals.services import environment_resolver_register, hand_off_register
+        from provisioning.request_checks import environment_facts
         from provisioning.services import environment_provision
 
         hand_off_register(environment_provision)
+        environment_resolver_register(environment_facts)

@@ -172,3 +172,32 @@ def snapshot() -> tuple[Any, ...]:
         AuditEvent.objects.filter(action__regex=r"^(request|approval)\.").count(),
         len(mail.outbox),
     )
+
+
+def make_environment(owner: User, project: Project, product: Product,
+                     status: str = "available") -> Any:
+    """An environment as provisioning leaves it (written directly: test data for day-2 checks).
+
+    Its origin request is approved test data too; neither goes through a workflow here.
+    """
+    from django.utils import timezone
+
+    from approvals.models import Request
+    from provisioning.models import Environment
+
+    version = product.versions.filter(active=True).first()
+    origin = Request.objects.create(
+        requester=owner, project=project, product=product, version=version,
+        justification="Origin of a test environment", status=Request.Status.APPROVED,
+        decided_at=timezone.now(), handed_off_at=timezone.now(),
+    )
+    return Environment.objects.create(
+        origin_request=origin, owner=owner, project=project, product=product, version=version,
+        provisioned_product_name=f"env-{origin.pk.hex[:12]}", status=status,
+    )
+
+
+@pytest.fixture
+def environment(scientist: User, project: Project, notebook: Product) -> Any:
+    """The scientist's available notebook environment in `project`."""
+    return make_environment(scientist, project, notebook)

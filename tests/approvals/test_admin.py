@@ -62,3 +62,56 @@ def test_a_rule_a_request_went_through_cannot_be_deleted(
     assert response.status_code == 200
     assert "Cannot delete approval rule" in response.content.decode()
     assert ApprovalRule.objects.filter(pk=rule.pk).exists()
+
+
+# --- the manager field decides who approves: guarded in the user admin ------------------------
+
+def _user_change(client: Client, user: User, manager: User | None) -> int:
+    response = client.post(f"/admin/portal/user/{user.pk}/change/",
+                           {"manager": str(manager.pk) if manager else "", "is_active": "on"})
+    return response.status_code
+
+
+def test_a_platform_admin_cannot_change_his_own_manager(
+    platform_admin: User, manager: User, outsider: User
+) -> None:
+    client = _login(platform_admin)
+    page = client.get(f"/admin/portal/user/{platform_admin.pk}/change/").content.decode()
+    assert 'name="manager"' not in page
+    assert _user_change(client, platform_admin, outsider) == 302
+    platform_admin.refresh_from_db()
+    assert platform_admin.manager is None
+
+
+def test_a_platform_admin_cannot_make_himself_someones_manager(
+    platform_admin: User, outsider: User
+) -> None:
+    client = _login(platform_admin)
+    assert _user_change(client, outsider, platform_admin) == 200  # the form, with its error
+    outsider.refresh_from_db()
+    assert outsider.manager is None
+    assert not AuditEvent.objects.filter(action="user.changed").exists()
+
+
+def test_nobody_edits_the_manager_the_idp_supplies(
+    platform_admin: User, scientist: User, manager: User, outsider: User
+) -> None:
+    from django.utils import timezone
+
+    scientist.last_saml_sign_in = timezone.now()
+    scientist.save(update_fields=["last_saml_sign_in"])
+    client = _login(platform_admin)
+    page = client.get(f"/admin/portal/user/{scientist.pk}/change/").content.decode()
+    assert 'name="manager"' not in page
+    assert "maria.manager" in page
+    assert _user_change(client, scientist, outsider) == 302
+    scientist.refresh_from_db()
+    assert scientist.manager == manager
+
+
+def test_a_local_user_s_manager_can_still_be_fixed(
+    platform_admin: User, outsider: User, manager: User
+) -> None:
+    assert _user_change(_login(platform_admin), outsider, manager) == 302
+    outsider.refresh_from_db()
+    assert outsider.manager == manager

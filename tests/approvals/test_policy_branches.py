@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 
+from approvals.errors import AlreadyDecided, NotEligible
 from approvals.models import ApprovalPolicy, ApprovalRule, ApprovalStep, ApprovalTask, Request
 from approvals.services import request_approve
 from approvals.sweep import approval_tasks_sweep
@@ -34,6 +35,7 @@ class Case:
     mailed: list[tuple[str, str]] = field(default_factory=list)  # (username, subject part)
     no_manager: bool = False
     no_lead: bool = False
+    distinct: bool = True  # the policy's distinct_step_approvers
 
 
 HOUR = timedelta(hours=1)
@@ -56,10 +58,22 @@ CASES = [
          tasks=[("approved", False, ["maria.manager"]),
                 ("approved", False, ["group:ml-platform-admins"])],
          mailed=[("pat.admin", "approval needed"), ("dana.scientist", "step approved")]),
-    Case("second step still waiting", steps=[{"approvers": "manager"},
-                                             {"approvers": "project_leads"}],
-         script=[("approve", "maria.manager")], status="pending",
-         tasks=[("approved", False, ["maria.manager"]), ("pending", False, ["maria.manager"])]),
+    Case("four eyes: the manager who approved step one is the only lead: the fallback joins",
+         steps=[{"approvers": "manager"}, {"approvers": "project_leads"}],
+         script=[("approve", "maria.manager"), ("refused", "maria.manager")], status="pending",
+         tasks=[("approved", False, ["maria.manager"]),
+                ("pending", True, ["group:ml-platform-admins", "maria.manager"])],
+         audit=["approval.task_escalated"], mailed=[("pat.admin", "approval needed")]),
+    Case("four eyes: a fallback member who approved step one cannot approve step two",
+         steps=[{"approvers": "group", "group": "ml-platform-admins"},
+                {"approvers": "users", "users": ["pat.admin"]}],
+         script=[("approve", "pat.admin"), ("refused", "pat.admin")], status="pending",
+         tasks=[("approved", False, ["group:ml-platform-admins"]),
+                ("pending", True, ["group:ml-platform-admins", "pat.admin"])]),
+    Case("four eyes off: the same person may decide both steps", distinct=False,
+         steps=[{"approvers": "manager"}, {"approvers": "project_leads"}],
+         script=[("approve", "maria.manager"), ("approve", "maria.manager")], status="approved",
+         tasks=[("approved", False, ["maria.manager"]), ("approved", False, ["maria.manager"])]),
     Case("N-of-M: one of two is not enough",
          steps=[{"approvers": "group", "group": "reviewers", "required_approvals": 2}],
          script=[("approve", "rita.reviewer")], status="pending",
@@ -114,8 +128,8 @@ def _approvers(task: ApprovalTask) -> list[str]:
                   + [f"group:{g.name}" for g in task.eligible_groups.all()])
 
 
-def _policy(steps: list[Any]) -> None:
-    policy = ApprovalPolicy.objects.create(name="Table")
+def _policy(steps: list[Any], distinct: bool = True) -> None:
+    policy = ApprovalPolicy.objects.create(name="Table", distinct_step_approvers=distinct)
     rule = ApprovalRule.objects.create(policy=policy, name="Notebooks",
                                        product_kind=Product.Kind.NOTEBOOK_INSTANCE,
                                        auto_approve=steps == ["auto"])
@@ -145,7 +159,7 @@ def test_policy_branch(
         scientist.save()
     if case.no_lead:
         project.memberships.filter(role="lead").update(role="member")
-    _policy(case.steps)
+    _policy(case.steps, case.distinct)
 
     start = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
@@ -161,8 +175,11 @@ def test_policy_branch(
                 approver = User.objects.get(username=arg)
                 if kind == "approve":
                     request_approve(task=task, approver=approver)
+                elif case.status == Request.Status.EXPIRED:
+                    with pytest.raises(AlreadyDecided, match="Already decided"):
+                        request_approve(task=task, approver=approver)
                 else:
-                    with pytest.raises(Exception, match="Already decided"):
+                    with pytest.raises(NotEligible, match="earlier step"):
                         request_approve(task=task, approver=approver)
 
     request.refresh_from_db()

@@ -155,9 +155,10 @@ def test_an_outsider_cannot_request_a_product_of_another_account(
 
 
 def test_a_terminate_request_names_its_environment_and_needs_no_parameters(
-    create: Callable[..., Request], scientist: User, project: Project, notebook: Product
+    create: Callable[..., Request], scientist: User, project: Project, notebook: Product,
+    environment: Any,
 ) -> None:
     request = create(scientist, project, notebook, action="terminate", parameters={},
-                      environment_ref="4f1c2b9e-env")
-    assert request.action == "terminate" and request.environment_ref == "4f1c2b9e-env"
+                     environment_ref=f" {environment.pk} ")
+    assert request.action == "terminate" and request.environment_ref == str(environment.pk)
     assert request.parameters == {}

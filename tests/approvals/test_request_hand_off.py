@@ -5,9 +5,8 @@ from typing import Any
 
 import pytest
 
-from approvals import services
 from approvals.models import Request
-from approvals.services import request_approve, request_hand_off
+from approvals.services import handoff, request_approve, request_hand_off
 from portal.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
@@ -64,14 +63,14 @@ def provisioning_services(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     def record(*, request: Request) -> None:
         calls.append(request.pk)
 
-    monkeypatch.setattr(services, "_hand_off_handlers", [record])
+    monkeypatch.setattr(handoff, "_handlers", [record])
     return calls
 
 
 def test_provisioning_registers_its_hand_off_handler_when_the_app_is_ready() -> None:
     from provisioning.services import environment_provision
 
-    assert services._hand_off_handlers == [environment_provision]
+    assert handoff.hand_off_handlers() == [environment_provision]
 
 
 def test_the_hand_off_calls_the_registered_handler_once(
@@ -90,10 +89,10 @@ def test_without_a_registered_handler_the_hand_off_fails_and_stays_undone(
     gpu_request: Request, manager: User, platform_admin: User,
     monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    monkeypatch.setattr(services, "_hand_off_handlers", [])
+    monkeypatch.setattr(handoff, "_handlers", [])
     with django_capture_on_commit_callbacks(execute=False):
         _approve_all(gpu_request, manager, platform_admin)
-    with pytest.raises(services.HandOffMissing):
+    with pytest.raises(handoff.HandOffMissing):
         request_hand_off(request=gpu_request)
     gpu_request.refresh_from_db()
     assert gpu_request.handed_off_at is None

@@ -178,17 +178,16 @@ def test_the_requester_sees_the_decision_on_the_timeline(
 
 
 def test_a_change_request_for_an_environment_keeps_its_action_and_environment(
-    scientist: User, project: Project, notebook: Product
+    scientist: User, project: Project, notebook: Product, environment: Any
 ) -> None:
     client = _login(scientist)
     url = (f"/requests/new?product={notebook.pk}&project={project.slug}&action=update"
-           "&environment=7b0c3f7e-1111-4222-8333-944455556666")
+           f"&environment={environment.pk}")
     page = client.get(url).content.decode()
-    assert 'id="day-2"' in page and "7b0c3f7e-1111-4222-8333-944455556666" in page
+    assert 'id="day-2"' in page and str(environment.pk) in page
     assert client.post(url, _form(project, "ml.m5.xlarge")).status_code == 302
-    created = Request.objects.get()
-    assert created.action == "update"
-    assert created.environment_ref == "7b0c3f7e-1111-4222-8333-944455556666"
+    created = Request.objects.get(action="update")
+    assert created.environment_ref == str(environment.pk)
 
 
 def test_an_unknown_action_in_the_link_is_refused_and_changes_nothing(

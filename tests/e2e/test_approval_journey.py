@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from approvals import services
 from approvals.demo import demo_policies_seed
 from approvals.models import Request
+from approvals.services import workflow
 from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.models import Project, User
@@ -30,7 +30,7 @@ def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The hand-off to provisioning, recorded: this journey ends at the approval, and leaves no
     task on the shared test broker (provisioning's own journeys run a worker)."""
     calls: list[str] = []
-    monkeypatch.setattr(services, "request_hand_off",
+    monkeypatch.setattr(workflow, "request_hand_off",
                         lambda *, request: calls.append(str(request.pk)))
     return calls
 

@@ -1,0 +1,177 @@
+"""Creating a request: validate everything, write nothing unless all of it is valid."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+
+from approvals.errors import RequestInvalid
+from approvals.models import Request
+from approvals.notifications import describe, notify
+from approvals.policies import rule_for_request
+from approvals.services.environments import environment_ref_errors
+from approvals.services.workflow import workflow_advance
+from catalog.models import Product, ProductVersion
+from catalog.parameters import parameters_validate
+from catalog.selectors import (
+    cost_estimate,
+    product_for_user,
+    projects_for_product,
+    version_default,
+    version_for_form,
+    versions_requestable,
+)
+from portal.models import User
+from portal.selectors import projects_for_user
+from portal.services import audit_record
+
+JUSTIFICATION_MAX = 4000
+MASK = "****"
+
+TagErrors = dict[str, list[str]]
+
+
+def _tag_choices_clean(*, product: Product,
+                       choices: Mapping[str, Any]) -> tuple[dict[str, str], TagErrors]:
+    """Each TagOption key of the product needs one of its values; nothing else is accepted."""
+    allowed: dict[str, list[str]] = {}
+    for option in product.tag_options.all():
+        if option.active and option.retired_at is None:
+            allowed.setdefault(option.key, []).append(option.value)
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    for key, value in choices.items():
+        if key not in allowed:
+            errors[str(key)] = ["Not a tag option of this product."]
+        elif not isinstance(value, str) or value not in allowed[key]:
+            errors[key] = ["Choose one of: " + ", ".join(sorted(allowed[key])) + "."]
+        else:
+            cleaned[key] = value
+    for key in allowed:
+        if key not in choices:
+            errors[key] = ["Choose a value for this tag."]
+    return cleaned, errors
+
+
+def _version_pick(*, product: Product, version_id: int | None) -> ProductVersion | None:
+    versions = versions_requestable(product=product)
+    if version_id is None:
+        return version_default(product=product, versions=versions)
+    return next((v for v in versions if v.pk == version_id), None)
+
+
+def _action_errors(*, action: str, environment_ref: str | None) -> list[str] | None:
+    """The field and message of a bad action/environment pairing (None when it is fine)."""
+    if action == Request.Action.CREATE and environment_ref:
+        return ["A new environment has no environment reference."]
+    if action != Request.Action.CREATE and not (environment_ref or "").strip():
+        return ["Say which environment this request is about."]
+    return None
+
+
+def request_create(
+    *,
+    requester: User,
+    project_slug: str,
+    product_id: int | str,
+    parameters: Mapping[str, Any],
+    justification: str,
+    version_id: int | None = None,
+    tag_choices: Mapping[str, Any] | None = None,
+    action: str = Request.Action.CREATE,
+    environment_ref: str | None = None,
+    http_request: HttpRequest | None = None,
+) -> Request:
+    """Validate a request completely, then store it and start its workflow.
+
+    A product the requester may not see raises Http404; any other bad input raises
+    ``RequestInvalid`` with every field's errors. Nothing is written unless all of it is valid.
+    A day-2 request (update, terminate) must name an environment of the requester's, in the
+    project, not terminated, running the product named.
+    """
+    product = product_for_user(user=requester, pk=product_id)
+    errors: dict[str, Any] = {}
+
+    project = projects_for_user(user=requester).filter(slug=project_slug).first()
+    if project is None:
+        errors["project"] = ["You are not a member of this project."]
+    elif not projects_for_product(user=requester, product=product).filter(pk=project.pk).exists():
+        errors["project"] = ["This product cannot be provisioned in this project's AWS account "
+                             "and region."]
+
+    version = _version_pick(product=product, version_id=version_id)
+    if version is None:
+        errors["version"] = ["This version cannot be requested."]
+
+    ref = (environment_ref or "").strip() or None
+    if action not in Request.Action.values:
+        errors["action"] = ["Choose one of: " + ", ".join(Request.Action.values) + "."]
+    elif (pairing := _action_errors(action=action, environment_ref=environment_ref)) is not None:
+        errors["environment_ref"] = pairing
+    elif ref is not None and project is not None:
+        ref_errors = environment_ref_errors(requester=requester, project=project,
+                                            product=product, action=action, environment_ref=ref)
+        if ref_errors:
+            errors["environment_ref"] = ref_errors
+
+    text = (justification or "").strip()
+    if not text:
+        errors["justification"] = ["Explain why you need this environment."]
+    elif len(text) > JUSTIFICATION_MAX:
+        errors["justification"] = [f"At most {JUSTIFICATION_MAX} characters."]
+
+    values: dict[str, str] = {}
+    if version is not None and action != Request.Action.TERMINATE:
+        if not isinstance(parameters, Mapping):
+            errors["parameters"] = {"__all__": ["Parameters must be an object of key/value."]}
+        else:
+            try:
+                values = parameters_validate(version=version_for_form(version=version),
+                                             values=parameters)
+            except ValidationError as exc:
+                errors["parameters"] = exc.message_dict
+
+    tags, tag_errors = _tag_choices_clean(product=product, choices=tag_choices or {})
+    if tag_errors:
+        errors["tag_choices"] = tag_errors
+
+    if errors:
+        raise RequestInvalid(errors)
+    assert project is not None and version is not None
+
+    estimate = cost_estimate(region=project.aws_region, parameters=values)
+    with transaction.atomic():
+        request = Request(
+            requester=requester, project=project, product=product, version=version, action=action,
+            environment_ref=ref, parameters=values, tag_choices=tags, justification=text,
+            estimated_monthly_cost=estimate.usd_per_month if estimate else None,
+        )
+        request.matched_rule = rule_for_request(request=request)
+        request.save()
+        audit_record(
+            action="request.created", actor=requester, request=http_request, obj=request,
+            project=project,
+            data={"product": product.name, "version": version.name, "action": action,
+                  "parameters": parameters_masked(request=request), "tag_choices": tags,
+                  "estimated_monthly_cost": _money(request.estimated_monthly_cost),
+                  "rule": request.matched_rule.name if request.matched_rule else None},
+        )
+        notify(request=request, recipients=[requester], subject=f"Request submitted: {product}",
+               lines=["Your request was submitted.", describe(request)])
+        workflow_advance(request=request, next_position=0, actor=requester,
+                         http_request=http_request)
+    return request
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def parameters_masked(*, request: Request) -> dict[str, str]:
+    """The request's parameters as the audit trail and the API show them: NoEcho values masked."""
+    secret = set(request.version.parameters.filter(no_echo=True).values_list("key", flat=True))
+    return {k: (MASK if k in secret else v) for k, v in (request.parameters or {}).items()}

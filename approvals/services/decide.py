@@ -1,0 +1,152 @@
+"""Deciding a request: approve or reject a step, approve in bulk, and the requester's cancel.
+
+A decision locks the request row first, then the task (``select_for_update``), so two approvers
+deciding at once are serialised and the second one sees the first one's outcome; eligibility,
+separation of duties and four eyes across steps are checked again under that lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from approvals.errors import (
+    AlreadyDecided,
+    ApprovalError,
+    CommentRequired,
+    InvalidTransition,
+    NotAllowed,
+    NotEligible,
+    SelfApproval,
+)
+from approvals.models import ApprovalTask, Decision, Request
+from approvals.notifications import describe, notify
+from approvals.policies import step_plans
+from approvals.services.workflow import (
+    earlier_deciders,
+    request_close,
+    task_close,
+    task_is_eligible,
+    workflow_advance,
+)
+from portal.models import User
+from portal.services import audit_record
+
+COMMENT_MAX = 4000
+REQUEST_RELATED = ("requester", "project", "product", "version")
+
+
+def _lock(*, task: ApprovalTask) -> tuple[Request, ApprovalTask]:
+    request = (Request.objects.select_for_update(of=("self",)).select_related(*REQUEST_RELATED)
+               .get(pk=task.request_id))
+    locked = ApprovalTask.objects.select_for_update(of=("self",)).get(pk=task.pk)
+    locked.request = request
+    return request, locked
+
+
+def _eligibility_check(*, request: Request, task: ApprovalTask, approver: User) -> None:
+    """Separation of duties, checked under the lock whatever the caller checked before."""
+    if request.requester_id == approver.pk:
+        raise SelfApproval("You cannot decide your own request.")
+    if approver.pk in earlier_deciders(task=task):
+        raise NotEligible("You decided an earlier step of this request; someone else must "
+                          "decide this one.")
+    if not task_is_eligible(task=task, user=approver):
+        raise NotEligible("You are not an approver of this step.")
+    if task.status != ApprovalTask.Status.PENDING or request.status != Request.Status.PENDING:
+        raise AlreadyDecided(
+            f"Already decided: this step is {task.get_status_display().lower()} and the "
+            f"request is {request.get_status_display().lower()}."
+        )
+    if Decision.objects.filter(task=task, approver=approver).exists():
+        raise AlreadyDecided("Already decided: you have decided this step before.")
+
+
+def _decide(*, task: ApprovalTask, approver: User, verdict: str, comment: str,
+            http_request: HttpRequest | None) -> Decision:
+    with transaction.atomic():
+        request, task = _lock(task=task)
+        _eligibility_check(request=request, task=task, approver=approver)
+        decision = Decision.objects.create(task=task, approver=approver, verdict=verdict,
+                                           comment=comment)
+        audit_record(action="approval.decided", actor=approver, request=http_request, obj=request,
+                     project=request.project,
+                     data={"task": task.pk, "step": task.name, "verdict": verdict,
+                           "comment": comment})
+        if verdict == Decision.Verdict.REJECT:
+            task_close(task=task, request=request, status=ApprovalTask.Status.REJECTED,
+                       actor=approver, http_request=http_request)
+            request_close(request=request, status=Request.Status.REJECTED, actor=approver,
+                          reason=comment, http_request=http_request)
+            return decision
+        approvals = task.decisions.filter(verdict=Decision.Verdict.APPROVE).count()
+        if approvals < task.required_approvals:
+            return decision
+        task_close(task=task, request=request, status=ApprovalTask.Status.APPROVED,
+                   actor=approver, http_request=http_request)
+        remaining = step_plans(request=request)[task.position + 1:]
+        if remaining:
+            notify(request=request, recipients=[request.requester],
+                   subject=f"Step approved: {request.product}",
+                   lines=[f"“{task.name}” approved your request; it now waits for "
+                          f"“{remaining[0].name}”.", describe(request)])
+        workflow_advance(request=request, next_position=task.position + 1, actor=approver,
+                         http_request=http_request)
+        return decision
+
+
+def _comment_clean(comment: str, *, required: bool) -> str:
+    text = (comment or "").strip()
+    if required and not text:
+        raise CommentRequired("Say why you reject the request: a comment is required.")
+    if len(text) > COMMENT_MAX:
+        raise CommentRequired(f"The comment can be at most {COMMENT_MAX} characters.")
+    return text
+
+
+def request_approve(*, task: ApprovalTask, approver: User, comment: str = "",
+                    http_request: HttpRequest | None = None) -> Decision:
+    """Approve one step; the request moves on when the step has its approvals."""
+    return _decide(task=task, approver=approver, verdict=Decision.Verdict.APPROVE,
+                   comment=_comment_clean(comment, required=False), http_request=http_request)
+
+
+def request_reject(*, task: ApprovalTask, approver: User, comment: str,
+                   http_request: HttpRequest | None = None) -> Decision:
+    """Reject one step, and with it the request; a comment saying why is required."""
+    return _decide(task=task, approver=approver, verdict=Decision.Verdict.REJECT,
+                   comment=_comment_clean(comment, required=True), http_request=http_request)
+
+
+def tasks_approve(*, tasks: Iterable[ApprovalTask], approver: User, comment: str = "",
+                  http_request: HttpRequest | None = None,
+                  ) -> list[tuple[ApprovalTask, Decision | ApprovalError]]:
+    """Approve several tasks, each on its own: one refusal does not undo the others."""
+    results: list[tuple[ApprovalTask, Decision | ApprovalError]] = []
+    for task in tasks:
+        try:
+            results.append((task, request_approve(task=task, approver=approver, comment=comment,
+                                                  http_request=http_request)))
+        except ApprovalError as exc:
+            results.append((task, exc))
+    return results
+
+
+def request_cancel(*, request: Request, user: User,
+                   http_request: HttpRequest | None = None) -> Request:
+    """The requester withdraws a pending request."""
+    with transaction.atomic():
+        locked = (Request.objects.select_for_update(of=("self",)).select_related(*REQUEST_RELATED)
+                  .get(pk=request.pk))
+        if locked.requester_id != user.pk:
+            raise NotAllowed("Only the requester can cancel a request.")
+        if locked.status != Request.Status.PENDING:
+            raise InvalidTransition(
+                f"Only a pending request can be cancelled; this one is "
+                f"{locked.get_status_display().lower()}."
+            )
+        request_close(request=locked, status=Request.Status.CANCELLED, actor=user,
+                      reason="Cancelled by the requester.", http_request=http_request)
+    return locked

@@ -1,0 +1,66 @@
+"""What a day-2 request (update, terminate) needs to know about the environment it names.
+
+Environments belong to provisioning, above approvals in the dependency chain, so approvals never
+reads them: provisioning registers a resolver here from its ``AppConfig.ready()`` that turns an
+``environment_ref`` into the few facts checked when the request is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from approvals.models import Request
+from catalog.models import Product
+from portal.models import Project, User
+
+
+@dataclass(frozen=True)
+class EnvironmentFacts:
+    """An environment as request creation sees it."""
+
+    owner_id: int
+    project_id: int
+    product_id: int
+    terminated: bool
+
+
+EnvironmentResolver = Callable[[str], "EnvironmentFacts | None"]
+_resolvers: list[EnvironmentResolver] = []
+
+NOT_YOURS = "No such environment of yours in this project."
+
+
+def environment_resolver_register(resolver: EnvironmentResolver) -> None:
+    """Register how an ``environment_ref`` is resolved (None: no such environment)."""
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
+
+
+def environment_resolvers() -> list[EnvironmentResolver]:
+    """The registered resolvers (a copy)."""
+    return list(_resolvers)
+
+
+def environment_ref_errors(*, requester: User, project: Project, product: Product, action: str,
+                           environment_ref: str) -> list[str]:
+    """Why a day-2 request may not name this environment; empty when it may.
+
+    Someone else's environment, one in another project and one that does not exist get the same
+    answer, so the form tells nobody which environments exist outside their own.
+    """
+    if not _resolvers:
+        return ["Requests about an existing environment cannot be checked now: no app resolves "
+                "environments. Nothing was submitted."]
+    facts = next((f for f in (r(environment_ref) for r in _resolvers) if f is not None), None)
+    if facts is None or facts.owner_id != requester.pk or facts.project_id != project.pk:
+        return [NOT_YOURS]
+    if facts.terminated:
+        return ["This environment is terminated; there is nothing left to change or terminate."]
+    # A terminate naming another product would also be routed by that product's approval rule.
+    if facts.product_id != product.pk:
+        if action == Request.Action.UPDATE:
+            return ["A change keeps the environment's product; request a new environment to "
+                    "use another product."]
+        return ["Name the environment's own product to terminate it."]
+    return []

@@ -1,0 +1,27 @@
+"""What approvals checks about the environment a day-2 request names, answered from ours.
+
+Registered in ``ProvisioningConfig.ready()``: approvals never imports provisioning, so it asks
+the resolver registered here when someone requests a change or a termination.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from approvals.services import EnvironmentFacts
+from provisioning.models import Environment
+
+
+def environment_facts(environment_ref: str) -> EnvironmentFacts | None:
+    """The environment an ``environment_ref`` (our uuid) names, or None when there is none."""
+    try:
+        pk = uuid.UUID(str(environment_ref))
+    except ValueError:
+        return None
+    row = (Environment.objects.filter(pk=pk)
+           .values("owner_id", "project_id", "product_id", "status").first())
+    if row is None:
+        return None
+    return EnvironmentFacts(owner_id=row["owner_id"], project_id=row["project_id"],
+                            product_id=row["product_id"],
+                            terminated=row["status"] == Environment.Status.TERMINATED)
