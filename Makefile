@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # Python 3.11 where installed under that name, else the system's python3 (3.11 on bookworm).
 BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
 
-.PHONY: help demo test lint typecheck pytest manage system-deps-runtime system-deps-test
+.PHONY: help demo test lint typecheck pytest manage mutation system-deps-runtime system-deps-test
 
 help:
 	@echo "make demo   start the portal with its dev SAML IdP, worker and beat on http://localhost:8000"
@@ -32,6 +32,12 @@ pytest:
 # Any manage.py command on a developer's machine: make manage ARGS="makemigrations catalog"
 manage: $(VENV)/.installed-dev
 	DEBUG=true $(PY) manage.py $(ARGS)
+
+# Mutation testing of the core modules (README, "Development"): every mutant, or a seeded sample.
+# make mutation MODULES=catalog/parameters.py SAMPLE=40 SEED=0
+mutation: $(VENV)/.installed-dev
+	MODULES="$(MODULES)" SAMPLE="$(SAMPLE)" SEED="$(SEED)" SHOW_SURVIVORS="$(SHOW_SURVIVORS)" \
+		$(PY) scripts/mutation.py
 
 # Debian packages (xmlsec1; chromium and docker-compose for the tests); the Dockerfile runs the
 # same script. PYTHON tells it which interpreter needs the venv module.

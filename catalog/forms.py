@@ -14,11 +14,21 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
 from catalog.models import Product, ProductVersion
-from catalog.parameters import EffectiveParameter, parameters_validate
+from catalog.parameters import (
+    RESOURCE_LABELS,
+    EffectiveParameter,
+    parameters_validate,
+    split_items,
+)
 from portal.models import Project, aws_region_validator
 
 
-def _field_for(parameter: EffectiveParameter) -> forms.Field:
+def _field_for(parameter: EffectiveParameter, labels: list[tuple[str, str]]) -> forms.Field:
+    """The form field that suits the parameter's type.
+
+    ``labels``: the project account's resources for an AWS-typed parameter, (id, label) pairs.
+    A list type with known choices is a multi-select, as CloudFormation's console offers it.
+    """
     help_text = parameter.help_text
     if parameter.constraint_description and parameter.constraint_description not in help_text:
         help_text = f"{help_text} {parameter.constraint_description}".strip()
@@ -32,8 +42,13 @@ def _field_for(parameter: EffectiveParameter) -> forms.Field:
         # Never echo a secret back, not even after a failed submit.
         return forms.CharField(widget=forms.PasswordInput(attrs=attrs, render_value=False),
                                strip=False, **common)
-    if parameter.allowed_values and not parameter.is_list:
-        choices = [(v, v) for v in parameter.allowed_values]
+    options = [(v, v) for v in parameter.allowed_values] or labels
+    if options and parameter.is_list:
+        if parameter.default is not None:
+            common["initial"] = split_items(parameter.default)
+        return forms.MultipleChoiceField(choices=options, widget=forms.SelectMultiple, **common)
+    if options:
+        choices = list(options)
         if not parameter.required:
             common["initial"] = parameter.default
         else:
@@ -55,7 +70,10 @@ def _field_for(parameter: EffectiveParameter) -> forms.Field:
             attrs["maxlength"] = parameter.max_length
         if parameter.min_length is not None:
             attrs["minlength"] = parameter.min_length
-        if parameter.is_list:
+        if parameter.resource_type:
+            attrs["placeholder"] = RESOURCE_LABELS[parameter.resource_type].capitalize() + (
+                ", comma-separated" if parameter.is_list else "")
+        elif parameter.is_list:
             attrs["placeholder"] = "comma-separated values"
         widget = forms.TextInput(attrs=attrs)
     if parameter.default is not None:
@@ -67,19 +85,21 @@ class ProductRequestForm(forms.Form):
     """One field per visible effective parameter of a version; hidden ones are not rendered."""
 
     def __init__(self, *args: Any, version: ProductVersion, parameters: list[EffectiveParameter],
+                 choice_labels: dict[str, list[tuple[str, str]]] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.version = version
         self.parameters = parameters
         for parameter in parameters:
             if not parameter.hidden:
-                self.fields[parameter.key] = _field_for(parameter)
+                self.fields[parameter.key] = _field_for(
+                    parameter, (choice_labels or {}).get(parameter.key, []))
         self.parameter_values: dict[str, str] = {}
 
     def clean(self) -> dict[str, Any]:
         # Validate the raw submission, so a field's own parse never hides the catalog's message.
         # A hidden parameter is not rendered; a crafted value for one is refused, not ignored.
-        raw = {p.key: self.data.get(p.key, "") for p in self.parameters
+        raw = {p.key: self._raw(p.key) for p in self.parameters
                if not p.hidden or p.key in self.data}
         try:
             self.parameter_values = parameters_validate(
@@ -94,10 +114,19 @@ class ProductRequestForm(forms.Form):
                     self.add_error(target, message)
         return self.cleaned_data
 
+    def _raw(self, key: str) -> Any:
+        """The submitted text; a multi-select's items joined by commas, as CloudFormation takes
+        a list parameter."""
+        if isinstance(self.fields.get(key), forms.MultipleChoiceField) and hasattr(
+            self.data, "getlist"
+        ):
+            return ",".join(self.data.getlist(key))
+        return self.data.get(key, "")
+
     def _clean_fields(self) -> None:
         # Required/choice checks are the catalog's job (one set of messages everywhere).
         for name in self.fields:
-            self.cleaned_data[name] = self.data.get(name, "")
+            self.cleaned_data[name] = self._raw(name)
 
 
 class ProductCurationForm(forms.Form):

@@ -88,6 +88,9 @@ class Product(AwsTargetFields):
         default=dict, blank=True,
         help_text="Which stack output carries each resource identifier of the kind.",
     )
+    # TagOptions as DescribeProvisioningParameters of the launch path reports them ({key:
+    # [values]}): product-, portfolio- and hub-shared ones alike. None: not read yet.
+    launch_tag_options = models.JSONField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -199,6 +202,9 @@ class ParameterSpec(models.Model):
     min_value = models.DecimalField(max_digits=30, decimal_places=6, null=True, blank=True)
     max_value = models.DecimalField(max_digits=30, decimal_places=6, null=True, blank=True)
     no_echo = models.BooleanField(default=False)
+    # Set by the sync when Python cannot compile allowed_pattern (CloudFormation's are Java
+    # regexes): the pattern is then not applied, and the admin is told.
+    pattern_error = models.TextField(blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -315,6 +321,9 @@ class SyncRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     retired = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # What the platform team should fix upstream (no launch constraint, a TagOption that collides
+    # with a portal tag, a pattern Python cannot apply): the sync still applied the target.
+    warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

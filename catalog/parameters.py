@@ -1,16 +1,26 @@
 """Effective parameter specs (AWS spec + the platform team's override) and their validation.
 
 ``parameters_validate`` is the one validation used by the HTML form, the API and the approvals
-workflow, so a value the page refuses is refused everywhere. Rules follow CloudFormation: a
-parameter without a default is required; AllowedPattern must match the whole value; MinLength/
-MaxLength apply to strings, MinValue/MaxValue to numbers; list types are comma-separated.
+workflow, so a value the page refuses is refused everywhere. Rules follow CloudFormation's
+template reference ("Parameters" section):
+
+- a parameter without a default is required;
+- list types (``CommaDelimitedList``, ``List<Number>``, ``List<AWS::EC2::Subnet::Id>`` …) are split
+  on commas and each item is trimmed of the spaces around it;
+- AllowedValues and AllowedPattern apply to each item of a list ("when applied to a parameter of
+  type CommaDelimitedList, the pattern must match each value in the list"), to the whole value
+  otherwise; a pattern must match the whole item;
+- MinLength/MaxLength apply to String values, MinValue/MaxValue to each number;
+- AWS-specific types (``AWS::EC2::VPC::Id`` …) take the identifiers of existing resources of the
+  project account: each item must have the identifier's format, and when the caller knows the
+  account's resources (``choices``) it must be one of them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,14 +30,69 @@ from catalog.models import ParameterOverride, ParameterSpec, ProductVersion
 
 HIDDEN_VALUE_ERROR = "This parameter is set by the platform team and cannot be changed."
 
+_HEX_ID = r"[0-9a-f]{8}(?:[0-9a-f]{9})?"  # EC2 ids: 8 hex digits (older) or 17 (since 2018)
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_KMS_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:"
+_KMS_ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
+# The identifier format of each AWS-specific item type the portal offers as a choice; KMS keys
+# are named by key id, key ARN, alias name or alias ARN, as KMS accepts them.
+RESOURCE_FORMATS: dict[str, re.Pattern[str]] = {
+    "AWS::EC2::Subnet::Id": re.compile(rf"subnet-{_HEX_ID}"),
+    "AWS::EC2::VPC::Id": re.compile(rf"vpc-{_HEX_ID}"),
+    "AWS::EC2::SecurityGroup::Id": re.compile(rf"sg-{_HEX_ID}"),
+    "AWS::KMS::Key::Id": re.compile(
+        rf"{_UUID}|{_KMS_ALIAS}|{_KMS_ARN}key/{_UUID}|{_KMS_ARN}{_KMS_ALIAS}"
+    ),
+}
+RESOURCE_LABELS = {
+    "AWS::EC2::Subnet::Id": "a subnet id (subnet-…)",
+    "AWS::EC2::VPC::Id": "a VPC id (vpc-…)",
+    "AWS::EC2::SecurityGroup::Id": "a security group id (sg-…)",
+    "AWS::KMS::Key::Id": "a KMS key id, key ARN or alias (alias/…)",
+}
+
 
 def is_list_type(parameter_type: str) -> bool:
     return parameter_type.startswith("List<") or parameter_type == "CommaDelimitedList"
 
 
+def item_type(parameter_type: str) -> str:
+    """The type of one item: ``List<X>`` → ``X``, ``CommaDelimitedList`` → ``String``."""
+    if parameter_type == "CommaDelimitedList":
+        return "String"
+    if parameter_type.startswith("List<") and parameter_type.endswith(">"):
+        return parameter_type[len("List<"):-1]
+    return parameter_type
+
+
+def resource_type(parameter_type: str) -> str:
+    """The AWS-specific item type the portal knows (KMS variants folded into one), or ""."""
+    item = item_type(parameter_type)
+    if item.startswith("AWS::KMS::Key"):
+        return "AWS::KMS::Key::Id"
+    return item if item in RESOURCE_FORMATS else ""
+
+
+def pattern_error(pattern: str) -> str:
+    """Why Python cannot use an AllowedPattern (CloudFormation's regexes are Java's), or ""."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return ""
+
+
+def split_items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",")]
+
+
 @dataclass(frozen=True)
 class EffectiveParameter:
-    """What the requester's form shows and the server enforces for one parameter."""
+    """What the requester's form shows and the server enforces for one parameter.
+
+    ``choices``: identifiers of the project account's resources for an AWS-specific type, when the
+    caller read them (see ``catalog.resource_choices``); empty means "not known", not "none".
+    """
 
     key: str
     parameter_type: str
@@ -44,6 +109,7 @@ class EffectiveParameter:
     no_echo: bool
     hidden: bool
     fixed_value: str
+    choices: tuple[str, ...] = field(default=())
 
     @property
     def required(self) -> bool:
@@ -54,35 +120,45 @@ class EffectiveParameter:
         return self.parameter_type == "Number"
 
     @property
+    def has_number_items(self) -> bool:
+        """Number or List<Number>: MinValue/MaxValue apply to each item."""
+        return item_type(self.parameter_type) == "Number"
+
+    @property
     def is_list(self) -> bool:
         return is_list_type(self.parameter_type)
 
     @property
-    def is_number_list(self) -> bool:
-        return self.parameter_type == "List<Number>"
+    def resource_type(self) -> str:
+        return resource_type(self.parameter_type)
+
+    @property
+    def usable_pattern(self) -> str:
+        """AllowedPattern when Python can apply it; one it cannot compile is flagged at sync and
+        not applied (refusing every value would make the product unrequestable)."""
+        return "" if pattern_error(self.allowed_pattern) else self.allowed_pattern
 
 
-def _effective(spec: ParameterSpec, override: ParameterOverride | None) -> EffectiveParameter:
+def parameter_effective(
+    *, spec: ParameterSpec, override: ParameterOverride | None
+) -> EffectiveParameter:
+    """One AWS spec with the platform team's override applied."""
     allowed = tuple(spec.allowed_values or [])
     default = spec.default
-    label = spec.key
-    help_text = spec.description
-    hidden = False
-    fixed_value = ""
+    label, help_text = spec.key, spec.description
+    hidden, fixed_value = False, ""
     if override is not None:
         if override.allowed_values is not None:
-            narrowed = [v for v in override.allowed_values if not allowed or v in allowed]
-            allowed = tuple(narrowed)
+            allowed = tuple(v for v in override.allowed_values if not allowed or v in allowed)
         if override.default is not None:
             default = override.default
         label = override.label or label
         help_text = override.help_text or help_text
-        hidden = override.hidden
-        fixed_value = override.fixed_value if override.hidden else ""
+        if override.hidden:
+            hidden, fixed_value = True, override.fixed_value
     if default is not None and allowed and any(
         item not in allowed
-        for item in ([v.strip() for v in default.split(",")]
-                     if is_list_type(spec.parameter_type) else [default])
+        for item in (split_items(default) if is_list_type(spec.parameter_type) else [default])
     ):
         default = None  # the AWS default was narrowed away: the requester must choose
     return EffectiveParameter(
@@ -102,48 +178,53 @@ def parameters_effective(*, version: ProductVersion) -> list[EffectiveParameter]
     overrides = {o.key: o for o in version.product.overrides.all()}
     specs = [s for s in version.parameters.all() if s.retired_at is None]
     specs.sort(key=lambda s: (s.position, s.key))
-    return [_effective(spec, overrides.get(spec.key)) for spec in specs]
+    return [parameter_effective(spec=spec, override=overrides.get(spec.key)) for spec in specs]
 
 
-def _spec_errors(parameter: EffectiveParameter, value: str) -> list[str]:
-    """Errors of one non-empty submitted value against the effective constraints."""
-    items = [v.strip() for v in value.split(",")] if parameter.is_list else [value]
+def _number_errors(parameter: EffectiveParameter, items: list[str]) -> list[str]:
     errors: list[str] = []
-    if parameter.allowed_values:
-        bad = [item for item in items if item not in parameter.allowed_values]
-        if bad:
-            errors.append("Choose one of: " + ", ".join(parameter.allowed_values) + ".")
-    if parameter.is_number or parameter.is_number_list:
-        for item in items:
-            try:
-                number = Decimal(item)
-                if not number.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                errors.append(f"“{item}” is not a number.")
-                continue
-            if parameter.min_value is not None and number < parameter.min_value:
-                errors.append(f"Must be at least {parameter.min_value.normalize():f}.")
-            if parameter.max_value is not None and number > parameter.max_value:
-                errors.append(f"Must be at most {parameter.max_value.normalize():f}.")
-    else:
-        if parameter.min_length is not None and len(value) < parameter.min_length:
-            errors.append(f"Must be at least {parameter.min_length} characters long.")
-        if parameter.max_length is not None and len(value) > parameter.max_length:
-            errors.append(f"Must be at most {parameter.max_length} characters long.")
-        if parameter.allowed_pattern:
-            try:
-                matches = re.fullmatch(parameter.allowed_pattern, value) is not None
-            except re.error:
-                matches = False
-            if not matches:
-                errors.append(parameter.constraint_description
-                              or f"Must match the pattern {parameter.allowed_pattern}.")
+    for item in items:
+        try:
+            number = Decimal(item)
+            if not number.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            # A NoEcho value is never echoed back, not even in an error.
+            errors.append("Must be a number." if parameter.no_echo
+                          else f"“{item}” is not a number.")
+            continue
+        if parameter.min_value is not None and number < parameter.min_value:
+            errors.append(f"Must be at least {parameter.min_value.normalize():f}.")
+        if parameter.max_value is not None and number > parameter.max_value:
+            errors.append(f"Must be at most {parameter.max_value.normalize():f}.")
     return errors
 
 
 def parameter_value_errors(parameter: EffectiveParameter, value: str) -> list[str]:
-    return _spec_errors(parameter, value)
+    """Errors of one non-empty value against the effective constraints (no message repeats)."""
+    items = split_items(value) if parameter.is_list else [value]
+    errors: list[str] = []
+    if parameter.allowed_values and any(i not in parameter.allowed_values for i in items):
+        errors.append("Choose one of: " + ", ".join(parameter.allowed_values) + ".")
+    if parameter.has_number_items:
+        errors.extend(_number_errors(parameter, items))
+    elif parameter.resource_type:
+        kind = parameter.resource_type
+        if any(RESOURCE_FORMATS[kind].fullmatch(i) is None for i in items):
+            errors.append(f"Each value must be {RESOURCE_LABELS[kind]}.")
+        elif parameter.choices and any(i not in parameter.choices for i in items):
+            errors.append("Choose from the resources of the project's AWS account.")
+    elif not parameter.is_list:
+        if parameter.min_length is not None and len(value) < parameter.min_length:
+            errors.append(f"Must be at least {parameter.min_length} characters long.")
+        if parameter.max_length is not None and len(value) > parameter.max_length:
+            errors.append(f"Must be at most {parameter.max_length} characters long.")
+    pattern = parameter.usable_pattern
+    if pattern and not parameter.has_number_items and any(
+        re.fullmatch(pattern, i) is None for i in items
+    ):
+        errors.append(parameter.constraint_description or f"Must match the pattern {pattern}.")
+    return list(dict.fromkeys(errors))
 
 
 def parameters_validate(
@@ -153,8 +234,8 @@ def parameters_validate(
     """Check submitted parameter values; return the full parameter set to provision with.
 
     Hidden parameters get their fixed value; submitting a value for one is an error. Empty values
-    fall back to the default. Unknown keys are refused. Raises ``ValidationError`` with a message
-    list per parameter key.
+    fall back to the default. Unknown keys are refused. List values are returned with their items
+    trimmed and joined by commas. Raises ``ValidationError`` with a message list per key.
     """
     effective = list(parameters) if parameters is not None else parameters_effective(
         version=version
@@ -167,10 +248,10 @@ def parameters_validate(
     result: dict[str, str] = {}
     for parameter in effective:
         raw = values.get(parameter.key)
-        submitted = "" if raw is None else str(raw).strip()
         if isinstance(raw, bool | dict | list):
             errors[parameter.key] = ["Must be a text value."]
             continue
+        submitted = "" if raw is None else str(raw).strip()
         if parameter.hidden:
             if submitted and submitted != parameter.fixed_value:
                 errors[parameter.key] = [HIDDEN_VALUE_ERROR]
@@ -182,11 +263,12 @@ def parameters_validate(
                 errors[parameter.key] = ["This parameter is required."]
                 continue
             submitted = parameter.default
-        field_errors = _spec_errors(parameter, submitted)
+        field_errors = parameter_value_errors(parameter, submitted)
         if field_errors:
             errors[parameter.key] = field_errors
         else:
-            result[parameter.key] = submitted
+            result[parameter.key] = (",".join(split_items(submitted)) if parameter.is_list
+                                     else submitted)
     if errors:
         raise ValidationError({key: [ValidationError(m) for m in msgs]
                                for key, msgs in errors.items()})
@@ -224,8 +306,8 @@ def parameters_json_schema(*, parameters: Iterable[EffectiveParameter]) -> dict[
             if p.max_value is not None:
                 schema["maximum"] = _json_number(p.max_value)
         elif not p.is_list:
-            if p.allowed_pattern:
-                schema["pattern"] = p.allowed_pattern
+            if p.usable_pattern:
+                schema["pattern"] = p.usable_pattern
             if p.min_length is not None:
                 schema["minLength"] = p.min_length
             if p.max_length is not None:

@@ -9,6 +9,7 @@ when both are set). Anything else is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -86,14 +87,19 @@ def product_search(
     return queryset
 
 
+def versions_newest_first(versions: Iterable[ProductVersion]) -> list[ProductVersion]:
+    """Newest AWS creation time first; versions without one (never seen by AWS) last."""
+    return sorted(versions, key=lambda v: (v.aws_created_at is not None, v.aws_created_at, v.pk),
+                  reverse=True)
+
+
 def versions_requestable(*, product: Product) -> list[ProductVersion]:
     """Active, live versions, newest first; deprecated ones only when the admin shows them."""
     versions = [v for v in product.versions.all() if v.requestable]
     if product.hide_deprecated:
         versions = [v for v in versions
                     if not v.is_deprecated or v.pk == product.default_version_id]
-    return sorted(versions, key=lambda v: (v.aws_created_at is not None, v.aws_created_at, v.pk),
-                  reverse=True)
+    return versions_newest_first(versions)
 
 
 def version_default(*, product: Product, versions: list[ProductVersion]) -> ProductVersion | None:
@@ -105,6 +111,16 @@ def version_default(*, product: Product, versions: list[ProductVersion]) -> Prod
         if not version.is_deprecated:
             return version
     return versions[0] if versions else None
+
+
+def version_requested_or_default(
+    *, product: Product, versions: list[ProductVersion], requested: int | str | None
+) -> ProductVersion | None:
+    """The requested version among ``versions`` (None when it is not one of them), or the
+    default version when nothing was requested."""
+    if requested in (None, ""):
+        return version_default(product=product, versions=versions)
+    return next((v for v in versions if str(v.pk) == str(requested)), None)
 
 
 def version_for_form(*, version: ProductVersion) -> ProductVersion:
@@ -177,7 +193,7 @@ def product_for_admin(*, user: User, pk: int | str) -> Product:
     product = (
         products_for_admin(user=user).filter(pk=key)
         .prefetch_related("overrides", "visible_to_groups", "visible_to_projects",
-                          "versions__parameters")
+                          "versions__parameters", "launch_paths")
         .first()
     )
     if product is None:

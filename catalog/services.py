@@ -24,7 +24,7 @@ from catalog.models import (
     ProductVersion,
     SyncRun,
 )
-from catalog.parameters import _effective, parameter_value_errors
+from catalog.parameters import parameter_effective, parameter_value_errors
 from catalog.sync import sync_run_start
 from portal.models import Project, User
 from portal.services import audit_record
@@ -136,13 +136,14 @@ def _override_errors(
                     f"{', '.join(aws_allowed)}."
                 )
         else:
-            plain = replace(_effective(spec, None), hidden=False)
+            plain = replace(parameter_effective(spec=spec, override=None), hidden=False)
             for value in override.allowed_values:
                 for message in parameter_value_errors(plain, value):
                     errors.setdefault("allowed_values", []).append(f"{value}: {message}{where}")
     if errors:
         return errors
-    effective = replace(_effective(spec, override), hidden=False, default=None)
+    effective = replace(parameter_effective(spec=spec, override=override), hidden=False,
+                        default=None)
     if override.hidden:
         if not override.fixed_value:
             errors["fixed_value"] = ["A hidden parameter needs its fixed value."]

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from catalog.checks import product_flags
 from catalog.models import (
     OUTPUT_FIELDS,
     LaunchPath,
@@ -31,7 +32,9 @@ from catalog.models import (
     SyncRun,
     TagOption,
 )
-from catalog.sources import CatalogSource, CatalogSourceError, ProductGone, SyncTarget
+from catalog.parameters import pattern_error
+from catalog.snapshot import ProductSnapshot, TargetSnapshot, target_snapshot
+from catalog.sources import CatalogSource, CatalogSourceError, SyncTarget
 from portal.models import Project, User
 from portal.services import audit_record
 
@@ -42,26 +45,11 @@ SourceFactory = Callable[[SyncTarget], CatalogSource]
 
 
 @dataclass
-class ProductSnapshot:
-    summary: dict[str, Any]
-    portfolio_ids: set[str] = field(default_factory=set)
-    tag_options: list[dict[str, Any]] = field(default_factory=list)
-    versions: list[dict[str, Any]] = field(default_factory=list)
-    launch_paths: list[dict[str, Any]] = field(default_factory=list)
-    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)  # by artifact id
-
-
-@dataclass
-class TargetSnapshot:
-    portfolios: list[dict[str, Any]] = field(default_factory=list)
-    products: dict[str, ProductSnapshot] = field(default_factory=dict)
-
-
-@dataclass
 class SyncCounts:
     added: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     retired: Counter[str] = field(default_factory=Counter)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     def total(self, which: str) -> int:
         return sum(getattr(self, which).values())
@@ -84,41 +72,6 @@ def sync_targets() -> list[SyncTarget]:
         if known is None or (not known.project.aws_role_arn and project.aws_role_arn):
             targets[key] = SyncTarget(project.aws_account_id, project.aws_region, project)
     return [targets[key] for key in sorted(targets)]
-
-
-def target_snapshot(*, source: CatalogSource, progress: Progress | None = None) -> TargetSnapshot:
-    """Read everything the catalog needs from one target. Raises CatalogSourceError."""
-    snapshot = TargetSnapshot(portfolios=source.portfolios())
-    for portfolio in snapshot.portfolios:
-        for summary in source.portfolio_products(portfolio_id=portfolio["Id"]):
-            product_id = summary["ProductId"]
-            entry = snapshot.products.setdefault(product_id, ProductSnapshot(summary=summary))
-            entry.portfolio_ids.add(portfolio["Id"])
-    for product_id in list(snapshot.products):
-        entry = snapshot.products[product_id]
-        try:
-            described = source.product(product_id=product_id)
-            entry.summary = described.get("ProductViewDetail", {}).get(
-                "ProductViewSummary", entry.summary
-            )
-            entry.tag_options = described.get("TagOptions", [])
-            entry.versions = source.versions(product_id=product_id)
-            entry.launch_paths = source.launch_paths(product_id=product_id)
-            path_ids = sorted(path["Id"] for path in entry.launch_paths)
-            for version in entry.versions:
-                if version.get("Active", True) and path_ids:
-                    entry.parameters[version["Id"]] = source.parameters(
-                        product_id=product_id, artifact_id=version["Id"], path_id=path_ids[0]
-                    )
-        except ProductGone:
-            logger.info("Product %s vanished during the sync; it will be retired", product_id)
-            del snapshot.products[product_id]
-            continue
-        if progress:
-            count = len(entry.versions)
-            progress(f"  read {entry.summary.get('Name', product_id)} "
-                     f"({count} version{'' if count == 1 else 's'})")
-    return snapshot
 
 
 def _changed(obj: models.Model, values: dict[str, Any]) -> list[str]:
@@ -235,6 +188,7 @@ def _sync_parameters(version: ProductVersion, parameters: list[dict[str, Any]],
             "max_length": _int(constraints.get("MaxLength")),
             "min_value": _decimal(constraints.get("MinValue")),
             "max_value": _decimal(constraints.get("MaxValue")),
+            "pattern_error": pattern_error(constraints.get("AllowedPattern", "") or ""),
         }
         _upsert(specs, parameter["ParameterKey"], ParameterSpec, values,
                 {"version": version, "key": parameter["ParameterKey"]}, counts, "parameters")
@@ -302,6 +256,7 @@ def target_apply(*, target: SyncTarget, snapshot: TargetSnapshot) -> SyncCounts:
             "support_email": summary.get("SupportEmail", ""),
             "support_url": summary.get("SupportUrl", ""),
             "product_type": summary.get("Type", ""),
+            "launch_tag_options": entry.launch_tag_options,
         }
         kind = _guess_kind(values["name"], values["description"])
         is_new = product_id not in products
@@ -319,6 +274,9 @@ def target_apply(*, target: SyncTarget, snapshot: TargetSnapshot) -> SyncCounts:
         if is_new or set(product.tag_options.all()) != wanted_options:
             product.tag_options.set(wanted_options)
         _sync_product_children(product, entry, counts)
+        counts.warnings.extend({"target": str(target), "product": product.name, **flag}
+                               for flag in product_flags(product=Product.objects.prefetch_related(
+                                   "launch_paths", "versions__parameters").get(pk=product.pk)))
     _retire(products.values(), set(snapshot.products), lambda p: p.product_id, counts, "products")
 
     return counts
@@ -343,6 +301,7 @@ def catalog_sync(
     targets = sync_targets()
     totals = SyncCounts()
     errors: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = []
     for number, target in enumerate(targets, start=1):
         say(f"[{number}/{len(targets)}] {target} (via project {target.project.slug})")
         try:
@@ -371,12 +330,16 @@ def catalog_sync(
             continue
         for which in ("added", "updated", "retired"):
             getattr(totals, which).update(getattr(counts, which))
+        warnings.extend(counts.warnings)
+        for warning in counts.warnings:
+            say(f"  WARNING: {warning['product']}: {warning['message']}")
         say(f"  {len(snapshot.products)} products: {counts.describe()}")
 
     run.added = totals.total("added")
     run.updated = totals.total("updated")
     run.retired = totals.total("retired")
     run.errors = errors
+    run.warnings = warnings
     if not errors:
         run.status = SyncRun.Status.SUCCEEDED
     elif len(errors) < len(targets):
@@ -384,14 +347,16 @@ def catalog_sync(
     else:
         run.status = SyncRun.Status.FAILED
     run.finished_at = timezone.now()
-    run.save(update_fields=["added", "updated", "retired", "errors", "status", "finished_at"])
+    run.save(update_fields=["added", "updated", "retired", "errors", "warnings", "status",
+                            "finished_at"])
     audit_record(
         action="catalog.synced",
         actor=run.requested_by,
         actor_username="" if run.requested_by else f"system ({run.trigger})",
         obj=run,
         data={"status": run.status, "targets": len(targets), "added": run.added,
-              "updated": run.updated, "retired": run.retired, "errors": errors},
+              "updated": run.updated, "retired": run.retired, "errors": errors,
+              "warnings": warnings},
     )
     say(f"Summary: {totals.describe()}; errors {len(errors)}")
     return run

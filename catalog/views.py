@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.checks import product_flags, tag_options_requestable
 from catalog.forms import (
     InstancePriceForm,
     ParameterOverrideForm,
@@ -23,6 +24,7 @@ from catalog.forms import (
 )
 from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion
 from catalog.parameters import parameters_effective
+from catalog.resource_choices import parameter_choices_for, parameters_with_choices
 from catalog.selectors import (
     cost_estimate,
     prices_for_region,
@@ -33,8 +35,9 @@ from catalog.selectors import (
     products_for_user,
     projects_for_product,
     sync_runs_for_admin,
-    version_default,
     version_for_form,
+    version_requested_or_default,
+    versions_newest_first,
     versions_requestable,
 )
 from catalog.services import (
@@ -73,12 +76,8 @@ def _chosen_version(request: HttpRequest, product: Product) -> tuple[list[Produc
                                                                       ProductVersion | None]:
     versions = versions_requestable(product=product)
     wanted = request.POST.get("version") or request.GET.get("version")
-    if wanted:
-        chosen = next((v for v in versions if str(v.pk) == wanted), None)
-        if chosen is None:
-            return versions, None
-        return versions, chosen
-    return versions, version_default(product=product, versions=versions)
+    return versions, version_requested_or_default(product=product, versions=versions,
+                                                  requested=wanted)
 
 
 @login_required
@@ -89,6 +88,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = product_for_user(user=user, pk=pk)
     versions, version = _chosen_version(request, product)
     context: dict[str, Any] = {"product": product, "versions": versions, "version": version,
+                               "tag_options": tag_options_requestable(product=product),
                                "projects": projects_for_product(user=user, product=product),
                                # The request form belongs to an app above catalog: the project
                                # wiring names it (settings.CATALOG_REQUEST_VIEW).
@@ -101,7 +101,15 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "catalog/product_detail.html", context)
     version = version_for_form(version=version)
     parameters = parameters_effective(version=version)
-    form = ProductRequestForm(request.POST or None, version=version, parameters=parameters)
+    choices: dict[str, list[tuple[str, str]]] = {}
+    # Until the fake AWS answers EC2/KMS describe calls, only AWS mode reads the account.
+    if settings.PORTAL_AWS_MODE == "aws" and any(p.resource_type for p in parameters):
+        project = context["projects"].first()
+        if project is not None:
+            choices = parameter_choices_for(project=project, parameters=parameters)
+    parameters = parameters_with_choices(parameters, choices)
+    form = ProductRequestForm(request.POST or None, version=version, parameters=parameters,
+                              choice_labels=choices)
     prices = prices_for_region(region=product.aws_region)
     chosen = {p.key: (p.default or "") for p in parameters}
     valid = None
@@ -153,11 +161,8 @@ def admin_sync(request: HttpRequest) -> HttpResponse:
 def _override_forms(product: Product, data: Any = None) -> list[dict[str, Any]]:
     """One form per parameter key of the product's live versions (newest spec wins)."""
     specs: dict[str, ParameterSpec] = {}
-    versions = sorted(
-        (v for v in product.versions.all() if v.retired_at is None),
-        key=lambda v: (v.aws_created_at is not None, v.aws_created_at, v.pk),
-    )
-    for version in versions:
+    live = [v for v in product.versions.all() if v.retired_at is None]
+    for version in reversed(versions_newest_first(live)):  # oldest first: the newest spec wins
         for spec in version.parameters.all():
             if spec.retired_at is None:
                 specs[spec.key] = spec
@@ -211,7 +216,8 @@ def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("catalog:admin_product_detail", pk=product.pk)
         status = 400
     return render(request, "catalog/admin_product_detail.html",
-                  {"product": product, "form": form, "rows": _override_forms(product)},
+                  {"product": product, "form": form, "rows": _override_forms(product),
+                   "flags": product_flags(product=product)},
                   status=status)
 
 

@@ -175,3 +175,124 @@ def test_retired_parameters_are_not_part_of_the_form(version: ProductVersion) ->
     version.parameters.filter(key="Ports").update(retired_at=timezone.now())
     assert "Ports" not in {p.key for p in parameters_effective(version=version)}
     assert Product.objects.count() == 1
+
+
+def test_a_hidden_parameter_in_the_middle_leaves_the_later_ones_validated_and_sent(
+    version: ProductVersion,
+) -> None:
+    # VolumeSizeInGB is second of seven: everything after it must still be checked and returned.
+    ParameterOverride.objects.create(product=version.product, key="VolumeSizeInGB", hidden=True,
+                                     fixed_value="50")
+    assert parameters_validate(version=version, values={"NotebookInstanceName": "nb-1"}) == {
+        "InstanceType": "ml.t3.medium", "VolumeSizeInGB": "50", "NotebookInstanceName": "nb-1",
+        "Subnets": "a,b", "Ports": "8080", "GitToken": "", "KmsKeyId": "alias/ml"}
+    assert _errors(version, NotebookInstanceName="X", VolumeSizeInGB="50", Ports="1") == {
+        "NotebookInstanceName": ["Must be at least 3 characters long.",
+                                 "Lower-case letters, digits and hyphens."],
+        "Ports": ["Must be at least 1024."]}
+
+
+def test_a_non_text_value_is_refused_even_for_a_hidden_parameter(version: ProductVersion) -> None:
+    ParameterOverride.objects.create(product=version.product, key="InstanceType", hidden=True,
+                                     fixed_value="ml.t3.medium")
+    assert _errors(version, InstanceType={"a": 1}) == {"InstanceType": ["Must be a text value."]}
+    assert _errors(version, InstanceType=True) == {"InstanceType": ["Must be a text value."]}
+
+
+def test_every_error_of_a_value_is_reported_once(version: ProductVersion) -> None:
+    assert _errors(version, Ports="1,2,70000") == {
+        "Ports": ["Must be at least 1024.", "Must be at most 65535."]}
+    assert _errors(version, Subnets="z,y") == {"Subnets": ["Choose one of: a, b, c."]}
+
+
+def test_a_no_echo_value_is_never_echoed_in_an_error(project: Project) -> None:
+    version = product_make(project=project, parameters=[
+        {"key": "Pin", "parameter_type": "Number", "no_echo": True},
+        {"key": "Plain", "parameter_type": "Number", "default": "1"},
+    ]).versions.get()
+    with pytest.raises(ValidationError) as caught:
+        parameters_validate(version=version, values={"Pin": "s3cret-pin", "Plain": "oops"})
+    assert caught.value.message_dict == {"Pin": ["Must be a number."],
+                                         "Plain": ["“oops” is not a number."]}
+    assert "s3cret-pin" not in str(caught.value)
+
+
+def test_a_pattern_without_constraint_description_names_the_pattern(project: Project) -> None:
+    version = product_make(project=project, parameters=[
+        {"key": "Team", "allowed_pattern": "[a-z]+", "max_length": 5, "min_length": 2},
+    ]).versions.get()
+    with pytest.raises(ValidationError) as caught:
+        parameters_validate(version=version, values={"Team": "AB"})
+    assert caught.value.message_dict == {"Team": ["Must match the pattern [a-z]+."]}
+    assert parameters_validate(version=version, values={"Team": "ab"}) == {"Team": "ab"}
+    assert parameters_validate(version=version, values={"Team": "abcde"}) == {"Team": "abcde"}
+
+
+def test_an_override_default_that_is_not_allowed_makes_the_parameter_required(
+    version: ProductVersion,
+) -> None:
+    ParameterOverride.objects.create(product=version.product, key="Subnets", default="a,z")
+    effective = {p.key: p for p in parameters_effective(version=version)}
+    assert effective["Subnets"].default is None and effective["Subnets"].required
+    ParameterOverride.objects.filter(key="Subnets").update(default="c, a")
+    effective = {p.key: p for p in parameters_effective(version=version)}
+    assert effective["Subnets"].default == "c, a"
+    assert parameters_validate(version=version, values={"NotebookInstanceName": "nb-1"})[
+        "Subnets"] == "c,a"
+
+
+def test_parameters_come_in_template_order(project: Project) -> None:
+    version = product_make(project=project, parameters=[
+        {"key": "B", "default": "1"}, {"key": "A", "default": "2"},
+    ]).versions.get()
+    version.parameters.filter(key="B").update(position=5)
+    assert [p.key for p in parameters_effective(version=version)] == ["A", "B"]
+
+
+def test_a_missing_required_parameter_does_not_stop_the_checks_of_the_later_ones(
+    version: ProductVersion,
+) -> None:
+    assert _errors(version, NotebookInstanceName="", Ports="1", KmsKeyId="alias/none") == {
+        "NotebookInstanceName": ["This parameter is required."],
+        "Ports": ["Must be at least 1024."], "KmsKeyId": ["Choose one of: alias/ml, alias/other."]}
+
+
+def test_a_visible_parameter_has_no_fixed_value_even_with_one_left_in_its_override(
+    version: ProductVersion,
+) -> None:
+    ParameterOverride.objects.create(product=version.product, key="InstanceType",
+                                     fixed_value="ml.p3.2xlarge", label="Size")
+    effective = {p.key: p for p in parameters_effective(version=version)}
+    assert (effective["InstanceType"].hidden, effective["InstanceType"].fixed_value) == (False, "")
+    assert (effective["VolumeSizeInGB"].hidden, effective["VolumeSizeInGB"].fixed_value) == (
+        False, "")
+
+
+def test_the_json_schema_keeps_whole_numbers_whole_and_fractions_exact(project: Project) -> None:
+    version = product_make(project=project, parameters=[
+        {"key": "Ratio", "parameter_type": "Number", "default": "0.25",
+         "min_value": Decimal("0.5"), "max_value": Decimal("10")},
+        {"key": "Name", "default": "a", "max_length": 8},
+    ]).versions.get()
+    schema = parameters_json_schema(parameters=parameters_effective(version=version))
+    ratio = schema["properties"]["Ratio"]
+    assert (ratio["default"], ratio["minimum"], ratio["maximum"]) == (0.25, 0.5, 10)
+    assert isinstance(ratio["maximum"], int) and isinstance(ratio["minimum"], float)
+    assert schema["properties"]["Name"]["maxLength"] == 8
+    assert "minLength" not in schema["properties"]["Name"]
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["type"] == "object"
+
+
+def test_a_non_number_item_does_not_stop_the_checks_of_the_later_items(
+    version: ProductVersion,
+) -> None:
+    assert _errors(version, Ports="http,80") == {
+        "Ports": ["“http” is not a number.", "Must be at least 1024."]}
+
+
+def test_a_non_text_value_does_not_stop_the_checks_of_the_later_parameters(
+    version: ProductVersion,
+) -> None:
+    assert _errors(version, InstanceType=["ml.t3.medium"], Ports="80") == {
+        "InstanceType": ["Must be a text value."], "Ports": ["Must be at least 1024."]}

@@ -1,0 +1,121 @@
+"""Choices for parameters of AWS-specific types, read from the project account.
+
+CloudFormation's console offers the account's existing subnets, VPCs and security groups for
+``AWS::EC2::…::Id`` parameters; the portal does the same with EC2 DescribeSubnets, DescribeVpcs and
+DescribeSecurityGroups, and KMS ListAliases for KMS key parameters, through the project's client
+(``portal.aws.aws_client``, which assumes the project's role). A parameter the platform team
+narrowed with allowed values keeps those as its choices and costs no call. A read that fails
+leaves the parameter without known choices: the form falls back to a text field and validation
+still checks each identifier's format.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from catalog.parameters import EffectiveParameter
+from portal.aws import aws_client
+from portal.models import Project
+
+logger = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str], Any]
+Choice = tuple[str, str]  # (identifier, label)
+
+
+@dataclass(frozen=True)
+class ResourceListing:
+    service: str
+    operation: str  # a pageable boto3 operation
+    items_key: str
+
+
+LISTINGS: dict[str, ResourceListing] = {
+    "AWS::EC2::Subnet::Id": ResourceListing("ec2", "describe_subnets", "Subnets"),
+    "AWS::EC2::VPC::Id": ResourceListing("ec2", "describe_vpcs", "Vpcs"),
+    "AWS::EC2::SecurityGroup::Id": ResourceListing("ec2", "describe_security_groups",
+                                                   "SecurityGroups"),
+    "AWS::KMS::Key::Id": ResourceListing("kms", "list_aliases", "Aliases"),
+}
+
+
+def _name_tag(item: Mapping[str, Any]) -> str:
+    return next((str(t.get("Value", "")) for t in item.get("Tags") or []
+                 if t.get("Key") == "Name"), "")
+
+
+def _choice(kind: str, item: Mapping[str, Any]) -> Choice | None:
+    """One resource as (identifier, label); None for what cannot be chosen."""
+    if kind == "AWS::EC2::Subnet::Id":
+        details = [_name_tag(item), item.get("AvailabilityZone", ""), item.get("CidrBlock", "")]
+        ident = str(item["SubnetId"])
+    elif kind == "AWS::EC2::VPC::Id":
+        details = [_name_tag(item), item.get("CidrBlock", "")]
+        ident = str(item["VpcId"])
+    elif kind == "AWS::EC2::SecurityGroup::Id":
+        details = [item.get("GroupName", ""), item.get("VpcId", "")]
+        ident = str(item["GroupId"])
+    else:
+        # ListAliases also lists AWS-managed aliases whose key does not exist yet (no
+        # TargetKeyId): they cannot encrypt anything until a service creates the key.
+        if not item.get("TargetKeyId"):
+            return None
+        return str(item["AliasName"]), str(item["AliasName"])
+    label = " · ".join(str(d) for d in details if d)
+    return ident, f"{ident} ({label})" if label else ident
+
+
+def resource_choices_list(*, kind: str, client: Any) -> list[Choice]:
+    """Every resource of one kind the client's account and region has, sorted by label."""
+    listing = LISTINGS[kind]
+    found: list[Choice] = []
+    for page in client.get_paginator(listing.operation).paginate():
+        for item in page.get(listing.items_key, []):
+            choice = _choice(kind, item)
+            if choice is not None:
+                found.append(choice)
+    return sorted(found, key=lambda c: c[1])
+
+
+def parameter_choices_for(
+    *, project: Project, parameters: Iterable[EffectiveParameter],
+    client_for: ClientFactory | None = None,
+) -> dict[str, list[Choice]]:
+    """Choices per parameter key for the visible AWS-typed parameters the admin did not narrow.
+
+    One listing per resource kind, whatever the number of parameters of that kind.
+    """
+    make = client_for or (lambda service: aws_client(service, project=project))
+    wanted = [p for p in parameters
+              if p.resource_type and not p.hidden and not p.allowed_values]
+    by_kind: dict[str, list[Choice] | None] = {}
+    clients: dict[str, Any] = {}
+    result: dict[str, list[Choice]] = {}
+    for parameter in wanted:
+        kind = parameter.resource_type
+        if kind not in by_kind:
+            service = LISTINGS[kind].service
+            try:
+                client = clients.get(service) or make(service)
+                clients[service] = client
+                by_kind[kind] = resource_choices_list(kind=kind, client=client)
+            except (ClientError, BotoCoreError) as exc:
+                logger.warning("Could not list %s for project %s: %s", kind, project.slug, exc)
+                by_kind[kind] = None
+        known = by_kind[kind]
+        if known is not None:
+            result[parameter.key] = known
+    return result
+
+
+def parameters_with_choices(
+    parameters: Iterable[EffectiveParameter], choices: Mapping[str, list[Choice]]
+) -> list[EffectiveParameter]:
+    """The parameters with the account's identifiers as their ``choices`` (for validation)."""
+    return [replace(p, choices=tuple(ident for ident, _ in choices[p.key]))
+            if p.key in choices else p for p in parameters]
