@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # Python 3.11 where installed under that name, else the system's python3 (3.11 on bookworm).
 BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
 
-.PHONY: help demo test lint typecheck pytest manage mutation system-deps-runtime system-deps-test
+.PHONY: help demo test lint typecheck pytest fuzz manage mutation system-deps-runtime system-deps-test
 
 help:
 	@echo "make demo   start the portal with its dev SAML IdP, worker and beat on http://localhost:8000"
@@ -28,6 +28,11 @@ typecheck:
 
 pytest:
 	$(PY) -m pytest
+
+# schemathesis over the OpenAPI schema, as a data scientist and a platform admin; bounded by
+# FUZZ_EXAMPLES cases per operation and persona. Fails on any server error.
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(PY) -m pytest -q -s -p no:cacheprovider tests/portal/fuzz_api.py
 
 # Any manage.py command on a developer's machine: make manage ARGS="makemigrations catalog"
 manage: $(VENV)/.installed-dev

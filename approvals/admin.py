@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin
@@ -41,9 +42,29 @@ class ApprovalRuleAdmin(AuditedAdmin):
     inlines = [ApprovalStepInline]
 
 
+MASK = "****"
+
+
+class NoEchoMaskedParameters:
+    """Show `parameters` with NoEcho values masked, never the stored JSON itself.
+
+    For admins of any model with `parameters` and a catalog `version` (requests, environments).
+    The raw field is excluded, so neither the change page nor a changelist can print it.
+    """
+
+    exclude: Any = ["parameters"]
+    readonly_fields: Any = ["masked_parameters"]
+
+    @admin.display(description="parameters")
+    def masked_parameters(self, obj: Any) -> str:
+        secret = set(obj.version.parameters.filter(no_echo=True).values_list("key", flat=True))
+        shown = {k: (MASK if k in secret else v) for k, v in (obj.parameters or {}).items()}
+        return json.dumps(shown, indent=2, sort_keys=True)
+
+
 @admin.register(Request)
-class RequestAdmin(PlatformAdminOnly, admin.ModelAdmin):
-    """Requests change only through the workflow; the admin shows them."""
+class RequestAdmin(NoEchoMaskedParameters, PlatformAdminOnly, admin.ModelAdmin):
+    """Requests change only through the workflow; the admin shows them (NoEcho values masked)."""
 
     list_display = ["pk", "requester", "project", "product", "action", "status", "created_at"]
     list_filter = ["status", "action"]

@@ -10,7 +10,6 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +31,7 @@ from approvals.services import (
     request_create,
     request_reject,
 )
+from portal.api_input import PortalPagination, StrictInput
 from portal.models import User
 
 
@@ -43,7 +43,7 @@ def _refused(exc: ApprovalError) -> Response:
     return Response({"detail": exc.message, "code": code}, status=exc.status_code)
 
 
-class RequestCreateInput(serializers.Serializer):
+class RequestCreateInput(StrictInput):
     project = serializers.SlugField(help_text="Project slug")
     product = serializers.IntegerField()
     version = serializers.IntegerField(required=False, allow_null=True,
@@ -129,9 +129,19 @@ class InboxOutput(serializers.Serializer):
     justification = serializers.CharField(source="request.justification")
 
 
-class DecisionInput(serializers.Serializer):
+class DecisionInput(StrictInput):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=4000,
                                     default="")
+
+
+_COMMENT_REQUIRED = "Say why you reject the request: a comment is required."
+
+
+class RejectInput(StrictInput):
+    comment = serializers.CharField(
+        max_length=4000, help_text="Why the request is rejected (required).",
+        error_messages={"required": _COMMENT_REQUIRED, "blank": _COMMENT_REQUIRED},
+    )
 
 
 def _user(request: ApiRequest) -> User:
@@ -139,9 +149,11 @@ def _user(request: ApiRequest) -> User:
 
 
 class RequestListView(APIView):
+    pagination_class = PortalPagination
+
     @extend_schema(responses=RequestListOutput(many=True), summary="My requests, newest first")
     def get(self, request: ApiRequest) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(my_requests(user=_user(request)), request, view=self)
         return paginator.get_paginated_response(RequestListOutput(page, many=True).data)
 
@@ -184,20 +196,28 @@ class RequestCancelView(APIView):
 
 
 class InboxView(APIView):
+    pagination_class = PortalPagination
+
     @extend_schema(responses=InboxOutput(many=True), summary="Approval tasks waiting for me")
     def get(self, request: ApiRequest) -> Response:
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(inbox_for_user(user=_user(request)), request, view=self)
         return paginator.get_paginated_response(InboxOutput(page, many=True).data)
 
 
 class _DecideView(APIView):
     verdict = "approve"
+    input_class: type[StrictInput] = DecisionInput
 
     def post(self, request: ApiRequest, pk: int) -> Response:
         task = task_for_user(user=_user(request), pk=pk)
-        data = DecisionInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.input_class(data=request.data)
+        if not data.is_valid():
+            # The shape of every refusal of this API: a sentence in "detail", fields in "errors".
+            first = next(iter(data.errors.values()))
+            detail = str(first[0]) if isinstance(first, list) and first else "Invalid input."
+            return Response({"detail": detail, "code": "invalid", "errors": data.errors},
+                            status=status.HTTP_400_BAD_REQUEST)
         decide = request_approve if self.verdict == "approve" else request_reject
         try:
             decision = decide(task=task, approver=_user(request),
@@ -219,8 +239,9 @@ class TaskApproveView(_DecideView):
 
 class TaskRejectView(_DecideView):
     verdict = "reject"
+    input_class = RejectInput
 
-    @extend_schema(request=DecisionInput, responses={201: DecisionOutput},
+    @extend_schema(request=RejectInput, responses={201: DecisionOutput},
                    summary="Reject a task; a comment is required")
     def post(self, request: ApiRequest, pk: int) -> Response:
         return super().post(request, pk)

@@ -30,6 +30,7 @@ from catalog.selectors import (
     versions_requestable,
 )
 from catalog.services import catalog_sync_request, parameter_override_set, product_update
+from portal.api_input import StrictInput
 from portal.models import Project, User
 
 
@@ -70,7 +71,7 @@ class ProductDetailOutput(ProductListOutput):
                   "fixed_parameters", "estimate", "prices"]
 
 
-class ParametersInput(serializers.Serializer):
+class ParametersInput(StrictInput):
     version = serializers.IntegerField(required=False,
                                        help_text="Version id; the default version if left out.")
     parameters = serializers.DictField(child=serializers.JSONField(), required=False,
@@ -104,6 +105,7 @@ class ProductListView(GenericAPIView):
 
     @extend_schema(
         summary="Products the caller may request", operation_id="catalog_products_list",
+        responses=ProductListOutput(many=True),
         parameters=[OpenApiParameter("q", str, description="Search in name and description"),
                     OpenApiParameter("kind", str, enum=Product.Kind.values)],
     )
@@ -148,6 +150,7 @@ def _estimate(product: Product, values: dict[str, str], prices: Any = None) -> A
 
 
 class ProductParametersValidateView(APIView):
+    schema_conflicts = False  # validation only: it changes nothing, so nothing can conflict
     @extend_schema(
         summary="Check parameter values against the version's effective specs",
         request=ParametersInput, responses={200: ParametersOutput},
@@ -181,7 +184,7 @@ class IsCatalogAdmin(BasePermission):
                     and request.user.is_catalog_admin)  # type: ignore[union-attr]
 
 
-class ProductCurationInput(serializers.Serializer):
+class ProductCurationInput(StrictInput):
     published = serializers.BooleanField(required=False)
     kind = serializers.ChoiceField(choices=Product.Kind.choices, required=False)
     hide_deprecated = serializers.BooleanField(required=False)
@@ -252,7 +255,7 @@ class AdminProductView(APIView):
         return Response(ProductCurationOutput(product).data)
 
 
-class ParameterOverrideInput(serializers.Serializer):
+class ParameterOverrideInput(StrictInput):
     hidden = serializers.BooleanField(default=False)
     fixed_value = serializers.CharField(required=False, allow_blank=True, default="")
     default = serializers.CharField(required=False, allow_blank=True, allow_null=True,

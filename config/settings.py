@@ -57,8 +57,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RequestIdMiddleware",
+    "portal.middleware.BadInputMiddleware",
+    "portal.middleware.HeadAsGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -153,6 +156,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sent on every response by portal.middleware.SecurityHeadersMiddleware. No inline script or
+# style anywhere (tests/portal/test_security_headers.py scans the templates); images may be data:
+# URIs (the Django admin's icons). frame-ancestors repeats X-Frame-Options for CSP browsers.
+PORTAL_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
+)
+PORTAL_PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 SESSION_COOKIE_NAME = "portal_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("PORTAL_SESSION_SECONDS", 8 * 3600, minimum=300)
@@ -264,10 +278,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Documents each operation's refusals (400/401/403/404/409/413/415) from how it is built.
+    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.PortalAutoSchema",
+    # limit/offset as plain numbers, limit capped at 500 (portal/api_input.py).
+    "DEFAULT_PAGINATION_CLASS": "portal.api_input.PortalPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # The API takes JSON only (no form or multipart bodies), bounded in size and depth.
+    "DEFAULT_PARSER_CLASSES": ["portal.api_input.PortalJSONParser"],
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

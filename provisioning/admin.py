@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from approvals.admin import NoEchoMaskedParameters
 from portal.admin import PlatformAdminOnly
 from provisioning.models import Environment, EnvironmentEvent
 
@@ -30,7 +31,10 @@ class EnvironmentEventInline(ReadOnly, admin.TabularInline):  # type: ignore[typ
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class EnvironmentAdmin(NoEchoMaskedParameters, ReadOnly,  # type: ignore[type-arg]
+                       admin.ModelAdmin):
+    """Environments as they stand; `parameters` shown with NoEcho values masked."""
+
     list_display = ["provisioned_product_name", "owner", "project", "product", "status",
                     "created_at"]
     list_filter = ["status", "project", "product"]

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api_input import StrictInput
 from portal.models import User
 from provisioning import lifecycle, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
@@ -58,7 +59,7 @@ class EnvironmentDetailOutput(EnvironmentOutput):
         return list(EventOutput(events, many=True).data)
 
 
-class TerminateInput(serializers.Serializer):
+class TerminateInput(StrictInput):
     confirm = serializers.BooleanField()
 
 

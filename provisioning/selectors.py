@@ -46,7 +46,9 @@ def environments_for_admin(*, user: User, project: str = "", owner: str = "", st
     if status:
         environments = environments.filter(status=status)
     if product:
-        environments = environments.filter(product__pk=product) if product.isdigit() else \
+        # isdigit() alone accepts "²" and other Unicode digits, which int() refuses (a 500).
+        by_pk = product.isascii() and product.isdigit() and len(product) <= 18
+        environments = environments.filter(product__pk=product) if by_pk else \
             environments.filter(product__name__icontains=product)
     return environments
 

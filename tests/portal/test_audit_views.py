@@ -165,7 +165,7 @@ def test_the_export_is_a_csv_of_the_filtered_trail(client: Client, auditor: User
     response = client.get(EXPORT + "?project=fraud")
 
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="audit-trail.csv"'
     rows = exported_rows(response)
     assert len(rows) == 1

@@ -1,0 +1,176 @@
+"""What the API accepts, checked once for every endpoint: the JSON parser, the pagination and the
+type discipline of input serializers.
+
+Each class here replaces a DRF default in ``REST_FRAMEWORK`` (settings) or is a base class of the
+apps' input serializers, so a view never has to defend itself against malformed input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ParseError, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+
+# Deeper documents are refused before anything walks them recursively (the API's own bodies are
+# at most three levels deep; 1,000 levels made the standard library raise RecursionError).
+MAX_JSON_DEPTH = 32
+MAX_PAGE_SIZE = 500
+# An offset past this is refused: no list comes near it, and SQL would overflow past bigint.
+MAX_OFFSET = 10**9
+_ASCII_DIGITS = re.compile(r"^[0-9]{1,10}$")
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def json_problems(value: Any) -> str | None:
+    """Why a parsed JSON document is refused (too deep, NUL characters), or None.
+
+    Iterative, so depth itself cannot exhaust the stack. PostgreSQL's text and jsonb types cannot
+    hold U+0000, so a NUL anywhere (key or value) would fail at the database instead of here.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted."
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "NUL characters (\\u0000) are not accepted."
+        elif isinstance(item, Mapping):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return None
+
+
+class PortalJSONParser(JSONParser):
+    """JSON only, bounded in size and depth, without NUL characters or NaN/Infinity."""
+
+    def parse(self, stream: IO[bytes] | None, media_type: str | None = None,
+              parser_context: Mapping[str, Any] | None = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        # Django checks this limit only where it reads the body itself; a JSON body is read here.
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        try:
+            text = raw.decode(encoding)
+            data = json.loads(text, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise ParseError(
+                f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted."
+            ) from None
+        except (ValueError, LookupError) as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        problem = json_problems(data)
+        if problem:
+            raise ParseError(problem)
+        return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class PortalPagination(LimitOffsetPagination):
+    """limit/offset with plain ASCII numbers only: limit 1..500 (larger is capped), a bounded
+    offset. Anything else (``?limit=true``, ``?limit=²``, a number past bigint) is a 400, where
+    DRF would silently fall back to the default or let SQL overflow."""
+
+    max_limit = MAX_PAGE_SIZE
+
+    def get_limit(self, request: Request) -> int | None:
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is None:
+            return self.default_limit
+        if not _ASCII_DIGITS.match(raw) or int(raw) < 1:
+            raise ValidationError({self.limit_query_param: [
+                f"A whole number from 1 to {self.max_limit} is required."]})
+        return min(int(raw), self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is None:
+            return 0
+        if not _ASCII_DIGITS.match(raw) or int(raw) > MAX_OFFSET:
+            raise ValidationError({self.offset_query_param: [
+                f"A whole number from 0 to {MAX_OFFSET} is required."]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_limit})
+            elif parameter["name"] == self.offset_query_param:
+                parameter["schema"].update({"minimum": 0, "maximum": MAX_OFFSET})
+        return parameters
+
+
+_NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
+
+
+class StrictInput(serializers.Serializer):
+    """An input serializer that takes JSON types as they are: a number where a number is
+    expected, a string where a string is, a boolean where a boolean is.
+
+    DRF coerces by default ("5" becomes 5, 5 becomes "5", "yes" becomes True), so a client's
+    mistake would be accepted as something it did not send.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors: dict[str, list[str]] = {}
+            for name, field in self.fields.items():
+                if field.read_only or field.source == "*" or name not in data:
+                    continue
+                problem = _type_problem(field, data[name])
+                if problem:
+                    errors[name] = [problem]
+            if errors:
+                # Reported with the other fields' errors, so one answer lists every mistake.
+                try:
+                    super().to_internal_value(data)
+                except ValidationError as exc:
+                    if isinstance(exc.detail, dict):
+                        errors = {**exc.detail, **errors}  # type: ignore[dict-item]
+                raise ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _type_problem(field: serializers.Field, value: Any) -> str | None:  # type: ignore[type-arg]
+    if value is None:
+        return None  # allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "A boolean (true or false) is required."
+    if isinstance(field, _NUMBER_FIELDS):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "A number is required, not a string."
+    if isinstance(field, serializers.ChoiceField | serializers.CharField):
+        return None if isinstance(value, str) else "A string is required."
+    if isinstance(field, serializers.DictField) and isinstance(value, Mapping):
+        child = field.child
+        for item in value.values():
+            problem = _type_problem(child, item)
+            if problem:
+                return f"Every value: {problem[0].lower()}{problem[1:]}"
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        for item in value:
+            problem = _type_problem(field.child, item)
+            if problem:
+                return f"Every item: {problem[0].lower()}{problem[1:]}"
+    return None
