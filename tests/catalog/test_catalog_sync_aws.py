@@ -323,6 +323,7 @@ def test_in_aws_mode_the_source_is_boto3_through_the_projects_target(
     project: Project, settings: object,
 ) -> None:
     from catalog.simulator import SimulatorCatalogSource
+
     from catalog.sources import catalog_source_for
     from catalog.sync import sync_targets
 

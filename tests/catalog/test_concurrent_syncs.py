@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+from catalog.simulator import SimulatorCatalogSource
 from django.db import connection
 
 from catalog.models import Product, ProductVersion
-from catalog.simulator import SimulatorCatalogSource
 from catalog.sources import SyncTarget
 from catalog.sync import SyncCounts, target_apply, target_snapshot
 from portal.models import Project

@@ -94,6 +94,7 @@ def test_it_fails_with_an_error_when_every_target_fails(
     project: Project, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from catalog.simulator import SimulatorCatalogSource
+
     from catalog.sources import CatalogSourceError
 
     def refuse(self: SimulatorCatalogSource) -> list[dict[str, str]]:
@@ -123,6 +124,7 @@ def test_a_partial_failure_is_summarised_with_the_failed_target(
     project: Project, other_project: Project, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from catalog.simulator import SimulatorCatalogSource
+
     from catalog.sources import CatalogSourceError
 
     original = SimulatorCatalogSource.portfolios

@@ -12,9 +12,9 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from portal.models import Project, User
 from fakeaws import faults
 from fakeaws.models import ProvisionedProduct, Record
+from portal.models import Project, User
 from provisioning.models import Environment
 from provisioning.services import environment_provision
 from provisioning.sweep import environments_sweep
