@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from approvals.models import Request
 from catalog.models import Product
+from catalog.parameters import SAGEMAKER_PROJECT_PARAMETERS
 from portal.aws_errors import aws_text_redact
 from portal.services import audit_record
 from provisioning.backends import (
@@ -48,8 +49,6 @@ from provisioning.tags import TagSetInvalid, chosen_tags, tag_set_build
 
 Status = Environment.Status
 Kind = EnvironmentEvent.Kind
-# Parameters SageMaker fills in itself for project templates.
-SAGEMAKER_PROJECT_PARAMETERS = ("SageMakerProjectName", "SageMakerProjectId")
 
 
 # --- Small helpers ---------------------------------------------------------------------------
@@ -150,11 +149,10 @@ def environment_provision(*, request: Request) -> Environment | None:
         ),
     )
     if request.product.kind == Product.Kind.SAGEMAKER_PROJECT:
-        environment.sagemaker_project_name = (
-            str(environment.parameters.get("SageMakerProjectName") or "").strip()
-            or sagemaker_project_name(username=request.requester.username,
-                                      short_id=environment_id.hex[:8])
-        )
+        # The portal names the project, unique per environment: SageMakerProjectName is
+        # SageMaker's to fill (never a form field), so a request never chooses it.
+        environment.sagemaker_project_name = sagemaker_project_name(
+            username=request.requester.username, short_id=environment_id.hex[:8])
     try:
         with transaction.atomic():
             environment.save(force_insert=True)
@@ -181,23 +179,32 @@ def parameters_in_template_order(environment: Environment, values: dict[str, Any
     return {str(k): "" if values[k] is None else str(values[k]) for k in keys}
 
 
+NAME_PARAMETERS: dict[str, str] = {Product.Kind.NOTEBOOK_INSTANCE: "NotebookInstanceName",
+                                   Product.Kind.STUDIO_USER_PROFILE: "UserProfileName"}
+
+
 def _parameters_for(environment: Environment) -> dict[str, str]:
     parameters = parameters_in_template_order(environment, dict(environment.parameters))
     kind = environment.product.kind
-    # A name parameter left empty gets the provisioned product's name (valid for both).
-    if kind == Product.Kind.NOTEBOOK_INSTANCE and "NotebookInstanceName" in parameters \
-            and not parameters["NotebookInstanceName"]:
-        parameters["NotebookInstanceName"] = environment.provisioned_product_name
-    if kind == Product.Kind.STUDIO_USER_PROFILE and "UserProfileName" in parameters \
-            and not parameters["UserProfileName"]:
-        parameters["UserProfileName"] = environment.provisioned_product_name
+    # A name parameter left empty, or left at the template's fixed default (``myNotebook``: a
+    # second launch would collide with "already exists"), gets the provisioned product's name,
+    # unique per environment and valid for both.
+    key = NAME_PARAMETERS.get(kind, "")
+    if key in parameters:
+        default = environment.version.parameters.filter(key=key).values_list(
+            "default", flat=True).first()
+        if not parameters[key] or parameters[key] == default:
+            parameters[key] = environment.provisioned_product_name
     if kind == Product.Kind.SAGEMAKER_PROJECT:
         for key in SAGEMAKER_PROJECT_PARAMETERS:
             parameters.pop(key, None)
     return parameters
 
 
-def environment_tags(*, environment: Environment, request: Request) -> list[Tag]:
+def environment_tags(*, environment: Environment, request: Request,
+                     choices: Any = None) -> list[Tag]:
+    """The portal's tags of an environment with the TagOption values picked (``choices``, by
+    default the request's own)."""
     owner = environment.owner
     project = environment.project
     return tag_set_build(
@@ -212,7 +219,7 @@ def environment_tags(*, environment: Environment, request: Request) -> list[Tag]
             "portal-request": str(request.pk),
             "portal-environment": str(environment.pk),
         },
-        chosen=chosen_tags(request.tag_choices),
+        chosen=chosen_tags(request.tag_choices if choices is None else choices),
     )
 
 
@@ -293,14 +300,20 @@ def environment_provision_run(*, environment_id: Any) -> str:
             return "failed"
         environment.tags = [{"Key": t.key, "Value": t.value} for t in tags]
         environment.operation_token = str(request.pk)
-        environment.save(update_fields=["tags", "operation_token", "updated_at"])
+        parameters = _parameters_for(environment)
+        # The environment keeps the name it was given (a change starts from these values).
+        name_key = NAME_PARAMETERS.get(environment.product.kind, "")
+        if name_key in parameters:
+            environment.parameters = {**environment.parameters,
+                                      name_key: parameters[name_key]}
+        environment.save(update_fields=["tags", "operation_token", "parameters", "updated_at"])
         call = ProvisionCall(
             order=ProvisionOrder(
                 product_id=environment.product.product_id,
                 artifact_id=environment.version.artifact_id,
                 path_id=launch_path_id(environment.product),
                 name=environment.provisioned_product_name,
-                parameters=_parameters_for(environment),
+                parameters=parameters,
                 tags=tags,
                 token=environment.operation_token,
             ),
@@ -331,9 +344,10 @@ def environment_provision_run(*, environment_id: Any) -> str:
         with transaction.atomic():
             environment = environment_locked(environment_id)
             if environment.status == Status.QUEUED:
-                environment_fail(
-                    environment, message=f"{exc.operation} refused: {exc.code}: {exc.detail}",
-                    subject=f"Provisioning failed: {environment.product.name}")
+                message = (exc.message if isinstance(exc, ProjectNameTaken)
+                           else f"{exc.operation} refused: {exc.code}: {exc.detail}")
+                environment_fail(environment, message=message,
+                                 subject=f"Provisioning failed: {environment.product.name}")
         return "failed"
 
     with transaction.atomic():
@@ -355,21 +369,60 @@ def environment_provision_run(*, environment_id: Any) -> str:
     return "provisioning"
 
 
+PROJECT_NAME_TAKEN = ("The SageMaker project name {name} is already taken in the project's AWS "
+                      "account by a project that is not this environment's. Nothing was created "
+                      "or changed; request a new environment to get another name.")
+
+
+class ProjectNameTaken(BackendError):
+    """A SageMaker project of the environment's name exists and is not provably its own."""
+
+
+def sagemaker_project_is_ours(backend: Any, project: Any, environment: Environment) -> bool:
+    """Whether a SageMaker project is this environment's: its ``portal-environment`` tag (read
+    with ListTags on its ARN) names the environment. Anything else (another environment, no tag,
+    tags that cannot be read) is not ours: the portal never adopts, changes or deletes it."""
+    if not getattr(project, "project_arn", ""):
+        return False
+    key = settings.PORTAL_TAG_KEYS["portal-environment"]
+    try:
+        tags = backend.resource_tags(arn=project.project_arn)
+    except BackendError as exc:
+        if exc.transient:
+            raise
+        return False
+    return bool(tags.get(key) == str(environment.pk))
+
+
+def _sagemaker_project_ours_or_refuse(backend: Any, project: Any, environment: Environment,
+                                      name: str) -> Any:
+    if sagemaker_project_is_ours(backend, project, environment):
+        return project
+    raise ProjectNameTaken(operation="CreateProject", code="ProjectNameTaken",
+                           message=PROJECT_NAME_TAKEN.format(name=name))
+
+
 def _sagemaker_project_create_once(backend: Any, call: ProvisionCall,
                                    environment: Environment) -> Any:
-    """CreateProject has no idempotency token: adopt the project if an earlier attempt made it."""
+    """CreateProject has no idempotency token: an earlier attempt's project is adopted, but only
+    when its ``portal-environment`` tag proves it is this environment's; a project of the same
+    name that is anyone else's is refused, never adopted."""
+    name = call.project_name
     try:
-        return backend.describe_sagemaker_project(project_name=call.project_name)
+        existing = backend.describe_sagemaker_project(project_name=name)
     except NotFound:
         pass
+    else:
+        return _sagemaker_project_ours_or_refuse(backend, existing, environment, name)
     description = f"{environment.product.name} for {environment.owner.display_name}"
     try:
-        return backend.create_sagemaker_project(project_name=call.project_name,
+        return backend.create_sagemaker_project(project_name=name,
                                                 description=description, order=call.order)
     except BackendError as exc:
         if exc.transient:
             raise
         try:  # a concurrent attempt created it between our describe and create
-            return backend.describe_sagemaker_project(project_name=call.project_name)
+            existing = backend.describe_sagemaker_project(project_name=name)
         except NotFound:
             raise exc from None
+        return _sagemaker_project_ours_or_refuse(backend, existing, environment, name)
