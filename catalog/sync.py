@@ -22,6 +22,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from catalog.checks import product_flags
+from catalog.findability import target_findability_flags
 from catalog.models import (
     OUTPUT_FIELDS,
     LaunchPath,
@@ -302,6 +303,7 @@ def catalog_sync(
     totals = SyncCounts()
     errors: list[dict[str, str]] = []
     warnings: list[dict[str, str]] = []
+    unfindable: list[dict[str, str]] = []
     for number, target in enumerate(targets, start=1):
         say(f"[{number}/{len(targets)}] {target} (via project {target.project.slug})")
         try:
@@ -334,6 +336,9 @@ def catalog_sync(
         for warning in counts.warnings:
             say(f"  WARNING: {warning['product']}: {warning['message']}")
         say(f"  {len(snapshot.products)} products: {counts.describe()}")
+        for flag in target_findability_flags(target=target):
+            unfindable.append(flag)
+            say(f"  WARNING: {flag['product']}: {flag['message']}")
 
     run.added = totals.total("added")
     run.updated = totals.total("updated")
@@ -356,7 +361,7 @@ def catalog_sync(
         obj=run,
         data={"status": run.status, "targets": len(targets), "added": run.added,
               "updated": run.updated, "retired": run.retired, "errors": errors,
-              "warnings": warnings},
+              "warnings": warnings, "unfindable": unfindable},
     )
     say(f"Summary: {totals.describe()}; errors {len(errors)}")
     return run

@@ -25,7 +25,7 @@ from provisioning.day2 import environment_change_plan, environment_change_tags, 
 from provisioning.day2_projects import project_delete_step, project_update_call
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
-from provisioning.resolve import Found, ResourceFinder, environment_resource_find
+from provisioning.resolve import Found, environment_resource_find, environment_resource_lookup
 from provisioning.services import (
     Kind,
     Status,
@@ -48,20 +48,6 @@ class FollowOutcome:
 
     result: str
     attempt: int = 0
-
-
-def _resource_find(environment: Environment, outputs: dict[str, str]) -> Found:
-    """Find the resource of a just-finished provisioning or change (outside any lock: AWS calls
-    in the portal's own session). A failure to reach AWS leaves only what the outputs say."""
-    finder: ResourceFinder | None = None
-    try:
-        backend = backend_for(environment.project)
-        finder = backend if isinstance(backend, ResourceFinder) else None
-        return environment_resource_find(environment=environment, outputs=outputs,
-                                         finder=finder)
-    except BackendError as exc:  # the role could not be assumed: read the outputs only
-        logger.warning("Finding the resource of environment %s: %s", environment.pk, exc)
-        return environment_resource_find(environment=environment, outputs=outputs, finder=None)
 
 
 def _resolved_apply(environment: Environment, found: Found | None) -> None:
@@ -190,7 +176,8 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
     try:
         state, errors, outputs, pp_id = _observe(environment)
         if state == "done" and status_seen in (Status.PROVISIONING, Status.UPDATING):
-            found = _resource_find(environment, {**environment.outputs, **outputs})
+            found = environment_resource_lookup(
+                environment=environment, outputs={**environment.outputs, **outputs})
     except NotFound as exc:
         if exc.operation not in CONSISTENT_LATER:
             state, errors, outputs, pp_id = (

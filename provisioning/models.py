@@ -12,6 +12,15 @@ from approvals.models import Request
 from catalog.models import Product, ProductVersion
 from portal.models import Project
 
+# Where ``provisioning.resolve`` found an environment's resource identifiers, as admins read it.
+RESOLUTION_SOURCES = {
+    "mapping": "the product's output mapping",
+    "outputs": "the template's outputs (a well-known key or the resource's ARN)",
+    "parameters": "the parameters the portal sent (the resource carries this environment's tags)",
+    "stack": "the resources of the provisioned product's CloudFormation stack",
+    "tags": "the resources tagged for this environment",
+}
+
 
 class Environment(models.Model):
     """What an approved request became: a provisioned product in the project's AWS account.
@@ -119,6 +128,13 @@ class Environment(models.Model):
     def launchable(self) -> bool:
         """Something a presigned URL opens: a notebook or a Studio user profile."""
         return bool(self.notebook_instance_name or (self.domain_id and self.user_profile_name))
+
+    @property
+    def resolved_by_label(self) -> str:
+        """Where the portal found the resource, for admins ("" until provisioned)."""
+        if self.resolved_by:
+            return RESOLUTION_SOURCES.get(self.resolved_by, self.resolved_by)
+        return "not found" if self.available_at else ""
 
     @property
     def is_live(self) -> bool:

@@ -28,9 +28,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar, runtime_checkable
 
+from catalog.findability import FIELD_KEYS, KIND_FIELDS
 from catalog.models import OUTPUT_FIELDS, Product
-from provisioning.backends import BackendError, NotFound
-from provisioning.models import Environment
+from provisioning.backends import BackendError, NotFound, backend_for
+from provisioning.models import RESOLUTION_SOURCES, Environment
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,21 +44,7 @@ _ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:"
 NOTEBOOK_ARN = re.compile(_ARN + r"notebook-instance/(?P<name>[^/\s]+)$", re.IGNORECASE)
 PROFILE_ARN = re.compile(_ARN + r"user-profile/(?P<domain>d-[a-z0-9]+)/(?P<name>[^/\s]+)$",
                          re.IGNORECASE)
-# Output and parameter keys that name the resource in the shapes real products have.
-NOTEBOOK_KEY = re.compile(r"^notebook(instance)?name$", re.IGNORECASE)
-PROFILE_KEY = re.compile(r"^(studio)?(user)?profilename$", re.IGNORECASE)
-DOMAIN_KEY = re.compile(r"^(studio)?domainid$", re.IGNORECASE)
-PROJECT_NAME_KEY = re.compile(r"^(sagemaker)?projectname$", re.IGNORECASE)
-PROJECT_ID_KEY = re.compile(r"^(sagemaker)?projectid$", re.IGNORECASE)
-
-SOURCES = ("mapping", "outputs", "parameters", "stack", "tags")
-SOURCE_LABELS = {
-    "mapping": "the product's output mapping",
-    "outputs": "the template's outputs (a well-known key or the resource's ARN)",
-    "parameters": "the parameters the portal sent (checked against the resource's tags)",
-    "stack": "the provisioned product's CloudFormation stack resources",
-    "tags": "the resources tagged for this environment",
-}
+SOURCES = tuple(RESOLUTION_SOURCES)  # in the order they are tried
 
 
 @dataclass(frozen=True)
@@ -119,23 +106,11 @@ def _from_value(kind: str, value: str) -> dict[str, str]:
     return {}
 
 
-_FIELD_KEYS: dict[str, re.Pattern[str]] = {
-    "notebook_instance_name": NOTEBOOK_KEY, "domain_id": DOMAIN_KEY,
-    "user_profile_name": PROFILE_KEY, "project_name": PROJECT_NAME_KEY,
-    "project_id": PROJECT_ID_KEY,
-}
-_KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    Product.Kind.NOTEBOOK_INSTANCE: ("notebook_instance_name",),
-    Product.Kind.STUDIO_USER_PROFILE: ("domain_id", "user_profile_name"),
-    Product.Kind.SAGEMAKER_PROJECT: ("project_name", "project_id"),
-}
-
-
 def _by_keys(kind: str, values: Mapping[str, str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for field in _KIND_FIELDS.get(kind, ()):
+    for field in KIND_FIELDS.get(kind, ()):
         for key, value in values.items():
-            if value and _FIELD_KEYS[field].match(key) and not _from_value(kind, value):
+            if value and FIELD_KEYS[field].match(key) and not _from_value(kind, value):
                 found.setdefault(field, str(value))
     return found
 
@@ -146,7 +121,7 @@ def from_mapping(*, kind: str, mapping: Mapping[str, str], outputs: Mapping[str,
     found: dict[str, str] = {}
     for field, key in (mapping or OUTPUT_FIELDS.get(kind) or {}).items():
         value = str(outputs.get(key) or "")
-        if field not in _FIELD_KEYS or not value:
+        if field not in FIELD_KEYS or not value:
             continue
         parsed = _from_value(kind, value)
         found.update({k: v for k, v in parsed.items() if k not in found} if parsed
@@ -285,7 +260,7 @@ def environment_resource_find(*, environment: Environment, outputs: Mapping[str,
     ``finder`` None (no AWS at hand): only the outputs are read, nothing is verified.
     """
     kind = environment.product.kind
-    if kind not in _KIND_FIELDS:
+    if kind not in KIND_FIELDS:
         return Found()
     lookup = _Lookup(environment, finder) if finder is not None else None
     found = Found()
@@ -317,3 +292,17 @@ def environment_resource_find(*, environment: Environment, outputs: Mapping[str,
         resolved = _real_names(kind, _merge(Found(), **matches[0]), lookup, verify=False)
         return replace(resolved, source=source)
     return found
+
+
+def environment_resource_lookup(*, environment: Environment, outputs: Mapping[str, str]) -> Found:
+    """``environment_resource_find`` with AWS at hand: the portal's own session in the project
+    account (call it outside any lock). If the account cannot be reached, only the outputs are
+    read."""
+    try:
+        backend = backend_for(environment.project)
+        finder = backend if isinstance(backend, ResourceFinder) else None
+        return environment_resource_find(environment=environment, outputs=outputs,
+                                         finder=finder)
+    except BackendError as exc:  # e.g. the role could not be assumed
+        logger.warning("Finding the resource of environment %s: %s", environment.pk, exc)
+        return environment_resource_find(environment=environment, outputs=outputs, finder=None)

@@ -23,6 +23,7 @@ from provisioning.backends import (
 from provisioning.follow import environment_provisioned
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
+from provisioning.resolve import environment_resource_lookup
 from provisioning.services import (
     UNREACHABLE,
     Kind,
@@ -124,6 +125,8 @@ def _reconcile_one(environment_id: Any, seen: ProvisionedProductStatus | None,
     record = None
     if seen is not None and environment.status == Status.FAILED and seen.status == "AVAILABLE":
         record = backend.describe_record(record_id=seen.last_record_id)
+    found = environment_resource_lookup(environment=environment, outputs=record.outputs) \
+        if record is not None and record.status == "SUCCEEDED" else None
 
     with transaction.atomic():
         environment = environment_locked(environment_id)
@@ -145,7 +148,7 @@ def _reconcile_one(environment_id: Any, seen: ProvisionedProductStatus | None,
             # FAILED → AVAILABLE is its own edge (the portal gave up, AWS did not).
             event_add(environment=environment, kind=Kind.OUT_OF_BAND,
                       message="AWS finished the provisioning after the portal stopped waiting.")
-            environment_provisioned(environment, outputs=record.outputs)
+            environment_provisioned(environment, outputs=record.outputs, found=found)
             return "recovered"
         if seen.artifact_id and seen.artifact_id != environment.version.artifact_id:
             version = environment.product.versions.filter(artifact_id=seen.artifact_id).first()

@@ -11,11 +11,33 @@ SHOW = ("import django; django.setup(); from django.conf import settings as s; "
         "repr(s.PORTAL_AWS_ADMIN_ROLE_NAME), repr(s.PORTAL_AWS_CLIENT_HOOK))")
 
 
-def test_the_aws_session_settings_default_to_the_credential_chain_and_no_admin_role(
+def test_aws_mode_defaults_to_the_credential_chain_no_hook_and_no_admin_role(
         tmp_path: Path) -> None:
-    done = run(SHOW, tmp_path, DEBUG="true")
+    done = run(SHOW, tmp_path, DEBUG="true", PORTAL_AWS_MODE="aws")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["None", "3600", "''", "''"]
+
+
+def test_fake_mode_is_the_default_and_brings_the_fakes_hook_and_credentials(
+        tmp_path: Path) -> None:
+    from fakeaws.credentials import FAKE_CREDENTIALS
+
+    done = run(SHOW, tmp_path, DEBUG="true")
+    assert done.returncode == 0, done.stderr
+    key_id, secret = FAKE_CREDENTIALS["aws_access_key_id"], FAKE_CREDENTIALS[
+        "aws_secret_access_key"]
+    assert done.stdout.split() == [f"('{key_id}',", f"'{secret}')", "3600", "''",
+                                   "'fakeaws.hook.attach'"]
+    # Explicit settings win in fake mode too (a hook of one's own, other static keys).
+    done = run(SHOW, tmp_path, DEBUG="true", PORTAL_AWS_CLIENT_HOOK="x.y",
+               PORTAL_AWS_STATIC_CREDENTIALS="AKIAOTHER:s")
+    assert done.stdout.split() == ["('AKIAOTHER',", "'s')", "3600", "''", "'x.y'"]
+
+
+def test_an_unknown_aws_mode_is_refused(tmp_path: Path) -> None:
+    done = run(SHOW, tmp_path, DEBUG="true", PORTAL_AWS_MODE="simulated")
+    assert done.returncode != 0
+    assert "PORTAL_AWS_MODE must be fake or aws" in done.stderr
 
 
 def test_static_credentials_are_a_key_id_and_secret_pair(tmp_path: Path) -> None:

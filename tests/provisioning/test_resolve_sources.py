@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.test import Client
 
 from catalog.models import Product
 from fakeaws.baseline import Baseline
@@ -97,3 +98,18 @@ def test_arns_are_parsed_not_truncated_and_other_kinds_are_ignored() -> None:
     assert from_outputs(kind=Product.Kind.STUDIO_USER_PROFILE, outputs={
         "StudioDomainId": "d-abc123", "ProfileName": "dana"}) == {
         "domain_id": "d-abc123", "user_profile_name": "dana"}
+
+
+def test_admins_see_where_the_resource_was_found_and_owners_do_not(
+        shapes_catalog: dict[str, Product], fake_aws: Baseline, scientist: User,
+        platform_admin: User, project: Project, client: Client) -> None:
+    mine = provisioned(shapes_catalog, "fixtures/notebook-outputs-url-only.yaml", fake_aws,
+                       scientist, project)
+    client.force_login(platform_admin)
+    page = client.get(f"/environments/{mine.pk}/")
+    assert page.status_code == 200
+    assert "the resources of the provisioned product&#x27;s CloudFormation stack" in \
+        page.content.decode()
+    client.force_login(scientist)
+    page = client.get(f"/environments/{mine.pk}/")
+    assert page.status_code == 200 and b"resolved-by" not in page.content
