@@ -19,9 +19,13 @@ def environment_facts(environment_ref: str) -> EnvironmentFacts | None:
     except ValueError:
         return None
     row = (Environment.objects.filter(pk=pk)
-           .values("owner_id", "project_id", "product_id", "status").first())
+           .values("owner_id", "project_id", "product_id", "status", "parameters", "tags")
+           .first())
     if row is None:
         return None
+    tags = {str(t.get("Key", "")): str(t.get("Value", "")) for t in row["tags"] or []
+            if isinstance(t, dict)}
     return EnvironmentFacts(owner_id=row["owner_id"], project_id=row["project_id"],
                             product_id=row["product_id"],
-                            terminated=row["status"] == Environment.Status.TERMINATED)
+                            terminated=row["status"] == Environment.Status.TERMINATED,
+                            parameters=dict(row["parameters"] or {}), tags=tags)

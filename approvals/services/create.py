@@ -13,7 +13,7 @@ from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.notifications import describe, notify
 from approvals.policies import rule_for_request
-from approvals.services.environments import environment_ref_errors
+from approvals.services.environments import change_identity_keep, environment_ref_errors
 from approvals.services.workflow import workflow_advance
 from catalog.models import Product, ProductVersion
 from catalog.parameters import parameters_validate
@@ -129,11 +129,18 @@ def request_create(
         if not isinstance(parameters, Mapping):
             errors["parameters"] = {"__all__": ["Parameters must be an object of key/value."]}
         else:
+            identity_errors: dict[str, list[str]] = {}
+            if action == Request.Action.UPDATE and ref is not None \
+                    and "environment_ref" not in errors:
+                parameters, identity_errors = change_identity_keep(
+                    requester=requester, environment_ref=ref, values=parameters)
             try:
                 values = parameters_validate(version=version_for_form(version=version),
                                              values=parameters)
             except ValidationError as exc:
                 errors["parameters"] = exc.message_dict
+            if identity_errors:
+                errors["parameters"] = {**errors.get("parameters", {}), **identity_errors}
 
     tags, tag_errors = _tag_choices_clean(product=product, choices=tag_choices or {})
     if tag_errors:
