@@ -1,7 +1,12 @@
-"""Demo prices for `make demo`: the fake AWS is not a pricing API, so the demo seeds the table.
+"""Demo curation for `make demo`, after the sync: what a platform team sets up once.
 
-On-demand SageMaker prices in US dollars per hour (public list prices, rounded). Platform admins
-keep them under "Manage catalog → Prices"; the seed only adds rows that are missing.
+- Prices: the fake AWS, like Service Catalog, is not a pricing API, so the demo seeds on-demand
+  SageMaker prices in US dollars per hour (public list prices, rounded). Admins keep them under
+  "Manage catalog → Prices"; the seed only adds rows that are missing.
+- Network and encryption: the demo templates ask for the subnet, security groups and KMS key of
+  the project account. The platform team fixes them per product (hidden, fixed parameters) with
+  the values read from the account itself (EC2 DescribeSubnets/DescribeSecurityGroups, KMS
+  ListAliases through the project's role), so requesters never type ids.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from catalog.models import InstancePrice
+from catalog.models import InstancePrice, ParameterOverride, ParameterSpec, Product
+from portal.aws import aws_client
 from portal.models import Project
 from portal.services import audit_record
 
@@ -44,3 +50,60 @@ def demo_prices_seed() -> list[str]:
                                "source": "seed_demo_prices"})
             added.append(f"{region} {instance_type} {usd_per_hour} USD/h")
     return added
+
+
+# Template parameters the platform team fixes from the account's own resources.
+NETWORK_KEYS = ("SubnetId", "SecurityGroupIds", "KmsKeyId")
+
+
+def _account_values(project: Project) -> dict[str, str]:
+    """The first private subnet, the non-default security groups and the first customer key
+    alias of the project's account (what the platform baseline deployed there)."""
+    ec2 = aws_client("ec2", project=project)
+    kms = aws_client("kms", project=project)
+    subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"])
+    groups = sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]
+                    if g.get("GroupName") != "default")
+    # alias/aws/… are AWS-managed keys; a governed notebook uses the platform's own key.
+    aliases = sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]
+                     if not a["AliasName"].startswith("alias/aws/"))
+    found = {"SubnetId": subnets[0] if subnets else "",
+             "SecurityGroupIds": ",".join(groups),
+             "KmsKeyId": aliases[0] if aliases else ""}
+    return {key: value for key, value in found.items() if value}
+
+
+@transaction.atomic
+def demo_network_seed() -> list[str]:
+    """Fix the network and encryption parameters of every synced product that asks for them,
+    per account and region, unless the platform team already curated that parameter."""
+    done: list[str] = []
+    values_by_target: dict[tuple[str, str], dict[str, str]] = {}
+    products = Product.objects.filter(retired_at__isnull=True).order_by("aws_account_id", "name")
+    for product in products:
+        keys = set(ParameterSpec.objects.filter(
+            version__product=product, key__in=NETWORK_KEYS, retired_at__isnull=True,
+        ).values_list("key", flat=True))
+        keys -= set(ParameterOverride.objects.filter(product=product)
+                    .values_list("key", flat=True))
+        if not keys:
+            continue
+        target = (product.aws_account_id, product.aws_region)
+        if target not in values_by_target:
+            # A project with a role reaches the account as in AWS; without one the portal's own.
+            project = (Project.objects.filter(aws_account_id=target[0], aws_region=target[1])
+                       .order_by("-aws_role_arn", "slug").first())
+            values_by_target[target] = _account_values(project) if project else {}
+        values = values_by_target[target]
+        for key in sorted(keys):
+            if key not in values:
+                continue
+            override = ParameterOverride.objects.create(
+                product=product, key=key, hidden=True, fixed_value=values[key],
+                label=key, help_text="Set by the platform team for the project account.")
+            audit_record(action="catalog.parameter_override_set", obj=product,
+                         data={"key": key, "hidden": True, "fixed_value": override.fixed_value,
+                               "source": "seed_demo_catalog"})
+            done.append(f"{product.aws_account_id}/{product.aws_region} {product.name}: "
+                        f"{key} fixed")
+    return done

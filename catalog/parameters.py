@@ -323,7 +323,12 @@ def parameters_json_schema(*, parameters: Iterable[EffectiveParameter]) -> dict[
                 schema["maximum"] = _json_number(p.max_value)
         elif not p.is_list:
             if p.usable_pattern:
-                schema["pattern"] = p.usable_pattern
+                # CloudFormation matches AllowedPattern against the whole value; a JSON Schema
+                # pattern is a search, so anchor it.
+                pattern = p.usable_pattern
+                if not (pattern.startswith("^") and pattern.endswith("$")):
+                    pattern = f"^(?:{pattern})$"
+                schema["pattern"] = pattern
             if p.min_length is not None:
                 schema["minLength"] = p.min_length
             if p.max_length is not None:

@@ -1,7 +1,8 @@
 """Service Catalog, the catalog side: portfolios, products, versions, launch paths, parameters.
 
-Facts (Service Catalog API reference): list operations page with PageToken/PageSize (max 20 for
-the admin lists, 100 for ListLaunchPaths) and answer NextPageToken; an unknown id answers
+Facts (Service Catalog API reference; botocore's model, the PageSize shapes): list operations page
+with PageToken/PageSize (max 100 for ListPortfolios and ListAcceptedPortfolioShares, 20 for
+SearchProductsAsAdmin and ListLaunchPaths) and answer NextPageToken; an unknown id answers
 ResourceNotFoundException; DescribeProvisioningParameters answers the template's parameters, the
 TagOptions of the portfolio and the product as ``{Key, Values}``, the launch path's constraint
 summaries and the template's output keys.
@@ -90,7 +91,7 @@ def _summary(product: Product) -> dict[str, Any]:
 def _portfolios_answer(caller: Caller, region: str, params: dict[str, Any]) -> dict[str, Any]:
     items = [_portfolio_detail(p, caller, region) for p in catalog_load().portfolios]
     chunk, token = page(items, token=params.get("PageToken"), size=params.get("PageSize"),
-                        default=20, maximum=20)
+                        default=20, maximum=100)
     return {"PortfolioDetails": chunk, **({"NextPageToken": token} if token else {})}
 
 
@@ -188,7 +189,7 @@ def list_launch_paths(*, caller: Caller, region: str, params: dict[str, Any]) ->
         items.append({"Id": path.id, "ConstraintSummaries": constraint_summaries(path),
                       "Tags": [], "Name": portfolio.name if portfolio else path.portfolio})
     chunk, token = page(items, token=params.get("PageToken"), size=params.get("PageSize"),
-                        default=20, maximum=100)
+                        default=20, maximum=20)
     return {"LaunchPathSummaries": chunk, **({"NextPageToken": token} if token else {})}
 
 

@@ -319,21 +319,19 @@ def test_a_role_that_cannot_be_assumed_is_reported_and_the_other_targets_still_s
     assert Product.objects.filter(aws_account_id="222222222222").count() == 1
 
 
-def test_in_aws_mode_the_source_is_boto3_through_the_projects_target(
+def test_the_source_is_boto3_through_the_projects_target_in_every_mode(
     project: Project, settings: object,
 ) -> None:
-    from catalog.simulator import SimulatorCatalogSource
-
     from catalog.sources import catalog_source_for
     from catalog.sync import sync_targets
 
     (target,) = sync_targets()
-    assert isinstance(catalog_source_for(target), SimulatorCatalogSource)
-    settings.PORTAL_AWS_MODE = "aws"  # type: ignore[attr-defined]
-    source = catalog_source_for(target)
-    assert isinstance(source, AwsCatalogSource)
-    assert source.client.meta.service_model.service_name == "servicecatalog"
-    assert source.client.meta.region_name == "eu-west-1"
+    for mode in ("fake", "aws"):
+        settings.PORTAL_AWS_MODE = mode  # type: ignore[attr-defined]
+        source = catalog_source_for(target)
+        assert isinstance(source, AwsCatalogSource)
+        assert source.client.meta.service_model.service_name == "servicecatalog"
+        assert source.client.meta.region_name == "eu-west-1"
 
 
 def test_the_target_uses_a_project_that_has_a_role_when_several_share_an_account(
@@ -341,6 +339,7 @@ def test_the_target_uses_a_project_that_has_a_role_when_several_share_an_account
 ) -> None:
     from catalog.sync import sync_targets
 
+    Project.objects.filter(pk=project.pk).update(aws_role_arn="", aws_external_id="")
     with_role = Project.objects.create(
         slug="fraud-prod", name="Fraud prod", cost_center="CC-1", environment="prod",
         aws_account_id=project.aws_account_id, aws_region=project.aws_region,

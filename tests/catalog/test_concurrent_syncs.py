@@ -5,20 +5,19 @@ from __future__ import annotations
 import threading
 
 import pytest
-from catalog.simulator import SimulatorCatalogSource
 from django.db import connection
 
 from catalog.models import Product, ProductVersion
-from catalog.sources import SyncTarget
+from catalog.sources import AwsCatalogSource, SyncTarget
 from catalog.sync import SyncCounts, target_apply, target_snapshot
+from portal.aws import aws_client
 from portal.models import Project
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_syncs_of_one_target_add_each_product_once(project: Project) -> None:
     target = SyncTarget(project.aws_account_id, project.aws_region, project)
-    source = SimulatorCatalogSource(aws_account_id=project.aws_account_id,
-                                    aws_region=project.aws_region)
+    source = AwsCatalogSource(aws_client("servicecatalog", project=project))
     snapshot = target_snapshot(source=source)
     start = threading.Barrier(2)
     results: list[SyncCounts] = []

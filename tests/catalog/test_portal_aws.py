@@ -31,8 +31,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fresh_credentials() -> None:
+def _fresh_credentials(settings: Any) -> None:
     credential_cache.clear()
+    # These tests look at boto3 itself (moto, Stubber): no fake AWS hook, the credential chain.
+    settings.PORTAL_AWS_CLIENT_HOOK = ""
+    settings.PORTAL_AWS_STATIC_CREDENTIALS = None
 
 
 @mock_aws
@@ -40,6 +43,7 @@ def test_without_a_role_the_client_uses_the_portals_own_identity_in_the_projects
     project: Project, settings: Any,
 ) -> None:
     settings.PORTAL_AWS_MAX_ATTEMPTS = 5
+    project.aws_role_arn = project.aws_external_id = ""
     client = aws_client("servicecatalog", project=project)
     assert client.meta.region_name == "eu-west-1"
     # botocore counts max_attempts as retries: the first call plus 5 retries.
