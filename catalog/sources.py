@@ -102,10 +102,10 @@ class AwsCatalogSource:
         """The account's own portfolios and those shared with it (hub-and-spoke setups share
         one portfolio from a central account, directly or through AWS Organizations)."""
         found = {p["Id"]: p for p in self._pages("list_portfolios", "PortfolioDetails",
-                                                  PageSize=PAGE_SIZE)}
+                                                  PageSize=100)}
         for share_type in SHARE_TYPES:
             for portfolio in self._pages("list_accepted_portfolio_shares", "PortfolioDetails",
-                                         PortfolioShareType=share_type, PageSize=PAGE_SIZE):
+                                         PortfolioShareType=share_type, PageSize=100):
                 found.setdefault(portfolio["Id"], portfolio)
         return list(found.values())
 

@@ -134,7 +134,8 @@ class Environment(models.Model):
         """Where the portal found the resource, for admins ("" until provisioned)."""
         if self.resolved_by:
             return RESOLUTION_SOURCES.get(self.resolved_by, self.resolved_by)
-        return "not found" if self.available_at else ""
+        nothing_to_find = self.product.kind == Product.Kind.OTHER
+        return "not found" if self.available_at and not nothing_to_find else ""
 
     @property
     def is_live(self) -> bool:

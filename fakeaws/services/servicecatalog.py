@@ -90,6 +90,8 @@ def _summary(product: Product) -> dict[str, Any]:
 
 def _portfolios_answer(caller: Caller, region: str, params: dict[str, Any]) -> dict[str, Any]:
     items = [_portfolio_detail(p, caller, region) for p in catalog_load().portfolios]
+    # ListPortfolios and ListAcceptedPortfolioShares take up to 100 per page (botocore's model:
+    # PageSizeMax100, 0-100), unlike the product and launch-path lists (PageSize, 0-20).
     chunk, token = page(items, token=params.get("PageToken"), size=params.get("PageSize"),
                         default=20, maximum=100)
     return {"PortfolioDetails": chunk, **({"NextPageToken": token} if token else {})}
