@@ -133,3 +133,31 @@ def test_terminate_deletes_the_project_through_sagemaker_and_follows_it_until_go
                                  record_type="TERMINATE_PROVISIONED_PRODUCT").count() == 1
     # DeleteProject ran in the owner's session, named after them.
     assert CallLog.objects.get(operation="DeleteProject").session_name == scientist.username
+
+
+def test_a_change_goes_through_update_project_and_never_resends_sagemakers_parameters(
+        first: Environment, scientist: User, django_capture_on_commit_callbacks: Any) -> None:
+    from django.utils import timezone
+
+    from fakeaws.models import ProvisionedProduct, Tag
+    from provisioning.lifecycle import environment_update_apply
+
+    request = Request.objects.create(
+        requester=scientist, project=first.project, product=first.product,
+        version=first.version, action=Request.Action.UPDATE, environment_ref=str(first.pk),
+        parameters={"SageMakerProjectName": "", "SageMakerProjectId": ""},
+        tag_choices={"data-classification": "confidential"}, justification="Classify it",
+        status=Request.Status.APPROVED, decided_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=False):
+        environment_update_apply(request=request)
+    environment = settle(first)
+    assert environment.status == Status.AVAILABLE, environment.status_message
+    assert calls("UpdateProject") == 1
+    assert CallLog.objects.filter(operation="UpdateProvisionedProduct").count() == 0
+    project = SageMakerProject.objects.get(name=first.sagemaker_project_name, deleted=False)
+    assert Tag.objects.get(resource_arn=project.arn, key="data-classification").value == \
+        "confidential"
+    product = ProvisionedProduct.objects.get(pp_id=first.provisioned_product_id)
+    assert (product.parameters["SageMakerProjectName"],
+            product.parameters["SageMakerProjectId"]) == (project.name, project.project_id)
+    assert environment.sagemaker_project_name == project.name
