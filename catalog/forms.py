@@ -13,9 +13,10 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from catalog.models import Product, ProductVersion
+from catalog.models import ParameterOverride, Product, ProductVersion
 from catalog.parameters import (
-    RESOURCE_IDENTITY_PARAMETERS,
+    ON_CHANGE_KEEP,
+    ON_CHANGE_REPLACE,
     RESOURCE_LABELS,
     EffectiveParameter,
     parameters_validate,
@@ -23,6 +24,7 @@ from catalog.parameters import (
 )
 from portal.models import Project, aws_region_validator
 
+REPLACES_HELP = "Changing it replaces the resource, its data is lost."
 LOCKED_HELP = ("Names the resource, so it is kept as it is: changing it would replace the "
                "resource, and its data would be lost.")
 
@@ -107,10 +109,13 @@ class ProductRequestForm(forms.Form):
                 value = str(current[parameter.key])
                 field.initial = split_items(value) if isinstance(
                     field, forms.MultipleChoiceField) else value
-                if parameter.key in RESOURCE_IDENTITY_PARAMETERS:
+                if parameter.on_change == ON_CHANGE_KEEP:
                     self.locked[parameter.key] = value
                     field.disabled = True
                     field.help_text = LOCKED_HELP
+                elif parameter.on_change == ON_CHANGE_REPLACE:
+                    field.help_text = f"{field.help_text} {REPLACES_HELP}".strip()
+                    field.widget.attrs["data-replaces-resource"] = "true"
         self.parameter_values: dict[str, str] = {}
 
     def clean(self) -> dict[str, Any]:
@@ -194,6 +199,9 @@ class ParameterOverrideForm(forms.Form):
     fixed_value = forms.CharField(required=False)
     default = forms.CharField(required=False)
     narrow = forms.BooleanField(required=False, label="Narrow the allowed values")
+    on_change = forms.ChoiceField(
+        required=False, label="In a change request",
+        choices=ParameterOverride._meta.get_field("on_change").choices)  # type: ignore[arg-type]
     allowed_values = forms.MultipleChoiceField(required=False, choices=[],
                                                widget=forms.CheckboxSelectMultiple)
 

@@ -37,6 +37,7 @@ RESOURCE_IDENTITY_PARAMETERS = frozenset({
     "NotebookInstanceName", "UserProfileName", "DomainId", "SageMakerProjectName",
     "SageMakerProjectId",
 })
+ON_CHANGE_KEEP, ON_CHANGE_REPLACE = "keep", "replace"
 # SageMaker fills these itself for a project template (CreateProject refuses them): never a form
 # field of a SageMaker project product, whatever the template or the curation says.
 SAGEMAKER_PROJECT_PARAMETERS = ("SageMakerProjectName", "SageMakerProjectId")
@@ -121,6 +122,9 @@ class EffectiveParameter:
     hidden: bool
     fixed_value: str
     choices: tuple[str, ...] = field(default=())
+    # In a change request: "keep" (names the resource: read-only), "replace" (the admin lets it
+    # change, flagged: the resource is replaced and its data lost) or "" (a plain value).
+    on_change: str = ""
 
     @property
     def required(self) -> bool:
@@ -158,7 +162,9 @@ def parameter_effective(
     default = spec.default
     label, help_text = spec.key, spec.description
     hidden, fixed_value = False, ""
+    on_change = ON_CHANGE_KEEP if spec.key in RESOURCE_IDENTITY_PARAMETERS else ""
     if override is not None:
+        on_change = override.on_change or on_change
         if override.allowed_values is not None:
             allowed = tuple(v for v in override.allowed_values if not allowed or v in allowed)
         if override.default is not None:
@@ -177,7 +183,7 @@ def parameter_effective(
         default=default, allowed_values=allowed, allowed_pattern=spec.allowed_pattern,
         constraint_description=spec.constraint_description, min_length=spec.min_length,
         max_length=spec.max_length, min_value=spec.min_value, max_value=spec.max_value,
-        no_echo=spec.no_echo, hidden=hidden, fixed_value=fixed_value,
+        no_echo=spec.no_echo, hidden=hidden, fixed_value=fixed_value, on_change=on_change,
     )
 
 

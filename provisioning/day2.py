@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from approvals.models import Request
-from catalog.parameters import RESOURCE_IDENTITY_PARAMETERS
+from catalog.parameters import ON_CHANGE_KEEP, parameters_effective
 from provisioning.backends import Invalid, Tag
 from provisioning.models import Environment
 from provisioning.services import (
@@ -39,6 +39,10 @@ class ChangePlan:
 def environment_change_plan(*, environment: Environment, request: Request) -> ChangePlan:
     """Split an approved change request's parameters into changed and kept ones."""
     current = {str(k): "" if v is None else str(v) for k, v in environment.parameters.items()}
+    # What names the resource keeps its value; what the admin lets change (on_change "replace")
+    # is sent like any value when it changed.
+    kept = {p.key for p in parameters_effective(version=request.version)
+            if p.on_change == ON_CHANGE_KEEP}
     wanted = parameters_in_template_order(environment, dict(request.parameters or {}))
     send: dict[str, str] = {}
     keep: list[str] = []
@@ -46,7 +50,7 @@ def environment_change_plan(*, environment: Environment, request: Request) -> Ch
     for key, value in wanted.items():
         if key in SAGEMAKER_PROJECT_PARAMETERS:
             continue  # SageMaker's to fill, never re-sent
-        if key in current and (key in RESOURCE_IDENTITY_PARAMETERS or value == current[key]):
+        if key in current and (key in kept or value == current[key]):
             keep.append(key)
             after[key] = current[key]
         else:

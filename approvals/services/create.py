@@ -16,7 +16,7 @@ from approvals.policies import rule_for_request
 from approvals.services.environments import change_identity_keep, environment_ref_errors
 from approvals.services.workflow import workflow_advance
 from catalog.models import Product, ProductVersion
-from catalog.parameters import parameters_validate
+from catalog.parameters import ON_CHANGE_KEEP, parameters_effective, parameters_validate
 from catalog.selectors import (
     cost_estimate,
     product_for_user,
@@ -132,8 +132,10 @@ def request_create(
             identity_errors: dict[str, list[str]] = {}
             if action == Request.Action.UPDATE and ref is not None \
                     and "environment_ref" not in errors:
+                kept = [p.key for p in parameters_effective(
+                    version=version_for_form(version=version)) if p.on_change == ON_CHANGE_KEEP]
                 parameters, identity_errors = change_identity_keep(
-                    requester=requester, environment_ref=ref, values=parameters)
+                    requester=requester, environment_ref=ref, values=parameters, kept=kept)
             try:
                 values = parameters_validate(version=version_for_form(version=version),
                                              values=parameters)

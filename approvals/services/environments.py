@@ -7,7 +7,7 @@ reads them: provisioning registers a resolver here from its ``AppConfig.ready()`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,11 +60,13 @@ def environment_current(*, requester: User, environment_ref: str) -> Environment
     return facts
 
 
-def change_identity_keep(*, requester: User, environment_ref: str, values: Mapping[str, Any]
+def change_identity_keep(*, requester: User, environment_ref: str, values: Mapping[str, Any],
+                         kept: Iterable[str] = RESOURCE_IDENTITY_PARAMETERS,
                          ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """A change request's values with the identifying parameters at their current value.
 
-    A parameter that names or identifies the resource (``RESOURCE_IDENTITY_PARAMETERS``) left
+    A parameter that names or identifies the resource (``kept``: by default
+    ``RESOURCE_IDENTITY_PARAMETERS``; the effective parameters' ``on_change == "keep"``) left
     empty or unchanged keeps the environment's value; another value is refused, since
     CloudFormation would replace the resource and its data would be lost. Returns (values,
     errors by key)."""
@@ -73,7 +75,7 @@ def change_identity_keep(*, requester: User, environment_ref: str, values: Mappi
     errors: dict[str, list[str]] = {}
     if facts is None:
         return result, errors
-    for key in RESOURCE_IDENTITY_PARAMETERS:
+    for key in kept:
         if key not in facts.parameters:
             continue
         current = str(facts.parameters[key])

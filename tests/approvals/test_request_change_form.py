@@ -14,8 +14,8 @@ from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.services import request_create
 from approvals.services.environments import IDENTITY_LOCKED
-from catalog.forms import LOCKED_HELP
-from catalog.models import Product
+from catalog.forms import LOCKED_HELP, REPLACES_HELP
+from catalog.models import ParameterOverride, Product
 from portal.models import Project, User
 from tests.approvals.conftest import make_environment, snapshot
 
@@ -114,3 +114,30 @@ def test_an_empty_or_unchanged_name_keeps_the_current_one(
                       InstanceType="ml.t3.medium")
     assert request.parameters["NotebookInstanceName"] == "dana-nb-1f2e3d4c"
     assert request.parameters["InstanceType"] == "ml.t3.medium"
+
+
+def test_what_the_admin_marks_as_naming_the_resource_is_read_only_too(
+        client: Client, scientist: User, project: Project, notebook: Product,
+        running: Any) -> None:
+    ParameterOverride.objects.create(product=notebook, key="VolumeSizeInGB", on_change="keep")
+    client.force_login(scientist)
+    page = client.get(change_url(notebook, project, running)).content.decode()
+    assert "disabled" in field_html(page, "VolumeSizeInGB")
+    with pytest.raises(RequestInvalid) as refused:
+        _change(scientist, project, notebook, running, VolumeSizeInGB="80")
+    assert refused.value.errors["parameters"] == {
+        "VolumeSizeInGB": [IDENTITY_LOCKED.format(key="VolumeSizeInGB")]}
+
+
+def test_a_name_the_admin_lets_change_is_flagged_and_may_change(
+        client: Client, scientist: User, project: Project, notebook: Product,
+        running: Any) -> None:
+    ParameterOverride.objects.create(product=notebook, key="NotebookInstanceName",
+                                     on_change="replace")
+    client.force_login(scientist)
+    page = client.get(change_url(notebook, project, running)).content.decode()
+    name = field_html(page, "NotebookInstanceName")
+    assert "disabled" not in name and 'data-replaces-resource="true"' in name
+    assert REPLACES_HELP in page
+    request = _change(scientist, project, notebook, running, NotebookInstanceName="dana-nb-2")
+    assert request.parameters["NotebookInstanceName"] == "dana-nb-2"

@@ -113,10 +113,20 @@ def test_a_change_without_tag_picks_keeps_the_tags(
         pp_id=notebook_env.provisioned_product_id).tags == before
 
 
+@pytest.mark.parametrize("replaceable", [False, True])
 def test_the_update_request_carries_use_previous_value_for_what_did_not_change(
-        aws: AwsStubs, scientist: User, project: Project,
+        replaceable: bool, aws: AwsStubs, scientist: User, project: Project,
         django_capture_on_commit_callbacks: Any) -> None:
+    """The name keeps its value, unless the admin lets it change (it is then sent: the
+    resource is replaced)."""
+    from catalog.models import ParameterOverride, ParameterSpec
+
     product, version = make_notebook_product(project)
+    for position, key in enumerate(["NotebookInstanceName", "InstanceType", "VolumeSizeInGB"]):
+        ParameterSpec.objects.create(version=version, key=key, position=position)
+    if replaceable:
+        ParameterOverride.objects.create(product=product, key="NotebookInstanceName",
+                                         on_change="replace")
     origin = Request.objects.create(
         requester=scientist, project=project, product=product, version=version,
         parameters={}, tag_choices={}, justification="x", status=Request.Status.APPROVED)
@@ -128,16 +138,18 @@ def test_the_update_request_carries_use_previous_value_for_what_did_not_change(
                     "VolumeSizeInGB": "20"},
         tags=[{"Key": "owner", "Value": scientist.owner_id}])
     request = change_request(environment, parameters={
-        "NotebookInstanceName": "", "InstanceType": "ml.t3.medium", "VolumeSizeInGB": "50"})
+        "NotebookInstanceName": "dana-notebook-2", "InstanceType": "ml.t3.medium",
+        "VolumeSizeInGB": "50"})
+    name = ({"Key": "NotebookInstanceName", "Value": "dana-notebook-2"} if replaceable
+            else {"Key": "NotebookInstanceName", "UsePreviousValue": True})
     stub = aws.stub("servicecatalog")
     stub.add_response("update_provisioned_product", {"RecordDetail": {
         "RecordId": "rec-2", "Status": "CREATED"}}, {
         "ProvisionedProductId": "pp-1", "ProductId": product.product_id,
         "ProvisioningArtifactId": version.artifact_id, "PathId": "lpv3-nb0001",
         "ProvisioningParameters": [
-            {"Key": "VolumeSizeInGB", "Value": "50"},
-            {"Key": "InstanceType", "UsePreviousValue": True},
-            {"Key": "NotebookInstanceName", "UsePreviousValue": True}],
+            *([name] if replaceable else []), {"Key": "VolumeSizeInGB", "Value": "50"},
+            *([] if replaceable else [name]), {"Key": "InstanceType", "UsePreviousValue": True}],
         "Tags": [{"Key": "owner", "Value": scientist.owner_id}],
         "UpdateToken": str(request.pk)})
     stub.add_response("describe_record", {"RecordDetail": {
