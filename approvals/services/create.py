@@ -132,10 +132,11 @@ def request_create(
             identity_errors: dict[str, list[str]] = {}
             if action == Request.Action.UPDATE and ref is not None \
                     and "environment_ref" not in errors:
-                kept = [p.key for p in parameters_effective(
-                    version=version_for_form(version=version)) if p.on_change == ON_CHANGE_KEEP]
+                effective = parameters_effective(version=version_for_form(version=version))
                 parameters, identity_errors = change_identity_keep(
-                    requester=requester, environment_ref=ref, values=parameters, kept=kept)
+                    requester=requester, environment_ref=ref, values=parameters,
+                    kept=[p.key for p in effective if p.on_change == ON_CHANGE_KEEP],
+                    secret=[p.key for p in effective if p.no_echo and not p.hidden])
             try:
                 values = parameters_validate(version=version_for_form(version=version),
                                              values=parameters)

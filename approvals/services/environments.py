@@ -62,14 +62,17 @@ def environment_current(*, requester: User, environment_ref: str) -> Environment
 
 def change_identity_keep(*, requester: User, environment_ref: str, values: Mapping[str, Any],
                          kept: Iterable[str] = RESOURCE_IDENTITY_PARAMETERS,
+                         secret: Iterable[str] = (),
                          ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """A change request's values with the identifying parameters at their current value.
 
     A parameter that names or identifies the resource (``kept``: by default
     ``RESOURCE_IDENTITY_PARAMETERS``; the effective parameters' ``on_change == "keep"``) left
     empty or unchanged keeps the environment's value; another value is refused, since
-    CloudFormation would replace the resource and its data would be lost. Returns (values,
-    errors by key)."""
+    CloudFormation would replace the resource and its data would be lost. A NoEcho parameter
+    (``secret``) is never shown on the form, so one left empty keeps its current value too (and
+    goes to AWS as UsePreviousValue) instead of falling back to the template's default. Returns
+    (values, errors by key)."""
     facts = environment_current(requester=requester, environment_ref=environment_ref)
     result = {str(k): v for k, v in values.items()}
     errors: dict[str, list[str]] = {}
@@ -85,6 +88,10 @@ def change_identity_keep(*, requester: User, environment_ref: str, values: Mappi
             errors[key] = [IDENTITY_LOCKED.format(key=key)]
         else:
             result[key] = current
+    for key in secret:
+        submitted = values.get(key)
+        if key in facts.parameters and (submitted is None or not str(submitted).strip()):
+            result[key] = str(facts.parameters[key])
     return result, errors
 
 

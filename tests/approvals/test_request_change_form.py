@@ -141,3 +141,22 @@ def test_a_name_the_admin_lets_change_is_flagged_and_may_change(
     assert REPLACES_HELP in page
     request = _change(scientist, project, notebook, running, NotebookInstanceName="dana-nb-2")
     assert request.parameters["NotebookInstanceName"] == "dana-nb-2"
+
+
+def test_a_secret_left_empty_keeps_its_value_and_is_never_shown(
+        client: Client, scientist: User, project: Project, notebook: Product,
+        running: Any) -> None:
+    from catalog.models import ParameterSpec
+
+    version = notebook.versions.get(active=True)
+    ParameterSpec.objects.create(version=version, key="DbPassword", position=9, no_echo=True,
+                                 default="changeme")
+    running.parameters = {**CURRENT, "DbPassword": "s3cret-value"}
+    running.save()
+    client.force_login(scientist)
+    page = client.get(change_url(notebook, project, running)).content.decode()
+    assert "s3cret-value" not in page
+    kept = _change(scientist, project, notebook, running, DbPassword="")
+    assert kept.parameters["DbPassword"] == "s3cret-value"  # not the template's default
+    changed = _change(scientist, project, notebook, running, DbPassword="n3w-value")
+    assert changed.parameters["DbPassword"] == "n3w-value"
