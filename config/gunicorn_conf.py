@@ -1,6 +1,6 @@
 """gunicorn settings for the image and ``make demo`` (``--config python:config.gunicorn_conf``).
 
-The access log leaves out query strings and referers: a launch link (the simulator's signed token,
+The access log leaves out query strings and referers: a launch link (the fake AWS's signed token,
 or anything else a client puts in a query string) must never land in a log file.
 
 Keep-alive is off. With the gthread worker (gunicorn 23), a kept-alive connection whose last

@@ -1,13 +1,15 @@
 """``make demo``: prepare the embedded-mode portal and run it with its dev IdP, worker and beat.
 
-Steps: migrate, collectstatic, seed the demo data, sync the demo catalog and seed the demo
-approval policies, then start the dev SAML IdP, wait for its
+Steps: migrate, collectstatic, seed the demo data, sync the demo catalog from the fake AWS (the real
+sync, through boto3), curate it (prices; subnet, security groups and KMS key fixed from each
+project account) and seed the demo approval policies, then start the dev SAML IdP, wait for its
 certificate, start gunicorn, the Celery worker and Celery beat, wait for /healthz and print the
 URL and the demo users. Ctrl-C (or SIGTERM) stops every child; if one child dies the others are
 stopped too and the exit code is non-zero.
 
 Everything runs with the demo environment below: DEBUG off as in production, but plain HTTP on
-localhost, SQLite and Celery's filesystem transport under var/, the local AWS simulator.
+localhost, SQLite and Celery's filesystem transport under var/, the fake AWS of fakeaws/ (every
+boto3 call answered in AWS's wire protocol; state in the database the web and worker share).
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ STOP_TIMEOUT = 15.0
 
 # Variables that would take the demo away from its embedded defaults if inherited from a shell.
 NOT_INHERITED = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "PORTAL_VAR_DIR",
-                 "STATIC_ROOT", "PORTAL_AWS_MODE", "PORTAL_SAML_IDP_METADATA_URL",
+                 "STATIC_ROOT", "PORTAL_AWS_MODE", "PORTAL_AWS_CLIENT_HOOK",
+                 "PORTAL_AWS_STATIC_CREDENTIALS", "FAKEAWS_CATALOG_FILE",
+                 "PORTAL_SAML_IDP_METADATA_URL",
                  "PORTAL_SAML_IDP_METADATA_FILE", "PORTAL_SAML_IDP_X509CERT",
                  "DJANGO_SETTINGS_MODULE")
 
@@ -104,7 +108,8 @@ def prepare(env: dict[str, str]) -> None:
         ("applying migrations", [*manage, "migrate", "--noinput"]),
         ("collecting static files", [*manage, "collectstatic", "--noinput", "-v", "0"]),
         ("seeding demo projects and users", [*manage, "seed_demo", "--users", str(USERS_FILE)]),
-        ("syncing the demo catalog", [*manage, "sync_catalog"]),
+        ("syncing the demo catalog from the fake AWS", [*manage, "sync_catalog"]),
+        ("curating the demo catalog", [*manage, "seed_demo_catalog"]),
         ("seeding demo approval policies", [*manage, "seed_demo_policies"]),
     ):
         say(title)

@@ -28,7 +28,7 @@ DECLARED = {
     "demo/studio-user-profile.yaml": "output UserProfileName (output mapping)",
 }
 ONLY_AFTER = ["fixtures/notebook-no-outputs.yaml", "fixtures/notebook-outputs-url-only.yaml",
-              "fixtures/studio-profile-importvalue.yaml"]
+              "fixtures/studio-profile-importvalue.yaml", "local/notebooks-two.yaml"]
 
 
 @pytest.mark.parametrize("name", sorted(DECLARED))

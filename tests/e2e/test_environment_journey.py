@@ -1,8 +1,9 @@
 """Issue 5's browser journey: a data scientist requests an auto-approved notebook, watches it
-become Available without reloading, opens it and lands on the simulator's notebook page.
+become Available without reloading, opens it and lands on the fake AWS's notebook page.
 
 Real pieces throughout: chromium, the live portal, the dev IdP, the approvals workflow, the broker
-and a Celery worker process provisioning through the simulator.
+and a Celery worker process provisioning through the one boto3 backend on the fake AWS (its demo
+catalog, synced and curated as `make demo` does).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from approvals.demo import demo_policies_seed
+from catalog.demo import demo_network_seed, demo_prices_seed
 from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.models import Project, User
@@ -28,8 +30,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def slow_worker() -> Iterator[WorkerProcess]:
-    """A worker whose simulated provisioning takes a few seconds, long enough to watch."""
-    process = WorkerProcess(extra_env={"PORTAL_SIMULATOR_SECONDS": "4"})
+    """A worker whose fake AWS takes a few seconds per stack, long enough to watch; the fake's
+    demo catalog (empty FAKEAWS_CATALOG_FILE), as the test process syncs it."""
+    process = WorkerProcess(extra_env={"FAKEAWS_OPERATION_SECONDS": "4",
+                                       "FAKEAWS_CATALOG_FILE": ""})
     process.start(purge=True)
     yield process
     process.stop()
@@ -40,7 +44,11 @@ def test_a_data_scientist_requests_a_notebook_watches_it_become_available_and_op
         scientist: User, project: Project, settings: Any) -> None:
     url = live_server.url
     settings.PORTAL_BASE_URL = url
+    settings.FAKEAWS_CATALOG_FILE = ""
+    settings.FAKEAWS_CONSISTENCY_SECONDS = 0
     assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
+    demo_prices_seed()
+    demo_network_seed()
     Product.objects.update(published=True)
     demo_policies_seed()
 
@@ -63,7 +71,7 @@ def test_a_data_scientist_requests_a_notebook_watches_it_become_available_and_op
     assert row.locator("[data-open-form]").is_visible()
 
     row.locator("[data-open-form] button").click()
-    page.wait_for_selector("[data-simulated-app='dana-nb-1']", timeout=15_000)
-    assert "/environments/simulator/notebooks/dana-nb-1/" in page.url
+    page.wait_for_selector("[data-fakeaws-app='dana-nb-1']", timeout=15_000)
+    assert "/fakeaws/notebook/eu-west-1/dana-nb-1/" in page.url
     environment = Environment.objects.get()
     assert environment.events.filter(kind="launch").exists()

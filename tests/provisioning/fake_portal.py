@@ -3,7 +3,8 @@ a catalog synced from the fake with ``catalog.sync`` and ``AwsCatalogSource``, a
 an approved request through the provision task and the follow-up checks in this process.
 
 The fake's catalog is ``fake_catalog/catalog.yaml``: one product per shape fixture of
-tests/fixtures/cfn and per template of the demo catalog, named after the template file.
+tests/fixtures/cfn and per template of the demo catalog, named after the template file, plus
+``local/notebooks-two.yaml`` (fake_catalog/templates: two notebooks, no outputs).
 """
 
 from __future__ import annotations

@@ -113,3 +113,14 @@ def test_admins_see_where_the_resource_was_found_and_owners_do_not(
     client.force_login(scientist)
     page = client.get(f"/environments/{mine.pk}/")
     assert page.status_code == 200 and b"resolved-by" not in page.content
+
+
+def test_two_candidate_notebooks_are_never_guessed_between(
+        shapes_catalog: dict[str, Product], fake_aws: Baseline, scientist: User,
+        platform_admin: User, project: Project, client: Client) -> None:
+    mine = provisioned(shapes_catalog, "local/notebooks-two.yaml", fake_aws, scientist, project)
+    assert (mine.notebook_instance_name, mine.resolved_by) == ("", "")
+    assert not mine.launchable
+    client.force_login(platform_admin)
+    page = client.get(f"/environments/{mine.pk}/")
+    assert '<dd id="resolved-by">not found</dd>' in page.content.decode()
