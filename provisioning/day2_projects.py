@@ -16,7 +16,8 @@ from django.db import transaction
 from provisioning.backends import Invalid, NotFound, ProvisioningBackend, RecordStatus, Tag
 from provisioning.day2 import ChangePlan
 from provisioning.models import Environment
-from provisioning.services import Kind, environment_locked, event_add, sagemaker_project_is_ours
+from provisioning.project_ownership import sagemaker_project_is_ours
+from provisioning.services import Kind, environment_locked, event_add
 
 # Statuses in which SageMaker refuses DeleteProject/UpdateProject: wait for them to end.
 IN_FLIGHT = frozenset({"Pending", "CreateInProgress", "UpdateInProgress", "DeleteInProgress"})

@@ -34,7 +34,6 @@ from portal.aws_errors import aws_text_redact
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
-    NotFound,
     ProvisionOrder,
     RecordStatus,
     Tag,
@@ -44,6 +43,7 @@ from provisioning.backends import (
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import provisioned_product_name, sagemaker_project_name
 from provisioning.notifications import owner_notify
+from provisioning.project_ownership import ProjectNameTaken, sagemaker_project_create_once
 from provisioning.states import InvalidTransition, environment_status_set
 from provisioning.tags import TagSetInvalid, chosen_tags, tag_set_build
 
@@ -327,7 +327,10 @@ def environment_provision_run(*, environment_id: Any) -> str:
 
     try:
         if call.kind == Product.Kind.SAGEMAKER_PROJECT:
-            project = _sagemaker_project_create_once(backend, call, environment)
+            project = sagemaker_project_create_once(
+                backend, environment=environment, project_name=call.project_name,
+                description=f"{environment.product.name} for {environment.owner.display_name}",
+                order=call.order)
             record: RecordStatus | None = None
         else:
             record = backend.provision_product(order=call.order)
@@ -367,62 +370,3 @@ def environment_provision_run(*, environment_id: Any) -> str:
         event_add(environment=environment, kind=Kind.DISPATCHED, message=sent)
         follow_start(environment)
     return "provisioning"
-
-
-PROJECT_NAME_TAKEN = ("The SageMaker project name {name} is already taken in the project's AWS "
-                      "account by a project that is not this environment's. Nothing was created "
-                      "or changed; request a new environment to get another name.")
-
-
-class ProjectNameTaken(BackendError):
-    """A SageMaker project of the environment's name exists and is not provably its own."""
-
-
-def sagemaker_project_is_ours(backend: Any, project: Any, environment: Environment) -> bool:
-    """Whether a SageMaker project is this environment's: its ``portal-environment`` tag (read
-    with ListTags on its ARN) names the environment. Anything else (another environment, no tag,
-    tags that cannot be read) is not ours: the portal never adopts, changes or deletes it."""
-    if not getattr(project, "project_arn", ""):
-        return False
-    key = settings.PORTAL_TAG_KEYS["portal-environment"]
-    try:
-        tags = backend.resource_tags(arn=project.project_arn)
-    except BackendError as exc:
-        if exc.transient:
-            raise
-        return False
-    return bool(tags.get(key) == str(environment.pk))
-
-
-def _sagemaker_project_ours_or_refuse(backend: Any, project: Any, environment: Environment,
-                                      name: str) -> Any:
-    if sagemaker_project_is_ours(backend, project, environment):
-        return project
-    raise ProjectNameTaken(operation="CreateProject", code="ProjectNameTaken",
-                           message=PROJECT_NAME_TAKEN.format(name=name))
-
-
-def _sagemaker_project_create_once(backend: Any, call: ProvisionCall,
-                                   environment: Environment) -> Any:
-    """CreateProject has no idempotency token: an earlier attempt's project is adopted, but only
-    when its ``portal-environment`` tag proves it is this environment's; a project of the same
-    name that is anyone else's is refused, never adopted."""
-    name = call.project_name
-    try:
-        existing = backend.describe_sagemaker_project(project_name=name)
-    except NotFound:
-        pass
-    else:
-        return _sagemaker_project_ours_or_refuse(backend, existing, environment, name)
-    description = f"{environment.product.name} for {environment.owner.display_name}"
-    try:
-        return backend.create_sagemaker_project(project_name=name,
-                                                description=description, order=call.order)
-    except BackendError as exc:
-        if exc.transient:
-            raise
-        try:  # a concurrent attempt created it between our describe and create
-            existing = backend.describe_sagemaker_project(project_name=name)
-        except NotFound:
-            raise exc from None
-        return _sagemaker_project_ours_or_refuse(backend, existing, environment, name)
