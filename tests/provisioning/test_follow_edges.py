@@ -30,7 +30,7 @@ def sagemaker_project(scientist: User, project: Project,
                                              product_id="prod-mlops02")
     request = approved_request(requester=scientist, project=project, product=product,
                                version=version, tag_choices={},
-                               parameters={"SageMakerProjectName": "fraud-dana", "Stage": "dev"})
+                               parameters={"Stage": "dev"})
     with django_capture_on_commit_callbacks(execute=False):
         environment = environment_provision(request=request)
     assert environment is not None
