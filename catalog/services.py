@@ -27,6 +27,7 @@ from catalog.models import (
 from catalog.parameters import (
     ON_CHANGE_KEEP,
     ON_CHANGE_REPLACE,
+    SAGEMAKER_PROJECT_PARAMETERS,
     parameter_effective,
     parameter_value_errors,
 )
@@ -188,6 +189,9 @@ def parameter_override_set(
     )
     if not specs:
         raise ValidationError({"key": f"The product has no parameter {key!r}."})
+    if product.kind == Product.Kind.SAGEMAKER_PROJECT and key in SAGEMAKER_PROJECT_PARAMETERS:
+        raise ValidationError({"key": f"SageMaker fills {key} itself for a project: it is never "
+                                      "a form field and cannot be curated."})
     existing = (
         ParameterOverride.objects.select_for_update().filter(product=product, key=key).first()
     )

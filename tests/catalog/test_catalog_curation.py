@@ -240,3 +240,16 @@ def test_an_unknown_change_marking_is_refused(notebook: Product, platform_admin:
                                on_change="anything")
     assert "on_change" in refused.value.message_dict
     assert not ParameterOverride.objects.filter(key="InstanceType", on_change="anything").exists()
+
+
+def test_sagemakers_own_project_parameters_cannot_be_curated(
+    demo_catalog: list[Product], platform_admin: User,
+) -> None:
+    mlops = Product.objects.get(kind=Product.Kind.SAGEMAKER_PROJECT)
+    with pytest.raises(ValidationError) as refused:
+        parameter_override_set(product=mlops, key="SageMakerProjectName", actor=platform_admin,
+                               hidden=False, label="Project name")
+    assert refused.value.message_dict["key"] == [
+        "SageMaker fills SageMakerProjectName itself for a project: it is never a form field "
+        "and cannot be curated."]
+    assert not ParameterOverride.objects.filter(product=mlops).exists()
