@@ -30,6 +30,15 @@ def make_user(username: str, *, roles: list[str] | None = None, manager: User | 
 
 
 @pytest.fixture(autouse=True)
+def _fresh_aws_sessions() -> None:
+    """Assumed-role credentials are cached per process; the fake AWS that issued them keeps its
+    sessions in the test database, which each test starts without: no test reuses another's."""
+    from portal.aws import credential_cache
+
+    credential_cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _static_without_collectstatic(settings: object) -> None:
     """Production hashes static files at build time; tests serve them from the source tree."""
     settings.STORAGES = {  # type: ignore[attr-defined]

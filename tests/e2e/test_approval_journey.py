@@ -10,6 +10,7 @@ import pytest
 from approvals.demo import demo_policies_seed
 from approvals.models import Request
 from approvals.services import workflow
+from catalog.demo import demo_network_seed, demo_prices_seed
 from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.models import Project, User
@@ -41,6 +42,8 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
 ) -> None:
     url = live_server.url
     assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
+    demo_prices_seed()  # as `make demo` curates the fake's catalog (seed_demo_catalog)
+    demo_network_seed()
     Product.objects.update(published=True)
     demo_policies_seed()
 
@@ -51,7 +54,8 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     page.fill("[name=NotebookInstanceName]", "dana-gpu-1")
     page.select_option("select[name=InstanceType]", "ml.p3.2xlarge")
     assert page.inner_text("#estimate-month") == "$2792.25"
-    page.select_option("select[name='req-tag:data-classification']", "confidential")
+    # The demo product's own TagOption (portfolio TagOptions reach the form with issue 9 §5).
+    page.select_option("select[name='req-tag:workload']", "notebook")
     page.fill("[name=req-justification]", "Retrain the fraud model on a GPU.")
     with page.expect_navigation():
         page.click("#submit-request")

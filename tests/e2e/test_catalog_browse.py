@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from catalog.demo import demo_network_seed, demo_prices_seed
 from catalog.models import ParameterOverride, Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.models import Project, User
@@ -31,11 +32,11 @@ def test_a_data_scientist_finds_a_product_and_checks_the_curated_form(
     page: Any, live_server: Any, scientist: User, project: Project,
 ) -> None:
     assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
+    demo_prices_seed()  # as `make demo` curates the fake's catalog (seed_demo_catalog)
+    demo_network_seed()
     Product.objects.update(published=True)
     notebook = Product.objects.get(kind=Product.Kind.NOTEBOOK_INSTANCE)
-    ParameterOverride.objects.create(
-        product=notebook, key="KmsKeyId", hidden=True,
-        fixed_value="arn:aws:kms:eu-west-1:111111111111:alias/ml-notebooks")
+    assert ParameterOverride.objects.get(product=notebook, key="KmsKeyId").hidden  # the seed
     ParameterOverride.objects.create(product=notebook, key="InstanceType",
                                      allowed_values=["ml.t3.medium", "ml.m5.xlarge"])
     _sign_in(page, live_server, scientist)

@@ -56,7 +56,8 @@ def test_a_data_scientist_requests_a_notebook_watches_it_become_available_and_op
     page.click("nav.nav a[data-nav='approvals:request_list']")
     page.click("#request-something a:has-text('SageMaker notebook instance')")
     page.fill("[name=NotebookInstanceName]", "dana-nb-1")
-    page.select_option("select[name='req-tag:data-classification']", "internal")
+    # The demo product's own TagOption (portfolio TagOptions reach the form with issue 9 §5).
+    page.select_option("select[name='req-tag:workload']", "notebook")
     page.fill("[name=req-justification]", "Explore this month's transactions.")
     page.click("#submit-request")
     assert page.inner_text("#request-status") == "Approved"  # a CPU notebook: auto-approved
