@@ -22,6 +22,9 @@ from provisioning.services import Kind, environment_locked, event_add
 # Statuses in which SageMaker refuses DeleteProject/UpdateProject: wait for them to end.
 IN_FLIGHT = frozenset({"Pending", "CreateInProgress", "UpdateInProgress", "DeleteInProgress"})
 DELETE_SENT = "DeleteProject"  # last_record_id while a DeleteProject of this operation runs
+# last_record_id after UpdateProject while the product still shows its previous record
+# (``UpdateProject:<previous record id>``): the follow-up waits for the new one.
+UPDATE_SENT = "UpdateProject:"
 NOT_OURS = ("The SageMaker project {name} is not this environment's (its portal-environment tag "
             "does not name it); the portal leaves it untouched.")
 
@@ -68,11 +71,28 @@ def project_update_call(backend: ProvisioningBackend, environment: Environment, 
                       message=NOT_OURS.format(name=name))
     request = environment.pending_request
     assert request is not None
+    pp_id = project.provisioned_product_id or environment.provisioned_product_id
+    before = backend.describe_provisioned_product(provisioned_product_id=pp_id).last_record_id
     backend.update_sagemaker_project(project_name=name, artifact_id=request.version.artifact_id,
                                      parameters=plan.after, tags=tags)
-    # SageMaker started UpdateProvisionedProduct on the project's product: follow its record.
+    # SageMaker started UpdateProvisionedProduct on the project's product: follow its record,
+    # once the product shows it (a read right after may still show the previous one).
+    after = backend.describe_provisioned_product(provisioned_product_id=pp_id).last_record_id
+    record_id = after if after and after != before else f"{UPDATE_SENT}{before}"
+    return RecordStatus(record_id=record_id, status="CREATED", provisioned_product_id=pp_id)
+
+
+def project_update_record(backend: ProvisioningBackend, environment: Environment) -> str:
+    """The record of a sent UpdateProject once the project's product shows it ("" until then),
+    written on the environment."""
+    before = environment.last_record_id.removeprefix(UPDATE_SENT)
     product = backend.describe_provisioned_product(
-        provisioned_product_id=project.provisioned_product_id
-        or environment.provisioned_product_id)
-    return RecordStatus(record_id=product.last_record_id, status="CREATED",
-                        provisioned_product_id=product.provisioned_product_id)
+        provisioned_product_id=environment.provisioned_product_id)
+    if not product.last_record_id or product.last_record_id == before:
+        return ""
+    with transaction.atomic():
+        locked = environment_locked(environment.pk)
+        if locked.last_record_id == environment.last_record_id:
+            locked.last_record_id = product.last_record_id
+            locked.save(update_fields=["last_record_id", "updated_at"])
+    return product.last_record_id

@@ -22,7 +22,12 @@ from provisioning.backends import (
     backend_for,
 )
 from provisioning.day2 import environment_change_plan, environment_change_tags, tags_as_rows
-from provisioning.day2_projects import project_delete_step, project_update_call
+from provisioning.day2_projects import (
+    UPDATE_SENT,
+    project_delete_step,
+    project_update_call,
+    project_update_record,
+)
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
 from provisioning.resolve import Found, environment_resource_find, environment_resource_lookup
@@ -124,6 +129,10 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
                           message=f"AWS accepted the change (record {record.record_id}).")
         environment.last_record_id = record.record_id
 
+    if environment.last_record_id.startswith(UPDATE_SENT):  # UpdateProject's record not shown yet
+        environment.last_record_id = project_update_record(backend, environment)
+        if not environment.last_record_id:
+            return "running", [], {}, ""
     record = backend.describe_record(record_id=environment.last_record_id)
     state = {"SUCCEEDED": "done", "FAILED": "failed",
              "IN_PROGRESS_IN_ERROR": "in_error"}.get(record.status, "running")
