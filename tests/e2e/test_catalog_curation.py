@@ -58,7 +58,7 @@ def test_an_admin_publishes_hides_and_narrows_and_the_scientist_sees_exactly_tha
     admin.click("#parameter-InstanceType button.primary")
     assert "Parameter InstanceType saved." in admin.inner_text(".messages")
     admin.context.close()
-    # the admin's (not the seed's)
+    # The admin's events, not the demo seed's.
     assert AuditEvent.objects.filter(action__startswith="catalog.").exclude(
         action="catalog.synced").filter(actor__isnull=False).count() == 3
 
