@@ -160,3 +160,12 @@ def test_a_secret_left_empty_keeps_its_value_and_is_never_shown(
     assert kept.parameters["DbPassword"] == "s3cret-value"  # not the template's default
     changed = _change(scientist, project, notebook, running, DbPassword="n3w-value")
     assert changed.parameters["DbPassword"] == "n3w-value"
+
+
+def test_an_environment_that_kept_its_name_empty_starts_from_its_real_name(
+        scientist: User, project: Project, notebook: Product, running: Any) -> None:
+    running.parameters = {**CURRENT, "NotebookInstanceName": ""}  # filled in at provisioning
+    running.notebook_instance_name = "dana-nb-1f2e3d4c"
+    running.save()
+    request = _change(scientist, project, notebook, running, NotebookInstanceName="")
+    assert request.parameters["NotebookInstanceName"] == "dana-nb-1f2e3d4c"
