@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals.errors import ApprovalError, RequestInvalid
-from approvals.forms import BulkApproveForm, DecisionForm, RequestDetailsForm
+from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
 from approvals.models import Decision, Request
 from approvals.selectors import (
     budget_share,
@@ -29,7 +29,13 @@ from approvals.selectors import (
     requester_history,
     task_for_user,
 )
-from approvals.services import request_approve, request_cancel, request_create, request_reject
+from approvals.services import (
+    environment_current,
+    request_approve,
+    request_cancel,
+    request_create,
+    request_reject,
+)
 from approvals.services import tasks_approve as tasks_approve_service
 from catalog.forms import ProductRequestForm
 from catalog.parameters import parameters_effective
@@ -86,11 +92,23 @@ def request_new(request: HttpRequest) -> HttpResponse:
     version = version_for_form(version=version)
     parameters = parameters_effective(version=version)
     data = request.POST if request.method == "POST" else None
+    # A change starts from the environment's current values (only the requester's own).
+    current = environment_current(requester=user, environment_ref=environment_ref) \
+        if action == Request.Action.UPDATE and environment_ref else None
+    initial = {"project": request.GET.get("project", "")}
+    if current is not None:
+        initial["project"] = next((p.slug for p in projects if p.pk == current.project_id),
+                                  initial["project"])
+        initial.update({TAG_FIELD_PREFIX + k: v for k, v in current.tags.items()})
     details = RequestDetailsForm(data, projects=projects, product=product, prefix="req",
-                                 initial={"project": request.GET.get("project", "")})
-    parameter_form = ProductRequestForm(data, version=version, parameters=parameters)
+                                 initial=initial)
+    parameter_form = ProductRequestForm(
+        data, version=version, parameters=parameters,
+        current=dict(current.parameters) if current is not None else None)
     prices = prices_for_region(region=product.aws_region)
-    chosen = {p.key: (request.POST.get(p.key) or p.default or "") for p in parameters}
+    start = dict(current.parameters) if current is not None else {}
+    chosen = {p.key: (request.POST.get(p.key) or start.get(p.key) or p.default or "")
+              for p in parameters}
     context.update({
         "version": version, "details": details, "parameter_form": parameter_form,
         "hidden_parameters": [p for p in parameters if p.hidden],
@@ -107,8 +125,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
             created = request_create(
                 requester=user, project_slug=details.cleaned_data["project"],
                 product_id=product.pk, version_id=version.pk,
-                parameters={p.key: request.POST.get(p.key, "") for p in parameters
-                            if not p.hidden},
+                parameters={p.key: parameter_form.locked.get(p.key, request.POST.get(p.key, ""))
+                            for p in parameters if not p.hidden},
                 tag_choices=details.tag_choices(), action=action, environment_ref=environment_ref,
                 justification=details.cleaned_data["justification"], http_request=request,
             )

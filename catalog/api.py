@@ -265,6 +265,10 @@ class ParameterOverrideInput(StrictInput):
         required=False, allow_blank=True, default="", max_length=200)
     help_text = serializers.CharField(  # type: ignore[assignment]
         required=False, allow_blank=True, default="")
+    on_change = serializers.ChoiceField(
+        choices=["", "keep", "replace"], required=False, allow_blank=True, default="",
+        help_text="In a change request: keep (names the resource, read-only), replace (may "
+                  "change, flagged: replaces the resource, its data is lost), or empty.")
 
 
 class AdminParameterOverrideView(APIView):

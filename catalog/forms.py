@@ -13,14 +13,20 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from catalog.models import Product, ProductVersion
+from catalog.models import ParameterOverride, Product, ProductVersion
 from catalog.parameters import (
+    ON_CHANGE_KEEP,
+    ON_CHANGE_REPLACE,
     RESOURCE_LABELS,
     EffectiveParameter,
     parameters_validate,
     split_items,
 )
 from portal.models import Project, aws_region_validator
+
+REPLACES_HELP = "Changing it replaces the resource, its data is lost."
+LOCKED_HELP = ("Names the resource, so it is kept as it is: changing it would replace the "
+               "resource, and its data would be lost.")
 
 
 def _field_for(parameter: EffectiveParameter, labels: list[tuple[str, str]]) -> forms.Field:
@@ -86,14 +92,30 @@ class ProductRequestForm(forms.Form):
 
     def __init__(self, *args: Any, version: ProductVersion, parameters: list[EffectiveParameter],
                  choice_labels: dict[str, list[tuple[str, str]]] | None = None,
-                 **kwargs: Any) -> None:
+                 current: dict[str, str] | None = None, **kwargs: Any) -> None:
+        """``current``: a change request's starting point, the environment's values. The fields
+        start from them (NoEcho ones excepted: a secret is never shown), and the parameters that
+        name or identify the resource are read-only at their current value."""
         super().__init__(*args, **kwargs)
         self.version = version
         self.parameters = parameters
+        self.locked: dict[str, str] = {}
         for parameter in parameters:
             if not parameter.hidden:
-                self.fields[parameter.key] = _field_for(
+                field = self.fields[parameter.key] = _field_for(
                     parameter, (choice_labels or {}).get(parameter.key, []))
+                if current is None or parameter.key not in current or parameter.no_echo:
+                    continue
+                value = str(current[parameter.key])
+                field.initial = split_items(value) if isinstance(
+                    field, forms.MultipleChoiceField) else value
+                if parameter.on_change == ON_CHANGE_KEEP:
+                    self.locked[parameter.key] = value
+                    field.disabled = True
+                    field.help_text = LOCKED_HELP
+                elif parameter.on_change == ON_CHANGE_REPLACE:
+                    field.help_text = f"{field.help_text} {REPLACES_HELP}".strip()
+                    field.widget.attrs["data-replaces-resource"] = "true"
         self.parameter_values: dict[str, str] = {}
 
     def clean(self) -> dict[str, Any]:
@@ -116,7 +138,9 @@ class ProductRequestForm(forms.Form):
 
     def _raw(self, key: str) -> Any:
         """The submitted text; a multi-select's items joined by commas, as CloudFormation takes
-        a list parameter."""
+        a list parameter. A read-only field is its current value, whatever was posted."""
+        if key in self.locked:
+            return self.locked[key]
         if isinstance(self.fields.get(key), forms.MultipleChoiceField) and hasattr(
             self.data, "getlist"
         ):
@@ -175,6 +199,9 @@ class ParameterOverrideForm(forms.Form):
     fixed_value = forms.CharField(required=False)
     default = forms.CharField(required=False)
     narrow = forms.BooleanField(required=False, label="Narrow the allowed values")
+    on_change = forms.ChoiceField(
+        required=False, label="In a change request",
+        choices=ParameterOverride._meta.get_field("on_change").choices)  # type: ignore[arg-type]
     allowed_values = forms.MultipleChoiceField(required=False, choices=[],
                                                widget=forms.CheckboxSelectMultiple)
 

@@ -234,6 +234,12 @@ class ParameterOverride(models.Model):
     allowed_values = models.JSONField(null=True, blank=True)
     label = models.CharField(max_length=200, blank=True)
     help_text = models.TextField(blank=True)
+    on_change = models.CharField(
+        max_length=8, blank=True, choices=[
+            ("", "As the portal decides (its resource names are read-only)"),
+            ("keep", "Names the resource: read-only in a change request"),
+            ("replace", "May change: flagged, it replaces the resource and its data is lost"),
+        ], help_text="What a change request may do with this parameter.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

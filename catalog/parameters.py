@@ -20,15 +20,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from catalog.models import ParameterOverride, ParameterSpec, ProductVersion
+from catalog.models import ParameterOverride, ParameterSpec, Product, ProductVersion
 
 HIDDEN_VALUE_ERROR = "This parameter is set by the platform team and cannot be changed."
+
+# Parameters that name or identify the provisioned resource: a change request shows them
+# read-only (CloudFormation replaces a notebook instance or user profile whose name changes, and
+# its data is lost), and provisioning sends them with UsePreviousValue on update.
+RESOURCE_IDENTITY_PARAMETERS = frozenset({
+    "NotebookInstanceName", "UserProfileName", "DomainId", "SageMakerProjectName",
+    "SageMakerProjectId",
+})
+ON_CHANGE_KEEP, ON_CHANGE_REPLACE = "keep", "replace"
+# SageMaker fills these itself for a project template (CreateProject refuses them): never a form
+# field of a SageMaker project product, whatever the template or the curation says.
+SAGEMAKER_PROJECT_PARAMETERS = ("SageMakerProjectName", "SageMakerProjectId")
 
 _HEX_ID = r"[0-9a-f]{8}(?:[0-9a-f]{9})?"  # EC2 ids: 8 hex digits (older) or 17 (since 2018)
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -110,6 +122,9 @@ class EffectiveParameter:
     hidden: bool
     fixed_value: str
     choices: tuple[str, ...] = field(default=())
+    # In a change request: "keep" (names the resource: read-only), "replace" (the admin lets it
+    # change, flagged: the resource is replaced and its data lost) or "" (a plain value).
+    on_change: str = ""
 
     @property
     def required(self) -> bool:
@@ -147,7 +162,9 @@ def parameter_effective(
     default = spec.default
     label, help_text = spec.key, spec.description
     hidden, fixed_value = False, ""
+    on_change = ON_CHANGE_KEEP if spec.key in RESOURCE_IDENTITY_PARAMETERS else ""
     if override is not None:
+        on_change = override.on_change or on_change
         if override.allowed_values is not None:
             allowed = tuple(v for v in override.allowed_values if not allowed or v in allowed)
         if override.default is not None:
@@ -166,7 +183,7 @@ def parameter_effective(
         default=default, allowed_values=allowed, allowed_pattern=spec.allowed_pattern,
         constraint_description=spec.constraint_description, min_length=spec.min_length,
         max_length=spec.max_length, min_value=spec.min_value, max_value=spec.max_value,
-        no_echo=spec.no_echo, hidden=hidden, fixed_value=fixed_value,
+        no_echo=spec.no_echo, hidden=hidden, fixed_value=fixed_value, on_change=on_change,
     )
 
 
@@ -178,7 +195,12 @@ def parameters_effective(*, version: ProductVersion) -> list[EffectiveParameter]
     overrides = {o.key: o for o in version.product.overrides.all()}
     specs = [s for s in version.parameters.all() if s.retired_at is None]
     specs.sort(key=lambda s: (s.position, s.key))
-    return [parameter_effective(spec=spec, override=overrides.get(spec.key)) for spec in specs]
+    effective = [parameter_effective(spec=spec, override=overrides.get(spec.key))
+                 for spec in specs]
+    if version.product.kind == Product.Kind.SAGEMAKER_PROJECT:
+        effective = [replace(p, hidden=True, fixed_value="", default="")
+                     if p.key in SAGEMAKER_PROJECT_PARAMETERS else p for p in effective]
+    return effective
 
 
 def _number_errors(parameter: EffectiveParameter, items: list[str]) -> list[str]:

@@ -24,7 +24,13 @@ from catalog.models import (
     ProductVersion,
     SyncRun,
 )
-from catalog.parameters import parameter_effective, parameter_value_errors
+from catalog.parameters import (
+    ON_CHANGE_KEEP,
+    ON_CHANGE_REPLACE,
+    SAGEMAKER_PROJECT_PARAMETERS,
+    parameter_effective,
+    parameter_value_errors,
+)
 from catalog.sync import sync_run_start
 from portal.models import Project, User
 from portal.services import audit_record
@@ -171,6 +177,7 @@ def parameter_override_set(
     allowed_values: list[str] | None = None,
     label: str = "",
     help_text: str = "",
+    on_change: str = "",
 ) -> ParameterOverride:
     """Curate one parameter of a product for all its versions; refuse anything AWS would not."""
     _require_admin(actor)
@@ -182,6 +189,9 @@ def parameter_override_set(
     )
     if not specs:
         raise ValidationError({"key": f"The product has no parameter {key!r}."})
+    if product.kind == Product.Kind.SAGEMAKER_PROJECT and key in SAGEMAKER_PROJECT_PARAMETERS:
+        raise ValidationError({"key": f"SageMaker fills {key} itself for a project: it is never "
+                                      "a form field and cannot be curated."})
     existing = (
         ParameterOverride.objects.select_for_update().filter(product=product, key=key).first()
     )
@@ -196,7 +206,10 @@ def parameter_override_set(
     )
     override.label = label.strip()
     override.help_text = help_text.strip()
+    override.on_change = on_change
     errors: dict[str, list[str]] = {}
+    if on_change not in ("", ON_CHANGE_KEEP, ON_CHANGE_REPLACE):
+        errors["on_change"] = [f"Choose one of: {ON_CHANGE_KEEP}, {ON_CHANGE_REPLACE}, or empty."]
     for spec in specs:
         for name, messages in _override_errors(spec=spec, override=override,
                                                version=spec.version).items():
@@ -215,7 +228,8 @@ def parameter_override_set(
 def _override_data(override: ParameterOverride) -> dict[str, Any]:
     return {"hidden": override.hidden, "fixed_value": override.fixed_value,
             "default": override.default, "allowed_values": override.allowed_values,
-            "label": override.label, "help_text": override.help_text}
+            "label": override.label, "help_text": override.help_text,
+            "on_change": override.on_change}
 
 
 @transaction.atomic

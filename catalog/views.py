@@ -176,6 +176,7 @@ def _override_forms(product: Product, data: Any = None) -> list[dict[str, Any]]:
                             "hidden": override.hidden, "fixed_value": override.fixed_value,
                             "default": override.default or "",
                             "narrow": override.allowed_values is not None,
+                            "on_change": override.on_change,
                             "allowed_values": override.allowed_values or []})
         form = ParameterOverrideForm(data, initial=initial, aws_allowed=list(spec.allowed_values),
                                      prefix=f"p-{key}")
@@ -244,6 +245,7 @@ def admin_parameter_override(request: HttpRequest, pk: int, key: str) -> HttpRes
                 hidden=data["hidden"], fixed_value=data["fixed_value"],
                 default=data["default"] or None, label=data["label"], help_text=data["help_text"],
                 allowed_values=list(data["allowed_values"]) if data["narrow"] else None,
+                on_change=data["on_change"] or "",
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

@@ -19,9 +19,15 @@ from provisioning.backends import (
     ProvisioningBackend,
     RecordStatus,
     RoleUnavailable,
-    Tag,
     Transient,
     backend_for,
+)
+from provisioning.day2 import environment_change_plan, environment_change_tags, tags_as_rows
+from provisioning.day2_projects import (
+    UPDATE_SENT,
+    project_delete_step,
+    project_update_call,
+    project_update_record,
 )
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
@@ -36,7 +42,6 @@ from provisioning.services import (
     follow_delay,
     follow_schedule,
     launch_path_id,
-    parameters_in_template_order,
     parameters_opened,
 )
 from provisioning.states import environment_status_set
@@ -106,6 +111,9 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
                    "SageMakerProjectId": project.project_id}
         return "done", [], outputs, project.provisioned_product_id
 
+    if environment.status == Status.TERMINATING and environment.is_sagemaker_project:
+        return project_delete_step(backend, _acting_backend(environment), environment)
+
     if environment.status in (Status.UPDATING, Status.TERMINATING) \
             and not environment.last_record_id:
         try:
@@ -123,6 +131,10 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
                           message=f"AWS accepted the change (record {record.record_id}).")
         environment.last_record_id = record.record_id
 
+    if environment.last_record_id.startswith(UPDATE_SENT):  # UpdateProject's record not shown yet
+        environment.last_record_id = project_update_record(backend, environment)
+        if not environment.last_record_id:
+            return "running", [], {}, ""
     record = backend.describe_record(record_id=environment.last_record_id)
     state = {"SUCCEEDED": "done", "FAILED": "failed",
              "IN_PROGRESS_IN_ERROR": "in_error"}.get(record.status, "running")
@@ -145,14 +157,17 @@ def _day2_call(backend: ProvisioningBackend, environment: Environment) -> Record
             token=environment.operation_token)
     request = environment.pending_request
     assert request is not None
-    tags = [Tag(t["Key"], t["Value"]) for t in environment.tags]
+    plan = environment_change_plan(environment=environment, request=request)
+    tags = environment_change_tags(environment=environment, request=request)
+    if environment.is_sagemaker_project:
+        return project_update_call(backend, environment, plan=plan, tags=tags)
     return backend.update_provisioned_product(
         provisioned_product_id=environment.provisioned_product_id,
         product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
         path_id=launch_path_id(environment.product),
-        parameters=parameters_in_template_order(
-            environment, parameters_opened(version=request.version,  # NoEcho opened for AWS
-                                           values=request.parameters or {})),
+        # NoEcho values are sealed at rest: opened here, for the call to AWS only.
+        parameters=parameters_opened(version=request.version, values=plan.send),
+        previous=plan.keep,
         tags=tags, token=environment.operation_token,
     )
 
@@ -295,7 +310,13 @@ def environment_finish(environment: Environment, *, outputs: dict[str, str],
         request = environment.pending_request
         if request is not None:
             environment.version = request.version
-            environment.parameters = dict(request.parameters or {})
+            environment.parameters = environment_change_plan(
+                environment=environment, request=request).after
+            try:
+                environment.tags = tags_as_rows(
+                    environment_change_tags(environment=environment, request=request))
+            except BackendError:  # refused before the call: AWS kept the tags it had
+                pass
         environment.pending_request = None
         environment_status_set(environment, to=Status.AVAILABLE)
         environment.save()

@@ -90,7 +90,9 @@ def environment_terminate(*, environment: Environment, user: User, confirm: bool
                   message=f"Termination requested by {user.display_name}.")
         audit_record(action="environment.terminate", actor=user, request=http_request,
                      obj=locked, project=locked.project)
-        if not locked.provisioned_product_id:  # nothing was created in AWS
+        # Nothing was created in AWS (a project CreateProject accepted has its project id).
+        if not locked.provisioned_product_id and not (
+                locked.is_sagemaker_project and locked.sagemaker_project_id):
             environment_status_set(locked, to=Status.TERMINATED)
             locked.terminated_at = timezone.now()
             locked.status_message = "Nothing had been created in AWS."

@@ -37,6 +37,10 @@ def provisioned_product_name(*, username: str, kind: str, product_name: str, sho
 
 
 def sagemaker_project_name(*, username: str, short_id: str) -> str:
-    """A SageMaker project name within 32 characters: ``<user>-<short id>``."""
-    user = _slug(username, limit=MAX_PROJECT_NAME - 10) or "project"
+    """A SageMaker project name within 32 characters: ``<user>-<short id>``, starting with a
+    letter (SageMaker's project templates declare SageMakerProjectName with the pattern
+    ``^[a-zA-Z](-*[a-zA-Z0-9])*``)."""
+    user = _slug(username, limit=MAX_PROJECT_NAME - 12) or "project"
+    if not user[0].isalpha():
+        user = f"p-{user}"
     return f"{user}-{_slug(short_id, limit=8) or '0'}"[:MAX_PROJECT_NAME].strip("-")

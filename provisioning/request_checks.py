@@ -19,9 +19,21 @@ def environment_facts(environment_ref: str) -> EnvironmentFacts | None:
     except ValueError:
         return None
     row = (Environment.objects.filter(pk=pk)
-           .values("owner_id", "project_id", "product_id", "status").first())
+           .values("owner_id", "project_id", "product_id", "status", "parameters", "tags",
+                   "notebook_instance_name", "user_profile_name", "domain_id").first())
     if row is None:
         return None
+    parameters = dict(row["parameters"] or {})
+    # A name the portal filled in at provisioning (older environments kept it empty in their
+    # parameters) is the resource's real name.
+    names = {"NotebookInstanceName": row["notebook_instance_name"],
+             "UserProfileName": row["user_profile_name"], "DomainId": row["domain_id"]}
+    for key, name in names.items():
+        if key in parameters and not parameters[key] and name:
+            parameters[key] = name
+    tags = {str(t.get("Key", "")): str(t.get("Value", "")) for t in row["tags"] or []
+            if isinstance(t, dict)}
     return EnvironmentFacts(owner_id=row["owner_id"], project_id=row["project_id"],
                             product_id=row["product_id"],
-                            terminated=row["status"] == Environment.Status.TERMINATED)
+                            terminated=row["status"] == Environment.Status.TERMINATED,
+                            parameters=parameters, tags=tags)

@@ -30,12 +30,12 @@ from django.utils import timezone
 from approvals.models import Request
 from catalog.checks import launch_path_for
 from catalog.models import Product
+from catalog.parameters import SAGEMAKER_PROJECT_PARAMETERS
 from portal.aws_errors import aws_text_redact
 from portal.sealing import parameters_open
 from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
-    NotFound,
     ProvisionOrder,
     RecordStatus,
     Tag,
@@ -45,14 +45,13 @@ from provisioning.backends import (
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import provisioned_product_name, sagemaker_project_name
 from provisioning.notifications import owner_notify
+from provisioning.project_ownership import ProjectNameTaken, sagemaker_project_create_once
 from provisioning.states import InvalidTransition as InvalidTransition  # callers catch it here
 from provisioning.states import environment_status_set
 from provisioning.tags import TagSetInvalid, chosen_tags, tag_set_build
 
 Status = Environment.Status
 Kind = EnvironmentEvent.Kind
-# Parameters SageMaker fills in itself for project templates.
-SAGEMAKER_PROJECT_PARAMETERS = ("SageMakerProjectName", "SageMakerProjectId")
 
 
 # --- Small helpers ---------------------------------------------------------------------------
@@ -153,11 +152,10 @@ def environment_provision(*, request: Request) -> Environment | None:
         ),
     )
     if request.product.kind == Product.Kind.SAGEMAKER_PROJECT:
-        environment.sagemaker_project_name = (
-            str(environment.parameters.get("SageMakerProjectName") or "").strip()
-            or sagemaker_project_name(username=request.requester.username,
-                                      short_id=environment_id.hex[:8])
-        )
+        # The portal names the project, unique per environment: SageMakerProjectName is
+        # SageMaker's to fill (never a form field), so a request never chooses it.
+        environment.sagemaker_project_name = sagemaker_project_name(
+            username=request.requester.username, short_id=environment_id.hex[:8])
     try:
         with transaction.atomic():
             environment.save(force_insert=True)
@@ -190,25 +188,34 @@ def parameters_opened(*, version: Any, values: dict[str, Any]) -> dict[str, Any]
     return parameters_open(values=values, secret_keys=secret)
 
 
+NAME_PARAMETERS: dict[str, str] = {Product.Kind.NOTEBOOK_INSTANCE: "NotebookInstanceName",
+                                   Product.Kind.STUDIO_USER_PROFILE: "UserProfileName"}
+
+
 def _parameters_for(environment: Environment) -> dict[str, str]:
     # NoEcho values are sealed at rest; opened here only, for the call to AWS.
     parameters = parameters_in_template_order(environment, parameters_opened(
         version=environment.version, values=environment.parameters or {}))
     kind = environment.product.kind
-    # A name parameter left empty gets the provisioned product's name (valid for both).
-    if kind == Product.Kind.NOTEBOOK_INSTANCE and "NotebookInstanceName" in parameters \
-            and not parameters["NotebookInstanceName"]:
-        parameters["NotebookInstanceName"] = environment.provisioned_product_name
-    if kind == Product.Kind.STUDIO_USER_PROFILE and "UserProfileName" in parameters \
-            and not parameters["UserProfileName"]:
-        parameters["UserProfileName"] = environment.provisioned_product_name
+    # A name parameter left empty, or left at the template's fixed default (``myNotebook``: a
+    # second launch would collide with "already exists"), gets the provisioned product's name,
+    # unique per environment and valid for both.
+    key = NAME_PARAMETERS.get(kind, "")
+    if key in parameters:
+        default = environment.version.parameters.filter(key=key).values_list(
+            "default", flat=True).first()
+        if not parameters[key] or parameters[key] == default:
+            parameters[key] = environment.provisioned_product_name
     if kind == Product.Kind.SAGEMAKER_PROJECT:
         for key in SAGEMAKER_PROJECT_PARAMETERS:
             parameters.pop(key, None)
     return parameters
 
 
-def environment_tags(*, environment: Environment, request: Request) -> list[Tag]:
+def environment_tags(*, environment: Environment, request: Request,
+                     choices: Any = None) -> list[Tag]:
+    """The portal's tags of an environment with the TagOption values picked (``choices``, by
+    default the request's own)."""
     owner = environment.owner
     project = environment.project
     return tag_set_build(
@@ -223,7 +230,7 @@ def environment_tags(*, environment: Environment, request: Request) -> list[Tag]
             "portal-request": str(request.pk),
             "portal-environment": str(environment.pk),
         },
-        chosen=chosen_tags(request.tag_choices),
+        chosen=chosen_tags(request.tag_choices if choices is None else choices),
     )
 
 
@@ -304,14 +311,20 @@ def environment_provision_run(*, environment_id: Any) -> str:
             return "failed"
         environment.tags = [{"Key": t.key, "Value": t.value} for t in tags]
         environment.operation_token = str(request.pk)
-        environment.save(update_fields=["tags", "operation_token", "updated_at"])
+        parameters = _parameters_for(environment)
+        # The environment keeps the name it was given (a change starts from these values).
+        name_key = NAME_PARAMETERS.get(environment.product.kind, "")
+        if name_key in parameters:
+            environment.parameters = {**environment.parameters,
+                                      name_key: parameters[name_key]}
+        environment.save(update_fields=["tags", "operation_token", "parameters", "updated_at"])
         call = ProvisionCall(
             order=ProvisionOrder(
                 product_id=environment.product.product_id,
                 artifact_id=environment.version.artifact_id,
                 path_id=launch_path_id(environment.product),
                 name=environment.provisioned_product_name,
-                parameters=_parameters_for(environment),
+                parameters=parameters,
                 tags=tags,
                 token=environment.operation_token,
             ),
@@ -325,7 +338,10 @@ def environment_provision_run(*, environment_id: Any) -> str:
 
     try:
         if call.kind == Product.Kind.SAGEMAKER_PROJECT:
-            project = _sagemaker_project_create_once(backend, call, environment)
+            project = sagemaker_project_create_once(
+                backend, environment=environment, project_name=call.project_name,
+                description=f"{environment.product.name} for {environment.owner.display_name}",
+                order=call.order)
             record: RecordStatus | None = None
         else:
             record = backend.provision_product(order=call.order)
@@ -342,9 +358,10 @@ def environment_provision_run(*, environment_id: Any) -> str:
         with transaction.atomic():
             environment = environment_locked(environment_id)
             if environment.status == Status.QUEUED:
-                environment_fail(
-                    environment, message=f"{exc.operation} refused: {exc.code}: {exc.detail}",
-                    subject=f"Provisioning failed: {environment.product.name}")
+                message = (exc.message if isinstance(exc, ProjectNameTaken)
+                           else f"{exc.operation} refused: {exc.code}: {exc.detail}")
+                environment_fail(environment, message=message,
+                                 subject=f"Provisioning failed: {environment.product.name}")
         return "failed"
 
     with transaction.atomic():
@@ -364,23 +381,3 @@ def environment_provision_run(*, environment_id: Any) -> str:
         event_add(environment=environment, kind=Kind.DISPATCHED, message=sent)
         follow_start(environment)
     return "provisioning"
-
-
-def _sagemaker_project_create_once(backend: Any, call: ProvisionCall,
-                                   environment: Environment) -> Any:
-    """CreateProject has no idempotency token: adopt the project if an earlier attempt made it."""
-    try:
-        return backend.describe_sagemaker_project(project_name=call.project_name)
-    except NotFound:
-        pass
-    description = f"{environment.product.name} for {environment.owner.display_name}"
-    try:
-        return backend.create_sagemaker_project(project_name=call.project_name,
-                                                description=description, order=call.order)
-    except BackendError as exc:
-        if exc.transient:
-            raise
-        try:  # a concurrent attempt created it between our describe and create
-            return backend.describe_sagemaker_project(project_name=call.project_name)
-        except NotFound:
-            raise exc from None

@@ -20,6 +20,7 @@ from approvals.services.decide import (
 )
 from approvals.services.environments import (
     EnvironmentFacts,
+    environment_current,
     environment_resolver_register,
     environment_resolvers,
 )
@@ -39,7 +40,8 @@ from approvals.services.workflow import (
 )
 
 __all__ = [
-    "EnvironmentFacts", "HandOffMissing", "earlier_deciders", "environment_resolver_register",
+    "EnvironmentFacts", "HandOffMissing", "earlier_deciders", "environment_current",
+    "environment_resolver_register",
     "environment_resolvers", "hand_off_handlers", "hand_off_register", "parameters_masked",
     "request_approve", "request_cancel", "request_close", "request_create", "request_hand_off",
     "request_reject", "task_approvers", "task_close", "task_is_eligible", "tasks_approve",

@@ -13,11 +13,11 @@ from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.notifications import describe, notify
 from approvals.policies import rule_for_request
-from approvals.services.environments import environment_ref_errors
+from approvals.services.environments import change_identity_keep, environment_ref_errors
 from approvals.services.workflow import workflow_advance
 from catalog.checks import tag_choices_validate
 from catalog.models import Product, ProductVersion
-from catalog.parameters import parameters_validate
+from catalog.parameters import ON_CHANGE_KEEP, parameters_effective, parameters_validate
 from catalog.selectors import (
     cost_estimate,
     product_for_user,
@@ -104,11 +104,21 @@ def request_create(
         if not isinstance(parameters, Mapping):
             errors["parameters"] = {"__all__": ["Parameters must be an object of key/value."]}
         else:
+            identity_errors: dict[str, list[str]] = {}
+            if action == Request.Action.UPDATE and ref is not None \
+                    and "environment_ref" not in errors:
+                effective = parameters_effective(version=version_for_form(version=version))
+                parameters, identity_errors = change_identity_keep(
+                    requester=requester, environment_ref=ref, values=parameters,
+                    kept=[p.key for p in effective if p.on_change == ON_CHANGE_KEEP],
+                    secret=[p.key for p in effective if p.no_echo and not p.hidden])
             try:
                 values = parameters_validate(version=version_for_form(version=version),
                                              values=parameters)
             except ValidationError as exc:
                 errors["parameters"] = exc.message_dict
+            if identity_errors:
+                errors["parameters"] = {**errors.get("parameters", {}), **identity_errors}
 
     tags, tag_errors = tag_choices_validate(product=product, choices=tag_choices or {})
     if tag_errors:

@@ -9,7 +9,7 @@ are translated once, by ``portal.aws_errors``, into the domain errors of ``base`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,6 +18,7 @@ from django.conf import settings
 from portal.aws import AwsSession, aws_client
 from portal.aws_errors import AwsErrorKind, AwsFailure, aws_failure_classify
 from portal.models import Project
+from provisioning.backends.aws_projects import SageMakerProjectCalls
 from provisioning.backends.base import (
     AccessDenied,
     BackendError,
@@ -93,7 +94,7 @@ def _record_errors(detail: Mapping[str, Any]) -> list[str]:
     ]
 
 
-class AwsBackend:
+class AwsBackend(SageMakerProjectCalls):
     """Service Catalog and SageMaker in the project's account and region."""
 
     def __init__(
@@ -104,6 +105,9 @@ class AwsBackend:
         self.session = session or AwsSession()
         self._client_factory = client_factory
         self._clients: dict[str, Any] = {}
+
+    def _errors(self, operation: str) -> AbstractContextManager[None]:
+        return translated_errors(operation)
 
     def _client(self, service: str) -> Any:
         """The client for ``service`` in this backend's session (AssumeRole happens here)."""
@@ -173,12 +177,23 @@ class AwsBackend:
     def update_provisioned_product(
         self, *, provisioned_product_id: str, product_id: str, artifact_id: str, path_id: str,
         parameters: Mapping[str, str], tags: Sequence[Tag], token: str,
+        previous: Sequence[str] = (),
     ) -> RecordStatus:
+        """UpdateProvisionedProduct; the keys in ``previous`` keep their current value.
+
+        botocore's UpdateProvisioningParameter is {Key, Value, UsePreviousValue}: with
+        UsePreviousValue=True, Value is left out and Service Catalog keeps what the stack has (the
+        only way to keep a NoEcho value the portal does not hold, and what CloudFormation does
+        with a parameter nobody meant to change). ``Tags`` replaces the provisioned product's
+        tags (they propagate to the stack's resources).
+        """
+        kept = [key for key in previous if key not in parameters]
         kwargs: dict[str, Any] = {
             "ProvisionedProductId": provisioned_product_id,
             "ProductId": product_id,
             "ProvisioningArtifactId": artifact_id,
-            "ProvisioningParameters": _parameters(parameters),
+            "ProvisioningParameters": _parameters(parameters)
+            + [{"Key": key, "UsePreviousValue": True} for key in kept],
             "Tags": _tags(tags),
             "UpdateToken": token,
         }
@@ -271,6 +286,7 @@ class AwsBackend:
             status=response.get("ProjectStatus", ""),
             provisioned_product_id=provisioned.get("ProvisionedProductId", ""),
             status_message=provisioned.get("ProvisionedProductStatusMessage", ""),
+            project_arn=response.get("ProjectArn", ""),
         )
 
     # --- Notebooks and launch ---------------------------------------------------------------

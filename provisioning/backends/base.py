@@ -109,6 +109,7 @@ class SageMakerProjectStatus:
     status: str
     provisioned_product_id: str = ""
     status_message: str = ""
+    project_arn: str = ""
 
     @property
     def finished(self) -> bool:
@@ -129,6 +130,7 @@ class ProvisioningBackend(Protocol):
     def update_provisioned_product(
         self, *, provisioned_product_id: str, product_id: str, artifact_id: str, path_id: str,
         parameters: Mapping[str, str], tags: Sequence[Tag], token: str,
+        previous: Sequence[str] = (),
     ) -> RecordStatus: ...
 
     def terminate_provisioned_product(
@@ -149,6 +151,15 @@ class ProvisioningBackend(Protocol):
     ) -> SageMakerProjectStatus: ...
 
     def describe_sagemaker_project(self, *, project_name: str) -> SageMakerProjectStatus: ...
+
+    def delete_sagemaker_project(self, *, project_name: str) -> None: ...
+
+    def update_sagemaker_project(
+        self, *, project_name: str, artifact_id: str, parameters: Mapping[str, str],
+        tags: Sequence[Tag],
+    ) -> None: ...
+
+    def resource_tags(self, *, arn: str) -> dict[str, str]: ...
 
     def notebook_status(self, *, notebook_name: str) -> str: ...
 

@@ -64,7 +64,7 @@ def test_a_sagemaker_project_needs_a_project_lead_and_a_platform_admin(
     demo_policies: None, scientist: User, project: Project, mlops: Product
 ) -> None:
     request = request_create(requester=scientist, project_slug=project.slug,
-                             product_id=mlops.pk, parameters={"SageMakerProjectName": "fraud"},
+                             product_id=mlops.pk, parameters={},  # SageMaker names it
                              justification="MLOps pipeline")
     assert request.matched_rule is not None
     assert [s.name for s in request.matched_rule.steps.order_by("position")] == [

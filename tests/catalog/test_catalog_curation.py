@@ -211,3 +211,45 @@ def test_sync_now_queues_a_run_and_hands_it_to_a_worker_after_commit(
     assert run.status == SyncRun.Status.QUEUED and run.requested_by == platform_admin
     assert len(callbacks) == 1
     assert _events("catalog.sync_requested")[0].object_id == str(run.pk)
+
+
+def test_an_admin_marks_what_a_change_request_may_do_with_a_parameter(
+    notebook: Product, platform_admin: User,
+) -> None:
+    from catalog.parameters import parameters_effective
+
+    version = notebook.versions.filter(parameters__key="NotebookInstanceName").first()
+    assert version is not None
+    by_key = {p.key: p for p in parameters_effective(version=version)}
+    assert by_key["NotebookInstanceName"].on_change == "keep"  # the portal's own default
+    assert by_key["InstanceType"].on_change == ""
+    parameter_override_set(product=notebook, key="NotebookInstanceName", actor=platform_admin,
+                           on_change="replace")
+    parameter_override_set(product=notebook, key="InstanceType", actor=platform_admin,
+                           on_change="keep")
+    by_key = {p.key: p for p in parameters_effective(version=version)}
+    assert (by_key["NotebookInstanceName"].on_change, by_key["InstanceType"].on_change) == (
+        "replace", "keep")
+    (_, event) = _events("catalog.parameter_override_set")
+    assert event.data["after"]["on_change"] == "keep"
+
+
+def test_an_unknown_change_marking_is_refused(notebook: Product, platform_admin: User) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parameter_override_set(product=notebook, key="InstanceType", actor=platform_admin,
+                               on_change="anything")
+    assert "on_change" in refused.value.message_dict
+    assert not ParameterOverride.objects.filter(key="InstanceType", on_change="anything").exists()
+
+
+def test_sagemakers_own_project_parameters_cannot_be_curated(
+    demo_catalog: list[Product], platform_admin: User,
+) -> None:
+    mlops = Product.objects.get(kind=Product.Kind.SAGEMAKER_PROJECT)
+    with pytest.raises(ValidationError) as refused:
+        parameter_override_set(product=mlops, key="SageMakerProjectName", actor=platform_admin,
+                               hidden=False, label="Project name")
+    assert refused.value.message_dict["key"] == [
+        "SageMaker fills SageMakerProjectName itself for a project: it is never a form field "
+        "and cannot be curated."]
+    assert not ParameterOverride.objects.filter(product=mlops).exists()

@@ -321,19 +321,22 @@ def test_a_sagemaker_project_is_created_with_create_project_and_followed(
                                              product_id="prod-mlops01")
     request = approved_request(requester=scientist, project=project, product=product,
                                version=version, tag_choices={},
-                               parameters={"SageMakerProjectName": "churn-models",
-                                           "SageMakerProjectId": "generated",
+                               parameters={"SageMakerProjectName": "",
+                                           "SageMakerProjectId": "",
                                            "TrainingInstanceType": "ml.m5.xlarge"})
     environment = environment_provision(request=request)
     assert environment is not None
+    # SageMaker fills SageMakerProjectName itself: the portal names the project, per environment.
+    name = environment.sagemaker_project_name
+    assert name == f"dana-scientist-{environment.pk.hex[:8]}"
     stub = aws.stub("sagemaker")
     stub.add_client_error("describe_project", service_error_code="ValidationException",
-                          service_message="Project churn-models does not exist",
-                          expected_params={"ProjectName": "churn-models"})
+                          service_message=f"Project {name} does not exist",
+                          expected_params={"ProjectName": name})
     tags = [{"Key": t["Key"], "Value": t["Value"]} for t in expected_tags(environment)[:-1]]
-    stub.add_response("create_project", {"ProjectArn": "arn:aws:sagemaker:p/churn-models",
+    stub.add_response("create_project", {"ProjectArn": f"arn:aws:sagemaker:p/{name}",
                                          "ProjectId": "p-churn1"}, {
-        "ProjectName": "churn-models",
+        "ProjectName": name,
         "ProjectDescription": "SageMaker notebook instance for Dana Example",
         "ServiceCatalogProvisioningDetails": {
             "ProductId": "prod-mlops01", "ProvisioningArtifactId": "pa-mlops01v1",
@@ -341,20 +344,20 @@ def test_a_sagemaker_project_is_created_with_create_project_and_followed(
             "ProvisioningParameters": [{"Key": "TrainingInstanceType",
                                         "Value": "ml.m5.xlarge"}]},
         "Tags": tags})
-    project_response = {"ProjectArn": "arn:aws:sagemaker:p/churn-models",
-                        "ProjectName": "churn-models", "ProjectId": "p-churn1",
+    project_response = {"ProjectArn": f"arn:aws:sagemaker:p/{name}",
+                        "ProjectName": name, "ProjectId": "p-churn1",
                         "CreationTime": timezone.now(),
                         "ServiceCatalogProvisioningDetails": {"ProductId": "prod-mlops01"}}
     stub.add_response("describe_project", {**project_response, "ProjectStatus": "CreateInProgress"},
-                      {"ProjectName": "churn-models"})
+                      {"ProjectName": name})
     stub.add_response("describe_project", {
         **project_response, "ProjectStatus": "CreateCompleted",
         "ServiceCatalogProvisionedProductDetails": {"ProvisionedProductId": "pp-77"}},
-        {"ProjectName": "churn-models"})
+        {"ProjectName": name})
     environment = run_until_settled(environment)
     assert environment.status == Status.AVAILABLE
     assert (environment.sagemaker_project_name, environment.sagemaker_project_id,
-            environment.provisioned_product_id) == ("churn-models", "p-churn1", "pp-77")
+            environment.provisioned_product_id) == (name, "p-churn1", "pp-77")
 
 
 # --- what is sent as parameters ------------------------------------------------------------------

@@ -31,7 +31,7 @@ def sagemaker_project(scientist: User, project: Project,
                                              product_id="prod-mlops02")
     request = approved_request(requester=scientist, project=project, product=product,
                                version=version, tag_choices={},
-                               parameters={"SageMakerProjectName": "fraud-dana", "Stage": "dev"})
+                               parameters={"Stage": "dev"})
     with django_capture_on_commit_callbacks(execute=False):
         environment = environment_provision(request=request)
     assert environment is not None
@@ -62,10 +62,34 @@ def test_a_project_created_by_a_concurrent_attempt_is_adopted(
     stub.add_client_error("create_project", service_error_code="ValidationException",
                           service_message="Project fraud-dana already exists")
     stub.add_response("describe_project", described("CreateInProgress"))
+    # Adopted only because its portal-environment tag names this environment (ListTags).
+    stub.add_response("list_tags", {"Tags": [
+        {"Key": "portal-environment", "Value": str(sagemaker_project.pk)}]},
+        {"ResourceArn": described("")["ProjectArn"], "MaxResults": 100})
     assert environment_provision_run(environment_id=sagemaker_project.pk) == "provisioning"
     sagemaker_project.refresh_from_db()
     assert sagemaker_project.status == Status.PROVISIONING
     assert sagemaker_project.sagemaker_project_id == "p-fd1"
+
+
+@pytest.mark.parametrize("tags", [
+    [{"Key": "portal-environment", "Value": "3f1e0c52-0000-4000-8000-000000000000"}],
+    [{"Key": "owner", "Value": "dana"}],
+    [],
+])
+def test_a_project_of_the_same_name_that_is_not_this_environments_is_refused_not_adopted(
+        aws: AwsStubs, sagemaker_project: Environment, tags: list[dict[str, str]]) -> None:
+    stub = aws.stub("sagemaker")
+    stub.add_response("describe_project", described("CreateCompleted"))
+    stub.add_response("list_tags", {"Tags": tags})
+    assert environment_provision_run(environment_id=sagemaker_project.pk) == "failed"
+    sagemaker_project.refresh_from_db()
+    assert sagemaker_project.status == Status.FAILED
+    assert sagemaker_project.sagemaker_project_id == ""
+    assert sagemaker_project.status_message == (
+        f"The SageMaker project name {sagemaker_project.sagemaker_project_name} is already "
+        "taken in the project's AWS account by a project that is not this environment's. "
+        "Nothing was created or changed; request a new environment to get another name.")
 
 
 def test_a_refused_create_project_fails_with_the_create_error(
@@ -102,6 +126,8 @@ def test_a_project_sagemaker_failed_to_create_fails_the_environment_with_its_rea
         django_capture_on_commit_callbacks: Any) -> None:
     stub = aws.stub("sagemaker")
     stub.add_response("describe_project", described("CreateInProgress"))
+    stub.add_response("list_tags", {"Tags": [
+        {"Key": "portal-environment", "Value": str(sagemaker_project.pk)}]})
     with django_capture_on_commit_callbacks(execute=False):
         environment_provision_run(environment_id=sagemaker_project.pk)
     stub.add_response("describe_project", described("CreateFailed",
