@@ -15,14 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from approvals.models import Request
-from catalog.parameters import ON_CHANGE_KEEP, parameters_effective
+from catalog.parameters import ON_CHANGE_KEEP, SAGEMAKER_PROJECT_PARAMETERS, parameters_effective
 from provisioning.backends import Invalid, Tag
 from provisioning.models import Environment
-from provisioning.services import (
-    SAGEMAKER_PROJECT_PARAMETERS,
-    environment_tags,
-    parameters_in_template_order,
-)
+from provisioning.services import environment_tags, parameters_in_template_order
 from provisioning.tags import TagSetInvalid
 
 
