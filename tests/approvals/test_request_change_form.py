@@ -17,6 +17,7 @@ from approvals.services.environments import IDENTITY_LOCKED
 from catalog.forms import LOCKED_HELP, REPLACES_HELP
 from catalog.models import ParameterOverride, Product
 from portal.models import Project, User
+from portal.sealing import SEALED_PREFIX, value_open
 from tests.approvals.conftest import make_environment, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -157,9 +158,11 @@ def test_a_secret_left_empty_keeps_its_value_and_is_never_shown(
     page = client.get(change_url(notebook, project, running)).content.decode()
     assert "s3cret-value" not in page
     kept = _change(scientist, project, notebook, running, DbPassword="")
-    assert kept.parameters["DbPassword"] == "s3cret-value"  # not the template's default
+    # Stored sealed (issue 12 #2); opened, it is the current value, not the template's default.
+    assert kept.parameters["DbPassword"].startswith(SEALED_PREFIX)
+    assert value_open(kept.parameters["DbPassword"], key="DbPassword") == "s3cret-value"
     changed = _change(scientist, project, notebook, running, DbPassword="n3w-value")
-    assert changed.parameters["DbPassword"] == "n3w-value"
+    assert value_open(changed.parameters["DbPassword"], key="DbPassword") == "n3w-value"
 
 
 def test_an_environment_that_kept_its_name_empty_starts_from_its_real_name(

@@ -40,7 +40,7 @@ def _running_notebook(scientist: User, project: Project) -> Environment:
         request_create(requester=scientist, project_slug=project.slug, product_id=product.pk,
                        parameters={"NotebookInstanceName": "dana-nb-1",
                                    "InstanceType": "ml.t3.medium"},
-                       tag_choices={"workload": "notebook"},
+                       tag_choices={"workload": "notebook", "data-classification": "internal"},
                        justification="Explore this month's transactions.")
     except RequestInvalid as exc:
         raise AssertionError(exc.errors) from exc
@@ -92,4 +92,4 @@ def test_the_owner_asks_for_a_change_from_the_current_values(
     assert change.environment_ref == str(environment.pk)
     assert change.parameters["NotebookInstanceName"] == "dana-nb-1"
     assert change.parameters["InstanceType"] == "ml.m5.xlarge"
-    assert change.tag_choices == {"workload": "notebook"}
+    assert change.tag_choices == {"workload": "notebook", "data-classification": "internal"}

@@ -141,11 +141,13 @@ def test_a_day_2_change_sends_the_clear_value_and_keeps_it_sealed(
         {"ProvisionedProductId": "pp-1", "ProductId": "prod-nb0001",
          "ProvisioningArtifactId": "pa-nb0001v1", "PathId": "lpv3-nb0001",
          "ProvisioningParameters": [
+             # The changed values (the secret opened for this call), then the unchanged ones
+             # kept by Service Catalog (UsePreviousValue: issue 9 §4).
              {"Key": "GitToken", "Value": SECRET + "-rotated"},
              {"Key": "InstanceType", "Value": "ml.m5.xlarge"},
-             {"Key": "NotebookInstanceName", "Value": ""},
-             {"Key": "RootAccess", "Value": "Disabled"},
-             {"Key": "VolumeSizeInGB", "Value": "20"}],
+             {"Key": "NotebookInstanceName", "UsePreviousValue": True},
+             {"Key": "RootAccess", "UsePreviousValue": True},
+             {"Key": "VolumeSizeInGB", "UsePreviousValue": True}],
          "Tags": ANY, "UpdateToken": str(request.pk)})
     queued_secret.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=False):
