@@ -53,7 +53,7 @@ def demo_prices_seed() -> list[str]:
 
 
 # Template parameters the platform team fixes from the account's own resources.
-NETWORK_KEYS = ("SubnetId", "SecurityGroupIds", "KmsKeyId")
+NETWORK_KEYS = ("SubnetId", "SecurityGroupIds", "KmsKeyId", "ExecutionRoleArn")
 
 
 def _account_values(project: Project) -> dict[str, str]:
@@ -69,7 +69,10 @@ def _account_values(project: Project) -> dict[str, str]:
                      if not a["AliasName"].startswith("alias/aws/"))
     found = {"SubnetId": subnets[0] if subnets else "",
              "SecurityGroupIds": ",".join(groups),
-             "KmsKeyId": aliases[0] if aliases else ""}
+             "KmsKeyId": aliases[0] if aliases else "",
+             # The Studio apps' role the demo accounts' platform baseline deploys (by that name).
+             "ExecutionRoleArn": f"arn:aws:iam::{project.aws_account_id}:role/"
+                                 "SageMakerStudioExecution"}
     return {key: value for key, value in found.items() if value}
 
 

@@ -243,7 +243,8 @@ def journey(portal: Portal, timings: dict[str, float]) -> None:
     run("podman", "cp", str(ROOT / "portal" / "devidp" / "demo_users.yaml"),
         f"{web}:/tmp/demo_users.yaml")
     for command in (["seed_demo", "--users", "/tmp/demo_users.yaml"],
-                    ["sync_catalog", "--quiet-products"], ["seed_demo_policies"]):
+                    ["sync_catalog", "--quiet-products"], ["seed_demo_catalog"],
+                    ["seed_demo_policies"]):
         run("podman", "exec", "-e", "PORTAL_CATALOG_PUBLISH_NEW=true", web,
             "python", "manage.py", *command)
     # The AWS owner tag's value comes from the SAML sign-in, which the API journey skips: fill it
