@@ -204,17 +204,29 @@ def _changeable(product: ProvisionedProduct) -> None:
                        f"in {product.status} state and cannot be changed.")
 
 
+def _day2_begin(*, caller: Caller, region: str, params: dict[str, Any], token_key: str,
+                action: str) -> tuple[ProvisionedProduct, str, Record | None]:
+    """The common start of an update or termination: the product, its idempotency token, and
+    the record an earlier call with that token made (AWS answers it again), else the owner
+    condition and the product's state are checked."""
+    product = _product_of(caller, region, params)
+    token = str(params.get(token_key, ""))
+    again = Record.objects.filter(provision_token=token, product=product).first()
+    if token and again is not None:
+        return product, token, again
+    owner_check(caller=caller, action=action, resource_arn=product.arn, tags=dict(product.tags))
+    _changeable(product)
+    return product, token, None
+
+
 @operation(SC, "UpdateProvisionedProduct")
 def update_provisioned_product(*, caller: Caller, region: str, params: dict[str, Any]
                                ) -> dict[str, Any]:
-    product = _product_of(caller, region, params)
-    token = str(params.get("UpdateToken", ""))
-    again = Record.objects.filter(provision_token=token, product=product).first()
-    if token and again is not None:
+    product, token, again = _day2_begin(caller=caller, region=region, params=params,
+                                        token_key="UpdateToken",
+                                        action="servicecatalog:UpdateProvisionedProduct")
+    if again is not None:
         return {"RecordDetail": _record_detail(again)}
-    owner_check(caller=caller, action="servicecatalog:UpdateProvisionedProduct",
-                resource_arn=product.arn, tags=dict(product.tags))
-    _changeable(product)
     catalog_product = product_get(params.get("ProductId") or product.product_id)
     if catalog_product.id != product.product_id:
         raise invalid("An update cannot change the product of a provisioned product.")
@@ -243,14 +255,11 @@ def update_provisioned_product(*, caller: Caller, region: str, params: dict[str,
 @operation(SC, "TerminateProvisionedProduct")
 def terminate_provisioned_product(*, caller: Caller, region: str, params: dict[str, Any]
                                   ) -> dict[str, Any]:
-    product = _product_of(caller, region, params)
-    token = str(params.get("TerminateToken", ""))
-    again = Record.objects.filter(provision_token=token, product=product).first()
-    if token and again is not None:
+    product, token, again = _day2_begin(caller=caller, region=region, params=params,
+                                        token_key="TerminateToken",
+                                        action="servicecatalog:TerminateProvisionedProduct")
+    if again is not None:
         return {"RecordDetail": _record_detail(again)}
-    owner_check(caller=caller, action="servicecatalog:TerminateProvisionedProduct",
-                resource_arn=product.arn, tags=dict(product.tags))
-    _changeable(product)
     record = _start(product=product, record_type="TERMINATE_PROVISIONED_PRODUCT", token=token,
                     artifact_id=product.artifact_id, path_id=product.path_id,
                     parameters=dict(product.parameters), tags=dict(product.tags), update=True)
