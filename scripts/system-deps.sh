@@ -27,7 +27,10 @@ case "$profile" in
   image-test) wanted[podman]=podman; wanted[runc]=runc; wanted[debootstrap]=debootstrap
               wanted[docker-compose]=docker-compose
               wanted[/usr/lib/podman/netavark]=netavark
-              wanted[/usr/lib/podman/aardvark-dns]=aardvark-dns ;;
+              wanted[/usr/lib/podman/aardvark-dns]=aardvark-dns
+              # netavark sets up the bridge network of every RUN step and of compose with
+              # iptables; a machine without it fails the first RUN ("netavark: No such file").
+              wanted[iptables]=iptables ;;
   *) echo "usage: $0 runtime|demo|test|image-test" >&2; exit 2 ;;
 esac
 
