@@ -1,5 +1,6 @@
 from allauth.socialaccount import views as socialaccount_views
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -35,7 +36,9 @@ urlpatterns = [
     path("api/v1/", include("approvals.api_urls")),
     path("api/v1/", include("provisioning.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # A page for people: an anonymous visitor is sent to sign in (the schema itself stays a 401).
+    path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api_schema")),
+         name="api_docs"),
     path("admin/", admin.site.urls),
     path("fakeaws/", include("fakeaws.urls")),
 ]
