@@ -15,6 +15,8 @@ api_v1 = [
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # Pages name the icon in their <head>; browsers and the admin/API docs pages still ask here.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.sign_in, name="account_login"),
     path("accounts/logout/", views.sign_out, name="account_logout"),
     path("accounts/inactive/", views.account_inactive, name="account_inactive"),

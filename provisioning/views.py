@@ -47,10 +47,15 @@ def environment_json(environment: Environment) -> dict[str, Any]:
 @login_required
 @require_GET
 def environment_list(request: HttpRequest) -> HttpResponse:
-    environments = selectors.environments_owned_by(user=_user(request))
+    """The user's environments; terminated ones only with ``?terminated=show``."""
+    show_terminated = request.GET.get("terminated") == "show"
+    environments = selectors.environments_owned_by(user=_user(request),
+                                                   terminated=show_terminated)
     page = Paginator(environments, 50).get_page(request.GET.get("page"))
     rows = [{"environment": e, "state": environment_json(e)} for e in page]
-    return render(request, "provisioning/environment_list.html", {"page": page, "rows": rows})
+    return render(request, "provisioning/environment_list.html", {
+        "page": page, "rows": rows, "show_terminated": show_terminated,
+        "page_query": "terminated=show&" if show_terminated else ""})
 
 
 @login_required
