@@ -84,7 +84,9 @@ def test_badges_say_the_roles_as_the_readme_does(platform_admin: User, auditor: 
     assert '<span class="badge" data-role="auditor">Auditor</span>' in menu(auditor)
 
 
-def test_a_favicon_is_served_and_named_by_every_page(client: Client, scientist: User) -> None:
+def test_a_favicon_is_served_and_named_by_every_page(client: Client, scientist: User,
+                                                     settings: object) -> None:
+    settings.WHITENOISE_USE_FINDERS = True  # type: ignore[attr-defined]  # as in the demo
     redirect = client.get("/favicon.ico")
     assert redirect.status_code == 301
     icon = client.get(redirect["Location"])
