@@ -30,6 +30,23 @@ def _named(user: User, **task_filter: Any) -> Q:
     )
 
 
+def may_approve(*, user: User) -> bool:
+    """Whether the user can be an approver at all: by role (approver, platform admin), as a
+    project lead, as someone's line manager, or named on a task (in person or by a group).
+    The menu offers the approvals inbox only to them; one query."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_approver or user.is_catalog_admin:
+        return True
+    from portal.models import Membership
+
+    leads = Membership.objects.filter(user=user, role=Membership.ProjectRole.LEAD)
+    reports = User.objects.filter(manager=user, is_active=True)
+    named = ApprovalTask.objects.filter(_named(user, approvaltask=OuterRef("pk")))
+    return bool(User.objects.filter(pk=user.pk).filter(
+        Exists(leads) | Exists(reports) | Exists(named)).exists())
+
+
 def requests_for_user(*, user: User) -> QuerySet[Request]:
     if not user.is_authenticated or not user.is_active:
         return Request.objects.none()

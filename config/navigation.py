@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from approvals.selectors import may_approve
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Navigation entries for the signed-in user's roles."""
@@ -16,7 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("Dashboard", "dashboard", True),
             ("Catalog", "catalog:product_list", True),
             ("My requests", "approvals:request_list", True),
-            ("Approvals inbox", "approvals:inbox", True),
+            ("Approvals inbox", "approvals:inbox", may_approve(user=user)),
             ("My environments", "provisioning:environment_list", True),
             ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
             ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),

@@ -298,8 +298,9 @@ CATALOG_REQUEST_VIEW = "approvals:request_new"
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # The token class first: its challenge makes unauthenticated calls 401 (see the class).
         "portal.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Documents each operation's refusals (400/401/403/404/409/413/415) from how it is built.

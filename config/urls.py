@@ -1,5 +1,6 @@
 from allauth.socialaccount import views as socialaccount_views
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -14,6 +15,8 @@ api_v1 = [
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # Pages name the icon in their <head>; browsers and the admin/API docs pages still ask here.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.sign_in, name="account_login"),
     path("accounts/logout/", views.sign_out, name="account_logout"),
     path("accounts/inactive/", views.account_inactive, name="account_inactive"),
@@ -35,7 +38,9 @@ urlpatterns = [
     path("api/v1/", include("approvals.api_urls")),
     path("api/v1/", include("provisioning.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # A page for people: an anonymous visitor is sent to sign in (the schema itself stays a 401).
+    path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api_schema")),
+         name="api_docs"),
     path("admin/", admin.site.urls),
     path("fakeaws/", include("fakeaws.urls")),
 ]

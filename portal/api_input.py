@@ -18,6 +18,8 @@ from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param
 
 # Deeper documents are refused before anything walks them recursively (the API's own bodies are
 # at most three levels deep; 1,000 levels made the standard library raise RecursionError).
@@ -89,9 +91,58 @@ def _refuse_constant(name: str) -> Any:
 class PortalPagination(LimitOffsetPagination):
     """limit/offset with plain ASCII numbers only: limit 1..500 (larger is capped), a bounded
     offset. Anything else (``?limit=true``, ``?limit=²``, a number past bigint) is a 400, where
-    DRF would silently fall back to the default or let SQL overflow."""
+    DRF would silently fall back to the default or let SQL overflow.
+
+    ``?page=N`` (from 1) is the same window as ``offset=(N-1)*limit``, for clients that count
+    pages; every list answers with ``page`` and ``pages`` beside DRF's ``count``/``next``/
+    ``previous``. A page past the last one is an empty ``results``, as an offset past the end is.
+    """
 
     max_limit = MAX_PAGE_SIZE
+    page_query_param = "page"
+
+    def get_offset(self, request: Request) -> int:
+        page = self.get_page(request)
+        if page is None:
+            return self._offset(request)
+        if self.offset_query_param in request.query_params:
+            raise ValidationError({self.page_query_param: [
+                "Give either page or offset, not both."]})
+        offset = (page - 1) * (self.limit or 1)
+        if offset > MAX_OFFSET:
+            raise ValidationError({self.page_query_param: ["This page is past any list's end."]})
+        return offset
+
+    def get_next_link(self) -> str | None:
+        return _without_page(super().get_next_link())
+
+    def get_previous_link(self) -> str | None:
+        return _without_page(super().get_previous_link())
+
+    def get_page(self, request: Request) -> int | None:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return None
+        if not _ASCII_DIGITS.match(raw) or int(raw) < 1:
+            raise ValidationError({self.page_query_param: [
+                "A whole number from 1 is required."]})
+        return int(raw)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        limit = self.limit or 1
+        response.data["page"] = (self.offset or 0) // limit + 1
+        response.data["pages"] = max(1, -(-(self.count or 0) // limit))
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["page"] = {"type": "integer", "example": 1,
+                                           "description": "this page's number, from 1"}
+        described["properties"]["pages"] = {"type": "integer", "example": 3,
+                                            "description": "how many pages the list has"}
+        described.setdefault("required", []).extend(["page", "pages"])
+        return described
 
     def get_limit(self, request: Request) -> int | None:
         raw = request.query_params.get(self.limit_query_param)
@@ -102,7 +153,7 @@ class PortalPagination(LimitOffsetPagination):
                 f"A whole number from 1 to {self.max_limit} is required."]})
         return min(int(raw), self.max_limit)
 
-    def get_offset(self, request: Request) -> int:
+    def _offset(self, request: Request) -> int:
         raw = request.query_params.get(self.offset_query_param)
         if raw is None:
             return 0
@@ -118,7 +169,17 @@ class PortalPagination(LimitOffsetPagination):
                 parameter["schema"].update({"minimum": 1, "maximum": self.max_limit})
             elif parameter["name"] == self.offset_query_param:
                 parameter["schema"].update({"minimum": 0, "maximum": MAX_OFFSET})
+        parameters.append({
+            "name": self.page_query_param, "required": False, "in": "query",
+            "description": "Page number, from 1 (instead of offset): offset = (page - 1) × limit.",
+            "schema": {"type": "integer", "minimum": 1},
+        })
         return parameters
+
+
+def _without_page(url: str | None) -> str | None:
+    """DRF's next/previous links carry offset; the page a client sent would contradict it."""
+    return None if url is None else remove_query_param(url, PortalPagination.page_query_param)
 
 
 _NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)

@@ -12,16 +12,21 @@ from portal.selectors import api_token_user
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """``Authorization: Token <key>``, checked against the stored digest and the expiry.
+    """``Authorization: Bearer <key>`` (RFC 6750) or ``Authorization: Token <key>`` (DRF's
+    scheme, kept for existing clients), checked against the stored digest and the expiry.
 
     The user row is loaded at each call, so a token acts with the roles the person holds now.
+    Listed first in ``DEFAULT_AUTHENTICATION_CLASSES``: DRF answers an unauthenticated call with
+    401 and the first class's ``authenticate_header`` as ``WWW-Authenticate`` (RFC 7235 §3.1
+    requires the header on a 401); a first class without one (session) makes it a 403.
     """
 
-    keyword = "Token"
+    keywords = (b"bearer", b"token")
+    realm = "ml-portal"
 
     def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        if not parts or parts[0].lower() not in self.keywords:
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Invalid token header.")
@@ -35,4 +40,9 @@ class ApiTokenAuthentication(BaseAuthentication):
         return found
 
     def authenticate_header(self, request: Request) -> str:
-        return self.keyword
+        # Both schemes this class takes are challenges a client may answer (RFC 7235 §4.1 allows a
+        # list); a token that was sent and refused is named as such (RFC 6750 §3.1 invalid_token).
+        sent = bool(get_authorization_header(request))
+        error = ', error="invalid_token"' if sent else ""
+        return f'Bearer realm="{self.realm}"{error}, Token realm="{self.realm}"'
+

@@ -65,6 +65,12 @@ class User(AbstractUser):
         return self.has_role(Role.APPROVER)
 
     @property
+    def role_labels(self) -> list[tuple[str, str]]:
+        """(role, the words the README and the pages use for it), for the roles held now."""
+        known = dict(Role.choices)
+        return [(role, str(known[role])) for role in self.roles if role in known]
+
+    @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 

@@ -29,9 +29,13 @@ def environment_for_user(*, user: User, pk: Any) -> Environment:
     return environment
 
 
-def environments_owned_by(*, user: User) -> QuerySet[Environment]:
-    """"My environments": the user's own, admins included."""
-    return environments_for_user(user=user).filter(owner=user)
+def environments_owned_by(*, user: User, terminated: bool = True) -> QuerySet[Environment]:
+    """"My environments": the user's own, admins included; without the terminated ones when
+    ``terminated`` is false (the page's default: they are history, not something to use)."""
+    environments = environments_for_user(user=user).filter(owner=user)
+    if not terminated:
+        environments = environments.exclude(status=Environment.Status.TERMINATED)
+    return environments
 
 
 def environments_for_admin(*, user: User, project: str = "", owner: str = "", status: str = "",

@@ -47,10 +47,15 @@ def environment_json(environment: Environment) -> dict[str, Any]:
 @login_required
 @require_GET
 def environment_list(request: HttpRequest) -> HttpResponse:
-    environments = selectors.environments_owned_by(user=_user(request))
+    """The user's environments; terminated ones only with ``?terminated=show``."""
+    show_terminated = request.GET.get("terminated") == "show"
+    environments = selectors.environments_owned_by(user=_user(request),
+                                                   terminated=show_terminated)
     page = Paginator(environments, 50).get_page(request.GET.get("page"))
     rows = [{"environment": e, "state": environment_json(e)} for e in page]
-    return render(request, "provisioning/environment_list.html", {"page": page, "rows": rows})
+    return render(request, "provisioning/environment_list.html", {
+        "page": page, "rows": rows, "show_terminated": show_terminated,
+        "page_query": "terminated=show&" if show_terminated else ""})
 
 
 @login_required
@@ -155,8 +160,14 @@ def environment_open(request: HttpRequest, pk: str) -> HttpResponse:
                                 {"environment": environment, "message": refused.message},
                                 status=refused.status))
     if launch.waiting:
-        return _no_store(render(request, "provisioning/launch_waiting.html", {
+        waiting = _no_store(render(request, "provisioning/launch_waiting.html", {
             "environment": environment, "state": environment_json(environment)}))
+        # The waiting page carries no secret, and it POSTs its Open form (by itself once the
+        # notebook is in service, or by its button). Under `no-referrer` the browser sends that
+        # POST with `Origin: null` (Fetch standard, "serializing a request origin"), which
+        # Django's CSRF check refuses; the site's same-origin policy sends the real origin.
+        waiting["Referrer-Policy"] = "same-origin"
+        return waiting
     return _no_store(HttpResponseRedirect(launch.url))
 
 

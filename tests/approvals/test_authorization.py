@@ -34,7 +34,7 @@ def _expect(table: dict[str, int], who: str) -> int:
 
 
 ANON_HTML = 302  # to the sign-in page
-ANON_API = 403   # session API without credentials
+ANON_API = 401   # no credentials: 401 with the WWW-Authenticate challenge
 
 ENDPOINTS: list[tuple[str, str, str, dict[str, int], bool]] = [
     # (name, method, url template, expected statuses, changes state when allowed)

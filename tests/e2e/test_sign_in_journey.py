@@ -49,7 +49,7 @@ def test_a_platform_admin_sees_admin_navigation_and_can_sign_out(
 
     names = nav_names(page)
     assert {"dashboard", "audit_event_list", "admin:portal_project_changelist"} <= names
-    assert page.inner_text(".whoami .badge") == "Catalogadmin"
+    assert page.inner_text(".whoami .badge") == "Platform admin"
 
     page.click("text=Sign out")
     page.wait_for_url(f"{live_server.url}/accounts/login/")

@@ -30,26 +30,47 @@ def slugs(response: Any) -> list[str]:
 
 # --- anonymous ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [ME, PROJECTS, "/api/schema/", "/api/docs/"])
-def test_anonymous_is_refused(url: str, client: Client, project: Project) -> None:
+@pytest.mark.parametrize("url", [ME, PROJECTS, "/api/schema/"])
+def test_anonymous_gets_401_with_the_challenge(url: str, client: Client, project: Project) -> None:
     response = client.get(url)
 
-    assert response.status_code == 403
+    # RFC 7235 §3.1: a 401 carries WWW-Authenticate; both accepted schemes are offered.
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="ml-portal", Token realm="ml-portal"'
     assert b"Fraud detection" not in response.content
 
 
-def test_a_wrong_token_is_refused(client: Client, project: Project) -> None:
-    response = client.get(PROJECTS, HTTP_AUTHORIZATION="Token " + "0" * 40)
+def test_anonymous_visitors_of_the_api_docs_are_sent_to_sign_in(client: Client, db: None) -> None:
+    response = client.get("/api/docs/")
 
-    assert response.status_code == 403
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/api/docs/"
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer", "bearer"])
+def test_a_wrong_token_is_refused_as_invalid(scheme: str, client: Client, project: Project) -> None:
+    response = client.get(PROJECTS, HTTP_AUTHORIZATION=f"{scheme} " + "0" * 40)
+
+    assert response.status_code == 401
     assert response.json() == {"detail": "Invalid or expired token."}
+    challenge = response["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="ml-portal", error="invalid_token"')
+
+
+def test_the_bearer_scheme_works_as_the_token_scheme_does(scientist: User) -> None:
+    key = api_token_rotate(user=scientist)
+
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {key}").get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["username"] == scientist.username
 
 
 def test_the_token_of_a_deactivated_person_is_refused(scientist: User, project: Project) -> None:
     client = token_client(scientist)
     User.objects.filter(pk=scientist.pk).update(is_active=False)
 
-    assert client.get(PROJECTS).status_code == 403
+    assert client.get(PROJECTS).status_code == 401
 
 
 # --- /me ---------------------------------------------------------------------------------------

@@ -106,3 +106,17 @@ def test_the_api_lists_my_environments_and_all_of_them_for_admins(
     assert client.get("/api/v1/environments").json()["count"] == 1
     detail = client.get(f"/api/v1/environments/{available.pk}").json()
     assert [e["kind"] for e in detail["timeline"]][0] == "available"
+
+
+def test_my_environments_hide_terminated_ones_until_asked(
+        client: Client, scientist: User, available: Environment) -> None:
+    client.force_login(scientist)
+    name = available.provisioned_product_name
+    assert name in client.get("/environments/").content.decode()
+    Environment.objects.filter(pk=available.pk).update(status=Environment.Status.TERMINATED)
+
+    hidden = client.get("/environments/").content.decode()
+    shown = client.get("/environments/?terminated=show").content.decode()
+
+    assert name not in hidden and 'href="?terminated=show">Show them</a>' in hidden
+    assert name in shown and 'href="?">Hide them</a>' in shown
