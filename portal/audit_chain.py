@@ -8,7 +8,8 @@ export is complete and unaltered without database access.
 
 Chain order is id order. Appending takes one lock for the rest of the transaction, so two
 transactions cannot link to the same predecessor: on PostgreSQL a transaction-level advisory lock
-(``pg_advisory_xact_lock``: no table privilege needed, released at commit or rollback); SQLite
+(``pg_advisory_xact_lock``: no table privilege needed, released at commit or rollback), taken by
+the function ``portal_auditevent_chain_next()`` (migration 0006) with the id and the head; SQLite
 runs its transactions one at a time anyway (``transaction_mode`` IMMEDIATE in settings). A unique
 constraint on ``prev_hash`` makes a fork impossible even if the lock were bypassed.
 """
@@ -26,7 +27,7 @@ from django.db import connections
 from django.db.models import Model
 
 GENESIS = "0" * 64
-# Any constant bigint shared by every writer; 0x61756469745f6368 is "audit_ch" in ASCII.
+# The advisory lock of portal_auditevent_chain_next() (migration 0006): "audit_ch" in ASCII.
 ADVISORY_LOCK_KEY = 0x61756469745F6368
 # The columns hashed, as named in the database and in the export (`at` as UTC ISO 8601).
 CHAIN_FIELDS = ("id", "at", "actor_id", "actor_username", "action", "object_type", "object_id",
@@ -102,20 +103,16 @@ def chain_link(event: Model, *, using: str) -> None:
     """Give an unsaved event its id, ``prev_hash`` and ``hash``; call inside the transaction
     that inserts it (the lock taken here is held until that transaction ends).
 
-    The id is drawn first because it is hashed. The head is read in a statement after the lock
-    statement: under READ COMMITTED each statement sees the rows committed before it started
-    (PostgreSQL docs, "Read Committed Isolation Level"), so it sees the previous holder's row.
+    The id is drawn first because it is hashed. The head must be read by a statement that
+    starts after the lock is held: under READ COMMITTED each statement sees the rows committed
+    before it started (PostgreSQL docs, "Read Committed Isolation Level"). On PostgreSQL that is
+    a query inside portal_auditevent_chain_next() (migration 0006), one round trip.
     """
     connection = connections[using]
     table = connection.ops.quote_name(event._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-            cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence(%s, 'id')), "  # noqa: S608
-                f"(SELECT hash FROM {table} ORDER BY id DESC LIMIT 1)",
-                [event._meta.db_table],
-            )
+            cursor.execute("SELECT next_id, head FROM portal_auditevent_chain_next()")
             next_id, head = cursor.fetchone()
         else:
             # SQLite: AUTOINCREMENT's counter (never reuses an id), under the write lock.

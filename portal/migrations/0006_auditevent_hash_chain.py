@@ -4,16 +4,43 @@ The fill-in updates rows, which the append-only triggers refuse: on PostgreSQL t
 as the table's owner) disables the update trigger for its own transaction's work and enables it
 again; on SQLite adding a column rebuilds the table, which drops the trigger, so it is created
 again afterwards.
+
+On PostgreSQL, appending goes through portal_auditevent_chain_next(): the advisory lock, the next
+id and the head's hash in one round trip. The head is read after the lock because a VOLATILE
+function takes a fresh snapshot for each query it runs (PostgreSQL docs, "Function Volatility
+Categories"), so it sees the previous lock holder's committed row. It runs as its caller
+(SECURITY INVOKER): the app role's SELECT on the table and USAGE on the sequence.
 """
 
 from django.db import migrations, models
 
-from portal.audit_chain import CHAIN_FIELDS, GENESIS, chain_hash
+from portal.audit_chain import ADVISORY_LOCK_KEY, CHAIN_FIELDS, GENESIS, chain_hash
 
 SQLITE_TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS portal_auditevent_no_update BEFORE UPDATE ON portal_auditevent
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
 """
+
+PG_CHAIN_NEXT = f"""
+CREATE OR REPLACE FUNCTION portal_auditevent_chain_next(OUT next_id bigint, OUT head text)
+VOLATILE LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY});
+    next_id := nextval(pg_get_serial_sequence('portal_auditevent', 'id'));
+    SELECT hash INTO head FROM portal_auditevent ORDER BY id DESC LIMIT 1;
+END;
+$$;
+"""
+
+
+def chain_next_create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_CHAIN_NEXT)
+
+
+def chain_next_drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS portal_auditevent_chain_next()")
 
 
 def backfill(apps, schema_editor):
@@ -63,4 +90,5 @@ class Migration(migrations.Migration):
             preserve_default=False,
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
+        migrations.RunPython(chain_next_create, chain_next_drop),
     ]
