@@ -9,8 +9,10 @@ from typing import Any, NoReturn
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
+
+from portal.audit_chain import chain_link
 
 aws_account_id_validator = RegexValidator(r"^\d{12}$", "An AWS account id is 12 digits.")
 aws_region_validator = RegexValidator(
@@ -142,6 +144,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> NoReturn:
         raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
 
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        # It skips save(), so the rows would carry no hash chain link.
+        raise AppendOnlyError("Audit events are appended one at a time (audit_record).")
+
 
 class AuditEvent(models.Model):
     """One entry of the append-only audit trail. Written by services, read by auditors."""
@@ -161,6 +167,9 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # The hash chain (portal/audit_chain.py): the previous event's hash, and this event's.
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -169,6 +178,14 @@ class AuditEvent(models.Model):
         # Related-object access goes through the refusing queryset too.
         base_manager_name = "objects"
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        # No two events link to the same predecessor: the chain cannot fork. Conditional only
+        # so that SQLite adds them as indexes instead of rebuilding the table.
+        constraints = [
+            models.UniqueConstraint(fields=["prev_hash"], condition=~models.Q(prev_hash=""),
+                                    name="portal_auditevent_prev_hash_unique"),
+            models.UniqueConstraint(fields=["hash"], condition=~models.Q(hash=""),
+                                    name="portal_auditevent_hash_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action}"
@@ -178,7 +195,12 @@ class AuditEvent(models.Model):
         updating = kwargs.get("force_update") or kwargs.get("update_fields") is not None
         if not self._state.adding or updating:
             raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
-        super().save(**{**kwargs, "force_insert": True})
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events get their id from the chain, not the caller.")
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            chain_link(self, using=using)
+            super().save(**{**kwargs, "using": using, "force_insert": True})
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")

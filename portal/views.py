@@ -29,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.audit_chain import CSV_ESCAPED_STARTS
 from portal.middleware import client_ip
 from portal.models import User
 from portal.saml_config import SAML_APP_SLUG
@@ -182,7 +183,8 @@ class _Echo:
 def _csv_cell(value: object) -> str:
     """Text a spreadsheet shows as text: audit values include whatever a failed sign-in typed."""
     text = str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+    # A leading quote is escaped too, so `audit_verify --file` can undo exactly one.
+    return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
 
 
 @login_required
@@ -194,8 +196,9 @@ def audit_event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResp
         return HttpResponse("Invalid filter: " + form.errors.as_text(), status=400)
     audit_record(action="audit.exported", request=request, data={"filters": request.GET.dict()})
     writer = csv.writer(_Echo())
-    header = ["at", "actor", "action", "object_type", "object_id", "object", "project",
-              "source_ip", "request_id", "data"]
+    # Every hashed column is in, so `manage.py audit_verify --file` can check the chain offline.
+    header = ["id", "at", "actor", "actor_id", "action", "object_type", "object_id", "object",
+              "project", "project_id", "source_ip", "request_id", "data", "prev_hash", "hash"]
 
     # ?bom=1 starts the file with a byte-order mark: Excel then reads it as UTF-8, not ANSI.
     bom = request.GET.get("bom", "") in {"1", "true"}
@@ -206,9 +209,10 @@ def audit_event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResp
         yield writer.writerow(header)
         for e in events.iterator(chunk_size=500):  # type: ignore[attr-defined]
             yield writer.writerow([_csv_cell(value) for value in (
-                e.at.isoformat(), e.actor_username, e.action, e.object_type, e.object_id,
-                e.object_repr, e.project.slug if e.project else "", e.source_ip or "",
-                e.request_id, json.dumps(e.data, sort_keys=True),
+                e.pk, e.at.isoformat(), e.actor_username, e.actor_id or "", e.action,
+                e.object_type, e.object_id, e.object_repr, e.project.slug if e.project else "",
+                e.project_id or "", e.source_ip or "", e.request_id,
+                json.dumps(e.data, sort_keys=True), e.prev_hash, e.hash,
             )])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -3,8 +3,10 @@
 1. The base (scripts/image-base.sh: debootstrap, cached by a hash of its inputs) and
    docker/Dockerfile, built with podman (``--format docker`` keeps the HEALTHCHECK).
 2. migrate, then web, worker and beat containers on the host network against this machine's
-   PostgreSQL (database ``imagetest``, recreated) and Redis (db 9, flushed); every health check
-   passes; GUNICORN_CMD_ARGS sets the web's workers and threads; the dev IdP is not in the image.
+   PostgreSQL (database ``imagetest``, recreated, owned by the role ``imagetest_owner`` that
+   migrate connects as; web, worker and beat connect as ``imagetest_app``, granted by
+   ``manage.py db_roles``) and Redis (db 9, flushed); every health check passes;
+   GUNICORN_CMD_ARGS sets the web's workers and threads; the dev IdP is not in the image.
 3. Demo people, catalog and policies via ``manage.py`` in the web container, then one request ->
    approval -> provisioning -> launch through the REST API with API tokens
    (scripts/image_journey.py).
@@ -45,6 +47,7 @@ STANDINS = {"postgres": "localhost/ml-portal-it-postgres:15",
 PREFIX = "ml-portal-it"
 HOST = "portal-it.bank.example"
 DATABASE = "imagetest"
+OWNER_ROLE, APP_ROLE = "imagetest_owner", "imagetest_app"  # trust authentication on 127.0.0.1
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qtA"]
 REDIS_DB = 9
 WEB_WORKERS, WEB_THREADS = 2, 3  # deliberately not the image's default (3 workers, 4 threads)
@@ -137,9 +140,22 @@ def container_logs(names: list[str]) -> None:
         print(f"--- last log lines of {name} ---\n{logs.stdout}{logs.stderr}", flush=True)
 
 
-def database_recreate() -> None:
+def database_drop() -> None:
+    """The database, then its two roles (cluster-wide: they outlive a database)."""
     run(*PG_ADMIN, "-c", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    run(*PG_ADMIN, "-c", f"CREATE DATABASE {DATABASE}")
+    for role in (APP_ROLE, OWNER_ROLE):
+        run(*PG_ADMIN, "-c", f"DROP ROLE IF EXISTS {role}")
+
+
+def database_recreate() -> None:
+    database_drop()
+    for role in (OWNER_ROLE, APP_ROLE):
+        run(*PG_ADMIN, "-c", f"CREATE ROLE {role} LOGIN")
+    run(*PG_ADMIN, "-c", f"CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE}")
+
+
+def database_url(role: str) -> str:
+    return f"postgres://{role}@127.0.0.1:5432/{DATABASE}"
 
 
 def build(timings: dict[str, float]) -> None:
@@ -157,9 +173,12 @@ def build(timings: dict[str, float]) -> None:
 def containers(stack: Stack, env_file: Path, port: int, timings: dict[str, float]) -> Portal:
     """migrate, web, worker and beat from the image; returns the healthy web's address."""
     common = ["--network", "host", "--env-file", str(env_file)]
-    timed("migrate", timings, lambda: run("podman", "run", "--rm", "--name", f"{PREFIX}-migrate",
-                                          *common, IMAGE, "python", "manage.py", "migrate",
-                                          "--noinput", timeout=300))
+    # As compose does: migrations as the owner role, then the app role's grants.
+    timed("migrate", timings, lambda: run(
+        "podman", "run", "--rm", "--name", f"{PREFIX}-migrate", *common,
+        "-e", f"DATABASE_URL={database_url(OWNER_ROLE)}", IMAGE, "sh", "-c",
+        f"python manage.py migrate --noinput && python manage.py db_roles --app-role {APP_ROLE}",
+        timeout=300))
     commands = {
         # The image's own CMD and HEALTHCHECK; workers and threads only through the variable.
         "web": ["-e", f"GUNICORN_CMD_ARGS=--workers {WEB_WORKERS} --threads {WEB_THREADS}",
@@ -226,6 +245,23 @@ def image_checks(env_file: Path) -> None:
     say("image: no portal.devidp, no pysaml2, no xmlsec1; python3-saml and xmlsec present")
 
 
+def database_roles_check() -> None:
+    """What the containers connect as cannot rewrite the audit trail; the journey's is intact."""
+    as_app = ["psql", "-h", "127.0.0.1", "-U", APP_ROLE, "-d", DATABASE, "-qtA", "-c"]
+    for statement in ("TRUNCATE portal_auditevent",
+                      "ALTER TABLE portal_auditevent DISABLE TRIGGER USER",
+                      "UPDATE portal_auditevent SET action = 'forged'"):
+        refused = run(*as_app, statement, check=False, quiet=True)
+        # "permission denied for table" (a missing privilege), "must be owner of table" (ALTER)
+        if refused.returncode == 0 or not re.search(r"permission denied|must be owner",
+                                                     refused.stderr):
+            raise ImageTestFailed(f"the app role was not refused {statement!r}: "
+                                  f"{refused.stderr[-300:]}")
+    verified = run("podman", "exec", f"{PREFIX}-web", "python", "manage.py", "audit_verify")
+    say(f"database roles: {APP_ROLE} refused truncate, disable trigger and update on the audit "
+        f"trail; {verified.stdout.strip()[:60]}...")
+
+
 def api_tokens(*usernames: str) -> dict[str, str]:
     tokens = {}
     for username in usernames:
@@ -282,6 +318,8 @@ def compose(stack: Stack, workdir: Path, port: int, timings: dict[str, float]) -
            "PORTAL_PARAMETER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
            "ALLOWED_HOSTS": HOST,
            "POSTGRES_PASSWORD": secrets.token_urlsafe(24), "PORTAL_BASE_URL": f"https://{HOST}",
+           "PORTAL_DB_OWNER_PASSWORD": secrets.token_urlsafe(24),
+           "PORTAL_DB_APP_PASSWORD": secrets.token_urlsafe(24),
            "PORTAL_HTTP_PORT": str(port),
            "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "fake"),
            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
@@ -324,7 +362,7 @@ def write_env_file(workdir: Path, port: int) -> Path:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PORTAL_PARAMETER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": HOST,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "DATABASE_URL": database_url(APP_ROLE),  # migrate alone overrides it with the owner
         "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
         "PORTAL_BASE_URL": f"https://{HOST}",
         "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "fake"),
@@ -360,14 +398,14 @@ def main() -> int:
     try:
         build(timings)
         database_recreate()
-        stack.on_close("database", lambda: run(*PG_ADMIN, "-c",
-                                               f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        stack.on_close("database and its roles", database_drop)
         run("redis-cli", "-n", str(REDIS_DB), "flushdb")
         stack.on_close("redis db", lambda: run("redis-cli", "-n", str(REDIS_DB), "flushdb"))
         env_file = write_env_file(workdir, web_port)
         portal = containers(stack, env_file, web_port, timings)
         image_checks(env_file)
         journey(portal, timings)
+        database_roles_check()
         # Free the machine's two cores for the compose stack (cleanup would remove them anyway).
         run("podman", "rm", "--force", "--time", "5", *(f"{PREFIX}-{s}" for s in
                                                          ("web", "worker", "beat")), quiet=True)

@@ -28,6 +28,8 @@ REQUIRED = {
     "SECRET_KEY": "s" * 60,
     "ALLOWED_HOSTS": "portal.bank.example",
     "POSTGRES_PASSWORD": "compose-test-password",
+    "PORTAL_DB_OWNER_PASSWORD": "owner-test-password",
+    "PORTAL_DB_APP_PASSWORD": "app-test-password",
     "PORTAL_BASE_URL": "https://portal.bank.example",
 }
 SERVICES = {"web", "worker", "beat", "postgres", "redis"}
@@ -71,8 +73,9 @@ def test_the_compose_file_refuses_to_run_without_a_required_variable(variable: s
 def test_portal_services_get_the_database_broker_and_secrets(compose: dict) -> None:
     for name in PORTAL_SERVICES | {"migrate"}:
         env = compose["services"][name]["environment"]
+        role = "portal_owner:owner" if name == "migrate" else "portal_app:app"
         assert env["DATABASE_URL"] == (
-            "postgres://portal:compose-test-password@postgres:5432/portal"
+            f"postgres://{role}-test-password@postgres:5432/portal"
         ), name
         assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0", name
         assert env["SECRET_KEY"] == REQUIRED["SECRET_KEY"], name
@@ -82,7 +85,10 @@ def test_portal_services_get_the_database_broker_and_secrets(compose: dict) -> N
 
 def test_the_portal_starts_after_migrations_on_a_healthy_database(compose: dict) -> None:
     services = compose["services"]
-    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["migrate"]["command"] == [
+        "sh", "-c",
+        "python manage.py migrate --noinput && python manage.py db_roles --app-role portal_app",
+    ]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in PORTAL_SERVICES:
         depends = services[name]["depends_on"]
@@ -208,3 +214,20 @@ def test_workers_and_threads_are_left_to_gunicorn_cmd_args() -> None:
     assert not {"--workers", "-w", "--threads", "--bind", "-b"} & {w.split("=")[0] for w in words}
     assert 'GUNICORN_CMD_ARGS="--workers 3 --threads 4"' in text
     assert re.search(r"^\s+PORT=8000 \\$", text, re.MULTILINE)  # gunicorn binds 0.0.0.0:$PORT
+
+
+def test_the_database_superuser_is_left_to_the_database_container(compose: dict) -> None:
+    """The portal connects as its two roles, which the init script creates; not as postgres."""
+    services = compose["services"]
+    database = services["postgres"]
+    assert database["environment"]["POSTGRES_USER"] == "postgres"
+    assert {"PORTAL_DB_OWNER_PASSWORD", "PORTAL_DB_APP_PASSWORD"} <= set(database["environment"])
+    # Debian's docker-compose prints the short form, source:target:mode, source made absolute.
+    mounts = [volume.split(":") for volume in database["volumes"]]
+    source = next(m[0] for m in mounts if m[1] == "/docker-entrypoint-initdb.d")
+    script = (Path(source) / "10-portal-roles.sh").read_text()
+    assert "CREATE ROLE portal_owner LOGIN" in script
+    assert "CREATE ROLE portal_app LOGIN" in script
+    for name in PORTAL_SERVICES | {"migrate"}:
+        url = services[name]["environment"]["DATABASE_URL"]
+        assert "compose-test-password" not in url and "//postgres:" not in url, name

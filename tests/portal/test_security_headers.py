@@ -101,5 +101,5 @@ def test_the_audit_csv_declares_utf8_and_offers_a_bom(auditor: User) -> None:
     assert plain["Content-Type"] == with_bom["Content-Type"] == "text/csv; charset=utf-8"
     plain_bytes = b"".join(plain.streaming_content)  # type: ignore[attr-defined]
     bom_bytes = b"".join(with_bom.streaming_content)  # type: ignore[attr-defined]
-    assert plain_bytes.startswith(b"at,actor,")
-    assert bom_bytes.startswith(b"\xef\xbb\xbfat,actor,")
+    assert plain_bytes.startswith(b"id,at,actor,")
+    assert bom_bytes.startswith(b"\xef\xbb\xbfid,at,actor,")
