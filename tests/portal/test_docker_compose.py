@@ -29,6 +29,7 @@ REQUIRED = {
     "ALLOWED_HOSTS": "portal.bank.example",
     "POSTGRES_PASSWORD": "compose-test-password",
     "PORTAL_BASE_URL": "https://portal.bank.example",
+    "EMAIL_HOST": "smtp.bank.example",
 }
 SERVICES = {"web", "worker", "beat", "postgres", "redis"}
 PORTAL_SERVICES = {"web", "worker", "beat"}
