@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import logging
+
 from celery import Task
 from django.conf import settings
 
 from portal import notifications
 from portal.services import saml_assertions_prune, sessions_clear_expired
 from portal.tasking import shared_bound_task, shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="portal.tasks.saml_assertions_prune")
@@ -32,6 +36,9 @@ def email_send_task(self: Task, message: dict[str, str]) -> str:
         if self.request.retries >= settings.PORTAL_EMAIL_MAX_RETRIES:
             notifications.email_failed(message=message, attempts=attempts, error=str(exc))
             return "failed"
+        logger.warning("The mail relay did not take a %s notification (attempt %d): %s; "
+                       "retrying", message["kind"], attempts, exc)
         raise self.retry(exc=exc, countdown=notifications.email_retry_delay(
             self.request.retries)) from None
+    logger.info("Sent a %s notification (attempt %d)", message["kind"], attempts)
     return "sent"
