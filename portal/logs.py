@@ -7,8 +7,8 @@ around the task, so a worker's lines carry the id of the request that caused the
 Scrubbing is done by the formatters on the finished text (message and traceback alike), so no
 handler can print a secret a record happened to carry: presigned URLs (any query string of an
 http(s) URL), credentials in query parameters, ``Bearer``/``Token`` authorisation values, SAML
-messages and long base64 runs, and the values registered with `secret_register` (NoEcho
-parameter values, passed in as they are sealed or opened).
+messages, sealed NoEcho values and long base64 runs, and the values registered with
+`secret_register` (NoEcho parameter values, passed in as they are sealed or opened).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ _SECRET_PARAMS = re.compile(
     r"(=|\"?\s*:\s*\"?)[^\s&\"',}]+")
 _AUTHORIZATION = re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{16,}")
 _SAML_XML = re.compile(r"(?is)<(?:\w+:)?(?:Response|Assertion|EncryptedAssertion)\b.*")
+# portal.sealing's sealed NoEcho values (prefix + Fernet token): ciphertext stays off the logs too.
+_SEALED_VALUE = re.compile(r"sealed:v\d+:[A-Za-z0-9_=-]+")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{120,}={0,2}")
 
 
@@ -55,6 +57,7 @@ def request_context_start(request_id: str | None) -> None:
 def redact(text: str) -> str:
     for value in sorted(_secrets_var.get(), key=len, reverse=True):
         text = text.replace(value, REDACTED)
+    text = _SEALED_VALUE.sub(REDACTED, text)
     text = _SAML_XML.sub(REDACTED, text)
     text = _URL_QUERY.sub(lambda m: f"{m.group(1)}?{REDACTED}", text)
     text = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
