@@ -96,3 +96,34 @@ def test_the_portal_s_pages_raise_no_csp_violation_in_chromium(
     page.wait_for_function("window.__csp.length > 0")
     assert any(v.startswith("style-src") for v in page.evaluate("window.__csp"))
     page.context.close()
+
+
+def test_signing_in_through_the_dev_idp_raises_no_csp_violation(
+        browser: Any, live_server: Any, live_idp: Any) -> None:
+    """The dev IdP's pages have a policy of their own (its one style and its auto-posting script
+    allowed by hash); its sign-in form and the SAMLResponse auto-post run under it."""
+    context = browser.new_context()
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    seen: list[tuple[str, str]] = []
+
+    def record(response: Any) -> None:
+        if response.url.startswith(live_idp.base_url) and "text/html" in response.headers.get(
+                "content-type", ""):
+            seen.append((response.url, response.headers.get("content-security-policy", "")))
+
+    page.on("response", record)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.click("#sso-sign-in")
+    page.wait_for_selector("#username")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
+        "rgb(238, 241, 245)")  # the hashed style block applies
+    form_violations = list(page.evaluate("window.__csp"))
+    page.fill("#username", "dana.scientist")
+    page.fill("#password", "demo")
+    page.click("#idp-sign-in")
+    page.wait_for_url(f"{live_server.url}/")  # the auto-post script ran
+    assert form_violations == [] and page.evaluate("window.__csp") == []
+    assert seen and all(policy.startswith("default-src 'none'") for _, policy in seen), seen
+    context.close()
