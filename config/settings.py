@@ -14,6 +14,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_int, env_list, env_mapping, env_required, env_str
+from portal.logs import logging_config
 from portal.saml_config import role_groups, saml_provider_settings
 from portal.sealing import key_derived, keys_parse
 
@@ -354,26 +355,30 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS on the relay connection
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")  # with the password: SMTP AUTH when set
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+# Seconds Django's SMTP backend waits on the relay's socket (connect and each reply) before the
+# send fails and the task retries; without it a hung relay holds a worker for ever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+# A notification the relay does not take is retried this many times (first after
+# PORTAL_EMAIL_RETRY_SECONDS, doubling, capped at 10 minutes), then listed as a failed send.
+PORTAL_EMAIL_MAX_RETRIES = env_int("PORTAL_EMAIL_MAX_RETRIES", 6, minimum=0)
+PORTAL_EMAIL_RETRY_SECONDS = env_int("PORTAL_EMAIL_RETRY_SECONDS", 10, minimum=0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ml-portal@localhost")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # The SAML library logs raw assertions at DEBUG; never let them reach the logs.
-        "onelogin": {"level": "WARNING"},
-        "saml2": {"level": "WARNING"},
-        # botocore logs whole request and response bodies at DEBUG: AssumeRole's credentials and
-        # presigned URLs would reach the logs. Its INFO and above carry no bodies.
-        "botocore": {"level": "INFO"},
-    },
-}
+# text: one classic line a record; json: one JSON object a line (for a log shipper). Either way
+# every line carries the request id and is scrubbed of presigned URLs, tokens and NoEcho values.
+PORTAL_LOG_FORMAT = env_str("PORTAL_LOG_FORMAT", "text").strip().lower()
+if PORTAL_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"PORTAL_LOG_FORMAT must be text or json, got {PORTAL_LOG_FORMAT!r}")
+LOGGING = logging_config(log_format=PORTAL_LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+# The worker keeps Django's logging (its lines formatted and scrubbed like the web's) instead of
+# replacing the root logger's handlers with Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Approvals --------------------------------------------------------------------------------
 # When no approval rule matches a request: "auto" approves it, "group:<name>" asks that group.

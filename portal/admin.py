@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from portal.models import AuditEvent, Membership, Project, User
+from portal.models import AuditEvent, FailedEmail, Membership, Project, User
 from portal.services import audit_record
 
 
@@ -171,3 +171,10 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin[AuditEvent]):
     list_display = ["at", "actor_username", "action", "object_repr", "project", "source_ip"]
     list_filter = ["action"]
     search_fields = ["actor_username", "action", "object_repr", "object_id"]
+
+
+@admin.register(FailedEmail)
+class FailedEmailAdmin(ReadOnlyAdmin, admin.ModelAdmin[FailedEmail]):
+    list_display = ["at", "kind", "recipient", "subject", "attempts", "error"]
+    list_filter = ["kind"]
+    search_fields = ["recipient", "subject", "request_id"]

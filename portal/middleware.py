@@ -8,13 +8,16 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from portal.logs import request_context_start
 from portal.models import new_request_id
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Tag each request with an id (a proxy's X-Request-ID when sane) for the audit trail."""
+    """Tag each request with an id (a proxy's X-Request-ID when sane) for the audit trail and
+    every log line (portal.logs); ``request_finished`` clears it (portal.signals), after
+    Django's own "Not Found"-style lines, which are written once the middleware has returned."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -22,6 +25,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()  # type: ignore[attr-defined]
+        request_context_start(request.request_id)  # type: ignore[attr-defined]
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response

@@ -241,5 +241,27 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
 
+class FailedEmail(models.Model):
+    """A notification the mail relay never took: refused, or still failing after the last retry.
+
+    Listed (count and latest) on platform admins' dashboard. Holds who and what it was about,
+    never the body (the person can be told again from the page the link pointed to).
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=40)
+    recipient = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    attempts = models.PositiveIntegerField()
+    error = models.CharField(max_length=500)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} to {self.recipient}"
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex

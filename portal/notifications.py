@@ -1,40 +1,114 @@
-"""The portal's one email sender: the apps bring their own wording and link."""
+"""The portal's one email sender: the apps bring their own wording and link.
+
+The message is written in the request (names and links only: never a presigned URL or a NoEcho
+value) and handed, once the transaction commits, to a Celery task per recipient
+(`portal.tasks.email_send_task`), so a slow or hung relay never holds a web request. The task
+talks SMTP with ``EMAIL_TIMEOUT``, retries what may pass later (network errors, timeouts, 4xx
+replies) with a growing delay, and records a `FailedEmail` when the relay refuses the message
+(5xx) or the last retry fails; platform admins see those on their dashboard.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
+import smtplib
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.dispatch import Signal
 
-from portal.models import User
+from portal.logs import request_id_var
+from portal.models import FailedEmail, User
+from portal.services import audit_record
 
 logger = logging.getLogger(__name__)
 
+RETRY_CAP_SECONDS = 600
 
-def _send(messages: list[EmailMessage], *, what: str) -> None:
-    try:
-        get_connection().send_messages(messages)
-    except Exception:  # a mail outage must not undo or break the committed change
-        logger.exception("Could not send %d %s notification(s)", len(messages), what)
+# Sent with ``kind`` and ``attempts`` when a notification is given up on (a FailedEmail row was
+# written): the hook for metrics and alerting, which live elsewhere.
+email_failure_recorded = Signal()
+
+
+class EmailTransient(Exception):
+    """The relay could not take the message now (unreachable, timed out, 4xx): try again."""
+
+
+class EmailRefused(Exception):
+    """The relay refused the message for good (5xx: unknown recipient, rejected sender)."""
 
 
 def email_notify(*, recipients: Iterable[User], subject: str, lines: list[str], link_label: str,
                  link: str, what: str) -> None:
     """One email per active recipient with an address, ending with ``link_label: link``.
 
-    Sent once the current transaction commits, so a rolled-back change mails nobody; ``what``
-    names the kind of notification in the log line of a failed send.
+    Queued once the current transaction commits, so a rolled-back change mails nobody; ``what``
+    names the kind of notification (in a failed send's record and log line).
     """
     addresses = sorted({u.email for u in recipients if u.email and u.is_active})
     if not addresses:
         return
     body = "\n".join([*lines, "", f"{link_label}: {link}", "", "— ML environment portal"])
-    messages = [
-        EmailMessage(subject=f"[ML portal] {subject}", body=body,
-                     from_email=settings.DEFAULT_FROM_EMAIL, to=[address])
-        for address in addresses
-    ]
-    transaction.on_commit(lambda: _send(messages, what=what))
+    messages = [{"kind": what, "subject": f"[ML portal] {subject}", "body": body, "to": address}
+                for address in addresses]
+    transaction.on_commit(lambda: email_enqueue(messages=messages), robust=True)
+
+
+def email_enqueue(*, messages: list[dict[str, str]]) -> None:
+    """Hand each message to the mail task; one the broker does not take is a failed send."""
+    from portal.tasks import email_send_task
+
+    for message in messages:
+        try:
+            email_send_task.delay(message)
+        except Exception as exc:  # a broker outage must not break the committed change
+            logger.exception("Could not queue a %s notification", message["kind"])
+            email_failed(message=message, attempts=0, error=f"not queued: {exc!r}")
+
+
+def email_deliver(*, message: dict[str, str]) -> None:
+    """Send one message through ``EMAIL_BACKEND`` (SMTP: with ``EMAIL_TIMEOUT``), or raise
+    `EmailTransient` / `EmailRefused`."""
+    email = EmailMessage(subject=message["subject"], body=message["body"],
+                         from_email=settings.DEFAULT_FROM_EMAIL, to=[message["to"]])
+    try:
+        # Django's SMTP backend passes EMAIL_TIMEOUT to smtplib.SMTP(timeout=...), a socket
+        # timeout on the connect and every read; fail_silently=False so failures reach us.
+        get_connection(fail_silently=False).send_messages([email])
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+        raise EmailRefused(_short(exc)) from exc
+    except smtplib.SMTPResponseException as exc:
+        if 500 <= exc.smtp_code < 600:
+            raise EmailRefused(_short(exc)) from exc
+        raise EmailTransient(_short(exc)) from exc
+    except OSError as exc:  # smtplib.SMTPException, socket timeouts and refusals are OSErrors
+        raise EmailTransient(_short(exc)) from exc
+
+
+def email_retry_delay(retries: int) -> float:
+    """Seconds before retry ``retries + 1``: PORTAL_EMAIL_RETRY_SECONDS doubling, capped, with
+    jitter so a relay coming back is not met by every queued message at once."""
+    first = settings.PORTAL_EMAIL_RETRY_SECONDS
+    base = min(float(RETRY_CAP_SECONDS), first * 2.0 ** min(retries, 12))
+    return base * random.uniform(1.0, 1.2)
+
+
+def email_failed(*, message: dict[str, str], attempts: int, error: str) -> FailedEmail:
+    """Record a notification given up on (with an audit event), for the admins' dashboard."""
+    failure = FailedEmail.objects.create(
+        kind=message["kind"][:40], recipient=message["to"][:254],
+        subject=message["subject"][:300], attempts=attempts, error=error[:500],
+        request_id=request_id_var.get() or "")
+    audit_record(action="notification.failed", obj=failure,
+                 data={"kind": failure.kind, "attempts": attempts, "error": failure.error})
+    logger.error("Gave up on a %s notification after %d attempt(s): %s", failure.kind, attempts,
+                 failure.error)
+    email_failure_recorded.send(sender=FailedEmail, kind=failure.kind, attempts=attempts)
+    return failure
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]

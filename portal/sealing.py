@@ -23,6 +23,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.logs import secret_register
+
 logger = logging.getLogger(__name__)
 
 SEALED_PREFIX = "sealed:v1:"
@@ -69,6 +71,7 @@ def value_seal(value: Any, *, key: str) -> str:
     Always seals, even text that looks sealed: a value a person typed is never taken as a token.
     """
     text = "" if value is None else str(value)
+    secret_register(text)  # the clear value passes through this request: keep it off its logs
     plain = json.dumps([key, text], separators=(",", ":"))
     return SEALED_PREFIX + _fernet().encrypt(plain.encode()).decode()
 
@@ -82,6 +85,7 @@ def value_open(value: Any, *, key: str) -> str:
             _fernet().decrypt(str(value)[len(SEALED_PREFIX):].encode()).decode())
         if sealed_key != key:
             raise InvalidToken
+        secret_register(str(text))  # on its way to AWS: keep it off this task's logs
         return str(text)
     except InvalidToken:
         # Loud: the key changed or the column was altered; the caller must not go on to AWS.

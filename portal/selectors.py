@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from portal.models import ApiToken, AuditEvent, Membership, Project, User
+from portal.models import ApiToken, AuditEvent, FailedEmail, Membership, Project, User
 
 
 def projects_for_user(*, user: User) -> QuerySet[Project]:
@@ -87,3 +87,11 @@ def audit_events_for_user(
     if until:
         events = events.filter(at__date__lte=until)
     return events
+
+
+def failed_emails_for_user(*, user: User) -> tuple[int, FailedEmail | None] | None:
+    """For platform admins: how many notifications were given up on, and the latest one.
+    Anybody else: ``None`` (the dashboard shows them nothing about it)."""
+    if not (user.is_authenticated and user.is_catalog_admin):
+        return None
+    return FailedEmail.objects.count(), FailedEmail.objects.first()

@@ -6,9 +6,11 @@ from typing import Any
 
 from allauth.account.signals import user_logged_in as allauth_user_logged_in
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from portal.logs import request_context_start
 from portal.models import User
 from portal.services import audit_record, user_sync_from_saml
 
@@ -52,3 +54,9 @@ def audit_local_sign_in_failure(
         actor_username=str(credentials.get("username", ""))[:150],
         data={"provider": "local", "reason": "bad credentials"},
     )
+
+
+@receiver(request_finished)
+def forget_request_id(sender: Any, **kwargs: Any) -> None:
+    """The next log line of this thread belongs to no request until the next one starts."""
+    request_context_start(None)

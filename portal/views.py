@@ -37,6 +37,7 @@ from portal.saml_views import SLO_SESSION_KEY, body_too_large, saml_logout_url
 from portal.selectors import (
     api_token_for_user,
     audit_events_for_user,
+    failed_emails_for_user,
     local_sign_in_locked,
     memberships_for_user,
 )
@@ -128,7 +129,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/dashboard.html",
-        {"memberships": memberships_for_user(user=user), "manager": user.manager},
+        {"memberships": memberships_for_user(user=user), "manager": user.manager,
+         "failed_emails": failed_emails_for_user(user=user)},
     )
 
 

@@ -322,7 +322,8 @@ def compose(stack: Stack, workdir: Path, port: int, timings: dict[str, float]) -
            "PORTAL_DB_APP_PASSWORD": secrets.token_urlsafe(24),
            "PORTAL_HTTP_PORT": str(port),
            "PORTAL_AWS_MODE": os.environ.get("IMAGE_TEST_AWS_MODE", "fake"),
-           "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+           "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+           "EMAIL_HOST": "smtp.invalid"}  # required by the compose file; console mail uses none
     files = ["-f", "docker/docker-compose.yml", "-f", "docker/image-test/compose.override.yml"]
     stack.on_close("compose project", lambda: run("docker-compose", *files, "down", "--volumes",
                                                   "--timeout", "5", env=env, quiet=True))

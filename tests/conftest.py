@@ -47,6 +47,20 @@ def _static_without_collectstatic(settings: object) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _emails_sent_in_process(request: pytest.FixtureRequest,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notification's mail task runs at once in the test process (its SMTP send goes to the
+    locmem outbox), as a worker would run it; tests with a real worker and broker (those asking
+    for a ``real_broker`` fixture) send it to the broker instead, and tests of the queueing
+    itself (asking for ``mail_queued``) leave it to the folder's task recorder."""
+    if {"real_broker", "mail_queued"} & set(request.fixturenames):
+        return
+    from portal.tasks import email_send_task
+
+    monkeypatch.setattr(email_send_task, "delay", email_send_task.run)
+
+
 @pytest.fixture
 def manager(db: None) -> User:
     return make_user("maria.manager", roles=[Role.APPROVER])

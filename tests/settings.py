@@ -17,7 +17,9 @@ os.environ.setdefault(
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast local-login tests
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The outbox in memory; a mail test's worker process is given the SMTP backend instead.
+EMAIL_BACKEND = os.environ.get("PORTAL_TEST_EMAIL_BACKEND",
+                               "django.core.mail.backends.locmem.EmailBackend")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so a worker process sees the test data; one per run, so two runs on

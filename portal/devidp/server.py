@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import logging
 from collections.abc import Callable, Iterable
@@ -17,20 +19,35 @@ logger = logging.getLogger("portal.devidp")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Development IdP</title><style>
-body{{font:15px system-ui,sans-serif;background:#eef1f5;margin:0}}
-main{{max-width:30rem;margin:3rem auto;background:#fff;padding:1.5rem;border-radius:.5rem;
-border:1px solid #d8dee6}} h1{{font-size:1.3rem}} label{{display:block;margin:.6rem 0}}
-input{{font:inherit;width:100%;padding:.35rem}} button{{font:inherit;padding:.4rem 1rem;
-background:#5a2a82;color:#fff;border:0;border-radius:.3rem}} .error{{color:#b3261e}}
-.banner{{background:#fff4d6;padding:.4rem;border-radius:.25rem;font-size:.9em}}
-table{{border-collapse:collapse;width:100%}} td{{padding:.2rem .4rem;border-bottom:1px solid #eee}}
-</style></head><body><main>{body}</main></body></html>"""
+STYLE = """
+body{font:15px system-ui,sans-serif;background:#eef1f5;margin:0}
+main{max-width:30rem;margin:3rem auto;background:#fff;padding:1.5rem;border-radius:.5rem;
+border:1px solid #d8dee6} h1{font-size:1.3rem} label{display:block;margin:.6rem 0}
+input{font:inherit;width:100%;padding:.35rem} button{font:inherit;padding:.4rem 1rem;
+background:#5a2a82;color:#fff;border:0;border-radius:.3rem} .error{color:#b3261e}
+.banner{background:#fff4d6;padding:.4rem;border-radius:.25rem;font-size:.9em}
+table{border-collapse:collapse;width:100%} td{padding:.2rem .4rem;border-bottom:1px solid #eee}
+"""
+AUTO_POST = "document.getElementById('saml-post').submit()"
+PAGE_START = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+              f"<title>Development IdP</title><style>{STYLE}</style></head><body><main>")
+PAGE_END = "</main></body></html>"
+
+
+def _csp_hash(source: str) -> str:
+    """A CSP source expression allowing exactly this inline text (CSP3: base64 of its SHA-256)."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+# The IdP's one style block and one script (the auto-post of the SAMLResponse) are inline, so
+# the policy allows just those two texts by hash; nothing else runs or styles the pages.
+CONTENT_SECURITY_POLICY = (f"default-src 'none'; style-src {_csp_hash(STYLE)}; "
+                           f"script-src {_csp_hash(AUTO_POST)}; base-uri 'none'; "
+                           "frame-ancestors 'none'")
 
 
 def _page(body: str) -> bytes:
-    return PAGE.format(body=body).encode()
+    return (PAGE_START + body + PAGE_END).encode()
 
 
 class DevIdPApp:
@@ -64,6 +81,7 @@ class DevIdPApp:
         start_response(f"{status.value} {status.phrase}", [
             ("Content-Type", content_type), ("Content-Length", str(len(body))),
             ("Cache-Control", "no-store"), ("X-Frame-Options", "DENY"),
+            ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
         ])
         return [body]
 
@@ -121,7 +139,7 @@ class DevIdPApp:
             + (f'<input type="hidden" name="RelayState" value="{html.escape(relay_state)}">'
                if relay_state else "")
             + '<noscript><button type="submit">Continue</button></noscript></form>'
-            "<script>document.getElementById('saml-post').submit()</script>"
+            f"<script>{AUTO_POST}</script>"
         )
         return self._respond(start_response, HTTPStatus.OK, _page(body))
 

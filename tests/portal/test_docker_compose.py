@@ -31,6 +31,7 @@ REQUIRED = {
     "PORTAL_DB_OWNER_PASSWORD": "owner-test-password",
     "PORTAL_DB_APP_PASSWORD": "app-test-password",
     "PORTAL_BASE_URL": "https://portal.bank.example",
+    "EMAIL_HOST": "smtp.bank.example",
 }
 SERVICES = {"web", "worker", "beat", "postgres", "redis"}
 PORTAL_SERVICES = {"web", "worker", "beat"}

@@ -1,4 +1,5 @@
-"""The portal's email sender: one mail per active addressee, on commit, a mail outage logged."""
+"""The portal's email sender: one queued mail per active addressee, on commit; a broker outage
+is a recorded failed send, never an error for the change that was committed."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from portal import notifications
+from portal.models import AuditEvent, FailedEmail
 from portal.notifications import email_notify
+from portal.tasks import email_send_task
 from tests.conftest import make_user
 
 
@@ -42,16 +44,36 @@ def test_nobody_to_mail_queues_nothing(django_capture_on_commit_callbacks: Any) 
 
 
 @pytest.mark.django_db
-def test_a_mail_outage_is_logged_not_raised(
+def test_the_message_is_queued_for_the_worker_not_sent_in_the_request(
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queued: list[Any] = []
+    monkeypatch.setattr(email_send_task, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        email_notify(recipients=[make_user("ann.lee"), make_user("bob.lee")], subject="Ready",
+                     lines=["Your notebook is ready."], link_label="Open", link="https://p/e/1",
+                     what="environment")
+    assert mail.outbox == []
+    assert [(m["to"], m["kind"], m["subject"]) for m in queued] == [
+        ("ann.lee@bank.example", "environment", "[ML portal] Ready"),
+        ("bob.lee@bank.example", "environment", "[ML portal] Ready")]
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_is_a_recorded_failed_send_not_an_error(
     django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    class Down:
-        def send_messages(self, messages: list[Any]) -> int:
-            raise OSError("mail relay unreachable")
+    def broker_down(message: Any) -> None:
+        raise ConnectionRefusedError("broker unreachable")
 
-    monkeypatch.setattr(notifications, "get_connection", lambda: Down())
+    monkeypatch.setattr(email_send_task, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         email_notify(recipients=[make_user("ann.lee")], subject="s", lines=["x"],
                      link_label="l", link="u", what="approval")
-    assert "Could not send 1 approval notification(s)" in caplog.text
+    failure = FailedEmail.objects.get()
+    assert (failure.kind, failure.recipient, failure.attempts) == ("approval",
+                                                                   "ann.lee@bank.example", 0)
+    assert "broker unreachable" in failure.error
+    assert AuditEvent.objects.filter(action="notification.failed").count() == 1
+    assert "Could not queue a approval notification" in caplog.text
