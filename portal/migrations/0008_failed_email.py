@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0005_api_tokens_hashed'),
+        ('portal', '0007_auditevent_chain_unique'),
     ]
 
     operations = [
