@@ -126,9 +126,10 @@ def request_submit(
             tag_choices=tag_choices, action=action, environment_ref=environment_ref,
             idempotency_key=key, idempotency_fingerprint=fingerprint, http_request=http_request,
         )
-    except IntegrityError:
-        # The other submit with this key committed between our look-up and our insert: ours
-        # was rolled back whole (request, audit, notification, tasks); answer with theirs.
+    except (IntegrityError, RequestInvalid):
+        # The other submit with this key committed after our look-up: our insert broke the
+        # unique constraint, or our name check found the name taken (by that very request).
+        # Ours was rolled back whole (request, audit, notification, tasks); answer with theirs.
         if not key:
             raise
         existing = request_for_key(requester=requester, idempotency_key=key,

@@ -211,12 +211,14 @@ def test_the_openapi_schema_documents_the_idempotency_key_header(scientist: User
 
 # --- A race between two submits with one key --------------------------------------------------
 
+@pytest.mark.parametrize("refused_by", ["unique constraint", "name check"])
 def test_a_submit_that_loses_the_race_for_its_key_answers_with_the_winners_request(
     demo_policies: None, scientist: User, project: Project, notebook: Product,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, refused_by: str,
 ) -> None:
     """The other submit commits between this one's look-up and its insert: the unique constraint
-    refuses the second row, everything of the loser is rolled back, and it gets the winner's."""
+    refuses the second row (or, first, the name check finds the winner's name live), everything
+    of the loser is rolled back, and it gets the winner's request."""
     fields: dict[str, Any] = {
         "requester": scientist, "project_slug": project.slug, "product_id": notebook.pk,
         "parameters": notebook_values(NotebookInstanceName="dana-race"),
@@ -233,9 +235,9 @@ def test_a_submit_that_loses_the_race_for_its_key_answers_with_the_winners_reque
         return None if len(calls) == 1 else looked_up(**kw)
 
     monkeypatch.setattr(create_module, "request_for_key", first_misses)
-    # The name check would refuse the loser first (the winner's name is live): let it through,
-    # as it would have been when both checked before either committed.
-    monkeypatch.setattr(create_module, "resource_name_errors", lambda **kw: {})
+    if refused_by == "unique constraint":
+        # As when both checked the name before either committed.
+        monkeypatch.setattr(create_module, "resource_name_errors", lambda **kw: {})
     loser = request_submit(**fields)
     assert not loser.created and loser.request.pk == winner.request.pk
     assert calls == ["race-key", "race-key"]  # missed, inserted, refused, read the winner's
