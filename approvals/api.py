@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
@@ -28,8 +28,8 @@ from approvals.services import (
     parameters_masked,
     request_approve,
     request_cancel,
-    request_create,
     request_reject,
+    request_submit,
 )
 from portal.api_input import PortalPagination, StrictInput
 from portal.http import request_user as _user
@@ -41,6 +41,15 @@ def _refused(exc: ApprovalError) -> Response:
                         status=status.HTTP_400_BAD_REQUEST)
     code = "".join("_" + c.lower() if c.isupper() else c for c in type(exc).__name__).lstrip("_")
     return Response({"detail": exc.message, "code": code}, status=exc.status_code)
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_HELP = (
+    "Optional; a unique key per request you mean to make (a UUID), at most 255 visible ASCII "
+    "characters, bare or in double quotes. A retry with the same key and the same body answers "
+    "200 with the request the first one created instead of creating another; the same key with "
+    "another body answers 422. Keys are yours only (another user's key never finds your "
+    "request) and do not expire.")
 
 
 class RequestCreateInput(StrictInput):
@@ -153,23 +162,41 @@ class RequestListView(APIView):
         page = paginator.paginate_queryset(my_requests(user=_user(request)), request, view=self)
         return paginator.get_paginated_response(RequestListOutput(page, many=True).data)
 
-    @extend_schema(request=RequestCreateInput, responses={201: RequestDetailOutput},
-                   summary="Request an environment")
+    @extend_schema(
+        request=RequestCreateInput,
+        parameters=[OpenApiParameter(
+            IDEMPOTENCY_HEADER, str, location=OpenApiParameter.HEADER, required=False,
+            description=IDEMPOTENCY_HELP)],
+        responses={201: RequestDetailOutput,
+                   200: OpenApiResponse(RequestDetailOutput, description=(
+                       "A retry with the same Idempotency-Key and the same body: the request "
+                       "the first one created (header Idempotent-Replayed: true).")),
+                   422: OpenApiResponse(description=(
+                       "The Idempotency-Key was already used with a different body; nothing "
+                       "was created."))},
+        summary="Request an environment",
+    )
     def post(self, request: ApiRequest) -> Response:
         data = RequestCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         try:
-            created = request_create(
+            submitted = request_submit(
                 requester=_user(request), project_slug=values["project"],
                 product_id=values["product"], version_id=values.get("version"),
                 action=values["action"], environment_ref=values.get("environment_ref"),
                 parameters=values["parameters"], tag_choices=values["tag_choices"],
-                justification=values["justification"], http_request=request._request,
+                justification=values["justification"],
+                idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
+                http_request=request._request,
             )
         except ApprovalError as exc:
             return _refused(exc)
-        created = request_for_user(user=_user(request), pk=created.pk)
+        created = request_for_user(user=_user(request), pk=submitted.request.pk)
+        if not submitted.created:
+            # Stripe's convention, so a client can tell a replay from a first answer.
+            return Response(RequestDetailOutput(created).data, status=status.HTTP_200_OK,
+                            headers={"Idempotent-Replayed": "true"})
         return Response(RequestDetailOutput(created).data, status=status.HTTP_201_CREATED)
 
 

@@ -65,10 +65,24 @@ class Request(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     handed_off_at = models.DateTimeField(null=True, blank=True)
+    # The client's Idempotency-Key (the API header, or the request form's per-render key): the
+    # same key from the same requester gives back this request instead of a second one. Empty:
+    # none was sent. The fingerprint is an HMAC of what was submitted (never the values in
+    # clear: they may hold NoEcho secrets), so a reused key with another body is told apart.
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "pk"]
         indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            # Scoped to the requester: another user's key never finds this request. The database
+            # enforces it, so two simultaneous submits with one key store exactly one request.
+            models.UniqueConstraint(
+                fields=["requester", "idempotency_key"], name="request_idempotency_key_once",
+                condition=~models.Q(idempotency_key=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.product.name} in {self.project.slug}"

@@ -133,6 +133,12 @@ def request_audit_events(*, request: Request) -> QuerySet[AuditEvent]:
     ).select_related("actor").order_by("at", "id")
 
 
+def decision_by(*, task: ApprovalTask, approver: User) -> Decision | None:
+    """The decision this approver recorded on the task, if any (``task`` comes from
+    ``task_for_user``, so it is already in the user's scope)."""
+    return Decision.objects.filter(task=task, approver=approver).first()
+
+
 def request_open_task_for(*, request: Request, user: User) -> ApprovalTask | None:
     """The task of this request the user can decide now, if any."""
     return inbox_for_user(user=user).filter(request=request).first()

@@ -6,6 +6,7 @@ action re-renders the page with the reason and the service's 4xx status.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -15,11 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from approvals.errors import ApprovalError, RequestInvalid
+from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
 from approvals.models import Decision, Request
 from approvals.selectors import (
     budget_share,
+    decision_by,
     inbox_for_user,
     my_requests,
     request_audit_events,
@@ -30,11 +32,13 @@ from approvals.selectors import (
     task_for_user,
 )
 from approvals.services import (
+    IDEMPOTENCY_KEY_MAX,
+    IdempotencyKeyReused,
     environment_current,
     request_approve,
     request_cancel,
-    request_create,
     request_reject,
+    request_submit,
 )
 from approvals.services import tasks_approve as tasks_approve_service
 from catalog.forms import ProductRequestForm
@@ -52,6 +56,7 @@ from catalog.selectors import (
 from portal.http import request_user as _user
 
 PAGE_SIZE = 50
+IDEMPOTENCY_FIELD = "idempotency_key"
 
 
 @login_required
@@ -115,31 +120,55 @@ def request_new(request: HttpRequest) -> HttpResponse:
         "prices": {k: str(v) for k, v in prices.items()},
         "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices),
     })
+    # One key per render of the form: a double click (or a resent POST) carries the same key
+    # and gets the request the first submit made instead of a second one.
+    context["idempotency_key"] = uuid.uuid4().hex
     if request.method == "GET":
         return render(request, "approvals/request_form.html", context)
 
+    posted_key = request.POST.get(IDEMPOTENCY_FIELD, "")
+    # After a refusal nothing was stored under the key, so the corrected form resends it.
+    context["idempotency_key"] = posted_key[:IDEMPOTENCY_KEY_MAX] or context["idempotency_key"]
+    status = 400
     details_ok = details.is_valid()
     parameters_ok = parameter_form.is_valid()
     if details_ok and parameters_ok:
         try:
-            created = request_create(
+            submitted = request_submit(
                 requester=user, project_slug=details.cleaned_data["project"],
                 product_id=product.pk, version_id=version.pk,
                 parameters={p.key: parameter_form.locked.get(p.key, request.POST.get(p.key, ""))
                             for p in parameters if not p.hidden},
                 tag_choices=details.tag_choices(), action=action, environment_ref=environment_ref,
-                justification=details.cleaned_data["justification"], http_request=request,
+                justification=details.cleaned_data["justification"],
+                idempotency_key=posted_key, http_request=request,
             )
         except RequestInvalid as exc:
             details.add_service_errors(exc.errors)
+            if "idempotency_key" in exc.errors:
+                context["idempotency_key"] = uuid.uuid4().hex
             for key, field_messages in (exc.errors.get("parameters") or {}).items():
                 for message in field_messages:
                     parameter_form.add_error(key if key in parameter_form.fields else None,
                                              message)
+        except IdempotencyKeyReused as exc:
+            # A form sent again with other values (the back button, then edits): the first
+            # request stands; this render gets a fresh key, so submitting it makes a new one.
+            details.add_error(None, f"This form was already submitted (request "
+                                    f"{exc.existing.short_id}) with other values; nothing new "
+                                    "was submitted. Check the values and submit again to make "
+                                    "another request.")
+            context["idempotency_key"] = uuid.uuid4().hex
+            status = exc.status_code
         else:
-            messages.success(request, f"Request submitted: {created.get_status_display()}.")
+            created = submitted.request
+            if submitted.created:
+                messages.success(request, f"Request submitted: {created.get_status_display()}.")
+            else:
+                messages.info(request, "This form was already submitted: here is the request "
+                                       "it made (nothing was submitted twice).")
             return redirect("approvals:request_detail", pk=created.pk)
-    return render(request, "approvals/request_form.html", context, status=400)
+    return render(request, "approvals/request_form.html", context, status=status)
 
 
 def _detail(request: HttpRequest, approval: Request, *, status: int = 200,
@@ -196,6 +225,17 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
             request_approve(task=task, approver=user, comment=comment, http_request=request)
         else:
             request_reject(task=task, approver=user, comment=comment, http_request=request)
+    except AlreadyDecided as exc:
+        recorded = decision_by(task=task, approver=user)
+        if recorded is None:
+            return _detail(request, approval, status=exc.status_code, error=exc.message,
+                           decision_form=form)
+        # A double-clicked Approve (or a resent POST): the first click's decision stands; show
+        # it on the request page instead of an error. Nothing was decided twice.
+        messages.info(request, f"Your decision on “{task.name}” was already recorded: "
+                               f"{recorded.get_verdict_display().lower()} at "
+                               f"{recorded.at:%Y-%m-%d %H:%M} UTC.")
+        return redirect("approvals:request_detail", pk=approval.pk)
     except ApprovalError as exc:
         return _detail(request, approval, status=exc.status_code, error=exc.message,
                        decision_form=form)

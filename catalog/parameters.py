@@ -37,6 +37,12 @@ RESOURCE_IDENTITY_PARAMETERS = frozenset({
     "NotebookInstanceName", "UserProfileName", "DomainId", "SageMakerProjectName",
     "SageMakerProjectId",
 })
+# The parameter that names each kind's resource: AWS refuses two of one name in an account, so
+# a new environment may not take a live one's name, and provisioning fills in an empty one.
+RESOURCE_NAME_PARAMETERS: dict[str, str] = {
+    Product.Kind.NOTEBOOK_INSTANCE: "NotebookInstanceName",
+    Product.Kind.STUDIO_USER_PROFILE: "UserProfileName",
+}
 ON_CHANGE_KEEP, ON_CHANGE_REPLACE = "keep", "replace"
 # SageMaker fills these itself for a project template (CreateProject refuses them): never a form
 # field of a SageMaker project product, whatever the template or the curation says.

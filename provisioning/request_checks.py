@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import Q
+
 from approvals.services import EnvironmentFacts
 from provisioning.models import Environment
 
@@ -37,3 +39,19 @@ def environment_facts(environment_ref: str) -> EnvironmentFacts | None:
                             product_id=row["product_id"],
                             terminated=row["status"] == Environment.Status.TERMINATED,
                             parameters=parameters, tags=tags)
+
+
+# Where an environment keeps the name it was given besides its parameters (older environments
+# have an empty parameter and the name the portal filled in, in its own column).
+NAME_COLUMNS = {"NotebookInstanceName": "notebook_instance_name",
+                "UserProfileName": "user_profile_name"}
+
+
+def environment_name_live(project_id: int, kind: str, key: str, name: str) -> bool:
+    """Whether an environment of this project and product kind has the name and is not
+    terminated (a failed one still counts: it may hold the resource until it is terminated)."""
+    named = Q(**{f"parameters__{key}": name})
+    if key in NAME_COLUMNS:
+        named |= Q(**{NAME_COLUMNS[key]: name})
+    return (Environment.objects.filter(named, project_id=project_id, product__kind=kind)
+            .exclude(status=Environment.Status.TERMINATED).exists())

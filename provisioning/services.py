@@ -30,7 +30,7 @@ from django.utils import timezone
 from approvals.models import Request
 from catalog.checks import launch_path_for
 from catalog.models import Product
-from catalog.parameters import SAGEMAKER_PROJECT_PARAMETERS
+from catalog.parameters import RESOURCE_NAME_PARAMETERS, SAGEMAKER_PROJECT_PARAMETERS
 from portal.aws_errors import aws_text_redact
 from portal.sealing import parameters_open
 from portal.services import audit_record
@@ -188,8 +188,7 @@ def parameters_opened(*, version: Any, values: dict[str, Any]) -> dict[str, Any]
     return parameters_open(values=values, secret_keys=secret)
 
 
-NAME_PARAMETERS: dict[str, str] = {Product.Kind.NOTEBOOK_INSTANCE: "NotebookInstanceName",
-                                   Product.Kind.STUDIO_USER_PROFILE: "UserProfileName"}
+NAME_PARAMETERS: dict[str, str] = RESOURCE_NAME_PARAMETERS
 
 
 def _parameters_for(environment: Environment) -> dict[str, str]:

@@ -1,6 +1,9 @@
 """Writes of the approval workflow, by concern; import the public names from here.
 
-- ``create``: ``request_create`` (validation, the matched rule, the first step).
+- ``create``: ``request_create`` (validation, the matched rule, the first step) and
+  ``request_submit`` (the same, once per idempotency key).
+- ``idempotency``: ``idempotency_key_clean``, ``IdempotencyKeyReused`` (same key, other input).
+- ``names``: ``live_name_check_register``: a new environment may not take a live one's name.
 - ``decide``: ``request_approve``, ``request_reject``, ``tasks_approve``, ``request_cancel``.
 - ``workflow``: who may decide (``task_approvers``, ``task_is_eligible``, ``earlier_deciders``),
   ``workflow_advance``, ``task_close``, ``request_close`` (also used by the sweep).
@@ -11,7 +14,12 @@
 Every status change goes through ``approvals.states.status_transition``.
 """
 
-from approvals.services.create import parameters_masked, request_create
+from approvals.services.create import (
+    RequestSubmitted,
+    parameters_masked,
+    request_create,
+    request_submit,
+)
 from approvals.services.decide import (
     request_approve,
     request_cancel,
@@ -30,6 +38,12 @@ from approvals.services.handoff import (
     hand_off_register,
     request_hand_off,
 )
+from approvals.services.idempotency import (
+    IDEMPOTENCY_KEY_MAX,
+    IdempotencyKeyReused,
+    idempotency_key_clean,
+)
+from approvals.services.names import live_name_check_register, live_name_checks
 from approvals.services.workflow import (
     earlier_deciders,
     request_close,
@@ -40,7 +54,10 @@ from approvals.services.workflow import (
 )
 
 __all__ = [
-    "EnvironmentFacts", "HandOffMissing", "earlier_deciders", "environment_current",
+    "IDEMPOTENCY_KEY_MAX", "EnvironmentFacts", "HandOffMissing", "IdempotencyKeyReused",
+    "RequestSubmitted",
+    "earlier_deciders", "environment_current", "idempotency_key_clean",
+    "live_name_check_register", "live_name_checks", "request_submit",
     "environment_resolver_register",
     "environment_resolvers", "hand_off_handlers", "hand_off_register", "parameters_masked",
     "request_approve", "request_cancel", "request_close", "request_create", "request_hand_off",

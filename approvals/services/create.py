@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from approvals.errors import RequestInvalid
@@ -14,6 +15,13 @@ from approvals.models import Request
 from approvals.notifications import describe, notify
 from approvals.policies import rule_for_request
 from approvals.services.environments import change_identity_keep, environment_ref_errors
+from approvals.services.idempotency import (
+    fingerprint_fields,
+    idempotency_key_clean,
+    request_fingerprint,
+    request_for_key,
+)
+from approvals.services.names import resource_name_errors
 from approvals.services.workflow import workflow_advance
 from catalog.checks import tag_choices_validate
 from catalog.models import Product, ProductVersion
@@ -26,7 +34,7 @@ from catalog.selectors import (
     version_requested_or_default,
     versions_requestable,
 )
-from portal.models import User
+from portal.models import Project, User
 from portal.sealing import parameters_seal
 from portal.selectors import projects_for_user
 from portal.services import audit_record
@@ -48,6 +56,15 @@ def _action_errors(*, action: str, environment_ref: str | None) -> list[str] | N
     return None
 
 
+@dataclass(frozen=True)
+class RequestSubmitted:
+    """What a submit gave: the request, and whether this submit created it (False: a repeat
+    with the same idempotency key got the request the first one made)."""
+
+    request: Request
+    created: bool
+
+
 def request_create(
     *,
     requester: User,
@@ -61,12 +78,97 @@ def request_create(
     environment_ref: str | None = None,
     http_request: HttpRequest | None = None,
 ) -> Request:
+    """Validate a request completely, then store it and start its workflow (no idempotency key:
+    see ``request_submit``)."""
+    return request_submit(
+        requester=requester, project_slug=project_slug, product_id=product_id,
+        parameters=parameters, justification=justification, version_id=version_id,
+        tag_choices=tag_choices, action=action, environment_ref=environment_ref,
+        http_request=http_request,
+    ).request
+
+
+def request_submit(
+    *,
+    requester: User,
+    project_slug: str,
+    product_id: int | str,
+    parameters: Mapping[str, Any],
+    justification: str,
+    version_id: int | None = None,
+    tag_choices: Mapping[str, Any] | None = None,
+    action: str = Request.Action.CREATE,
+    environment_ref: str | None = None,
+    idempotency_key: str = "",
+    http_request: HttpRequest | None = None,
+) -> RequestSubmitted:
+    """Create a request once per idempotency key (``approvals.services.idempotency``).
+
+    Without a key every submit is a new request. With one, a repeat by the same requester with
+    the same input returns the request the first submit made (``created=False``) and a repeat
+    with other input raises ``IdempotencyKeyReused``; two simultaneous submits with one key
+    store one request (the database's unique constraint decides; the loser reads the winner's).
+    """
+    key = idempotency_key_clean(idempotency_key)
+    fingerprint = request_fingerprint(**fingerprint_fields(
+        project_slug=project_slug, product_id=product_id, version_id=version_id, action=action,
+        environment_ref=environment_ref, parameters=parameters, tag_choices=tag_choices,
+        justification=justification)) if key else ""
+    if key:
+        existing = request_for_key(requester=requester, idempotency_key=key,
+                                   fingerprint=fingerprint)
+        if existing is not None:
+            return _repeated(existing=existing, http_request=http_request)
+    try:
+        created = _request_create(
+            requester=requester, project_slug=project_slug, product_id=product_id,
+            parameters=parameters, justification=justification, version_id=version_id,
+            tag_choices=tag_choices, action=action, environment_ref=environment_ref,
+            idempotency_key=key, idempotency_fingerprint=fingerprint, http_request=http_request,
+        )
+    except (IntegrityError, RequestInvalid):
+        # The other submit with this key committed after our look-up: our insert broke the
+        # unique constraint, or our name check found the name taken (by that very request).
+        # Ours was rolled back whole (request, audit, notification, tasks); answer with theirs.
+        if not key:
+            raise
+        existing = request_for_key(requester=requester, idempotency_key=key,
+                                   fingerprint=fingerprint)
+        if existing is None:
+            raise
+        return _repeated(existing=existing, http_request=http_request)
+    return RequestSubmitted(request=created, created=True)
+
+
+def _repeated(*, existing: Request, http_request: HttpRequest | None) -> RequestSubmitted:
+    audit_record(action="request.submit_repeated", actor=existing.requester,
+                 request=http_request, obj=existing, project=existing.project,
+                 data={"idempotency_key": existing.idempotency_key})
+    return RequestSubmitted(request=existing, created=False)
+
+
+def _request_create(
+    *,
+    requester: User,
+    project_slug: str,
+    product_id: int | str,
+    parameters: Mapping[str, Any],
+    justification: str,
+    version_id: int | None,
+    tag_choices: Mapping[str, Any] | None,
+    action: str,
+    environment_ref: str | None,
+    idempotency_key: str,
+    idempotency_fingerprint: str,
+    http_request: HttpRequest | None,
+) -> Request:
     """Validate a request completely, then store it and start its workflow.
 
     A product the requester may not see raises Http404; any other bad input raises
     ``RequestInvalid`` with every field's errors. Nothing is written unless all of it is valid.
     A day-2 request (update, terminate) must name an environment of the requester's, in the
-    project, not terminated, running the product named.
+    project, not terminated, running the product named. A new environment may not take the name
+    of a live one (``approvals.services.names``).
     """
     product = product_for_user(user=requester, pk=product_id)
     errors: dict[str, Any] = {}
@@ -119,6 +221,9 @@ def request_create(
                 errors["parameters"] = exc.message_dict
             if identity_errors:
                 errors["parameters"] = {**errors.get("parameters", {}), **identity_errors}
+            if "parameters" not in errors and project is not None:
+                _name_check(errors, project=project, product=product, version=version,
+                            action=action, values=values)
 
     tags, tag_errors = tag_choices_validate(product=product, choices=tag_choices or {})
     if tag_errors:
@@ -130,11 +235,20 @@ def request_create(
 
     estimate = cost_estimate(region=project.aws_region, parameters=values)
     with transaction.atomic():
+        # Two creates in one project are serialised here, and the name checked again under the
+        # lock, so two simultaneous submits cannot both take one name (PostgreSQL row lock;
+        # SQLite has one writer at a time).
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        _name_check(errors, project=project, product=product, version=version, action=action,
+                    values=values)
+        if errors:
+            raise RequestInvalid(errors)
         request = Request(
             requester=requester, project=project, product=product, version=version, action=action,
             environment_ref=ref, parameters=parameters_sealed(version=version, values=values),
             tag_choices=tags, justification=text,
             estimated_monthly_cost=estimate.usd_per_month if estimate else None,
+            idempotency_key=idempotency_key, idempotency_fingerprint=idempotency_fingerprint,
         )
         request.matched_rule = rule_for_request(request=request)
         request.save()
@@ -144,13 +258,22 @@ def request_create(
             data={"product": product.name, "version": version.name, "action": action,
                   "parameters": parameters_masked(request=request), "tag_choices": tags,
                   "estimated_monthly_cost": _money(request.estimated_monthly_cost),
-                  "rule": request.matched_rule.name if request.matched_rule else None},
+                  "rule": request.matched_rule.name if request.matched_rule else None,
+                  "idempotency_key": idempotency_key},
         )
         notify(request=request, recipients=[requester], subject=f"Request submitted: {product}",
                lines=["Your request was submitted.", describe(request)])
         workflow_advance(request=request, next_position=0, actor=requester,
                          http_request=http_request)
     return request
+
+
+def _name_check(errors: dict[str, Any], *, project: Project, product: Product,
+                version: ProductVersion, action: str, values: Mapping[str, Any]) -> None:
+    taken = resource_name_errors(project=project, product=product, version=version,
+                                 action=action, values=values)
+    if taken:
+        errors["parameters"] = {**errors.get("parameters", {}), **taken}
 
 
 def _money(value: Any) -> str | None:

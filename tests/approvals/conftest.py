@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -133,12 +134,16 @@ def notebook_values(instance_type: str = "ml.t3.medium", **extra: str) -> dict[s
 
 def request_notebook(requester: User, project: Project, product: Product,
                      instance_type: str = "ml.t3.medium", **extra: Any) -> Any:
-    """Create a notebook request through the service, as the form and the API do."""
+    """Create a notebook request through the service, as the form and the API do.
+
+    Each one names its own notebook: a second live request for one name is refused."""
     from approvals.services import request_create
 
+    name = f"dana-nb-{uuid.uuid4().hex[:8]}"
     return request_create(
         requester=requester, project_slug=project.slug, product_id=product.pk,
-        parameters=notebook_values(instance_type), tag_choices={"data-classification":
+        parameters=notebook_values(instance_type, NotebookInstanceName=name),
+        tag_choices={"data-classification":
                                                                 "confidential"},
         justification="Train the fraud model on last quarter's data.", **extra,
     )

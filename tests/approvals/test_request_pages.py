@@ -111,13 +111,17 @@ def test_rejecting_without_a_comment_is_a_form_error_and_changes_nothing(
     assert snapshot() == before
 
 
-def test_deciding_twice_answers_already_decided(gpu_request: Request, manager: User) -> None:
+def test_deciding_twice_shows_the_recorded_decision(gpu_request: Request, manager: User) -> None:
+    """Issue 13: a double-clicked Approve lands on the request with the first decision, never
+    on a 409 page, and decides nothing twice (tests/approvals/test_decision_repeated.py)."""
     task = gpu_request.tasks.get()
     client = _login(manager)
     assert client.post(f"/requests/tasks/{task.pk}/decide",
                        {"verdict": "approve"}).status_code == 302
-    response = client.post(f"/requests/tasks/{task.pk}/decide", {"verdict": "approve"})
-    assert response.status_code == 409 and "Already decided" in response.content.decode()
+    response = client.post(f"/requests/tasks/{task.pk}/decide", {"verdict": "approve"},
+                           follow=True)
+    assert response.status_code == 200
+    assert "was already recorded: approved" in response.content.decode()
 
 
 def test_approving_ones_own_request_is_refused_on_the_page(
