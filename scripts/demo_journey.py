@@ -52,23 +52,26 @@ class Journey:
         self.url = portal_url.rstrip("/")
         self.shots = shots
         self.number = 0
+        self.shot = Path()
         self.started = time.monotonic()
 
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
         self.number += 1
-        shot = self.shots / f"{self.number:02d}-{_slug(title)}.png"
+        shot = self.shot = self.shots / f"{self.number:02d}-{_slug(title)}.png"
+        shot.unlink(missing_ok=True)  # from an earlier run
         print(f"[{time.monotonic() - self.started:6.1f}s] {self.number:2d}. {title} ...",
               end="", flush=True)
         try:
             yield
         except Exception as exc:
-            self.page.screenshot(path=str(shot), full_page=True)
+            self.page.screenshot(path=str(shot), full_page=True)  # the page it failed on
             print(" FAILED", flush=True)
             raise JourneyFailed(f"step {self.number} ({title}) failed: {exc}\n"
                                 f"  page: {_without_query(self.page.url)}\n"
                                 f"  screenshot: {shot}") from exc
-        self.page.screenshot(path=str(shot), full_page=True)
+        if not shot.exists():  # a step that signs out took it before leaving the page
+            self.page.screenshot(path=str(shot), full_page=True)
         print(" ok", flush=True)
 
     # -- people ----------------------------------------------------------------------------
@@ -82,6 +85,8 @@ class Journey:
         page.wait_for_url(f"{self.url}/")
 
     def sign_out(self) -> None:
+        """Sign out; the step's screenshot shows the page before (the outcome, not the login)."""
+        self.page.screenshot(path=str(self.shot), full_page=True)
         self.page.click("text=Sign out")
         self.page.wait_for_url(f"{self.url}/accounts/login/")
 
