@@ -8,9 +8,12 @@ sits in the inbox of the person the policies name, where they can approve it.
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core import mail
+from django.core.management import call_command
 
 from approvals.models import Request
 from approvals.selectors import inbox_for_user
@@ -79,3 +82,26 @@ def test_a_cheap_cpu_change_is_approved_by_the_visible_cpu_rule(
     approved = AuditEvent.objects.get(action="request.approved", object_id=str(change.pk))
     assert approved.actor_username == ("policy:Demo: SageMaker environments / "
                                        "rule:CPU notebooks under $150/month")
+
+
+def test_before_pat_admin_ever_signed_in_the_platform_review_is_theirs_and_they_are_told(
+    demo_policies: None, notebook: Product, django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The known demo break: Dana's change over $150/month waited for "Platform review", the
+    ml-platform-admins group had nobody in it until pat.admin's first sign-in, so no inbox showed
+    it and nobody was e-mailed. The seed puts the demo people in their IdP groups, as their
+    first sign-in would (roles still come from SAML only)."""
+    call_command("seed_demo", stdout=StringIO())
+    dana = User.objects.get(username="dana.scientist")
+    pat = User.objects.get(username="pat.admin")
+    assert pat.last_saml_sign_in is None and pat.roles == []
+    fraud = Project.objects.get(slug="fraud-detection")
+    environment = make_environment(dana, fraud, notebook)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mails go after the commit
+        change = _day2(dana, fraud, notebook, "update", environment,
+                       notebook_values("ml.m5.xlarge"))
+    assert [t.request_id for t in inbox_for_user(user=pat)] == [change.pk]
+    [asked] = [m for m in mail.outbox if "Approval needed" in m.subject]
+    assert asked.to == [pat.email]
+    assert not change.tasks.get().escalated
