@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from portal.models import Membership, Project, User
@@ -116,7 +117,12 @@ def _user_ensure(entry: Mapping[str, Any], report: list[str]) -> User | None:
     )
     user.set_unusable_password()  # people sign in through SAML only
     user.save()
-    audit_record(action="user.created", obj=user, data=SEED_SOURCE)
+    # Their IdP groups, as the first sign-in would mirror them (and every sign-in refreshes
+    # them): a group approval step (the platform team's "Platform review") then reaches its
+    # people, inbox and e-mail, before they have ever signed in. Roles still come only from SAML.
+    groups = [str(name)[:150] for name in entry.get("groups") or []]
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+    audit_record(action="user.created", obj=user, data={**SEED_SOURCE, "groups": groups})
     report.append(f"created user {username}")
     return user
 

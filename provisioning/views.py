@@ -26,6 +26,7 @@ from provisioning.models import Environment
 # Statuses in which the "Open" button is shown (stopped notebooks are started first).
 OPENABLE = (Environment.Status.AVAILABLE, Environment.Status.STOPPED,
             Environment.Status.STARTING)
+CHANGEABLE = (Environment.Status.AVAILABLE, Environment.Status.STOPPED)
 
 
 def environment_json(environment: Environment) -> dict[str, Any]:
@@ -40,6 +41,10 @@ def environment_json(environment: Environment) -> dict[str, Any]:
         and environment.status == Environment.Status.AVAILABLE,
         "startable": bool(environment.notebook_instance_name)
         and environment.status == Environment.Status.STOPPED,
+        # Shown in place as the status settles (the page renders both, hidden while busy); who
+        # may use them is the page's business (owner; owner or platform admin).
+        "changeable": environment.status in CHANGEABLE,
+        "terminable": environment.status in lifecycle.TERMINABLE,
         "updated_at": environment.updated_at.isoformat(),
     }
 
@@ -88,8 +93,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "environment": environment,
         "timeline": selectors.environment_timeline(environment=environment)[:200],
         "is_owner": environment.owner_id == user.pk,
-        "can_terminate": (environment.owner_id == user.pk or user.is_catalog_admin)
-        and environment.status in lifecycle.TERMINABLE,
+        "can_terminate": environment.owner_id == user.pk or user.is_catalog_admin,
         "can_open": environment.launchable and environment.status in OPENABLE,
         "state": environment_json(environment),
         "change_url": _change_url(environment),
@@ -98,8 +102,9 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _change_url(environment: Environment) -> str:
-    """Where a change request for this environment starts (the approvals request form)."""
-    if environment.status not in (Environment.Status.AVAILABLE, Environment.Status.STOPPED):
+    """Where a change request for this environment starts (the approvals request form); the
+    page shows the link while the environment is ``changeable``, and hides it otherwise."""
+    if environment.status == Environment.Status.TERMINATED:
         return ""
     base = reverse("approvals:request_new")
     return (f"{base}?product={environment.product_id}&project={environment.project.slug}"

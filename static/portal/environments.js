@@ -1,5 +1,6 @@
 // Live status of environments without reloading: polls the JSON status endpoint while anything is
-// on its way somewhere, and updates status, message and the Open/Stop/Start buttons in place.
+// on its way somewhere, and updates status, message and the Open/Stop/Start buttons, the
+// change link and the terminate form in place.
 // On the "starting" page (data-open-when-ready) it submits the Open form once the notebook runs.
 (function () {
   "use strict";
@@ -32,6 +33,8 @@
     show(row, "[data-open-form]", state.openable);
     show(row, "[data-stop-form]", state.stoppable);
     show(row, "[data-start-form]", state.startable);
+    show(row, "[data-change-link]", state.changeable);
+    show(row, "[data-terminate-form]", state.terminable);
     if (row.hasAttribute("data-open-when-ready") && state.status === "available") {
       row.removeAttribute("data-open-when-ready");
       var form = row.querySelector("[data-open-form]");

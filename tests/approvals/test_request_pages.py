@@ -202,3 +202,26 @@ def test_an_unknown_action_in_the_link_is_refused_and_changes_nothing(
                                       _form(project))
     assert response.status_code == 400 and "Choose one of: create" in response.content.decode()
     assert snapshot() == before
+
+
+def test_the_inbox_says_which_requests_change_or_terminate_an_environment(
+    demo_policies: None, scientist: User, platform_admin: User, project: Project,
+    notebook: Product, environment: Any,
+) -> None:
+    """An approver tells a change of a running environment from a new one at a glance (the demo's
+    change request reached the platform admin's inbox looking like any new notebook)."""
+    client = _login(scientist)
+    url = (f"/requests/new?product={notebook.pk}&project={project.slug}&action=update"
+           f"&environment={environment.pk}")
+    assert client.post(url, _form(project, "ml.m5.xlarge")).status_code == 302
+    created = request_notebook(scientist, project, notebook, "ml.m5.xlarge")  # new, same cost
+    html = _login(platform_admin).get("/requests/inbox/").content.decode()
+    change = Request.objects.get(action="update")
+    rows = {r.pk: _row(html, f'data-request="{r.pk}"') for r in (change, created)}
+    assert "Change an environment" in rows[change.pk]
+    assert "Create a new environment" in rows[created.pk]
+
+
+def _row(html: str, marker: str) -> str:
+    start = html.index(marker)
+    return html[start:html.index("</tr>", start)]

@@ -115,3 +115,12 @@ def test_it_refuses_a_membership_in_an_unknown_project(db: None, tmp_path: Path)
     # All or nothing: the projects created before the error are rolled back too.
     assert not Project.objects.exists()
     assert not User.objects.exists()
+
+
+def test_it_puts_the_new_people_in_their_idp_groups_without_granting_roles(
+        db: None, demo_users: list[dict]) -> None:
+    seed()
+    for entry in demo_users:
+        user = User.objects.get(username=entry["uid"])
+        assert set(user.groups.values_list("name", flat=True)) == set(entry.get("groups") or [])
+        assert user.roles == [] and not user.is_staff

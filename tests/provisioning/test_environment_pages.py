@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -29,7 +30,8 @@ def test_the_status_endpoint_reports_statuses_in_the_users_scope(
     client.force_login(scientist)
     [state] = client.get("/environments/status.json").json()["environments"]
     assert state == {**state, "id": str(available.pk), "status": "available", "openable": True,
-                     "stoppable": True, "startable": False}
+                     "stoppable": True, "startable": False, "changeable": True,
+                     "terminable": True}
     client.force_login(outsider)
     assert client.get(f"/environments/status.json?id={available.pk}").json() == {
         "environments": []}
@@ -44,6 +46,26 @@ def test_the_environment_page_shows_outputs_tags_timeline_and_actions(
     assert "portal-environment" in html and str(available.pk) in html
     assert 'id="timeline"' in html and "Ready to open." in html
     assert "data-open-form" in html and 'id="terminate-form"' in html
+
+
+def test_change_and_terminate_are_on_a_busy_environments_page_hidden_until_it_settles(
+        client: Client, scientist: User, queued: Environment) -> None:
+    """The page updates its status in place (environments.js): a notebook that becomes Available
+    while its page is open must offer "Request a change" and "Terminate" without a reload, so
+    both are rendered hidden while it is busy and the status endpoint says when to show them."""
+    Environment.objects.filter(pk=queued.pk).update(status="provisioning")
+    client.force_login(scientist)
+    html = client.get(f"/environments/{queued.pk}/").content.decode()
+    assert re.search(r'<a [^>]*id="change-link"[^>]* hidden', html)
+    assert re.search(r'<form [^>]*id="terminate-form"[^>]* hidden', html)
+    [state] = client.get(f"/environments/status.json?id={queued.pk}").json()["environments"]
+    assert (state["changeable"], state["terminable"]) == (False, False)
+    Environment.objects.filter(pk=queued.pk).update(status="available")
+    [state] = client.get(f"/environments/status.json?id={queued.pk}").json()["environments"]
+    assert (state["changeable"], state["terminable"]) == (True, True)
+    html = client.get(f"/environments/{queued.pk}/").content.decode()
+    assert not re.search(r'id="change-link"[^>]* hidden', html)
+    assert not re.search(r'id="terminate-form"[^>]* hidden', html)
 
 
 @pytest.mark.parametrize(("who", "expected"), [

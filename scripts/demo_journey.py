@@ -1,0 +1,329 @@
+"""Drive the running ``make demo`` through its whole journey in a real browser, printing each step.
+
+Start ``make demo`` in one terminal, then run ``.venv/bin/python scripts/demo_journey.py`` in
+another. Headless chromium (Playwright, ``/usr/bin/chromium`` or ``$CHROMIUM``) signs in through
+the dev SAML IdP as the demo people and goes:
+
+1. dana.scientist requests a GPU notebook in fraud-detection;
+2. maria.manager (her manager) approves it, then pat.admin (the platform team) approves it;
+3. dana watches it provision, opens it (a presigned URL to the fake AWS's notebook page), stops it
+   and starts it again;
+4. dana requests a change (another instance type); pat.admin approves it (a changed GPU notebook
+   needs the platform team again, see ``approvals/demo.py``); dana watches the update;
+5. dana terminates it and watches it go;
+6. dana requests a Studio user profile (maria.manager approves as the project lead) and a
+   SageMaker project (maria, then pat.admin), and opens the Studio profile once it is available.
+
+Every step prints a line and leaves a screenshot in ``--shots`` (``/tmp/demo-journey`` by
+default). Names get a random suffix, so the journey can run again against the same demo. Exit code
+0 when every step passed; otherwise the failing step and where its screenshot is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_PORTAL = "http://localhost:8000"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+PROVISION_TIMEOUT_MS = 120_000
+GPU_TYPE = "ml.p3.2xlarge"
+CHANGE_TO = "ml.m5.xlarge"
+
+
+class JourneyFailed(Exception):
+    pass
+
+
+class Journey:
+    """One browser page, the demo's people signing in and out of it, a screenshot per step."""
+
+    def __init__(self, page: Any, portal_url: str, shots: Path) -> None:
+        self.page = page
+        self.url = portal_url.rstrip("/")
+        self.shots = shots
+        self.number = 0
+        self.shot = Path()
+        self.started = time.monotonic()
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        self.number += 1
+        shot = self.shot = self.shots / f"{self.number:02d}-{_slug(title)}.png"
+        shot.unlink(missing_ok=True)  # from an earlier run
+        print(f"[{time.monotonic() - self.started:6.1f}s] {self.number:2d}. {title} ...",
+              end="", flush=True)
+        try:
+            yield
+        except Exception as exc:
+            self.page.screenshot(path=str(shot), full_page=True)  # the page it failed on
+            print(" FAILED", flush=True)
+            raise JourneyFailed(f"step {self.number} ({title}) failed: {exc}\n"
+                                f"  page: {_without_query(self.page.url)}\n"
+                                f"  screenshot: {shot}") from exc
+        if not shot.exists():  # a step that signs out took it before leaving the page
+            self.page.screenshot(path=str(shot), full_page=True)
+        print(" ok", flush=True)
+
+    # -- people ----------------------------------------------------------------------------
+    def sign_in(self, username: str, password: str = "demo") -> None:
+        page = self.page
+        page.goto(f"{self.url}/accounts/login/")
+        page.click("#sso-sign-in")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("#idp-sign-in")
+        page.wait_for_url(f"{self.url}/")
+
+    def sign_out(self) -> None:
+        """Sign out; the step's screenshot shows the page before (the outcome, not the login)."""
+        self.page.screenshot(path=str(self.shot), full_page=True)
+        self.page.click("text=Sign out")
+        self.page.wait_for_url(f"{self.url}/accounts/login/")
+
+    def as_(self, username: str, action: Callable[[], None]) -> None:
+        self.sign_in(username)
+        try:
+            action()
+        finally:
+            self.sign_out()
+
+    # -- requests --------------------------------------------------------------------------
+    def request_new(self, product: str, fields: dict[str, str], selects: dict[str, str],
+                    justification: str) -> str:
+        """Fill the request form of ``product``; returns the request page's path."""
+        page = self.page
+        page.click("nav.nav a[data-nav='approvals:request_list']")
+        page.click(f"#request-something a:has-text({product!r})")
+        return self.submit(fields, selects, justification)
+
+    def submit(self, fields: dict[str, str], selects: dict[str, str], justification: str) -> str:
+        """Fill and submit the request form on the page; returns the request page's path."""
+        page = self.page
+        for name, value in fields.items():
+            page.fill(f"[name={name!r}]", value)
+        for name, value in selects.items():
+            page.select_option(f"select[name={name!r}]", value)
+        page.fill("[name=req-justification]", justification)
+        with page.expect_navigation():
+            page.click("#submit-request")
+        if not page.locator("#request-status").count():
+            errors = page.locator(".errorlist, #request-errors").all_inner_texts()
+            raise JourneyFailed(f"the request was refused: {errors}")
+        return str(urlparse(page.url).path)
+
+    def expect_status(self, expected: str) -> None:
+        status = str(self.page.inner_text("#request-status")).strip()
+        if status != expected:
+            raise JourneyFailed(f"the request is {status!r}, expected {expected!r}")
+
+    def approve_in_inbox(self, request_path: str, comment: str) -> None:
+        """Find the request in the signed-in person's inbox and approve it with a comment."""
+        page = self.page
+        page.click("nav.nav a[data-nav='approvals:inbox']")
+        link = page.locator(f"#inbox a[href={request_path!r}]")
+        if not link.count():
+            raise JourneyFailed(f"{request_path} is not in the inbox: "
+                                f"{page.inner_text('#inbox')!r}")
+        link.click()
+        page.fill("[name=comment]", comment)
+        with page.expect_navigation():
+            page.click("#approve")
+
+    # -- environments ----------------------------------------------------------------------
+    def environment_ids(self) -> set[str]:
+        """The environments on the signed-in person's "My environments" page."""
+        self.page.click("nav.nav a[data-nav='provisioning:environment_list']")
+        rows = self.page.locator("#environments tr[data-environment]")
+        return {str(rows.nth(i).get_attribute("data-environment")) for i in range(rows.count())}
+
+    def environment_new(self, known: set[str]) -> str:
+        """The one environment on "My environments" that is not in ``known``."""
+        new = self.environment_ids() - known
+        if len(new) != 1:
+            raise JourneyFailed(f"expected one new environment, found {sorted(new)}")
+        return new.pop()
+
+    def environment_open_page(self, environment_id: str) -> None:
+        self.page.goto(f"{self.url}/environments/{environment_id}/")
+        self.page.wait_for_selector("#environment")
+
+    def wait_status(self, *statuses: str, timeout: int = PROVISION_TIMEOUT_MS) -> str:
+        """Wait on the environment page (updated in place) until it shows one of ``statuses``."""
+        selector = ", ".join(f"#environment[data-status-value={s!r}]" for s in statuses)
+        try:
+            self.page.wait_for_selector(selector, timeout=timeout)
+        except Exception as exc:
+            now = self.page.get_attribute("#environment", "data-status-value")
+            message = self.page.inner_text("[data-status-message]")
+            raise JourneyFailed(f"still {now!r} ({message!r}), expected {statuses}") from exc
+        return str(self.page.get_attribute("#environment", "data-status-value"))
+
+    def wait_timeline(self, text: str, timeout: float = PROVISION_TIMEOUT_MS / 1000) -> None:
+        """Reload the environment page until its timeline shows ``text`` (the timeline is not
+        updated in place)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.page.inner_text("#timeline"):
+            if time.monotonic() > deadline:
+                raise JourneyFailed(f"{text!r} never appeared on the timeline")
+            time.sleep(2)
+            self.page.reload()
+
+    def open_environment(self, app_name: str) -> None:
+        page = self.page
+        with page.expect_navigation():
+            page.click("#environment [data-open-form] button")
+        # The fake's page names the app: the notebook, or "<domain id>/<user profile>".
+        page.wait_for_selector(f"[data-fakeaws-app$={app_name!r}]", timeout=30_000)
+
+
+def _without_query(url: str) -> str:
+    """A page address fit to print: a presigned URL's token (its query) is never shown."""
+    return url.split("?", 1)[0]
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:50]
+
+
+def run(journey: Journey) -> None:
+    """The whole journey: the notebook's life, then a Studio profile and a SageMaker project."""
+    suffix = secrets.token_hex(2)
+    run_notebook(journey, suffix)
+    run_studio_and_project(journey, suffix)
+
+
+def run_notebook(journey: Journey, suffix: str) -> None:
+    """Request, two approvals, provision, open, stop, start, change, approval, terminate."""
+    notebook = f"dana-gpu-{suffix}"
+    tags = {"req-tag:workload": "notebook", "req-tag:data-classification": "internal"}
+    j = journey
+
+    with j.step(f"dana.scientist requests a GPU notebook {notebook} ({GPU_TYPE})"):
+        j.sign_in("dana.scientist")
+        known = j.environment_ids()
+        request = j.request_new("SageMaker notebook instance", {"NotebookInstanceName": notebook},
+                                {"InstanceType": GPU_TYPE, **tags},
+                                "Retrain the fraud model on a GPU.")
+        j.expect_status("Pending approval")
+        j.sign_out()
+    with j.step("maria.manager (Dana's manager) approves it from her inbox"):
+        j.as_("maria.manager", lambda: j.approve_in_inbox(request, "Fine for this quarter."))
+    with j.step("pat.admin (platform team) approves it from the inbox"):
+        j.as_("pat.admin", lambda: j.approve_in_inbox(request, "GPU quota is available."))
+    with j.step("dana.scientist watches it provision until Available"):
+        j.sign_in("dana.scientist")
+        environment = j.environment_new(known)
+        j.environment_open_page(environment)
+        j.wait_status("available")
+    with j.step("dana opens it (presigned URL to the fake AWS's notebook page)"):
+        j.open_environment(notebook)
+        j.environment_open_page(environment)
+    with j.step("dana stops it"):
+        j.page.click("[data-stop-form] button")
+        j.wait_status("stopped")
+    with j.step("dana starts it again"):
+        j.page.click("[data-start-form] button")
+        j.wait_status("available")
+    with j.step(f"dana requests a change: {GPU_TYPE} -> {CHANGE_TO}"):
+        j.page.click("#change-link")
+        j.page.wait_for_selector("#day-2")
+        change = j.submit({}, {"InstanceType": CHANGE_TO},
+                          "Training is done; a CPU with more memory is enough now.")
+        j.expect_status("Pending approval")  # over the CPU rule's $150/month: platform review
+        j.sign_out()
+    with j.step("pat.admin approves the change request (platform review)"):
+        j.as_("pat.admin", lambda: j.approve_in_inbox(change, "Downsizing is welcome."))
+    with j.step("dana watches the update until it is applied and Available"):
+        j.sign_in("dana.scientist")
+        j.environment_open_page(environment)
+        j.wait_timeline("The change was applied.")
+        j.wait_status("available")
+    with j.step("dana terminates it and watches it go"):
+        j.page.check("#terminate-form [name=confirm]")
+        j.page.click("#terminate-form button")
+        j.wait_status("terminated")
+        j.sign_out()
+
+
+def run_studio_and_project(journey: Journey, suffix: str) -> None:
+    """A Studio user profile (the project lead approves; opened) and a SageMaker project (the
+    project lead, then the platform team)."""
+    j = journey
+    profile = f"dana-studio-{suffix}"
+    with j.step(f"dana.scientist requests a Studio user profile {profile}"):
+        j.sign_in("dana.scientist")
+        known = j.environment_ids()
+        request = j.request_new("SageMaker Studio user profile", {"UserProfileName": profile},
+                                {"req-tag:data-classification": "internal"},
+                                "Studio for the feature-store exploration.")
+        j.expect_status("Pending approval")
+        j.sign_out()
+    with j.step("maria.manager (fraud-detection's lead) approves the Studio profile"):
+        j.as_("maria.manager", lambda: j.approve_in_inbox(request, "Go ahead."))
+    with j.step("dana watches the Studio profile provision and opens it"):
+        j.sign_in("dana.scientist")
+        environment = j.environment_new(known)
+        j.environment_open_page(environment)
+        j.wait_status("available")
+        j.open_environment(profile)
+
+    with j.step("dana requests a SageMaker project (the portal names it)"):
+        known = j.environment_ids()
+        request = j.request_new("SageMaker project", {},
+                                {"req-tag:data-classification": "internal"},
+                                "An MLOps pipeline for the fraud model.")
+        j.expect_status("Pending approval")
+        j.sign_out()
+    with j.step("maria.manager (project lead) approves the SageMaker project"):
+        j.as_("maria.manager", lambda: j.approve_in_inbox(request, "Yes."))
+    with j.step("pat.admin (platform team) approves the SageMaker project"):
+        j.as_("pat.admin", lambda: j.approve_in_inbox(request, "Pipeline template approved."))
+    with j.step("dana watches the SageMaker project become Available"):
+        j.sign_in("dana.scientist")
+        j.environment_open_page(j.environment_new(known))
+        j.wait_status("available")
+        j.sign_out()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--portal", default=os.environ.get("DEMO_PORTAL_URL", DEFAULT_PORTAL))
+    parser.add_argument("--shots", type=Path, default=Path("/tmp/demo-journey"))
+    parser.add_argument("--headed", action="store_true", help="show the browser window")
+    args = parser.parse_args(argv)
+    args.shots.mkdir(parents=True, exist_ok=True)
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
+                                    headless=not args.headed)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        journey = Journey(page, args.portal, args.shots)
+        try:
+            run(journey)
+        except JourneyFailed as exc:
+            print(f"journey FAILED: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            browser.close()
+    print(f"journey passed in {time.monotonic() - journey.started:.0f}s; "
+          f"screenshots in {args.shots}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
