@@ -339,6 +339,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport with a fix for the worker dying in a Redis outage (portal/broker.py).
+    # An explicit transport wins over the URL's scheme, so rediss:// (TLS) keeps kombu's own.
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
