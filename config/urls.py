@@ -14,6 +14,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/workers", views.healthz_workers, name="healthz_workers"),
     path("accounts/login/", views.sign_in, name="account_login"),
     path("accounts/logout/", views.sign_out, name="account_logout"),
     path("accounts/inactive/", views.account_inactive, name="account_inactive"),
