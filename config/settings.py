@@ -410,6 +410,13 @@ PORTAL_SWEEPER_SECONDS = env_int("PORTAL_SWEEPER_SECONDS", 120, minimum=0)
 PORTAL_WORKER_HEARTBEAT_SECONDS = env_int("PORTAL_WORKER_HEARTBEAT_SECONDS", 60, minimum=5)
 PORTAL_WORKER_SILENT_SECONDS = env_int(
     "PORTAL_WORKER_SILENT_SECONDS", 3 * PORTAL_WORKER_HEARTBEAT_SECONDS, minimum=10)
+# /metrics (Prometheus) answers only requests bearing this token; empty: /metrics is a 404.
+PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")
+# Scrape-time collectors of the apps (portal/metrics.py adds its own first).
+PORTAL_METRICS_COLLECTORS = [
+    "approvals.metrics.request_families",
+    "provisioning.metrics.environment_families",
+]
 PORTAL_STALLED_AFTER_SECONDS = env_int("PORTAL_STALLED_AFTER_SECONDS", 300, minimum=1)
 # Reconcile environments with Service Catalog (0 turns the periodic reconcile off).
 PORTAL_RECONCILE_SECONDS = env_int("PORTAL_RECONCILE_SECONDS", 900, minimum=0)

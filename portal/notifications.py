@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
+from portal.metrics import email_failed
 from portal.models import User
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ def _send(messages: list[EmailMessage], *, what: str) -> None:
         get_connection().send_messages(messages)
     except Exception:  # a mail outage must not undo or break the committed change
         logger.exception("Could not send %d %s notification(s)", len(messages), what)
+        email_failed(kind=what, count=len(messages))
 
 
 def email_notify(*, recipients: Iterable[User], subject: str, lines: list[str], link_label: str,
