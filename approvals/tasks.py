@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from approvals.sweep import approval_tasks_sweep
+from portal.metrics import sweeper_actions_count
 from portal.tasking import shared_task
 
 
@@ -12,5 +13,7 @@ from portal.tasking import shared_task
              reject_on_worker_lost=True)
 def approval_tasks_sweep_task() -> dict[str, int]:
     report = approval_tasks_sweep(now=timezone.now())
-    return {"reminded": report.reminded, "escalated": report.escalated,
-            "expired": report.expired, "handed_off": report.handed_off}
+    counts = {"reminded": report.reminded, "escalated": report.escalated,
+              "expired": report.expired, "handed_off": report.handed_off}
+    sweeper_actions_count(sweep="approvals", report=counts)
+    return counts

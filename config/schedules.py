@@ -17,6 +17,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "portal.tasks.sessions_clear_expired",
             "schedule": 3600.0,
         },
+        "portal-worker-heartbeat": {  # /healthz/workers and the admin index read its rows
+            "task": "portal.tasks.worker_heartbeat",
+            "schedule": float(settings.PORTAL_WORKER_HEARTBEAT_SECONDS),
+            "options": {"expires": float(settings.PORTAL_WORKER_HEARTBEAT_SECONDS)},
+        },
         "approvals-sweep": {
             "task": "approvals.tasks.approval_tasks_sweep",
             "schedule": float(settings.PORTAL_APPROVAL_SWEEP_SECONDS),

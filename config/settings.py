@@ -161,7 +161,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env_bool("PORTAL_USE_X_FORWARDED_HOST", False)
 PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 SECURE_SSL_REDIRECT = not PLAIN_HTTP
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/workers$", r"^metrics$"]
 SESSION_COOKIE_SECURE = not PLAIN_HTTP
 CSRF_COOKIE_SECURE = not PLAIN_HTTP
 SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else env_int("PORTAL_HSTS_SECONDS", 31536000, minimum=0)
@@ -341,6 +341,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport with a fix for the worker dying in a Redis outage (portal/broker.py).
+    # An explicit transport wins over the URL's scheme, so rediss:// (TLS) keeps kombu's own.
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -407,6 +411,18 @@ PORTAL_FOLLOW_FIRST_SECONDS = env_int("PORTAL_FOLLOW_FIRST_SECONDS", 5, minimum=
 PORTAL_FOLLOW_MAX_SECONDS = env_int("PORTAL_FOLLOW_MAX_SECONDS", 60, minimum=1)
 # The sweeper re-dispatches work not heard of for this long (lost to a broker or worker failure).
 PORTAL_SWEEPER_SECONDS = env_int("PORTAL_SWEEPER_SECONDS", 120, minimum=0)
+# Worker liveness: beat sends a heartbeat task this often; /healthz/workers and the admin index
+# report a problem when no worker has run one for PORTAL_WORKER_SILENT_SECONDS.
+PORTAL_WORKER_HEARTBEAT_SECONDS = env_int("PORTAL_WORKER_HEARTBEAT_SECONDS", 60, minimum=5)
+PORTAL_WORKER_SILENT_SECONDS = env_int(
+    "PORTAL_WORKER_SILENT_SECONDS", 3 * PORTAL_WORKER_HEARTBEAT_SECONDS, minimum=10)
+# /metrics (Prometheus) answers only requests bearing this token; empty: /metrics is a 404.
+PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")
+# Scrape-time collectors of the apps (portal/metrics.py adds its own first).
+PORTAL_METRICS_COLLECTORS = [
+    "approvals.metrics.request_families",
+    "provisioning.metrics.environment_families",
+]
 PORTAL_STALLED_AFTER_SECONDS = env_int("PORTAL_STALLED_AFTER_SECONDS", 300, minimum=1)
 # Reconcile environments with Service Catalog (0 turns the periodic reconcile off).
 PORTAL_RECONCILE_SECONDS = env_int("PORTAL_RECONCILE_SECONDS", 900, minimum=0)

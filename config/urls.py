@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import api, views
+from portal.metrics import metrics_view
 
 api_v1 = [
     path("me", api.MeView.as_view(), name="me"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Pages name the icon in their <head>; browsers and the admin/API docs pages still ask here.
     path("favicon.ico", views.favicon, name="favicon"),
+    path("healthz/workers", views.healthz_workers, name="healthz_workers"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/login/", views.sign_in, name="account_login"),
     path("accounts/logout/", views.sign_out, name="account_logout"),
     path("accounts/inactive/", views.account_inactive, name="account_inactive"),

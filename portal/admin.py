@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from portal.models import AuditEvent, FailedEmail, Membership, Project, User
 from portal.services import audit_record
+from portal.worker_health import worker_problem
 
 
 def admin_sign_in(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
@@ -29,6 +30,18 @@ def admin_sign_in(request: HttpRequest, extra_context: Any = None) -> HttpRespon
 
 
 admin.site.login = admin_sign_in  # type: ignore[method-assign]
+
+_django_admin_index = admin.site.index
+
+
+def admin_index(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin index, with a warning when no Celery worker has answered recently."""
+    context = {"worker_problem": worker_problem(), **(extra_context or {})}
+    return _django_admin_index(request, extra_context=context)
+
+
+admin.site.index = admin_index  # type: ignore[method-assign,assignment]
+admin.site.index_template = "admin/portal_index.html"
 
 
 class PlatformAdminOnly:

@@ -27,6 +27,7 @@ from botocore.config import Config
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from portal.metrics import aws_client_instrument
 from portal.models import Project
 
 # RoleSessionName and SourceIdentity: 2-64 characters of [\w+=,.@-] (botocore's STS model, the
@@ -116,6 +117,7 @@ def _base_credentials() -> dict[str, str]:
 def _client_make(service_name: str, *, config: Config, **credentials: str) -> Any:
     """Every client the portal makes goes through here, so the configured hook sees them all."""
     client = boto3.client(service_name, config=config, **credentials)
+    aws_client_instrument(client)
     hook_path = settings.PORTAL_AWS_CLIENT_HOOK
     if hook_path:
         hook: Callable[[Any], None] = import_string(hook_path)

@@ -265,3 +265,13 @@ class FailedEmail(models.Model):
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a Celery worker ran the periodic heartbeat task (portal/worker_health.py)."""
+
+    worker = models.CharField(max_length=255, unique=True)  # the worker's node name
+    answered_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker} answered at {self.answered_at:%Y-%m-%d %H:%M:%S}"

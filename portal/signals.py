@@ -11,7 +11,9 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from portal.logs import request_context_start
+from portal.metrics import email_failed
 from portal.models import User
+from portal.notifications import email_failure_recorded
 from portal.services import audit_record, user_sync_from_saml
 
 
@@ -60,3 +62,9 @@ def audit_local_sign_in_failure(
 def forget_request_id(sender: Any, **kwargs: Any) -> None:
     """The next log line of this thread belongs to no request until the next one starts."""
     request_context_start(None)
+
+
+@receiver(email_failure_recorded)
+def count_failed_email(sender: Any, kind: str, attempts: int, **kwargs: Any) -> None:
+    """A notification given up on counts in /metrics (portal_email_failures_total)."""
+    email_failed(kind=kind)

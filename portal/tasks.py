@@ -8,6 +8,7 @@ from django.conf import settings
 from portal import notifications
 from portal.services import saml_assertions_prune, sessions_clear_expired
 from portal.tasking import shared_bound_task, shared_task
+from portal.worker_health import worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,7 @@ def email_send_task(self: Task, message: dict[str, str]) -> str:
             self.request.retries)) from None
     logger.info("Sent a %s notification (attempt %d)", message["kind"], attempts)
     return "sent"
+@shared_bound_task(name="portal.tasks.worker_heartbeat", ignore_result=True)
+def worker_heartbeat_task(task: Task) -> None:
+    """Beat sends this; the worker that runs it is alive and consuming (portal/worker_health)."""
+    worker_heartbeat_record(worker=str(task.request.hostname or "unknown"))

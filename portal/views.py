@@ -43,6 +43,7 @@ from portal.selectors import (
 )
 from portal.services import api_token_rotate, audit_record
 from portal.sso import saml_metadata_problem
+from portal.worker_health import worker_last_answer, worker_problem
 
 
 def _saml_configured() -> bool:
@@ -246,6 +247,22 @@ def healthz(request: HttpRequest) -> HttpResponse:
     """
     problem = saml_metadata_problem()
     return HttpResponse(f"degraded: {problem}" if problem else "ok", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def healthz_workers(request: HttpRequest) -> HttpResponse:
+    """``ok`` while a Celery worker ran the heartbeat recently; 503 with the reason otherwise.
+
+    For monitors, not for the container HEALTHCHECK or a load balancer: the web still works
+    without a worker, and restarting it would not bring one back. One indexed query, no broker.
+    """
+    problem = worker_problem()
+    if problem:
+        return HttpResponse(problem, status=503, content_type="text/plain")
+    last = worker_last_answer()
+    assert last is not None
+    return HttpResponse(f"ok: a worker answered at {last.isoformat()}", content_type="text/plain")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

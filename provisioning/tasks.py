@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import Task
 
+from portal.metrics import sweeper_actions_count
 from portal.tasking import shared_bound_task, shared_task
 from provisioning import follow, services, sweep
 from provisioning.backends import Transient
@@ -45,10 +46,14 @@ def environment_follow_task(environment_id: str, attempt: int) -> str:
 @shared_task(name="provisioning.tasks.environments_sweep", acks_late=True,
              reject_on_worker_lost=True)
 def environments_sweep_task() -> dict[str, Any]:
-    return sweep.environments_sweep()
+    report = sweep.environments_sweep()
+    sweeper_actions_count(sweep="provisioning", report=report)
+    return report
 
 
 @shared_task(name="provisioning.tasks.environments_reconcile", acks_late=True,
              reject_on_worker_lost=True)
 def environments_reconcile_task() -> dict[str, Any]:
-    return sweep.environments_reconcile()
+    report = sweep.environments_reconcile()
+    sweeper_actions_count(sweep="reconcile", report=dict(report))
+    return report

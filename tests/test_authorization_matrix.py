@@ -50,6 +50,13 @@ RULES: dict[tuple[str, str], str] = {
     ("healthz", "GET"): "200 200 200 200 200 200 200 200",
     ("favicon.ico", "GET"): "301 301 301 301 301 301 301 301",
     ("healthz", "POST"): "200 200 200 200 200 200 200 200",
+    # No worker has answered in this test database: 503 for everyone (test_worker_health.py).
+    ("healthz/workers", "GET"): "503 503 503 503 503 503 503 503",
+    ("healthz/workers", "POST"): "405 405 405 405 405 405 405 405",
+    # Sessions never open /metrics, only its bearer token (tests/portal/test_metrics.py); no
+    # PORTAL_METRICS_TOKEN here, so it is a 404.
+    ("metrics", "GET"): "404 404 404 404 404 404 404 404",
+    ("metrics", "POST"): "405 405 405 405 405 405 405 405",
     ("accounts/login/", "GET"): "302 302 302 302 302 302 302 200",
     ("accounts/login/", "POST"): "302 302 302 302 302 302 302 403",
     ("accounts/logout/", "GET"): "405 405 405 405 405 405 405 405",
