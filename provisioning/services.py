@@ -89,14 +89,11 @@ def follow_schedule(environment: Environment, *, attempt: int, delay: float) -> 
     environment.next_check_at = timezone.now() + timedelta(seconds=delay)
     environment.save(update_fields=["follow_attempt", "follow_checks", "follow_started_at",
                                     "next_check_at", "updated_at"])
-    environment_id = str(environment.pk)
+    from provisioning.tasks import environment_follow_task
 
-    def enqueue() -> None:
-        from provisioning.tasks import environment_follow_task
-
-        environment_follow_task.apply_async((environment_id, attempt), countdown=delay)
-
-    transaction.on_commit(enqueue, robust=True)
+    # A broker outage leaves the check recorded as due: the sweeper sends it once overdue.
+    task_enqueue_on_commit(environment_follow_task, str(environment.pk), attempt,
+                           countdown=delay)
 
 
 def follow_start(environment: Environment) -> None:

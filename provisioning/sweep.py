@@ -33,7 +33,6 @@ from provisioning.services import (
     environment_locked,
     environment_provision,
     event_add,
-    follow_delay,
     follow_schedule,
     provision_dispatch,
 )
@@ -87,9 +86,9 @@ def environments_sweep() -> dict[str, int]:
             environment = environment_locked(pk)
             due = environment.next_check_at
             if environment.status in Environment.FOLLOWED and (due is None or due < stalled):
-                # A new attempt number makes any survivor of the old chain stale.
-                follow_schedule(environment, attempt=environment.follow_attempt + 1,
-                                 delay=follow_delay(0))
+                # A new attempt number makes any survivor of the old chain stale. The check is
+                # overdue already: it is sent for now, not after the first backoff step.
+                follow_schedule(environment, attempt=environment.follow_attempt + 1, delay=0.0)
                 report["refollowed"] += 1
     if any(report.values()):
         logger.info("Provisioning sweep: %s", report)
