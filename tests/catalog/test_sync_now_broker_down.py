@@ -35,6 +35,19 @@ class BrokerDown:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
 
 
+@pytest.fixture(autouse=True)
+def _celerys_own_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sync task sends through Celery's own ``apply_async``: a fake left on the task object
+    by another test's undone patch (monkeypatch restores an instance attribute it read through
+    a patched class) would swallow the message before it reaches kombu."""
+    from catalog.tasks import catalog_sync_task
+
+    task = catalog_sync_task._get_current_object()  # type: ignore[attr-defined]
+    for name in ("apply_async", "delay"):
+        if name in vars(task):
+            monkeypatch.delattr(task, name)
+
+
 @pytest.fixture
 def broker_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[BrokerDown]:
     down = BrokerDown()
