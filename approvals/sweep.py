@@ -20,9 +20,13 @@ from approvals.services import request_close, request_hand_off, task_approvers
 from portal.models import User
 from portal.services import audit_record
 
-# An approved request whose on-commit hand-off has not run after this long was lost (process
-# killed between commit and callback): the sweep hands it off again.
-HAND_OFF_GRACE = timedelta(minutes=5)
+
+def hand_off_grace() -> timedelta:
+    """How long after its approval a request not handed off counts as lost (the process died, or
+    its database connection failed, between the commit and the on-commit hand-off): the sweep
+    hands it off again. The same PORTAL_STALLED_AFTER_SECONDS as every other sweep; a hand-off
+    done twice is harmless (one environment per request)."""
+    return timedelta(seconds=settings.PORTAL_STALLED_AFTER_SECONDS)
 
 
 @dataclass
@@ -115,7 +119,7 @@ def approval_tasks_sweep(*, now: datetime) -> SweepReport:
         report.escalated += _escalate(task_pk=pk, now=now)
 
     lost = Request.objects.filter(status=Request.Status.APPROVED, handed_off_at__isnull=True,
-                                  decided_at__lte=now - HAND_OFF_GRACE)
+                                  decided_at__lte=now - hand_off_grace())
     for request in lost:
         request_hand_off(request=request)
         report.handed_off += request.handed_off_at is not None

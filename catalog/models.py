@@ -321,6 +321,10 @@ class SyncRun(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the broker took the task of a queued run (empty: not sent yet; the "
+                  "sweep sends it).")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     added = models.PositiveIntegerField(default=0)

@@ -6,15 +6,19 @@ The sync itself lives in ``catalog.sync``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from catalog.models import (
     InstancePrice,
@@ -34,6 +38,9 @@ from catalog.parameters import (
 from catalog.sync import sync_run_start
 from portal.models import Project, User
 from portal.services import audit_record
+from portal.tasking import task_enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 
 def _require_admin(actor: User) -> None:
@@ -271,12 +278,47 @@ def instance_price_set(
 
 
 def catalog_sync_request(*, actor: User, request: HttpRequest | None = None) -> SyncRun:
-    """The "Sync now" button: record a queued run and hand it to a worker after commit."""
-    _require_admin(actor)
-    from catalog.tasks import catalog_sync_task
+    """The "Sync now" button: record a queued run and hand it to a worker after commit.
 
+    The run is queued whatever the broker does: with the broker down it stays queued (not sent)
+    and ``sync_runs_sweep`` sends it once the broker is back.
+    """
+    _require_admin(actor)
     with transaction.atomic():
         run = sync_run_start(trigger=SyncRun.Trigger.BUTTON, requested_by=actor)
         audit_record(action="catalog.sync_requested", actor=actor, request=request, obj=run)
-        transaction.on_commit(lambda: catalog_sync_task.delay(run.pk))
+        sync_run_dispatch(run)
     return run
+
+
+def sync_run_dispatch(run: SyncRun) -> None:
+    """Send a queued run's task after commit; ``dispatched_at`` notes that the broker took it."""
+    from catalog.tasks import catalog_sync_task
+
+    run_id = run.pk
+
+    def sent() -> None:
+        SyncRun.objects.filter(pk=run_id).update(dispatched_at=timezone.now())
+
+    task_enqueue_on_commit(catalog_sync_task, run_id, sent=sent)
+
+
+def sync_runs_sweep() -> int:
+    """Send again the "Sync now" runs still queued: never sent (broker down when asked), or sent
+    more than PORTAL_STALLED_AFTER_SECONDS ago (the message was lost). Returns how many.
+
+    A run found queued twice is harmless: the task skips a finished run, and the sync is
+    idempotent. Runs of the command and the schedule run in their own process, never queued.
+    """
+    stalled = timezone.now() - timedelta(seconds=settings.PORTAL_STALLED_AFTER_SECONDS)
+    lost = SyncRun.objects.filter(status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.BUTTON)
+    # Not sent yet: give the request's own on-commit send a moment before sending it twice.
+    lost = lost.filter(dispatched_at__isnull=True, created_at__lt=stalled) | lost.filter(
+        dispatched_at__lt=stalled)
+    count = 0
+    for run in lost:
+        sync_run_dispatch(run)
+        count += 1
+    if count:
+        logger.info("Catalog sync sweep: sent %s queued run(s) again", count)
+    return count

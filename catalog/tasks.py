@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from catalog.models import SyncRun
+from catalog.services import sync_runs_sweep
 from catalog.sync import catalog_sync, sync_run_start
 from portal.tasking import shared_task
 
@@ -27,3 +28,9 @@ def catalog_sync_task(run_id: int) -> str:
 def catalog_sync_periodic() -> str:
     run = sync_run_start(trigger=SyncRun.Trigger.SCHEDULE)
     return catalog_sync(run=run).status
+
+
+@shared_task(name="catalog.tasks.sync_runs_sweep", acks_late=True, reject_on_worker_lost=True)
+def sync_runs_sweep_task() -> int:
+    """Send again the "Sync now" runs the broker never took (scheduled with the sweeper)."""
+    return sync_runs_sweep()

@@ -37,6 +37,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "provisioning.tasks.environments_sweep",
             "schedule": float(settings.PORTAL_SWEEPER_SECONDS),
         }
+        schedule["catalog-sync-runs-sweep"] = {
+            "task": "catalog.tasks.sync_runs_sweep",
+            "schedule": float(settings.PORTAL_SWEEPER_SECONDS),
+        }
     if settings.PORTAL_RECONCILE_SECONDS:
         schedule["provisioning-reconcile"] = {
             "task": "provisioning.tasks.environments_reconcile",

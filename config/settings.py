@@ -339,8 +339,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:  # Redis: its visibility timeout is set with the sweep settings below
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("redis://"):
     # kombu's Redis transport with a fix for the worker dying in a Redis outage (portal/broker.py).
     # An explicit transport wins over the URL's scheme, so rediss:// (TLS) keeps kombu's own.
@@ -409,8 +409,6 @@ PORTAL_AWS_CONSISTENCY_SECONDS = env_int("PORTAL_AWS_CONSISTENCY_SECONDS", 60, m
 # Follow-up backoff: first delay, doubling up to the cap, with jitter.
 PORTAL_FOLLOW_FIRST_SECONDS = env_int("PORTAL_FOLLOW_FIRST_SECONDS", 5, minimum=0)
 PORTAL_FOLLOW_MAX_SECONDS = env_int("PORTAL_FOLLOW_MAX_SECONDS", 60, minimum=1)
-# The sweeper re-dispatches work not heard of for this long (lost to a broker or worker failure).
-PORTAL_SWEEPER_SECONDS = env_int("PORTAL_SWEEPER_SECONDS", 120, minimum=0)
 # Worker liveness: beat sends a heartbeat task this often; /healthz/workers and the admin index
 # report a problem when no worker has run one for PORTAL_WORKER_SILENT_SECONDS.
 PORTAL_WORKER_HEARTBEAT_SECONDS = env_int("PORTAL_WORKER_HEARTBEAT_SECONDS", 60, minimum=5)
@@ -423,7 +421,6 @@ PORTAL_METRICS_COLLECTORS = [
     "approvals.metrics.request_families",
     "provisioning.metrics.environment_families",
 ]
-PORTAL_STALLED_AFTER_SECONDS = env_int("PORTAL_STALLED_AFTER_SECONDS", 300, minimum=1)
 # Reconcile environments with Service Catalog (0 turns the periodic reconcile off).
 PORTAL_RECONCILE_SECONDS = env_int("PORTAL_RECONCILE_SECONDS", 900, minimum=0)
 # Presigned launch: notebook session length (1800-43200), Studio URL lifetime (5-300) and session.
@@ -463,3 +460,32 @@ for _pair in env_list("PORTAL_TAG_KEYS"):
             f"from {sorted(PORTAL_TAG_KEYS)}, got {_pair!r}"
         )
     PORTAL_TAG_KEYS[_key.strip()] = _renamed.strip()
+
+# --- Sweeps, retries and redelivery ---------------------------------------------------------
+# The sweeper re-sends work whose next step is overdue by PORTAL_STALLED_AFTER_SECONDS (lost to a
+# broker outage or a killed worker): queued environments, follow-ups, "Sync now" runs, approved
+# requests never handed off. It runs every PORTAL_SWEEPER_SECONDS (0: off). Work is recorded
+# with when its next step is due, so a scheduled retry or follow-up is never taken for lost,
+# and a re-sent step carries a new attempt number that makes the old chain stale.
+PORTAL_SWEEPER_SECONDS = env_int("PORTAL_SWEEPER_SECONDS", 30, minimum=0)
+PORTAL_STALLED_AFTER_SECONDS = env_int("PORTAL_STALLED_AFTER_SECONDS", 60, minimum=1)
+# Throttled ProvisionProduct/CreateProject: retried after 5 s doubling up to this cap (+0-30 %).
+PORTAL_PROVISION_RETRY_MAX_SECONDS = env_int("PORTAL_PROVISION_RETRY_MAX_SECONDS", 300,
+                                             minimum=5)
+# Celery docs, "Using Redis" (Visibility timeout, Caveats): a message not acknowledged within the
+# visibility timeout is delivered again, and a countdown/ETA message is held unacknowledged by
+# the worker until it is due, so a countdown longer than the timeout runs twice (then again,
+# in a loop). The longest countdown the portal uses is the capped retry or follow-up delay plus
+# its jitter (x1.3); a shorter timeout is refused. The timeout is also how long the messages a
+# killed worker had taken stay invisible in Redis (`unacked`), hence short, not Celery's 1 h.
+PORTAL_BROKER_VISIBILITY_SECONDS = env_int("PORTAL_BROKER_VISIBILITY_SECONDS", 600, minimum=1)
+PORTAL_LONGEST_COUNTDOWN_SECONDS = 1.3 * max(PORTAL_PROVISION_RETRY_MAX_SECONDS,
+                                             PORTAL_FOLLOW_MAX_SECONDS)
+if PORTAL_BROKER_VISIBILITY_SECONDS <= PORTAL_LONGEST_COUNTDOWN_SECONDS:
+    raise ImproperlyConfigured(
+        f"PORTAL_BROKER_VISIBILITY_SECONDS must be more than the longest countdown "
+        f"({PORTAL_LONGEST_COUNTDOWN_SECONDS:.0f} s: 1.3 x the larger of "
+        f"PORTAL_PROVISION_RETRY_MAX_SECONDS and PORTAL_FOLLOW_MAX_SECONDS), got "
+        f"{PORTAL_BROKER_VISIBILITY_SECONDS}: Redis would deliver waiting retries twice")
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = PORTAL_BROKER_VISIBILITY_SECONDS

@@ -91,6 +91,14 @@ class Environment(models.Model):
         help_text="The approved change request being applied.",
     )
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_attempt = models.PositiveIntegerField(
+        default=0, help_text="Number of the provision chain in flight; a task of an older one "
+                             "(superseded by a sweeper re-dispatch) is stale and stops.")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the provision task of a queued environment is due to run (now when "
+                  "sent, later when a throttled call is retried): the sweeper re-dispatches "
+                  "only once this is PORTAL_STALLED_AFTER_SECONDS past.")
     follow_started_at = models.DateTimeField(null=True, blank=True)
     follow_attempt = models.PositiveIntegerField(
         default=0, help_text="Number of the follow-up check due next; older ones are stale.")

@@ -34,6 +34,7 @@ from catalog.parameters import RESOURCE_NAME_PARAMETERS, SAGEMAKER_PROJECT_PARAM
 from portal.aws_errors import aws_text_redact
 from portal.sealing import parameters_open
 from portal.services import audit_record
+from portal.tasking import task_enqueue_on_commit
 from provisioning.backends import (
     BackendError,
     ProvisionOrder,
@@ -88,14 +89,11 @@ def follow_schedule(environment: Environment, *, attempt: int, delay: float) -> 
     environment.next_check_at = timezone.now() + timedelta(seconds=delay)
     environment.save(update_fields=["follow_attempt", "follow_checks", "follow_started_at",
                                     "next_check_at", "updated_at"])
-    environment_id = str(environment.pk)
+    from provisioning.tasks import environment_follow_task
 
-    def enqueue() -> None:
-        from provisioning.tasks import environment_follow_task
-
-        environment_follow_task.apply_async((environment_id, attempt), countdown=delay)
-
-    transaction.on_commit(enqueue, robust=True)
+    # A broker outage leaves the check recorded as due: the sweeper sends it once overdue.
+    task_enqueue_on_commit(environment_follow_task, str(environment.pk), attempt,
+                           countdown=delay)
 
 
 def follow_start(environment: Environment) -> None:
@@ -107,18 +105,21 @@ def follow_start(environment: Environment) -> None:
 
 
 def provision_dispatch(environment: Environment) -> None:
-    """Enqueue the provision task once the transaction commits (and note when it was sent)."""
-    environment.dispatched_at = timezone.now()
-    environment.save(update_fields=["dispatched_at", "updated_at"])
-    environment_id = str(environment.pk)
+    """Start a new provision chain: enqueue its task once the transaction commits, due now.
 
-    def enqueue() -> None:
-        from provisioning.tasks import environment_provision_task
+    The chain's number (``dispatch_attempt``) travels with the task, so a task of an older chain
+    (one the sweeper gave up on) finds a newer number and stops: one chain per environment.
+    """
+    from provisioning.tasks import environment_provision_task
 
-        environment_provision_task.delay(environment_id)
-
-    # robust: a broker outage must not break the approval's commit; the sweeper re-dispatches.
-    transaction.on_commit(enqueue, robust=True)
+    now = timezone.now()
+    environment.dispatch_attempt += 1
+    environment.dispatched_at = environment.next_attempt_at = now
+    environment.save(update_fields=["dispatched_at", "dispatch_attempt", "next_attempt_at",
+                                    "updated_at"])
+    # A broker outage must not break the approval's commit; the sweeper re-dispatches.
+    task_enqueue_on_commit(environment_provision_task, str(environment.pk),
+                           environment.dispatch_attempt)
 
 
 # --- Hand-off from approvals -----------------------------------------------------------------
@@ -289,11 +290,15 @@ class ProvisionCall:
     project_name: str
 
 
-def environment_provision_run(*, environment_id: Any) -> str:
+def environment_provision_run(*, environment_id: Any, attempt: int | None = None,
+                              retry_in: float = 0.0) -> str:
     """The provision task's work: call ProvisionProduct (or CreateProject) once, start following.
 
-    Returns what happened ("provisioning", "failed", "skipped"). Raises ``Transient`` (throttling,
-    outages) for the task to retry; the environment stays queued, so nothing is lost.
+    Returns what happened ("provisioning", "failed", "skipped", "stale"). Raises ``Transient``
+    (throttling, outages) for the task to retry in ``retry_in`` seconds, which is recorded as the
+    next attempt (the sweeper leaves a scheduled retry alone); the environment stays queued, so
+    nothing is lost. ``attempt`` is the chain's number (None: a message from before chains were
+    numbered, run as the current chain).
     """
     if not Environment.objects.filter(pk=environment_id).exists():
         return "missing"  # a message about an environment that is gone
@@ -301,6 +306,8 @@ def environment_provision_run(*, environment_id: Any) -> str:
         environment = environment_locked(environment_id)
         if environment.status != Status.QUEUED:
             return "skipped"
+        if attempt is not None and attempt != environment.dispatch_attempt:
+            return "stale"  # the sweeper started a newer chain: this one ends here
         request = environment.origin_request
         try:
             tags = environment_tags(environment=environment, request=request)
@@ -347,11 +354,17 @@ def environment_provision_run(*, environment_id: Any) -> str:
     except Transient as exc:
         with transaction.atomic():
             environment = environment_locked(environment_id)
-            # The task retries it: not lost, so the sweeper leaves it alone for now.
-            environment.dispatched_at = timezone.now()
-            environment.save(update_fields=["dispatched_at", "updated_at"])
-            event_add(environment=environment, kind=Kind.RETRY,
-                      message=f"AWS is busy ({exc.code}); the portal will try again.")
+            current = attempt is None or attempt == environment.dispatch_attempt
+            if environment.status == Status.QUEUED and current:
+                # The task retries it: not lost, so the sweeper leaves it alone until it is due.
+                now = timezone.now()
+                environment.dispatched_at = now
+                environment.next_attempt_at = now + timedelta(seconds=retry_in)
+                environment.save(update_fields=["dispatched_at", "next_attempt_at",
+                                                "updated_at"])
+                event_add(environment=environment, kind=Kind.RETRY,
+                          message=f"AWS is busy ({exc.code}); the portal will try again in "
+                                  f"{retry_in:.0f} s.")
         raise
     except BackendError as exc:
         with transaction.atomic():
@@ -369,14 +382,20 @@ def environment_provision_run(*, environment_id: Any) -> str:
             return "skipped"  # another worker got here first with the same token
         environment_status_set(environment, to=Status.PROVISIONING)
         environment.status_message = "Provisioning in AWS."
+        environment.next_attempt_at = None
         if record is not None:
             environment.last_record_id = record.record_id
             environment.provisioned_product_id = record.provisioned_product_id
             sent = f"ProvisionProduct accepted (record {record.record_id})."
+            accepted = {"record": record.record_id,
+                        "provisioned_product_id": record.provisioned_product_id}
         else:
             environment.sagemaker_project_id = project.project_id
             sent = f"SageMaker CreateProject accepted (project {project.project_name})."
+            accepted = {"sagemaker_project": project.project_name}
         environment.save()
         event_add(environment=environment, kind=Kind.DISPATCHED, message=sent)
+        audit_record(action="environment.provisioning", obj=environment,
+                     project=environment.project, data=accepted)
         follow_start(environment)
     return "provisioning"

@@ -1,7 +1,8 @@
 """The environment state machine as data: every allowed (from, to) edge with the reason it exists.
 
 ``environment_status_set`` is the only code that changes ``Environment.status``; it refuses an
-edge the table does not hold with ``InvalidTransition``. ``docs/environment-states.md`` is
+edge the table does not hold with ``InvalidTransition`` and audits every edge it takes
+(``environment.status_changed``, from and to). ``docs/environment-states.md`` is
 rendered from the table by ``states_markdown`` (a test fails when the file is out of date;
 regenerate it with ``make manage ARGS="shell -c 'from provisioning.states import states_markdown
 as m; print(m(), end=\"\")'" > docs/environment-states.md``).
@@ -9,6 +10,7 @@ as m; print(m(), end=\"\")'" > docs/environment-states.md``).
 
 from __future__ import annotations
 
+from portal.services import audit_record
 from provisioning.models import Environment
 
 Status = Environment.Status
@@ -94,6 +96,11 @@ def environment_status_set(environment: Environment, *, to: Status | str) -> Non
         raise InvalidTransition(
             f"An environment cannot go from {current.label.lower()} to {target.label.lower()}.")
     environment.status = target
+    # Every edge is audited here, the one place status changes, so none can be missed; the
+    # callers add their own event for what happened (who asked, AWS's answer).
+    audit_record(action="environment.status_changed", obj=environment,
+                 project=environment.project,
+                 data={"from": current.value, "to": target.value})
 
 
 def states_markdown() -> str:
@@ -103,7 +110,8 @@ def states_markdown() -> str:
         "",
         "Generated from `provisioning/states.py` (`states_markdown`, regeneration command in its",
         "docstring); do not edit by hand.",
-        "Every status change goes through `environment_status_set`, which refuses any other edge.",
+        "Every status change goes through `environment_status_set`, which refuses any other edge",
+        "and writes an audit event for each one it takes (`environment.status_changed`).",
         "",
         "| From | To | Why |",
         "| --- | --- | --- |",

@@ -10,29 +10,36 @@ import random
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 
 from portal.metrics import sweeper_actions_count
 from portal.tasking import shared_bound_task, shared_task
 from provisioning import follow, services, sweep
 from provisioning.backends import Transient
 
-RETRY_CAP_SECONDS = 300
 
-
-def _retry_delay(retries: int) -> float:
-    base: int = min(RETRY_CAP_SECONDS, 5 * 2 ** min(retries, 10))
+def provision_retry_delay(retries: int) -> float:
+    """Seconds before retry number ``retries + 1``: 5 s doubling to the cap, plus 0-30 % jitter
+    (at most 1.3 x PORTAL_PROVISION_RETRY_MAX_SECONDS: the broker's visibility timeout is checked
+    against that bound in the settings)."""
+    cap = settings.PORTAL_PROVISION_RETRY_MAX_SECONDS
+    base: float = min(cap, 5 * 2 ** min(retries, 20))
     return base * random.uniform(1.0, 1.3)
 
 
 @shared_bound_task(name="provisioning.tasks.environment_provision_task", acks_late=True,
                    reject_on_worker_lost=True, max_retries=None)
-def environment_provision_task(self: Task, environment_id: str) -> str:
+def environment_provision_task(self: Task, environment_id: str, attempt: int | None = None
+                               ) -> str:
     """ProvisionProduct (or CreateProject) for a queued environment; throttling retries forever
-    with capped backoff: the environment stays queued and nothing is lost."""
+    with capped backoff: the environment stays queued and nothing is lost. The retry's time is
+    recorded before the retry is sent, so the sweeper does not start a second chain."""
+    countdown = provision_retry_delay(self.request.retries or 0)
     try:
-        return services.environment_provision_run(environment_id=environment_id)
+        return services.environment_provision_run(environment_id=environment_id,
+                                                  attempt=attempt, retry_in=countdown)
     except Transient as exc:
-        raise self.retry(exc=exc, countdown=_retry_delay(self.request.retries)) from None
+        raise self.retry(exc=exc, countdown=countdown) from None
 
 
 @shared_task(name="provisioning.tasks.environment_follow_task", acks_late=True,

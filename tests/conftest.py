@@ -116,3 +116,16 @@ def other_project(db: None, outsider: User) -> Project:
     )
     Membership.objects.create(user=outsider, project=p, role=Membership.ProjectRole.LEAD)
     return p
+
+
+@pytest.fixture(autouse=True)
+def _celery_tasks_send_through_celery(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with Celery's own ``apply_async``/``delay`` on every task: undoing a patch
+    of a task object that was read through a patched ``Task`` class leaves the class's fake on
+    the object (monkeypatch restores what it read), which silently swallowed later sends."""
+    from celery import current_app
+
+    for task in list(current_app.tasks.values()):
+        for name in ("apply_async", "delay"):
+            if name in vars(task):
+                monkeypatch.delattr(task, name)

@@ -43,3 +43,14 @@ def test_the_sweep_hands_off_an_approved_request_whose_hand_off_was_lost(
     gpu_request.refresh_from_db()
     assert gpu_request.handed_off_at is not None
     assert approval_tasks_sweep_task()["handed_off"] == 0
+
+
+def test_the_hand_off_grace_is_the_sweep_setting(gpu_request: Request, settings: object) -> None:
+    settings.PORTAL_STALLED_AFTER_SECONDS = 120  # type: ignore[attr-defined]
+    Request.objects.filter(pk=gpu_request.pk).update(
+        status=Request.Status.APPROVED, decided_at=timezone.now() - timedelta(seconds=90))
+    assert approval_tasks_sweep_task()["handed_off"] == 0  # 90 s: its own hand-off may still run
+    settings.PORTAL_STALLED_AFTER_SECONDS = 60  # type: ignore[attr-defined]
+    assert approval_tasks_sweep_task()["handed_off"] == 1
+    gpu_request.refresh_from_db()
+    assert gpu_request.handed_off_at is not None

@@ -26,7 +26,7 @@ def test_it_creates_one_queued_environment_and_enqueues_provisioning_on_commit(
         environment = environment_provision(request=request)
     assert environment is not None and len(callbacks) == 1
     assert sent_tasks.calls == [("provisioning.tasks.environment_provision_task",
-                                 (str(environment.pk),), None)]
+                                 (str(environment.pk), 1), None)]
     assert environment.status == Environment.Status.QUEUED
     assert environment.owner == scientist and environment.dispatched_at is not None
     assert environment.events.get().kind == "created"

@@ -386,3 +386,23 @@ def test_a_name_the_requester_chose_is_sent_as_chosen_and_an_empty_one_gets_a_un
     (chosen_sent, _), (generated_sent, generated_name) = sent
     assert chosen_sent == "dana-fraud-nb"
     assert generated_sent == generated_name
+
+
+def test_queued_to_provisioning_is_audited_with_what_aws_accepted(queued: Environment) -> None:
+    from portal.models import AuditEvent
+
+    assert environment_provision_run(environment_id=queued.pk) == "provisioning"
+    queued.refresh_from_db()
+    events = AuditEvent.objects.filter(object_id=str(queued.pk))
+    provisioning = events.get(action="environment.provisioning")
+    assert provisioning.data == {"record": queued.last_record_id,
+                                 "provisioned_product_id": queued.provisioned_product_id}
+    assert provisioning.project == queued.project
+    assert events.filter(action="environment.status_changed",
+                         data={"from": "queued", "to": "provisioning"}).count() == 1
+    # Walked to the end, every status the environment went through is in the audit trail.
+    environment = run_until_settled(queued)
+    assert environment.status == Status.AVAILABLE
+    changes = [(e.data["from"], e.data["to"]) for e in AuditEvent.objects.filter(
+        object_id=str(queued.pk), action="environment.status_changed").order_by("id")]
+    assert changes == [("queued", "provisioning"), ("provisioning", "available")]

@@ -325,7 +325,7 @@ def test_a_broker_outage_at_hand_off_does_not_break_the_approval(
     def broker_down(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(environment_provision_task, "delay", broker_down)
+    monkeypatch.setattr(environment_provision_task, "apply_async", broker_down)
     product, version = notebook
     request = approved_request(requester=scientist, project=project, product=product,
                                version=version)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from portal.models import Project
+from provisioning import states
 from provisioning.models import Environment
 from provisioning.states import (
     EDGES,
@@ -23,16 +25,27 @@ PAIRS = list(itertools.product(Status, Status))
 
 
 @pytest.mark.parametrize(("frm", "to"), PAIRS, ids=[f"{a.value}->{b.value}" for a, b in PAIRS])
-def test_every_pair_is_either_an_edge_of_the_table_or_refused(frm: Status, to: Status) -> None:
-    environment = Environment(status=frm)
+def test_every_pair_is_either_an_audited_edge_of_the_table_or_refused(
+        frm: Status, to: Status, monkeypatch: pytest.MonkeyPatch) -> None:
+    audited: list[tuple[str, object, dict[str, str]]] = []
+
+    def audit_record(*, action: str, obj: object, project: object, data: dict[str, str]
+                     ) -> None:
+        audited.append((action, obj, data))
+
+    monkeypatch.setattr(states, "audit_record", audit_record)
+    environment = Environment(status=frm, project=Project(slug="fraud"))
     if (frm, to) in EDGES:
         environment_status_set(environment, to=to)
         assert environment.status == to
+        assert audited == [("environment.status_changed", environment,
+                            {"from": frm.value, "to": to.value})]
     else:
         with pytest.raises(InvalidTransition, match=f"from {frm.label.lower()} to "
                                                     f"{to.label.lower()}"):
             environment_status_set(environment, to=to)
         assert environment.status == frm  # nothing changed
+        assert audited == []
 
 
 def test_the_drift_the_issue_named_is_fixed_by_explicit_edges() -> None:

@@ -26,7 +26,27 @@ def test_a_queued_environment_whose_task_was_lost_is_dispatched_again(
     with django_capture_on_commit_callbacks(execute=True):
         assert environments_sweep()["redispatched"] == 0  # just dispatched: not stalled
         Environment.objects.filter(pk=queued.pk).update(
-            dispatched_at=timezone.now() - LONG_AGO)
+            dispatched_at=timezone.now() - LONG_AGO, next_attempt_at=timezone.now() - LONG_AGO)
+        assert environments_sweep()["redispatched"] == 1
+    assert sent_tasks.names() == ["provisioning.tasks.environment_provision_task"]
+    # The new chain is number 2: a task of chain 1 arriving late finds it stale, calls nothing.
+    assert sent_tasks.calls[0][1] == (str(queued.pk), 2)
+    assert environment_provision_run(environment_id=queued.pk, attempt=1) == "stale"
+
+
+def test_a_scheduled_retry_is_not_taken_for_lost_work_however_long_its_backoff(
+        queued: Environment, sent_tasks: SentTasks, settings: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    settings.PORTAL_STALLED_AFTER_SECONDS = 60
+    # Sent an hour ago, throttled since, its retry due in 5 minutes: not lost.
+    Environment.objects.filter(pk=queued.pk).update(
+        dispatched_at=timezone.now() - LONG_AGO,
+        next_attempt_at=timezone.now() + timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert environments_sweep()["redispatched"] == 0
+        # The retry was due 2 minutes ago and never ran (its worker died): lost, sent again.
+        Environment.objects.filter(pk=queued.pk).update(
+            next_attempt_at=timezone.now() - timedelta(minutes=2))
         assert environments_sweep()["redispatched"] == 1
     assert sent_tasks.names() == ["provisioning.tasks.environment_provision_task"]
 
