@@ -83,8 +83,9 @@ def test_the_image_test_profile_installs_podman_and_its_helpers(fake_bin: Path) 
     # netavark and aardvark-dns are looked for as files (not commands on PATH): this machine's.
     helpers = {package for package in ("netavark", "aardvark-dns")
                if not Path("/usr/lib/podman", package).exists()}
+    # iptables: netavark's bridge network (build steps, compose) needs it.
     assert installed(calls) == {"python3", "podman", "runc", "debootstrap",
-                                "docker-compose"} | helpers
+                                "docker-compose", "iptables"} | helpers
 
 
 def test_a_python_without_venv_gets_python3_venv(fake_bin: Path) -> None:
