@@ -99,7 +99,7 @@ def test_a_journey_logs_json_lines_with_request_ids_and_no_secret(
     me = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {api_key}")
     assert me.status_code == 200
     bad = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {api_key[:-4]}zzzz")
-    assert bad.status_code == 403  # refused (DRF answers 403: session auth comes first)
+    assert bad.status_code == 401  # refused, with the WWW-Authenticate challenge
 
     lines = json_logs.lines()
     parsed = [json.loads(line) for line in lines]  # every line is one JSON object
