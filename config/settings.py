@@ -339,6 +339,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # kombu's filesystem transport with whole-message writes and one-reader takes
+    # (portal/broker_files.py): a burst could hand a worker an empty message file.
+    CELERY_BROKER_TRANSPORT = "portal.broker_files:Transport"
 else:  # Redis: its visibility timeout is set with the sweep settings below
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("redis://"):
