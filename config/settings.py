@@ -283,6 +283,9 @@ FAKEAWS_CONSISTENCY_SECONDS = env_int("FAKEAWS_CONSISTENCY_SECONDS", 2, minimum=
 FAKEAWS_BASE_URL = env_str("FAKEAWS_BASE_URL", "")
 # IAM-lite owner condition per account: "111111111111=owner,principal-tag;2222…=owner,userid".
 FAKEAWS_OWNER_CONDITION = env_mapping("FAKEAWS_OWNER_CONDITION")
+# The explicit admin role in every fake account (set it to PORTAL_AWS_ADMIN_ROLE_NAME): trusted
+# like the project role, without the owner condition. Empty: the accounts have no admin role.
+FAKEAWS_ADMIN_ROLE_NAME = env_str("FAKEAWS_ADMIN_ROLE_NAME", "")
 # The catalog definition (portfolios, products, templates); empty: the demo catalog.
 FAKEAWS_CATALOG_FILE = env_str("FAKEAWS_CATALOG_FILE", "")
 
