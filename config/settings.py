@@ -294,6 +294,10 @@ FAKEAWS_CATALOG_FILE = env_str("FAKEAWS_CATALOG_FILE", "")
 PORTAL_CATALOG_SYNC_SECONDS = env_int("PORTAL_CATALOG_SYNC_SECONDS", 3600, minimum=0)
 # Publish products the sync finds for the first time (off: a platform admin publishes them).
 PORTAL_CATALOG_PUBLISH_NEW = env_bool("PORTAL_CATALOG_PUBLISH_NEW", False)
+# How long the project account's subnets, VPCs, security groups and KMS aliases (the choices of
+# AWS-typed parameters) are reused per process (0: read them for every form).
+PORTAL_RESOURCE_CHOICES_CACHE_SECONDS = env_int("PORTAL_RESOURCE_CHOICES_CACHE_SECONDS", 60,
+                                                minimum=0)
 # Where "Request this environment" leads: the view of the app that takes requests (wiring, not
 # configuration: the catalog app must not name the apps above it).
 CATALOG_REQUEST_VIEW = "approvals:request_new"
