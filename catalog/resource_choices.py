@@ -8,8 +8,8 @@ narrowed with allowed values keeps those as its choices and costs no call. A rea
 leaves the parameter without known choices: the form falls back to a text field, says why
 (``AccountChoices.unavailable``), and validation still checks each identifier's format.
 
-The request form, the API (``approvals.services.create``) and the provision task
-(``provisioning.services``) validate against the same listing, so a subnet that does not exist in
+The request form, the API and the provision task (in the apps above this one) validate
+against the same listing (``parameters_for_project``), so a subnet that does not exist in
 the project's account is refused when it is requested and, should it be deleted meanwhile, again
 before ProvisionProduct. Listings are cached for ``PORTAL_RESOURCE_CHOICES_CACHE_SECONDS`` per
 account, region, role and kind: the page and the POST ask within seconds, and a worker
