@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,7 +43,12 @@ from approvals.services import (
 )
 from approvals.services import tasks_approve as tasks_approve_service
 from catalog.forms import ProductRequestForm
-from catalog.parameters import parameters_effective
+from catalog.parameters import EffectiveParameter, parameters_effective
+from catalog.resource_choices import (
+    AccountChoices,
+    parameter_choices_read,
+    parameters_with_choices,
+)
 from catalog.selectors import (
     cost_estimate,
     prices_for_region,
@@ -54,6 +60,7 @@ from catalog.selectors import (
     versions_requestable,
 )
 from portal.http import request_user as _user
+from portal.models import Project
 
 PAGE_SIZE = 50
 IDEMPOTENCY_FIELD = "idempotency_key"
@@ -73,6 +80,17 @@ def _int_or_none(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def _account_choices(projects: QuerySet[Project], *, wanted: str,
+                     parameters: list[EffectiveParameter]) -> AccountChoices:
+    """The account resources to offer, read in the chosen project (the products' projects share
+    its account and region), else the first; nothing to read without AWS-typed parameters."""
+    if not any(p.resource_type for p in parameters):
+        return AccountChoices(choices={}, unavailable={})
+    project = projects.filter(slug=wanted).first() or projects.first()
+    assert project is not None  # the caller returned early without projects
+    return parameter_choices_read(project=project, parameters=parameters)
 
 
 @login_required
@@ -107,9 +125,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
         initial.update({TAG_FIELD_PREFIX + k: v for k, v in current.tags.items()})
     details = RequestDetailsForm(data, projects=projects, product=product, prefix="req",
                                  initial=initial)
+    # Subnets, VPCs, security groups and KMS keys: the project account's, as on the product page.
+    wanted_project = str(request.POST.get("req-project") or initial["project"])
+    listing = _account_choices(projects, wanted=wanted_project, parameters=parameters)
+    parameters = parameters_with_choices(parameters, listing.choices)
     parameter_form = ProductRequestForm(
-        data, version=version, parameters=parameters,
+        data, version=version, parameters=parameters, choice_labels=listing.choices,
         current=dict(current.parameters) if current is not None else None)
+    context["listing_notes"] = sorted(set(listing.unavailable.values()))
     prices = prices_for_region(region=product.aws_region)
     start = dict(current.parameters) if current is not None else {}
     chosen = {p.key: (request.POST.get(p.key) or start.get(p.key) or p.default or "")

@@ -1,26 +1,26 @@
-"""Benchmark: approval-to-ProvisionProduct latency and end-to-end provisioning throughput.
+"""Benchmark: approval-to-ProvisionProduct latency and end-to-end provisioning throughput,
+each next to the same Celery round trip with a no-op task (the baseline), measured in the same run.
 
 Real Celery worker processes on the real broker (the filesystem transport, or Redis when
 CELERY_BROKER_URL says so) provision through the one boto3 backend on the fake AWS with zero delay
-(FAKEAWS_OPERATION_SECONDS=0, FAKEAWS_CONSISTENCY_SECONDS=0), into a throwaway
-SQLite database under a temporary PORTAL_VAR_DIR, or into DATABASE_URL when set (use an empty,
-throwaway database: the script migrates it and adds rows).
+(FAKEAWS_OPERATION_SECONDS=0, FAKEAWS_CONSISTENCY_SECONDS=0), into a throwaway SQLite database
+under a temporary PORTAL_VAR_DIR, or into DATABASE_URL when set (use an empty, throwaway database:
+the script migrates it and adds rows). The catalog is the fake's demo catalog, synced by the
+portal's own catalog sync, so the requests carry what a real one does (the name the portal fills).
 
+* baseline: ``bench.noop`` (bench/bench_tasks.py) sent the way the hand-off sends its task; the
+  time from sending to the task starting in a worker, one at a time and N at once.
 * latency: ``--latency N`` approvals handed off one at a time (as approvals commit them); for each,
   the time from the hand-off's commit to the fake AWS receiving ProvisionProduct. Median and p99.
 * throughput: ``--throughput N`` approvals handed off at once; requests per second until every one
-  is available, with ``--workers`` worker processes.
+  is available, with ``--workers`` worker processes. A provisioning that fails stops the bench
+  with AWS's message (it used to wait for "available" forever).
 
-    .venv/bin/python bench/bench_provisioning.py [--latency 200] [--throughput 500] [--workers 2]
+    .venv/bin/python bench/bench_provisioning.py [--latency 20] [--throughput 60] [--workers 2]
 
-Figures on the shared 2-core dev box (2026-11-22), two solo-pool workers, measured on the in-house
-provisioning stand-in that the fake AWS replaced (the fake does more per call: re-measure):
-    PostgreSQL 15 + Redis      latency median 19 ms, p99 34 ms (200 approvals);
-                               throughput 500 approvals in 26.4 s: 18.9 requests/s
-    SQLite + filesystem broker latency median 556 ms, p99 1,083 ms (the transport polls once a
-                               second); throughput 500 in 16.9 s: 29.6 requests/s
-DescribeRecord calls for a ten-minute provisioning: at most 12 (5 s doubling to 60 s, +10-30 %
-jitter), asserted by tests/provisioning/test_describe_record_budget.py.
+Figures: README, "Benchmarks". DescribeRecord calls for a ten-minute provisioning: at most 12
+(5 s doubling to 60 s, +10-30 % jitter), asserted by
+tests/provisioning/test_describe_record_budget.py.
 """
 
 from __future__ import annotations
@@ -33,26 +33,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # The fake AWS answers at once: the benchmark measures the portal, not the fake's clock.
 FAKE_AT_ONCE = {"FAKEAWS_OPERATION_SECONDS": "0", "FAKEAWS_CONSISTENCY_SECONDS": "0",
-                "PORTAL_AWS_MODE": "fake"}
+                "PORTAL_AWS_MODE": "fake", "PORTAL_FOLLOW_FIRST_SECONDS": "0"}
+ACCOUNT, REGION = "111111111111", "eu-west-1"
 
 
-def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, **FAKE_AT_ONCE, "PORTAL_FOLLOW_FIRST_SECONDS": "0",
-           "LOG_LEVEL": "WARNING"}
-    workers = [
-        subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-                          "--loglevel=WARNING", "--without-gossip", "--without-mingle",
-                          "--without-heartbeat", "-n", f"bench{i}-{os.getpid()}@%h"],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for i in range(count)
-    ]
-    time.sleep(4)  # worker start-up (imports, broker connection)
+def start_workers(count: int, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, **FAKE_AT_ONCE, "LOG_LEVEL": "WARNING"}
+    workers = []
+    for i in range(count):
+        log = open(log_dir / f"worker{i}.log", "wb")  # noqa: SIM115 (the worker's lifetime)
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+             "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-I", "bench.bench_tasks", "-n", f"bench{i}-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
     return workers
 
 
@@ -61,109 +63,185 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def noop_runs(log: Path) -> list[tuple[float, float]]:
+    if not log.exists():
+        return []
+    return [(float(a), float(b)) for a, b in
+            (line.split() for line in log.read_text().splitlines() if line.strip())]
+
+
+def wait_for(done: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while not done():
+        if time.time() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=int, default=200)
-    parser.add_argument("--throughput", type=int, default=500)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--latency", type=int, default=20)
+    parser.add_argument("--throughput", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--spacing", type=float, default=0.05,
-                        help="seconds between hand-offs in the latency run")
+    parser.add_argument("--spacing", type=float, default=0.2,
+                        help="pause after each one finished in the latency runs")
     args = parser.parse_args()
 
-    os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-provisioning-"))
+    var_dir = Path(os.environ.setdefault("PORTAL_VAR_DIR",
+                                         tempfile.mkdtemp(prefix="bench-provisioning-")))
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.update(FAKE_AT_ONCE)
-    os.environ["PORTAL_FOLLOW_FIRST_SECONDS"] = "0"
     import django
 
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import transaction
-    from django.utils import timezone
 
-    from approvals.models import Request
-    from catalog.models import LaunchPath, Product, ProductVersion
-    from fakeaws.baseline import baseline_for
-    from fakeaws.models import Record
-    from portal.models import Project, User
-    from provisioning.models import Environment
-    from provisioning.services import environment_provision
+    from config.celery import app
 
     call_command("migrate", verbosity=0)
-    base = baseline_for(account="111111111111", region="eu-west-1")
-    project, _ = Project.objects.get_or_create(
-        slug="bench", defaults={"name": "Bench", "cost_center": "CC-0", "environment": "dev",
-                                "aws_account_id": "111111111111", "aws_region": "eu-west-1",
-                                "aws_role_arn": base.project_role_arn,
-                                "aws_external_id": base.project_role_external_id})
-    user, _ = User.objects.get_or_create(username="bench.user", defaults={
-        "email": "bench@bank.example", "owner_id": "AROABENCH:bench.user"})
-    product, _ = Product.objects.get_or_create(
-        aws_account_id="111111111111", aws_region="eu-west-1", product_id="prod-mldemonb0001",
-        defaults={"name": "SageMaker notebook instance", "kind": "notebook_instance",
-                  "published": True,
-                  "output_mapping": {"notebook_instance_name": "NotebookInstanceName"}})
-    version, _ = ProductVersion.objects.get_or_create(product=product,
-                                                      artifact_id="pa-mldemonb0001v2",
-                                                      defaults={"name": "v2"})
-    LaunchPath.objects.get_or_create(product=product, path_id="lpv3-mldemonb0001a")
-    network = {"SubnetId": base.subnets[0]["SubnetId"],
-               "SecurityGroupIds": base.security_groups[0]["GroupId"],
-               "KmsKeyId": base.kms_alias}
-
-    def approve() -> tuple[Environment, float]:
-        request = Request.objects.create(
-            requester=user, project=project, product=product, version=version,
-            parameters={"InstanceType": "ml.t3.medium", "VolumeSizeInGB": "20", **network},
-            justification="bench", status=Request.Status.APPROVED, decided_at=timezone.now())
-        with transaction.atomic():
-            environment = environment_provision(request=request)
-        assert environment is not None
-        return environment, time.time()
-
-    def wait_available(ids: list[object], timeout: float) -> None:
-        deadline = time.time() + timeout
-        while Environment.objects.filter(pk__in=ids, status="available").count() < len(ids):
-            if time.time() > deadline:
-                counts = Environment.objects.filter(pk__in=ids).values_list("status", flat=True)
-                raise SystemExit(f"timed out; statuses: {sorted(set(counts))}")
-            time.sleep(0.2)
-
+    approve = _portal_setup()
     print(f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-          f"broker {settings.CELERY_BROKER_URL.split(':')[0]}, {args.workers} worker(s)")
-    workers = start_workers(args.workers)
+          f"broker {settings.CELERY_BROKER_URL.split(':')[0]}, {args.workers} worker(s), "
+          f"load average {os.getloadavg()[0]:.1f} at the start")
+    workers = start_workers(args.workers, var_dir)
+    noop_log = var_dir / "noop.log"
+
+    def noop_send() -> None:
+        app.send_task("bench.noop", args=(time.time(), str(noop_log)))
+
     try:
+        noop_send()  # the workers are up once the first no-op has run
+        wait_for(lambda: len(noop_runs(noop_log)) >= 1, timeout=120, what="the workers")
+        noop_log.unlink()
         if args.latency:
-            handed: dict[object, float] = {}
-            for _ in range(args.latency):
-                environment, at = approve()
-                handed[environment.pk] = at
-                time.sleep(args.spacing)
-            wait_available(list(handed), timeout=300)
-            received = {  # the fake's record: when ProvisionProduct reached "AWS"
-                _environment_of(r.product.tags): r.created_at.timestamp()
-                for r in Record.objects.select_related("product")
-                .filter(record_type="PROVISION_PRODUCT")
-            }
-            latencies = [(received[pk] - at) * 1000 for pk, at in handed.items() if pk in received]
-            median, p99 = statistics.median(latencies), percentile(latencies, 0.99)
-            print(f"latency over {len(latencies)} approvals: median {median:.0f} ms, "
-                  f"p99 {p99:.0f} ms")
+            _latency(args, approve, noop_send, noop_log)
         if args.throughput:
-            started = time.time()
-            ids = [approve()[0].pk for _ in range(args.throughput)]
-            handed_off = time.time() - started
-            wait_available(ids, timeout=1800)
-            elapsed = time.time() - started
-            print(f"throughput: {args.throughput} approvals handed off in {handed_off:.1f} s, all "
-                  f"available after {elapsed:.1f} s: {args.throughput / elapsed:.1f} requests/s")
+            _throughput(args, approve, noop_send, noop_log)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
             worker.wait(timeout=30)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (the machine is shared)")
+
+
+def _latency(args: Any, approve: Callable[[], tuple[Any, float]], noop_send: Callable[[], None],
+             noop_log: Path) -> None:
+    """One at a time, each after the previous one finished: the latency of an idle system, not
+    the queueing of a backlog (hand-offs faster than the workers go only measure the queue)."""
+    from fakeaws.models import Record
+
+    for done in range(args.latency):
+        noop_send()
+        wait_for(lambda n=done + 1: len(noop_runs(noop_log)) >= n, timeout=60, what="a no-op")
+        time.sleep(args.spacing)
+    base = [(ran - sent) * 1000 for sent, ran in noop_runs(noop_log)]
+    noop_log.unlink()
+
+    handed: dict[Any, float] = {}
+    for _ in range(args.latency):
+        environment, at = approve()
+        handed[environment.pk] = at
+        _wait_available([environment.pk], timeout=120)
+        time.sleep(args.spacing)
+    received = {  # the fake's record: when ProvisionProduct reached "AWS"
+        _environment_of(r.product.tags): r.created_at.timestamp()
+        for r in Record.objects.select_related("product").filter(record_type="PROVISION_PRODUCT")
+    }
+    latencies = [(received[pk] - at) * 1000 for pk, at in handed.items() if pk in received]
+    for name, values in (("no-op task", base), ("approval -> ProvisionProduct", latencies)):
+        print(f"latency, {name}, {len(values)} one at a time: median "
+              f"{statistics.median(values):.0f} ms, p99 {percentile(values, 0.99):.0f} ms")
+    ratio = statistics.median(latencies) / statistics.median(base)
+    print(f"ratio to the no-op: median x{ratio:.1f}")
+
+
+def _throughput(args: Any, approve: Callable[[], tuple[Any, float]],
+                noop_send: Callable[[], None], noop_log: Path) -> None:
+    started = time.time()
+    for _ in range(args.throughput):
+        noop_send()
+    wait_for(lambda: len(noop_runs(noop_log)) >= args.throughput, timeout=600, what="no-ops")
+    noop_rate = args.throughput / (max(ran for _, ran in noop_runs(noop_log)) - started)
+
+    started = time.time()
+    ids = [approve()[0].pk for _ in range(args.throughput)]
+    handed_off = time.time() - started
+    _wait_available(ids, timeout=1200)
+    elapsed = time.time() - started
+    rate = args.throughput / elapsed
+    print(f"throughput, no-op task: {args.throughput} at once, {noop_rate:.1f} tasks/s")
+    print(f"throughput, provisioning: {args.throughput} approvals handed off in {handed_off:.1f} "
+          f"s, all available after {elapsed:.1f} s: {rate:.1f} requests/s "
+          f"(x{noop_rate / rate:.1f} the no-op's time per item)")
+
+
+def _portal_setup() -> Callable[[], tuple[Any, float]]:
+    """The project on the fake's baseline role, the demo catalog synced by the portal's own sync,
+    and a function that approves one notebook request and hands it off (as approvals does)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from approvals.models import Request
+    from catalog.models import Product
+    from catalog.sync import catalog_sync, sync_run_start
+    from fakeaws.baseline import baseline_for
+    from portal.models import Project, User
+    from provisioning.models import Environment
+    from provisioning.services import environment_provision
+
+    base = baseline_for(account=ACCOUNT, region=REGION)
+    project, _ = Project.objects.get_or_create(
+        slug="bench", defaults={"name": "Bench", "cost_center": "CC-0", "environment": "dev",
+                                "aws_account_id": ACCOUNT, "aws_region": REGION,
+                                "aws_role_arn": base.project_role_arn,
+                                "aws_external_id": base.project_role_external_id})
+    user, _ = User.objects.get_or_create(username="bench.user", defaults={
+        "email": "bench@bank.example", "owner_id": "AROABENCH:bench.user"})
+    run = catalog_sync(run=sync_run_start(trigger="command"))
+    if run.status != "succeeded":
+        raise SystemExit(f"catalog sync failed: {run.errors}")
+    product = Product.objects.get(aws_account_id=ACCOUNT, product_id="prod-mldemonb0001")
+    product.kind, product.published = Product.Kind.NOTEBOOK_INSTANCE, True
+    product.save()
+    version = product.versions.get(artifact_id="pa-mldemonb0001v2")
+    assert version is not None
+    known = {"SubnetId": base.subnets[0]["SubnetId"],
+             "SecurityGroupIds": base.security_groups[0]["GroupId"], "KmsKeyId": base.kms_alias,
+             "InstanceType": "ml.t3.medium", "VolumeSizeInGB": "20"}
+    parameters = {spec.key: known.get(spec.key, spec.default or "")
+                  for spec in version.parameters.filter(retired_at__isnull=True)}
+
+    def approve() -> tuple[Environment, float]:
+        request = Request.objects.create(
+            requester=user, project=project, product=product, version=version,
+            parameters=parameters, justification="bench", status=Request.Status.APPROVED,
+            decided_at=timezone.now())
+        with transaction.atomic():
+            environment = environment_provision(request=request)
+        assert environment is not None
+        return environment, time.time()
+
+    return approve
+
+
+def _wait_available(ids: list[Any], timeout: float) -> None:
+    from provisioning.models import Environment
+
+    deadline = time.time() + timeout
+    while True:
+        rows = Environment.objects.filter(pk__in=ids)
+        failed = rows.filter(status="failed").values_list("status_message", flat=True).first()
+        if failed is not None:
+            raise SystemExit(f"a provisioning failed: {failed}")
+        if rows.filter(status="available").count() == len(ids):
+            return
+        if time.time() > deadline:
+            statuses = sorted(set(rows.values_list("status", flat=True)))
+            raise SystemExit(f"timed out; statuses: {statuses}")
+        time.sleep(0.2)
 
 
 def _environment_of(tags: dict[str, str]) -> object:

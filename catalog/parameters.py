@@ -240,8 +240,12 @@ def parameter_value_errors(parameter: EffectiveParameter, value: str) -> list[st
         kind = parameter.resource_type
         if any(RESOURCE_FORMATS[kind].fullmatch(i) is None for i in items):
             errors.append(f"Each value must be {RESOURCE_LABELS[kind]}.")
-        elif parameter.choices and any(i not in parameter.choices for i in items):
-            errors.append("Choose from the resources of the project's AWS account.")
+        elif parameter.choices and (missing := [i for i in items if i not in parameter.choices]):
+            # CloudFormation refuses such a value too ("Parameter validation failed: parameter
+            # value … for parameter name … does not exist"), only later, after the approvals.
+            verb = "does" if len(missing) == 1 else "do"
+            errors.append(f"{', '.join(missing)} {verb} not exist in the project's AWS account; "
+                          "choose one of its resources.")
     elif not parameter.is_list:
         if parameter.min_length is not None and len(value) < parameter.min_length:
             errors.append(f"Must be at least {parameter.min_length} characters long.")

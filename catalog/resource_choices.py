@@ -5,8 +5,15 @@ CloudFormation's console offers the account's existing subnets, VPCs and securit
 DescribeSecurityGroups, and KMS ListAliases for KMS key parameters, through the project's client
 (``portal.aws.aws_client``, which assumes the project's role). A parameter the platform team
 narrowed with allowed values keeps those as its choices and costs no call. A read that fails
-leaves the parameter without known choices: the form falls back to a text field and validation
-still checks each identifier's format.
+leaves the parameter without known choices: the form falls back to a text field, says why
+(``AccountChoices.unavailable``), and validation still checks each identifier's format.
+
+The request form, the API and the provision task (in the apps above this one) validate
+against the same listing (``parameters_for_project``), so a subnet that does not exist in
+the project's account is refused when it is requested and, should it be deleted meanwhile, again
+before ProvisionProduct. Listings are cached for ``PORTAL_RESOURCE_CHOICES_CACHE_SECONDS`` per
+account, region, role and kind: the page and the POST ask within seconds, and a worker
+provisioning a batch of approvals lists the account once.
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.cache import cache
 
-from catalog.parameters import EffectiveParameter
+from catalog.models import ProductVersion
+from catalog.parameters import EffectiveParameter, parameters_effective
 from portal.aws import aws_client
 from portal.models import Project
 
@@ -82,35 +92,91 @@ def resource_choices_list(*, kind: str, client: Any) -> list[Choice]:
     return sorted(found, key=lambda c: c[1])
 
 
-def parameter_choices_for(
+@dataclass(frozen=True)
+class AccountChoices:
+    """The account's resources per parameter key, and the keys whose listing failed (with the
+    sentence to show: the form then asks for the identifier as text)."""
+
+    choices: dict[str, list[Choice]]
+    unavailable: dict[str, str]
+
+
+UNAVAILABLE = ("The portal could not read the {what} of the project's AWS account just now: "
+               "type the identifier; it is checked again before provisioning.")
+WHAT = {"AWS::EC2::Subnet::Id": "subnets", "AWS::EC2::VPC::Id": "VPCs",
+        "AWS::EC2::SecurityGroup::Id": "security groups", "AWS::KMS::Key::Id": "KMS keys"}
+
+
+def _cache_key(project: Project, kind: str) -> str:
+    return ":".join(("resource-choices", project.aws_account_id, project.aws_region,
+                     project.aws_role_arn, kind))
+
+
+def parameter_choices_read(
     *, project: Project, parameters: Iterable[EffectiveParameter],
     client_for: ClientFactory | None = None,
-) -> dict[str, list[Choice]]:
-    """Choices per parameter key for the visible AWS-typed parameters the admin did not narrow.
+) -> AccountChoices:
+    """Choices per parameter key for the visible AWS-typed parameters the admin did not narrow
+    (a fixed value or allowed values win: no listing for them).
 
-    One listing per resource kind, whatever the number of parameters of that kind.
+    One listing per resource kind, whatever the number of parameters of that kind, reused from
+    the cache while it lasts. A failed listing is not cached.
     """
     make = client_for or (lambda service: aws_client(service, project=project))
     wanted = [p for p in parameters
               if p.resource_type and not p.hidden and not p.allowed_values]
+    seconds = settings.PORTAL_RESOURCE_CHOICES_CACHE_SECONDS
     by_kind: dict[str, list[Choice] | None] = {}
     clients: dict[str, Any] = {}
-    result: dict[str, list[Choice]] = {}
+    result = AccountChoices(choices={}, unavailable={})
     for parameter in wanted:
         kind = parameter.resource_type
         if kind not in by_kind:
-            service = LISTINGS[kind].service
-            try:
-                client = clients.get(service) or make(service)
-                clients[service] = client
-                by_kind[kind] = resource_choices_list(kind=kind, client=client)
-            except (ClientError, BotoCoreError) as exc:
-                logger.warning("Could not list %s for project %s: %s", kind, project.slug, exc)
-                by_kind[kind] = None
+            cached = cache.get(_cache_key(project, kind)) if seconds else None
+            if cached is not None:
+                by_kind[kind] = [(str(i), str(label)) for i, label in cached]
+            else:
+                by_kind[kind] = _listing(kind, project=project, make=make, clients=clients)
+                if by_kind[kind] is not None and seconds:
+                    cache.set(_cache_key(project, kind), by_kind[kind], seconds)
         known = by_kind[kind]
-        if known is not None:
-            result[parameter.key] = known
+        if known is None:
+            result.unavailable[parameter.key] = UNAVAILABLE.format(what=WHAT[kind])
+        else:
+            result.choices[parameter.key] = known
     return result
+
+
+def _listing(kind: str, *, project: Project, make: ClientFactory,
+             clients: dict[str, Any]) -> list[Choice] | None:
+    service = LISTINGS[kind].service
+    try:
+        client = clients.get(service) or make(service)
+        clients[service] = client
+        return resource_choices_list(kind=kind, client=client)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("Could not list %s for project %s: %s", kind, project.slug, exc)
+        return None
+
+
+def parameter_choices_for(
+    *, project: Project, parameters: Iterable[EffectiveParameter],
+    client_for: ClientFactory | None = None,
+) -> dict[str, list[Choice]]:
+    """The known choices only (see ``parameter_choices_read``)."""
+    return parameter_choices_read(project=project, parameters=parameters,
+                                  client_for=client_for).choices
+
+
+def parameters_for_project(*, version: ProductVersion, project: Project
+                           ) -> list[EffectiveParameter]:
+    """The version's effective parameters, AWS-typed ones with the project account's resources
+    as their choices (what validation checks a request against)."""
+    parameters = parameters_effective(version=version)
+    if not any(p.resource_type for p in parameters):
+        return parameters
+    read = parameter_choices_read(project=project, parameters=parameters)
+    return parameters_with_choices(parameters, read.choices)
 
 
 def parameters_with_choices(

@@ -284,6 +284,9 @@ FAKEAWS_CONSISTENCY_SECONDS = env_int("FAKEAWS_CONSISTENCY_SECONDS", 2, minimum=
 FAKEAWS_BASE_URL = env_str("FAKEAWS_BASE_URL", "")
 # IAM-lite owner condition per account: "111111111111=owner,principal-tag;2222…=owner,userid".
 FAKEAWS_OWNER_CONDITION = env_mapping("FAKEAWS_OWNER_CONDITION")
+# The explicit admin role in every fake account (set it to PORTAL_AWS_ADMIN_ROLE_NAME): trusted
+# like the project role, without the owner condition. Empty: the accounts have no admin role.
+FAKEAWS_ADMIN_ROLE_NAME = env_str("FAKEAWS_ADMIN_ROLE_NAME", "")
 # The catalog definition (portfolios, products, templates); empty: the demo catalog.
 FAKEAWS_CATALOG_FILE = env_str("FAKEAWS_CATALOG_FILE", "")
 
@@ -292,6 +295,10 @@ FAKEAWS_CATALOG_FILE = env_str("FAKEAWS_CATALOG_FILE", "")
 PORTAL_CATALOG_SYNC_SECONDS = env_int("PORTAL_CATALOG_SYNC_SECONDS", 3600, minimum=0)
 # Publish products the sync finds for the first time (off: a platform admin publishes them).
 PORTAL_CATALOG_PUBLISH_NEW = env_bool("PORTAL_CATALOG_PUBLISH_NEW", False)
+# How long the project account's subnets, VPCs, security groups and KMS aliases (the choices of
+# AWS-typed parameters) are reused per process (0: read them for every form).
+PORTAL_RESOURCE_CHOICES_CACHE_SECONDS = env_int("PORTAL_RESOURCE_CHOICES_CACHE_SECONDS", 60,
+                                                minimum=0)
 # Where "Request this environment" leads: the view of the app that takes requests (wiring, not
 # configuration: the catalog app must not name the apps above it).
 CATALOG_REQUEST_VIEW = "approvals:request_new"

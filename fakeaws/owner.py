@@ -8,6 +8,19 @@ Facts (IAM policy evaluation docs): a condition on a key the request lacks (an u
 resource, an untagged session) evaluates false, so the Allow does not apply and the implicit
 deny wins; the error then reads "User: <arn> is not authorized to perform: <action> on resource:
 <arn> because no identity-based policy allows the <action> action".
+
+How ``${aws:PrincipalTag/<key>}`` gets its value (IAM user guide, "Pass session tags in AWS STS"):
+the principal's tags of an assumed-role session are the session tags passed to AssumeRole, the
+transitive tags of an earlier session in a role chain, and the role's own IAM tags, a session tag
+overriding a role tag of the same key. The fake's roles carry no IAM tags and the portal does not
+chain roles (it assumes every role from its own identity; the fake's trust policy refuses a
+project-account session), so the session tags are the whole set. Condition key names, and so
+the tag key in ``aws:PrincipalTag/<key>``, are matched without regard to case (IAM JSON policy
+reference, "Condition element"); the values are compared exactly (``StringEquals``).
+
+``FAKEAWS_ADMIN_ROLE_NAME`` names the explicit admin role of every account (the portal's
+``PORTAL_AWS_ADMIN_ROLE_NAME``): it trusts the portal like the project role does, and its
+policy has no owner condition, so an admin acting through it is allowed on anyone's resources.
 """
 
 from __future__ import annotations
@@ -29,6 +42,18 @@ def owner_rule(account: str) -> tuple[str, str] | None:
     return key, mode
 
 
+def admin_role_arn(account: str) -> str:
+    """The account's explicit admin role, or "" when the fake has none configured."""
+    name = str(getattr(settings, "FAKEAWS_ADMIN_ROLE_NAME", "") or "")
+    return f"arn:aws:iam::{account}:role/{name}" if name else ""
+
+
+def principal_tag(caller: Caller, key: str) -> str | None:
+    """``${aws:PrincipalTag/<key>}`` of the caller: its session tag, the key matched in any case."""
+    wanted = key.lower()
+    return next((v for k, v in caller.tags.items() if k.lower() == wanted), None)
+
+
 def owner_check(*, caller: Caller, action: str, resource_arn: str,
                 tags: dict[str, str] | None = None, code: str = "AccessDeniedException") -> None:
     """Refuse ``action`` on the resource unless the caller is its owner (when enforced)."""
@@ -36,10 +61,12 @@ def owner_check(*, caller: Caller, action: str, resource_arn: str,
     if rule is None:
         return
     key, mode = rule
+    if caller.role_arn and caller.role_arn == admin_role_arn(caller.account):
+        return  # the admin role's policy grants the action without the owner condition
     if tags is None:
         tags = dict(Tag.objects.filter(resource_arn=resource_arn).values_list("key", "value"))
     resource_owner = tags.get(key)
-    principal = caller.tags.get(key) if mode == "principal-tag" else caller.user_id
+    principal = principal_tag(caller, key) if mode == "principal-tag" else caller.user_id
     if resource_owner is None or principal is None or resource_owner != principal:
         raise AwsError(code, f"User: {caller.arn} is not authorized to perform: {action} on "
                        f"resource: {resource_arn} because no identity-based policy allows the "

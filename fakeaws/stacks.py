@@ -155,10 +155,14 @@ def _tags(product: ProvisionedProduct, resource: PhysicalResource, record: Recor
 
 
 def tags_set(*, account: str, region: str, arn: str, tags: dict[str, str]) -> None:
-    for key, value in tags.items():
-        Tag.objects.update_or_create(resource_arn=arn, key=key,
-                                     defaults={"account": account, "region": region,
-                                               "value": value})
+    """Add or overwrite the resource's tags in one statement (an upsert on (arn, key): SQLite's
+    and PostgreSQL's ``ON CONFLICT DO UPDATE``), not a read and a write per tag: a provisioning
+    tags a dozen resources with a dozen tags each, the bench showed it as the fake's main cost."""
+    Tag.objects.bulk_create(
+        [Tag(account=account, region=region, resource_arn=arn, key=k, value=v)
+         for k, v in tags.items()],
+        update_conflicts=True, unique_fields=["resource_arn", "key"],
+        update_fields=["account", "region", "value"])
 
 
 def _str_list(value: Any) -> list[str]:

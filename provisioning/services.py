@@ -47,6 +47,7 @@ from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import provisioned_product_name, sagemaker_project_name
 from provisioning.notifications import owner_notify
 from provisioning.project_ownership import ProjectNameTaken, sagemaker_project_create_once
+from provisioning.resource_check import parameters_missing_in_account
 from provisioning.states import InvalidTransition as InvalidTransition  # callers catch it here
 from provisioning.states import environment_status_set
 from provisioning.tags import TagSetInvalid, chosen_tags, tag_set_build
@@ -342,6 +343,15 @@ def environment_provision_run(*, environment_id: Any, attempt: int | None = None
         backend = backend_for(environment.project, actor=request.requester,
                               resource_owner=environment.owner)
 
+    missing = parameters_missing_in_account(environment=environment,
+                                            parameters=call.order.parameters)
+    if missing:
+        with transaction.atomic():
+            environment = environment_locked(environment_id)
+            if environment.status == Status.QUEUED:
+                environment_fail(environment, message="Not provisioned: " + " ".join(missing),
+                                 subject=f"Provisioning failed: {environment.product.name}")
+        return "failed"
     try:
         if call.kind == Product.Kind.SAGEMAKER_PROJECT:
             project = sagemaker_project_create_once(

@@ -33,9 +33,12 @@ def make_user(username: str, *, roles: list[str] | None = None, manager: User | 
 def _fresh_aws_sessions() -> None:
     """Assumed-role credentials are cached per process; the fake AWS that issued them keeps its
     sessions in the test database, which each test starts without: no test reuses another's."""
+    from django.core.cache import cache
+
     from portal.aws import credential_cache
 
     credential_cache.clear()
+    cache.clear()  # the account listings (catalog.resource_choices) are cached per process
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,13 @@ from approvals.services.names import resource_name_errors
 from approvals.services.workflow import workflow_advance
 from catalog.checks import tag_choices_validate
 from catalog.models import Product, ProductVersion
-from catalog.parameters import ON_CHANGE_KEEP, parameters_effective, parameters_validate
+from catalog.parameters import (
+    ON_CHANGE_KEEP,
+    EffectiveParameter,
+    parameters_effective,
+    parameters_validate,
+)
+from catalog.resource_choices import parameters_for_project
 from catalog.selectors import (
     cost_estimate,
     product_for_user,
@@ -215,8 +221,10 @@ def _request_create(
                     kept=[p.key for p in effective if p.on_change == ON_CHANGE_KEEP],
                     secret=[p.key for p in effective if p.no_echo and not p.hidden])
             try:
-                values = parameters_validate(version=version_for_form(version=version),
-                                             values=parameters)
+                form_version = version_for_form(version=version)
+                values = parameters_validate(
+                    version=form_version, values=parameters,
+                    parameters=parameters_in_account(version=form_version, project=project))
             except ValidationError as exc:
                 errors["parameters"] = exc.message_dict
             if identity_errors:
@@ -274,6 +282,14 @@ def _name_check(errors: dict[str, Any], *, project: Project, product: Product,
                                  action=action, values=values)
     if taken:
         errors["parameters"] = {**errors.get("parameters", {}), **taken}
+
+
+def parameters_in_account(*, version: ProductVersion, project: Project | None
+                          ) -> list[EffectiveParameter] | None:
+    """The parameters a request is validated against: AWS-typed ones (subnet, VPC, security
+    group, KMS key) must name resources of the project's account, read as the product page and
+    the request form read them; without a project (already refused) only their format counts."""
+    return None if project is None else parameters_for_project(version=version, project=project)
 
 
 def _money(value: Any) -> str | None:

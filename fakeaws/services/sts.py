@@ -19,6 +19,7 @@ from fakeaws import clock
 from fakeaws.baseline import baseline_ensure
 from fakeaws.identity import Caller, portal_account, role_id, session_secret, token_hash
 from fakeaws.models import StsSession
+from fakeaws.owner import admin_role_arn
 from fakeaws.protocol import AwsError
 from fakeaws.services.registry import operation
 
@@ -62,9 +63,11 @@ def assume_role(*, caller: Caller, region: str, params: dict[str, Any]) -> dict[
         raise denied
     account = match.group(1)
     base = baseline_ensure(account=account, region=region)
-    # The project role trusts the portal's account only, with the ExternalId of the baseline.
+    # The project role (and the admin role, when configured) trusts the portal's account only,
+    # with the ExternalId of the baseline.
     trusted = caller.account == portal_account()
-    if (role_arn != base.project_role_arn or not trusted
+    known = role_arn in (base.project_role_arn, admin_role_arn(account) or base.project_role_arn)
+    if (not known or not trusted
             or params.get("ExternalId", "") != base.project_role_external_id):
         raise denied
     tags = {t["Key"]: t["Value"] for t in params.get("Tags", []) if isinstance(t, dict)}

@@ -130,7 +130,8 @@ def test_known_account_resources_limit_the_choice(version: ProductVersion) -> No
         parameters_validate(version=version, values={**REQUIRED, "SubnetId": "subnet-12345678"},
                             parameters=parameters)
     assert caught.value.message_dict == {
-        "SubnetId": ["Choose from the resources of the project's AWS account."]}
+        "SubnetId": ["subnet-12345678 does not exist in the project's AWS account; choose one of "
+                     "its resources."]}
 
 
 def test_aws_typed_and_list_parameters_ignore_string_lengths(project: Project) -> None:

@@ -141,7 +141,8 @@ def test_the_product_page_offers_the_accounts_resources_and_refuses_others(
                                  "SubnetId": "subnet-99999999", "SecurityGroupIds": [SG_A]})
     assert response.status_code == 400
     assert response.context["form"].errors["SubnetId"] == [
-        "Choose from the resources of the project's AWS account."]
+        "subnet-99999999 does not exist in the project's AWS account; choose one of its "
+        "resources."]
 
 
 def test_without_known_resources_the_page_asks_for_identifiers_as_text(

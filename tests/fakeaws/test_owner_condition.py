@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from fakeaws.baseline import baseline_for
 from fakeaws.identity import role_id
-from tests.fakeaws.conftest import PROJECT_ACCOUNT
+from tests.fakeaws.conftest import PROJECT_ACCOUNT, REGION, client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_catalog")]
 DANA = "AROAEXAMPLE:dana.scientist"
@@ -70,3 +71,36 @@ def test_without_the_setting_nothing_is_enforced(project_client: Any) -> None:
     _provision(project_client("servicecatalog"), DANA)
     project_client("sagemaker", session_name="colin.colleague").stop_notebook_instance(
         NotebookInstanceName="dana-nb")
+
+
+def test_the_principal_tag_key_matches_in_any_case_the_value_exactly(
+        project_client: Any, settings: Any) -> None:
+    # IAM: condition key names (aws:PrincipalTag/<key> included) are not case-sensitive;
+    # StringEquals compares the values exactly.
+    settings.FAKEAWS_OWNER_CONDITION = {PROJECT_ACCOUNT: ["owner", "principal-tag"]}
+    _provision(project_client("servicecatalog", tags={"owner": DANA}), DANA)
+    project_client("sagemaker", tags={"Owner": DANA}).stop_notebook_instance(
+        NotebookInstanceName="dana-nb")
+    shouting = project_client("sagemaker", tags={"owner": DANA.upper()})
+    _denied(lambda: shouting.start_notebook_instance(NotebookInstanceName="dana-nb"))
+
+
+def test_the_admin_role_is_trusted_only_when_configured_and_is_not_under_the_condition(
+        settings: Any, project_client: Any) -> None:
+    settings.FAKEAWS_OWNER_CONDITION = {PROJECT_ACCOUNT: ["owner", "principal-tag"]}
+    _provision(project_client("servicecatalog", tags={"owner": DANA}), DANA)
+    base = baseline_for(account=PROJECT_ACCOUNT, region=REGION)
+    admin = {"RoleArn": f"arn:aws:iam::{PROJECT_ACCOUNT}:role/PortalAdmin",
+             "RoleSessionName": "pat.admin", "ExternalId": base.project_role_external_id,
+             "Tags": [{"Key": "owner", "Value": "AROAEXAMPLE:pat.admin"}]}
+    with pytest.raises(ClientError) as caught:
+        client("sts").assume_role(**admin)
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    settings.FAKEAWS_ADMIN_ROLE_NAME = "PortalAdmin"
+    with pytest.raises(ClientError):
+        client("sts").assume_role(**{**admin, "ExternalId": "wrong"})
+    c = client("sts").assume_role(**admin)["Credentials"]
+    sm = client("sagemaker", credentials={
+        "aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+        "aws_session_token": c["SessionToken"]})
+    sm.stop_notebook_instance(NotebookInstanceName="dana-nb")
