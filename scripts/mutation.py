@@ -8,6 +8,11 @@
   seed test the same mutants every run (as long as the module's source is the same);
   ``SAMPLE=0`` or unset: every mutant.
 - ``SHOW_SURVIVORS=1``: print the diff of each surviving mutant.
+- ``SELECT_TESTS``: ``coverage`` (default) runs, for each mutant, only the tests that execute its
+  line (found by running the module's test files once under coverage, see
+  ``scripts/mutation_select.py``); ``all`` runs all of the module's test files for every mutant.
+  The outcome is the same either way (a test that never runs a line cannot fail because of it);
+  ``coverage`` is several times faster.
 
 Mutants come from mutmut 2.x (``mutmut.Context`` / ``mutmut.mutate``: the operators ``mutmut run``
 applies, decorated functions included). Each one is written into a private copy of the tree in a
@@ -31,6 +36,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mutation_select import CONTEXT_PLUGIN, EVERY_TEST, LineTests  # scripts/, next to this one
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,11 +147,18 @@ def sample(mutants: list[Mutant], *, size: int, seed: str, module: str) -> list[
     return [mutants[i] for i in picked]
 
 
-def run_tests(scratch: Path, tests: list[str], timeout: float) -> str:
-    """'passed', 'failed' or 'timeout' for one run of the test files in the scratch tree."""
+def run_tests(scratch: Path, tests: list[str], timeout: float, *,
+              coverage_of: str = "", data_file: str = "") -> str:
+    """'passed', 'failed' or 'timeout' for one run of the test files in the scratch tree; with
+    ``coverage_of``, under coverage of that module, each test in its own context."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    runner = [sys.executable, "-m", "pytest"]
+    if coverage_of:  # the context plugin lives in scripts/, next to this script
+        env["PYTHONPATH"] = os.pathsep.join([str(scratch / "scripts"), env.get("PYTHONPATH", "")])
+        runner = [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}",
+                  f"--include={coverage_of}", "-m", "pytest", "-p", CONTEXT_PLUGIN]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests], cwd=scratch, env=env,
+        [*runner, *PYTEST_ARGS, *tests], cwd=scratch, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -172,25 +186,64 @@ class Scratch:
         shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
+@dataclass
+class Baselines:
+    """One run of each test list without mutants (modules sharing their tests share it): the
+    tests must pass, their time sets the timeout, and with ``select`` coverage records which test
+    runs which line of every chosen module that uses those tests."""
+
+    scratch: Path
+    chosen: list[tuple[str, list[str]]]
+    select: bool
+    timeouts: dict[tuple[str, ...], float] = field(default_factory=dict)
+
+    def timeout(self, tests: list[str], *, covering: str) -> float:
+        key = tuple(tests)
+        if key not in self.timeouts:
+            modules = [m for m, t in self.chosen if t == tests]
+            started = time.monotonic()
+            outcome = run_tests(self.scratch, tests, timeout=3600,
+                                coverage_of=",".join(modules) if self.select else "",
+                                data_file=str(self.data_file(tests)))
+            if outcome != "passed":
+                raise SystemExit(f"{covering}: the tests fail without any mutant: "
+                                 f"{' '.join(tests)}")
+            self.timeouts[key] = max(MIN_TIMEOUT_SECONDS, 3 * (time.monotonic() - started))
+        return self.timeouts[key]
+
+    def data_file(self, tests: list[str]) -> Path:
+        """The coverage file of the baseline run of ``tests`` (one per test list)."""
+        lists = list(dict.fromkeys(tuple(t) for _, t in self.chosen))
+        return self.scratch / f".mutation-coverage-{lists.index(tuple(tests))}"
+
+
 def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[Mutant],
-                 *, total: int, show: bool, scores: list[Score]) -> None:
+                 *, total: int, show: bool, baselines: Baselines, scores: list[Score]) -> None:
     """Test the mutants of one module; its score joins ``scores`` before the first mutant runs,
     so an interrupted run still reports what it tested."""
     score = Score(module=relative, total=total)
-    started = time.monotonic()
-    if run_tests(scratch, tests, timeout=600) != "passed":
-        raise SystemExit(f"{relative}: the tests fail without any mutant: {' '.join(tests)}")
-    timeout = max(MIN_TIMEOUT_SECONDS, 3 * (time.monotonic() - started))
+    timeout = baselines.timeout(tests, covering=relative)
+    options = [t for t in tests if t.startswith("-")]
+    line_tests = (LineTests(baselines.data_file(tests), scratch / relative)
+                  if baselines.select else None)
     original = (scratch / relative).read_text()
     print(f"{relative}: {len(mutants)} of {total} mutants, tests: {' '.join(tests)}", flush=True)
     scores.append(score)
     try:
         for number, mutant in enumerate(mutants, start=1):
+            chosen = tests
+            if line_tests is not None:
+                covering = line_tests.covering_tests(mutant.line_number + 1)
+                chosen = tests if covering is EVERY_TEST else [*options, *covering]
             mutated = mutated_source(scratch, mutant)
-            (scratch / relative).write_text(mutated)
-            outcome = {"failed": "killed", "passed": "survived"}.get(
-                run_tests(scratch, tests, timeout), "timeout")
-            (scratch / relative).write_text(original)
+            if chosen == options:  # no test runs the line: nothing can detect the mutant
+                outcome, note = "survived", " (not run: no test runs the line)"
+            else:
+                (scratch / relative).write_text(mutated)
+                outcome = {"failed": "killed", "passed": "survived"}.get(
+                    run_tests(scratch, chosen, timeout), "timeout")
+                (scratch / relative).write_text(original)
+                note = "" if chosen is tests else f" ({len(chosen) - len(options)} tests)"
             if outcome == "killed":
                 score.killed += 1
             elif outcome == "timeout":
@@ -204,8 +257,8 @@ def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[M
                 if show:
                     print(diff, flush=True)
             print(f"  [{number}/{len(mutants)}] line {mutant.line_number + 1}: {outcome:<8} "
-                  f"killed {score.killed} survived {score.survived} timeout {score.timeout}",
-                  flush=True)
+                  f"killed {score.killed} survived {score.survived} timeout {score.timeout}"
+                  f"{note}", flush=True)
     finally:
         (scratch / relative).write_text(original)
 
@@ -231,15 +284,19 @@ def main() -> int:
     size = int(os.environ.get("SAMPLE") or 0)
     seed = os.environ.get("SEED") or "0"
     show = os.environ.get("SHOW_SURVIVORS", "") not in ("", "0")
+    select_tests = os.environ.get("SELECT_TESTS") or "coverage"
+    if select_tests not in ("coverage", "all"):
+        raise SystemExit(f"SELECT_TESTS={select_tests!r}: expected 'coverage' or 'all'")
     chosen = modules_wanted(os.environ.get("MODULES", ""))
     scratch = Scratch.make()
     scores: list[Score] = []
+    baselines = Baselines(scratch.path, chosen, select=select_tests == "coverage")
     try:
         for relative, tests in chosen:
             every = mutants_of(relative)
             picked = sample(every, size=size, seed=seed, module=relative)
             module_score(scratch.path, relative, tests, picked, total=len(every), show=show,
-                         scores=scores)
+                         baselines=baselines, scores=scores)
     except KeyboardInterrupt:
         print("\ninterrupted; the scores below cover the mutants tested so far", file=sys.stderr)
     finally:
