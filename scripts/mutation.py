@@ -8,6 +8,8 @@
   seed test the same mutants every run (as long as the module's source is the same);
   ``SAMPLE=0`` or unset: every mutant.
 - ``SHOW_SURVIVORS=1``: print the diff of each surviving mutant.
+- ``ONLY``: comma-separated mutant ids (``<line>.<index>``, printed for each survivor) to test
+  only those of the sample, e.g. the survivors of the last run after tests were added for them.
 - ``SELECT_TESTS``: ``coverage`` (default) runs, for each mutant, only the tests that execute its
   line (found by running the module's test files once under coverage, see
   ``scripts/mutation_select.py``); ``all`` runs all of the module's test files for every mutant.
@@ -37,32 +39,46 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mutation_select import CONTEXT_PLUGIN, EVERY_TEST, LineTests  # scripts/, next to this one
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for mutation_select, next to this one
+from mutation_select import (  # noqa: E402
+    CONTEXT_PLUGIN,
+    EVERY_TEST,
+    LineTests,
+    annotation_only,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # Module glob → the test files that exercise it (and pytest options, if any). Globs, so a module
 # that is split keeps its tests (approvals/services.py may become approvals/services_*.py).
+# The lists are the test directories that exercise the module (found with coverage contexts)
+# minus files that test other things slowly (settings, gunicorn, docker compose, the real worker,
+# which also fails under a loaded machine's timing); with SELECT_TESTS=coverage a mutant runs only
+# the tests of its line, so a long list costs one baseline run, shared by the modules with it.
+_APPROVALS = ["tests/approvals"]
+_PROVISIONING = [
+    "--ignore=tests/provisioning/test_worker_end_to_end.py",
+    "--ignore=tests/provisioning/test_aws_settings.py", "tests/provisioning",
+]
+_PORTAL = [
+    "--ignore=tests/portal/test_settings.py", "--ignore=tests/portal/test_gunicorn_keepalive.py",
+    "--ignore=tests/portal/test_docker_compose.py", "--ignore=tests/portal/test_packaging.py",
+    "tests/portal",
+]
 TARGETS: dict[str, list[str]] = {
-    "approvals/services/*.py": ["tests/approvals"],
-    "approvals/policies.py": [
-        "tests/approvals/test_policy_branches.py", "tests/approvals/test_request_create.py",
-        "tests/approvals/test_request_approve.py",
-    ],
+    "approvals/services/*.py": _APPROVALS,
+    "approvals/policies.py": _APPROVALS,
     # --no-migrations (pytest-django: tables straight from the models) saves ~2 s a mutant where
     # no test needs a data migration.
     "catalog/parameters.py": [
         "--no-migrations", "tests/catalog/test_parameters_validate.py",
         "tests/catalog/test_parameter_types.py", "tests/catalog/test_catalog_curation.py",
+        "tests/catalog/test_parameter_identity_and_types.py",
     ],
-    "provisioning/follow.py": ["tests/provisioning"],
-    "provisioning/services.py": ["tests/provisioning"],
-    "portal/services.py": ["tests/portal"],
-    "portal/sso.py": [
-        "tests/portal/test_saml_sign_in.py", "tests/portal/test_saml_bad_responses.py",
-        "tests/portal/test_user_sync_from_saml.py", "tests/portal/test_roles_for_groups.py",
-        "tests/portal/test_owner_id_for.py", "tests/portal/test_sign_in_page.py",
-    ],
+    "provisioning/follow.py": _PROVISIONING,
+    "provisioning/services.py": _PROVISIONING,
+    "portal/services.py": _PORTAL,
+    "portal/sso.py": _PORTAL,
 }
 # Not copied into the scratch tree: version control, caches and run-time state.
 IGNORED = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache",
@@ -88,6 +104,8 @@ class Score:
     survived: int = 0
     timeout: int = 0
     survivors: list[str] = field(default_factory=list)
+    equivalent: int = 0  # annotation-only mutants: left out of tested and of the score
+    coverage: str = ""  # branch coverage of the module by its tests (SELECT_TESTS=coverage)
 
     @property
     def tested(self) -> int:
@@ -138,6 +156,11 @@ def mutated_source(root: Path, mutant: Mutant) -> str:
     return mutated
 
 
+def mutant_id(mutant: Mutant) -> str:
+    """``<line>.<index>`` (1-based line): which mutant of the module, as ``ONLY`` names it."""
+    return f"{mutant.line_number + 1}.{mutant.index}"
+
+
 def sample(mutants: list[Mutant], *, size: int, seed: str, module: str) -> list[Mutant]:
     """The same ``size`` mutants for the same seed and source; all of them when size is 0."""
     if size <= 0 or size >= len(mutants):
@@ -155,7 +178,7 @@ def run_tests(scratch: Path, tests: list[str], timeout: float, *,
     runner = [sys.executable, "-m", "pytest"]
     if coverage_of:  # the context plugin lives in scripts/, next to this script
         env["PYTHONPATH"] = os.pathsep.join([str(scratch / "scripts"), env.get("PYTHONPATH", "")])
-        runner = [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}",
+        runner = [sys.executable, "-m", "coverage", "run", "--branch", f"--data-file={data_file}",
                   f"--include={coverage_of}", "-m", "pytest", "-p", CONTEXT_PLUGIN]
     process = subprocess.Popen(
         [*runner, *PYTEST_ARGS, *tests], cwd=scratch, env=env,
@@ -228,6 +251,9 @@ def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[M
                   if baselines.select else None)
     original = (scratch / relative).read_text()
     print(f"{relative}: {len(mutants)} of {total} mutants, tests: {' '.join(tests)}", flush=True)
+    if line_tests is not None:
+        score.coverage = line_tests.branch_coverage()
+        print(f"  branch coverage with these tests: {score.coverage}", flush=True)
     scores.append(score)
     try:
         for number, mutant in enumerate(mutants, start=1):
@@ -236,6 +262,11 @@ def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[M
                 covering = line_tests.covering_tests(mutant.line_number + 1)
                 chosen = tests if covering is EVERY_TEST else [*options, *covering]
             mutated = mutated_source(scratch, mutant)
+            if annotation_only(original, mutated):
+                score.equivalent += 1
+                print(f"  [{number}/{len(mutants)}] line {mutant.line_number + 1}: equivalent "
+                      "(annotation only; not counted)", flush=True)
+                continue
             if chosen == options:  # no test runs the line: nothing can detect the mutant
                 outcome, note = "survived", " (not run: no test runs the line)"
             else:
@@ -256,7 +287,8 @@ def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[M
                 score.survivors.append(diff)
                 if show:
                     print(diff, flush=True)
-            print(f"  [{number}/{len(mutants)}] line {mutant.line_number + 1}: {outcome:<8} "
+            print(f"  [{number}/{len(mutants)}] {mutant_id(mutant)} line {mutant.line_number + 1}: "
+                  f"{outcome:<8} "
                   f"killed {score.killed} survived {score.survived} timeout {score.timeout}"
                   f"{note}", flush=True)
     finally:
@@ -270,6 +302,9 @@ def table(scores: list[Score]) -> Iterator[str]:
         tested = f"{s.tested}/{s.total}"
         yield (f"| {s.module:<28} | {tested:>6} | {s.killed:>6} | {s.survived:>8} | "
                f"{s.timeout:>7} | {s.percent:>4.0f} % |")
+    for s in scores:
+        yield (f"{s.module}: {s.equivalent} annotation-only mutants left out (equivalent); "
+               f"branch coverage by its tests: {s.coverage or 'not measured (SELECT_TESTS=all)'}")
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -284,6 +319,7 @@ def main() -> int:
     size = int(os.environ.get("SAMPLE") or 0)
     seed = os.environ.get("SEED") or "0"
     show = os.environ.get("SHOW_SURVIVORS", "") not in ("", "0")
+    only = {i.strip() for i in os.environ.get("ONLY", "").split(",") if i.strip()}
     select_tests = os.environ.get("SELECT_TESTS") or "coverage"
     if select_tests not in ("coverage", "all"):
         raise SystemExit(f"SELECT_TESTS={select_tests!r}: expected 'coverage' or 'all'")
@@ -295,6 +331,8 @@ def main() -> int:
         for relative, tests in chosen:
             every = mutants_of(relative)
             picked = sample(every, size=size, seed=seed, module=relative)
+            if only:
+                picked = [m for m in picked if mutant_id(m) in only]
             module_score(scratch.path, relative, tests, picked, total=len(every), show=show,
                          baselines=baselines, scores=scores)
     except KeyboardInterrupt:
