@@ -73,7 +73,7 @@ TARGETS: dict[str, list[str]] = {
     "catalog/parameters.py": [
         "--no-migrations", "tests/catalog/test_parameters_validate.py",
         "tests/catalog/test_parameter_types.py", "tests/catalog/test_catalog_curation.py",
-        "tests/catalog/test_parameter_identity_and_types.py",
+        "tests/catalog/test_parameter_effective_rules.py",
     ],
     "provisioning/follow.py": _PROVISIONING,
     "provisioning/services.py": _PROVISIONING,

@@ -1,11 +1,13 @@
-"""Parameters that name the resource are kept on change, for every kind; list types are read the
-way CloudFormation writes them, and a malformed one is left as it is."""
+"""How a parameter's effective form is made: the parameters that name the resource are kept on
+change, for every kind; the platform team's allowed values narrow AWS's, or stand alone where AWS
+has none; resource choices are unknown until read; list types are read the way CloudFormation
+writes them, and a malformed one is left as it is."""
 
 from __future__ import annotations
 
 import pytest
 
-from catalog.models import ProductVersion
+from catalog.models import ParameterOverride, ProductVersion
 from catalog.parameters import ON_CHANGE_KEEP, item_type, parameters_effective, resource_type
 from portal.models import Project
 from tests.catalog.factories import product_make
@@ -41,3 +43,21 @@ def test_the_item_type_of_a_list_is_what_is_inside_its_brackets(
 def test_a_malformed_list_type_is_no_resource_type() -> None:
     assert resource_type("List<AWS::EC2::Subnet::Id") == ""
     assert resource_type("List<AWS::KMS::Key::Id>") == "AWS::KMS::Key::Id"
+
+
+def test_the_platform_teams_allowed_values_narrow_aws_ones_or_stand_alone(
+        project: Project) -> None:
+    product = product_make(project=project, parameters=[
+        {"key": "Free"}, {"key": "Listed", "allowed_values": ["a", "b"]}])
+    ParameterOverride.objects.create(product=product, key="Free", allowed_values=["x", "y"])
+    ParameterOverride.objects.create(product=product, key="Listed", allowed_values=["b", "c"])
+    version = ProductVersion.objects.get(product=product)
+    allowed = {p.key: p.allowed_values for p in parameters_effective(version=version)}
+    # No AWS list: the team's list applies; an AWS list: only what both allow (never "c").
+    assert allowed == {"Free": ("x", "y"), "Listed": ("b",)}
+
+
+def test_resource_choices_are_unknown_until_read(project: Project) -> None:
+    product = product_make(project=project, parameters=[{"key": "InstanceType"}])
+    (parameter,) = parameters_effective(version=ProductVersion.objects.get(product=product))
+    assert parameter.choices == ()
