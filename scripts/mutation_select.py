@@ -112,6 +112,9 @@ def annotation_only(original: str, mutated: str) -> bool:
     (mutmut 2 mutates ``A | None`` into ``A & None``). Such a mutant is equivalent, not tested."""
     if "from __future__ import annotations" not in original:
         return False
-    before, after = (ast.dump(_DropAnnotations().visit(ast.parse(text)))
-                     for text in (original, mutated))
+    try:
+        before, after = (ast.dump(_DropAnnotations().visit(ast.parse(text)))
+                         for text in (original, mutated))
+    except SyntaxError:  # a mutant that does not compile: the tests will fail, it is no equivalent
+        return False
     return before == after
