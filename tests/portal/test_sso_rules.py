@@ -7,14 +7,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
+from portal.models import AuditEvent, User
 from portal.sso import (
     UID_MAX_LENGTH,
     MetadataUnavailable,
+    PortalAccountAdapter,
+    PortalSocialAccountAdapter,
     idp_metadata,
     metadata_cache_key,
+    portal_attribute_names,
     saml_metadata_problem,
     uid_problem,
 )
@@ -87,3 +93,46 @@ def test_metadata_without_the_idp_or_without_any_copy_is_unavailable(
 def test_each_metadata_url_has_its_own_cache_key() -> None:
     assert metadata_cache_key("https://a") != metadata_cache_key("https://b")
     assert metadata_cache_key("https://a").startswith("portal.saml.metadata.")
+
+
+def test_nobody_signs_up_and_a_uid_is_kept_as_sent_or_refused_with_its_reason(rf: Any) -> None:
+    adapter = PortalAccountAdapter()
+    assert adapter.is_open_for_signup(rf.get("/")) is False
+    assert adapter.clean_username("BANK\\dana") == "BANK\\dana"
+    with pytest.raises(ValidationError) as refused:
+        adapter.clean_username(" dana")
+    assert refused.value.messages == ["The user id starts or ends with blank space."]
+    with pytest.raises(ValueError, match="without a username"):
+        adapter.populate_username(rf.get("/"), User(username=""))
+    adapter.populate_username(rf.get("/"), User(username="dana"))  # kept, no error
+
+
+@pytest.mark.django_db
+def test_a_failed_sign_in_is_audited_with_the_exceptions_name_when_no_reason_is_given(
+        rf: Any) -> None:
+    request = rf.get("/accounts/saml/acs/")
+    request.user = AnonymousUser()
+    PortalSocialAccountAdapter().on_authentication_error(
+        request, "saml", error="unknown", exception=KeyError("x"))
+    event = AuditEvent.objects.get(action="auth.sign_in_failed")
+    assert event.data == {"provider": "saml", "error": "unknown", "errors": [],
+                          "reason": "KeyError"}
+
+
+@pytest.mark.django_db
+def test_a_failed_sign_ins_reason_is_kept_to_500_characters(rf: Any) -> None:
+    request = rf.get("/accounts/saml/acs/")
+    request.user = AnonymousUser()
+    PortalSocialAccountAdapter().on_authentication_error(
+        request, "saml", extra_context={"portal_reason": "r" * 600, "saml_errors": ["invalid"]})
+    event = AuditEvent.objects.get(action="auth.sign_in_failed")
+    assert event.data == {"provider": "saml", "error": "unknown", "errors": ["invalid"],
+                          "reason": "r" * 500}
+
+
+def test_without_a_saml_app_there_are_no_attribute_names(settings: Any) -> None:
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    assert portal_attribute_names() == {}
+    settings.SOCIALACCOUNT_PROVIDERS = {"saml": {"APPS": [
+        {"settings": {"portal_attributes": {"uid": ["uid"]}}}]}}
+    assert portal_attribute_names() == {"uid": ["uid"]}
