@@ -1,15 +1,18 @@
 """What the IdP sends is cut to the length each profile field holds (PostgreSQL refuses a longer
-value; SQLite would keep it), and an audit event's object text to 300 characters."""
+value; SQLite would keep it), an audit event's object text to 300 characters, and an assertion
+without an expiry is remembered (against replay) for an hour."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from portal.models import AuditEvent, Project, User
+from portal.models import AuditEvent, Project, SeenAssertion, User
 from portal.saml_config import saml_app_settings
-from portal.services import audit_record, user_sync_from_saml
+from portal.services import audit_record, saml_assertion_consume, user_sync_from_saml
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +50,13 @@ def test_an_audit_event_keeps_the_first_300_characters_of_the_object() -> None:
     project = Project(slug="long", name="p" * 299 + "END-OF-NAME")
     event = audit_record(action="test.long", obj=project)
     assert AuditEvent.objects.get(pk=event.pk).object_repr == "p" * 299 + "E"
+
+
+def test_an_assertion_without_an_expiry_is_remembered_for_an_hour() -> None:
+    before = timezone.now()
+    saml_assertion_consume(assertion_id="_a1", not_on_or_after=None)
+    kept = SeenAssertion.objects.get(assertion_id="_a1").not_on_or_after
+    assert before + timedelta(minutes=59) < kept <= timezone.now() + timedelta(hours=1)
+    expiry = before + timedelta(minutes=5)
+    saml_assertion_consume(assertion_id="_a2", not_on_or_after=expiry)
+    assert SeenAssertion.objects.get(assertion_id="_a2").not_on_or_after == expiry
