@@ -4,6 +4,7 @@ one AWS reports once it answers is the one kept."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -31,7 +32,8 @@ def check(environment: Environment) -> Environment:
 
 def test_a_missing_record_adds_no_provisioned_product_id_and_the_real_one_comes_later(
         shapes_catalog: dict[str, Product], fake_aws: Baseline, scientist: User,
-        project: Project, settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+        project: Project, settings: Any, django_capture_on_commit_callbacks: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
     settings.FAKEAWS_CONSISTENCY_SECONDS = 5
     settings.PORTAL_AWS_CONSISTENCY_SECONDS = 60
     product = shapes_catalog[NOTEBOOK]
@@ -46,9 +48,12 @@ def test_a_missing_record_adds_no_provisioned_product_id_and_the_real_one_comes_
     assert real_id.startswith("pp-")
     # As if ProvisionProduct's answer had carried no id: only a later read may supply it.
     Environment.objects.filter(pk=environment.pk).update(provisioned_product_id="")
+    caplog.set_level(logging.INFO, logger="provisioning.follow")
     with django_capture_on_commit_callbacks(execute=True):
         environment = check(Environment.objects.get(pk=environment.pk))
     assert environment.aws_missing_since is not None  # the record is not known yet
+    assert f"Environment {environment.pk}: AWS does not know its record/project yet (" \
+        in caplog.text  # what the operator reads in the worker's log
     assert environment.provisioned_product_id == ""
     clock.advance(6)
     with django_capture_on_commit_callbacks(execute=True):
