@@ -60,3 +60,20 @@ def test_an_assertion_without_an_expiry_is_remembered_for_an_hour() -> None:
     expiry = before + timedelta(minutes=5)
     saml_assertion_consume(assertion_id="_a2", not_on_or_after=expiry)
     assert SeenAssertion.objects.get(assertion_id="_a2").not_on_or_after == expiry
+
+
+def test_a_sign_in_sync_that_fails_part_way_changes_nothing(
+        monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    settings.PORTAL_ROLE_GROUPS = {"auditor": ["it-audit"]}
+    nina = make_user("nina.half", department="Fraud")
+
+    def audit_down(**kwargs: Any) -> None:
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr("portal.services.audit_record", audit_down)  # after the user's save
+    with pytest.raises(RuntimeError):
+        user_sync_from_saml(user=nina, raw_attributes={
+            "uid": ["nina.half"], "department": ["Elsewhere"], "groups": ["it-audit"]},
+            attribute_names=ATTRIBUTE_NAMES)
+    stored = User.objects.get(pk=nina.pk)
+    assert (stored.department, stored.roles, list(stored.groups.all())) == ("Fraud", [], [])
