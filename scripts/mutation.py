@@ -10,6 +10,9 @@
 - ``SHOW_SURVIVORS=1``: print the diff of each surviving mutant.
 - ``ONLY``: comma-separated mutant ids (``<line>.<index>``, printed for each survivor) to test
   only those of the sample, e.g. the survivors of the last run after tests were added for them.
+- ``TESTS``: space-separated test files (and pytest options) to run instead of the module's own,
+  e.g. the tests just written for last run's survivors (with ``ONLY``): a mutant they kill is
+  killed by the module's own list too, when they are part of it.
 - ``SELECT_TESTS``: ``coverage`` (default) runs, for each mutant, only the tests that execute its
   line (found by running the module's test files once under coverage, see
   ``scripts/mutation_select.py``); ``all`` runs all of the module's test files for every mutant.
@@ -324,6 +327,8 @@ def main() -> int:
     if select_tests not in ("coverage", "all"):
         raise SystemExit(f"SELECT_TESTS={select_tests!r}: expected 'coverage' or 'all'")
     chosen = modules_wanted(os.environ.get("MODULES", ""))
+    if os.environ.get("TESTS", "").strip():
+        chosen = [(module, os.environ["TESTS"].split()) for module, _ in chosen]
     scratch = Scratch.make()
     scores: list[Score] = []
     baselines = Baselines(scratch.path, chosen, select=select_tests == "coverage")
