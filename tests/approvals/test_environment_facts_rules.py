@@ -138,3 +138,14 @@ def test_someone_elses_environment_keeps_nothing(
     assert change_identity_keep(requester=scientist, environment_ref="theirs",
                                 values={"NotebookInstanceName": ""}) == (
         {"NotebookInstanceName": ""}, {})
+
+
+def test_a_kept_key_the_environment_lacks_does_not_stop_the_ones_after_it(
+        facts_by_ref: dict[str, EnvironmentFacts], scientist: User, project: Project,
+        notebook: Product) -> None:
+    facts_by_ref["mine"] = facts(scientist, project, notebook,
+                                 parameters={"NotebookInstanceName": "dana-nb"})
+    values, _ = change_identity_keep(requester=scientist, environment_ref="mine",
+                                     kept=["DomainId", "NotebookInstanceName"],
+                                     values={"NotebookInstanceName": ""})
+    assert values == {"NotebookInstanceName": "dana-nb"}
