@@ -113,7 +113,9 @@ def test_identifying_parameters_keep_their_value_and_another_value_is_refused(
                                           values={"NotebookInstanceName": "other-nb"})
     assert errors == {"NotebookInstanceName": [IDENTITY_LOCKED.format(key="NotebookInstanceName")]}
     assert values == {"NotebookInstanceName": "other-nb", "DomainId": "d-1"}  # not sent: kept
-    assert errors["NotebookInstanceName"][0].startswith("NotebookInstanceName names the resource")
+    assert errors["NotebookInstanceName"] == [
+        "NotebookInstanceName names the resource and cannot be changed: changing it would "
+        "replace the resource, and its data would be lost. Request a new environment instead."]
 
 
 def test_an_empty_secret_keeps_its_current_value_opened_from_its_sealed_form(
