@@ -50,7 +50,7 @@ manage: $(VENV)/.installed-dev
 # make mutation MODULES=catalog/parameters.py SAMPLE=40 SEED=0
 mutation: $(VENV)/.installed-dev
 	MODULES="$(MODULES)" SAMPLE="$(SAMPLE)" SEED="$(SEED)" SHOW_SURVIVORS="$(SHOW_SURVIVORS)" \
-		$(PY) scripts/mutation.py
+		ONLY="$(ONLY)" TESTS="$(TESTS)" SELECT_TESTS="$(SELECT_TESTS)" $(PY) scripts/mutation.py
 
 # Debian packages (xmlsec1 for the dev IdP; chromium and docker-compose for the tests); the
 # Dockerfile runs the same script's runtime profile. PYTHON tells it which interpreter needs the

@@ -1,4 +1,5 @@
-"""Names the portal gives AWS resources: provisioned products and SageMaker projects.
+"""Names the portal gives AWS resources: provisioned products, SageMaker projects, and the name
+parameter of a notebook instance or Studio user profile (``name_parameter_filled``).
 
 A provisioned product name must match ``[a-zA-Z0-9][a-zA-Z0-9._-]*`` within 128 characters. The
 portal keeps it to letters, digits and single hyphens within 63 characters so the same name also
@@ -9,10 +10,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from catalog.parameters import RESOURCE_NAME_PARAMETERS
+
+if TYPE_CHECKING:
+    from provisioning.models import Environment
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-?[a-zA-Z0-9])*$")
 MAX_NAME = 63
 MAX_PROJECT_NAME = 32  # SageMaker ProjectEntityName
+# The template parameter that names the resource, per product kind: the catalog's one table (the
+# request form refuses a second live request for a name by the same table).
+NAME_PARAMETERS: dict[str, str] = RESOURCE_NAME_PARAMETERS
 _KIND_WORD = {
     "notebook_instance": "notebook",
     "studio_user_profile": "studio",
@@ -44,3 +55,22 @@ def sagemaker_project_name(*, username: str, short_id: str) -> str:
     if not user[0].isalpha():
         user = f"p-{user}"
     return f"{user}-{_slug(short_id, limit=8) or '0'}"[:MAX_PROJECT_NAME].strip("-")
+
+
+def name_parameter_filled(environment: Environment, parameters: Mapping[str, str]
+                          ) -> dict[str, str]:
+    """``parameters`` with the kind's name parameter as the portal sends it to AWS.
+
+    A name parameter left empty, or left at the template's fixed default (``myNotebook``: a second
+    launch would collide with "already exists"), gets the provisioned product's name, unique per
+    environment and valid for both kinds. The one owner of this rule: provisioning sends what it
+    returns, and ``provisioning.resolve`` looks for what was sent.
+    """
+    filled = dict(parameters)
+    key = NAME_PARAMETERS.get(environment.product.kind, "")
+    if key in filled:
+        default = environment.version.parameters.filter(key=key).values_list(
+            "default", flat=True).first()
+        if not filled[key] or filled[key] == default:
+            filled[key] = environment.provisioned_product_name
+    return filled

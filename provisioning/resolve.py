@@ -32,6 +32,7 @@ from catalog.findability import FIELD_KEYS, KIND_FIELDS
 from catalog.models import OUTPUT_FIELDS, Product
 from provisioning.backends import BackendError, NotFound, backend_for
 from provisioning.models import RESOLUTION_SOURCES, Environment
+from provisioning.names import name_parameter_filled
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -141,17 +142,11 @@ def from_outputs(*, kind: str, outputs: Mapping[str, str]) -> dict[str, str]:
 
 
 def sent_parameters(environment: Environment) -> dict[str, str]:
-    """The parameter values the portal sent, including the names it fills in itself."""
-    sent = {str(k): str(v or "") for k, v in (environment.parameters or {}).items()}
-    kind = environment.product.kind
-    # Mirrors provisioning.services: an empty name parameter gets the provisioned product name.
-    if kind == Product.Kind.NOTEBOOK_INSTANCE and "NotebookInstanceName" in sent \
-            and not sent["NotebookInstanceName"]:
-        sent["NotebookInstanceName"] = environment.provisioned_product_name
-    if kind == Product.Kind.STUDIO_USER_PROFILE and "UserProfileName" in sent \
-            and not sent["UserProfileName"]:
-        sent["UserProfileName"] = environment.provisioned_product_name
-    if kind == Product.Kind.SAGEMAKER_PROJECT:
+    """The parameter values the portal sent, including the names it fills in itself (the rule is
+    ``provisioning.names.name_parameter_filled``, the same one provisioning sends)."""
+    sent = name_parameter_filled(environment, {
+        str(k): str(v or "") for k, v in (environment.parameters or {}).items()})
+    if environment.product.kind == Product.Kind.SAGEMAKER_PROJECT:
         sent["SageMakerProjectName"] = environment.sagemaker_project_name
         sent["SageMakerProjectId"] = environment.sagemaker_project_id
     return sent

@@ -30,7 +30,7 @@ from django.utils import timezone
 from approvals.models import Request
 from catalog.checks import launch_path_for
 from catalog.models import Product
-from catalog.parameters import RESOURCE_NAME_PARAMETERS, SAGEMAKER_PROJECT_PARAMETERS
+from catalog.parameters import SAGEMAKER_PROJECT_PARAMETERS
 from portal.aws_errors import aws_text_redact
 from portal.sealing import parameters_open
 from portal.services import audit_record
@@ -44,7 +44,12 @@ from provisioning.backends import (
     backend_for,
 )
 from provisioning.models import Environment, EnvironmentEvent
-from provisioning.names import provisioned_product_name, sagemaker_project_name
+from provisioning.names import (
+    NAME_PARAMETERS,
+    name_parameter_filled,
+    provisioned_product_name,
+    sagemaker_project_name,
+)
 from provisioning.notifications import owner_notify
 from provisioning.project_ownership import ProjectNameTaken, sagemaker_project_create_once
 from provisioning.resource_check import parameters_missing_in_account
@@ -190,24 +195,12 @@ def parameters_opened(*, version: Any, values: dict[str, Any]) -> dict[str, Any]
     return parameters_open(values=values, secret_keys=secret)
 
 
-NAME_PARAMETERS: dict[str, str] = RESOURCE_NAME_PARAMETERS
-
-
 def _parameters_for(environment: Environment) -> dict[str, str]:
     # NoEcho values are sealed at rest; opened here only, for the call to AWS.
-    parameters = parameters_in_template_order(environment, parameters_opened(
-        version=environment.version, values=environment.parameters or {}))
-    kind = environment.product.kind
-    # A name parameter left empty, or left at the template's fixed default (``myNotebook``: a
-    # second launch would collide with "already exists"), gets the provisioned product's name,
-    # unique per environment and valid for both.
-    key = NAME_PARAMETERS.get(kind, "")
-    if key in parameters:
-        default = environment.version.parameters.filter(key=key).values_list(
-            "default", flat=True).first()
-        if not parameters[key] or parameters[key] == default:
-            parameters[key] = environment.provisioned_product_name
-    if kind == Product.Kind.SAGEMAKER_PROJECT:
+    parameters = name_parameter_filled(environment, parameters_in_template_order(
+        environment, parameters_opened(version=environment.version,
+                                       values=environment.parameters or {})))
+    if environment.product.kind == Product.Kind.SAGEMAKER_PROJECT:
         for key in SAGEMAKER_PROJECT_PARAMETERS:
             parameters.pop(key, None)
     return parameters

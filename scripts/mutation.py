@@ -8,6 +8,16 @@
   seed test the same mutants every run (as long as the module's source is the same);
   ``SAMPLE=0`` or unset: every mutant.
 - ``SHOW_SURVIVORS=1``: print the diff of each surviving mutant.
+- ``ONLY``: comma-separated mutant ids (``<line>.<index>``, printed for each survivor) to test
+  only those of the sample, e.g. the survivors of the last run after tests were added for them.
+- ``TESTS``: space-separated test files (and pytest options) to run instead of the module's own,
+  e.g. the tests just written for last run's survivors (with ``ONLY``): a mutant they kill is
+  killed by the module's own list too, when they are part of it.
+- ``SELECT_TESTS``: ``coverage`` (default) runs, for each mutant, only the tests that execute its
+  line (found by running the module's test files once under coverage, see
+  ``scripts/mutation_select.py``); ``all`` runs all of the module's test files for every mutant.
+  The outcome is the same either way (a test that never runs a line cannot fail because of it);
+  ``coverage`` is several times faster.
 
 Mutants come from mutmut 2.x (``mutmut.Context`` / ``mutmut.mutate``: the operators ``mutmut run``
 applies, decorated functions included). Each one is written into a private copy of the tree in a
@@ -32,30 +42,46 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for mutation_select, next to this one
+from mutation_select import (  # noqa: E402
+    CONTEXT_PLUGIN,
+    EVERY_TEST,
+    LineTests,
+    annotation_only,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Module glob → the test files that exercise it (and pytest options, if any). Globs, so a module
 # that is split keeps its tests (approvals/services.py may become approvals/services_*.py).
+# The lists are the test directories that exercise the module (found with coverage contexts)
+# minus files that test other things slowly (settings, gunicorn, docker compose, the real worker,
+# which also fails under a loaded machine's timing); with SELECT_TESTS=coverage a mutant runs only
+# the tests of its line, so a long list costs one baseline run, shared by the modules with it.
+_APPROVALS = ["tests/approvals"]
+_PROVISIONING = [
+    "--ignore=tests/provisioning/test_worker_end_to_end.py",
+    "--ignore=tests/provisioning/test_aws_settings.py", "tests/provisioning",
+]
+_PORTAL = [
+    "--ignore=tests/portal/test_settings.py", "--ignore=tests/portal/test_gunicorn_keepalive.py",
+    "--ignore=tests/portal/test_docker_compose.py", "--ignore=tests/portal/test_packaging.py",
+    "tests/portal",
+]
 TARGETS: dict[str, list[str]] = {
-    "approvals/services/*.py": ["tests/approvals"],
-    "approvals/policies.py": [
-        "tests/approvals/test_policy_branches.py", "tests/approvals/test_request_create.py",
-        "tests/approvals/test_request_approve.py",
-    ],
+    "approvals/services/*.py": _APPROVALS,
+    "approvals/policies.py": _APPROVALS,
     # --no-migrations (pytest-django: tables straight from the models) saves ~2 s a mutant where
     # no test needs a data migration.
     "catalog/parameters.py": [
         "--no-migrations", "tests/catalog/test_parameters_validate.py",
         "tests/catalog/test_parameter_types.py", "tests/catalog/test_catalog_curation.py",
+        "tests/catalog/test_parameter_effective_rules.py",
     ],
-    "provisioning/follow.py": ["tests/provisioning"],
-    "provisioning/services.py": ["tests/provisioning"],
-    "portal/services.py": ["tests/portal"],
-    "portal/sso.py": [
-        "tests/portal/test_saml_sign_in.py", "tests/portal/test_saml_bad_responses.py",
-        "tests/portal/test_user_sync_from_saml.py", "tests/portal/test_roles_for_groups.py",
-        "tests/portal/test_owner_id_for.py", "tests/portal/test_sign_in_page.py",
-    ],
+    "provisioning/follow.py": _PROVISIONING,
+    "provisioning/services.py": _PROVISIONING,
+    "portal/services.py": _PORTAL,
+    "portal/sso.py": _PORTAL,
 }
 # Not copied into the scratch tree: version control, caches and run-time state.
 IGNORED = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache",
@@ -81,6 +107,8 @@ class Score:
     survived: int = 0
     timeout: int = 0
     survivors: list[str] = field(default_factory=list)
+    equivalent: int = 0  # annotation-only mutants: left out of tested and of the score
+    coverage: str = ""  # branch coverage of the module by its tests (SELECT_TESTS=coverage)
 
     @property
     def tested(self) -> int:
@@ -131,6 +159,11 @@ def mutated_source(root: Path, mutant: Mutant) -> str:
     return mutated
 
 
+def mutant_id(mutant: Mutant) -> str:
+    """``<line>.<index>`` (1-based line): which mutant of the module, as ``ONLY`` names it."""
+    return f"{mutant.line_number + 1}.{mutant.index}"
+
+
 def sample(mutants: list[Mutant], *, size: int, seed: str, module: str) -> list[Mutant]:
     """The same ``size`` mutants for the same seed and source; all of them when size is 0."""
     if size <= 0 or size >= len(mutants):
@@ -140,11 +173,18 @@ def sample(mutants: list[Mutant], *, size: int, seed: str, module: str) -> list[
     return [mutants[i] for i in picked]
 
 
-def run_tests(scratch: Path, tests: list[str], timeout: float) -> str:
-    """'passed', 'failed' or 'timeout' for one run of the test files in the scratch tree."""
+def run_tests(scratch: Path, tests: list[str], timeout: float, *,
+              coverage_of: str = "", data_file: str = "") -> str:
+    """'passed', 'failed' or 'timeout' for one run of the test files in the scratch tree; with
+    ``coverage_of``, under coverage of that module, each test in its own context."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    runner = [sys.executable, "-m", "pytest"]
+    if coverage_of:  # the context plugin lives in scripts/, next to this script
+        env["PYTHONPATH"] = os.pathsep.join([str(scratch / "scripts"), env.get("PYTHONPATH", "")])
+        runner = [sys.executable, "-m", "coverage", "run", "--branch", f"--data-file={data_file}",
+                  f"--include={coverage_of}", "-m", "pytest", "-p", CONTEXT_PLUGIN]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests], cwd=scratch, env=env,
+        [*runner, *PYTEST_ARGS, *tests], cwd=scratch, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -172,25 +212,72 @@ class Scratch:
         shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
+@dataclass
+class Baselines:
+    """One run of each test list without mutants (modules sharing their tests share it): the
+    tests must pass, their time sets the timeout, and with ``select`` coverage records which test
+    runs which line of every chosen module that uses those tests."""
+
+    scratch: Path
+    chosen: list[tuple[str, list[str]]]
+    select: bool
+    timeouts: dict[tuple[str, ...], float] = field(default_factory=dict)
+
+    def timeout(self, tests: list[str], *, covering: str) -> float:
+        key = tuple(tests)
+        if key not in self.timeouts:
+            modules = [m for m, t in self.chosen if t == tests]
+            started = time.monotonic()
+            outcome = run_tests(self.scratch, tests, timeout=3600,
+                                coverage_of=",".join(modules) if self.select else "",
+                                data_file=str(self.data_file(tests)))
+            if outcome != "passed":
+                raise SystemExit(f"{covering}: the tests fail without any mutant: "
+                                 f"{' '.join(tests)}")
+            self.timeouts[key] = max(MIN_TIMEOUT_SECONDS, 3 * (time.monotonic() - started))
+        return self.timeouts[key]
+
+    def data_file(self, tests: list[str]) -> Path:
+        """The coverage file of the baseline run of ``tests`` (one per test list)."""
+        lists = list(dict.fromkeys(tuple(t) for _, t in self.chosen))
+        return self.scratch / f".mutation-coverage-{lists.index(tuple(tests))}"
+
+
 def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[Mutant],
-                 *, total: int, show: bool, scores: list[Score]) -> None:
+                 *, total: int, show: bool, baselines: Baselines, scores: list[Score]) -> None:
     """Test the mutants of one module; its score joins ``scores`` before the first mutant runs,
     so an interrupted run still reports what it tested."""
     score = Score(module=relative, total=total)
-    started = time.monotonic()
-    if run_tests(scratch, tests, timeout=600) != "passed":
-        raise SystemExit(f"{relative}: the tests fail without any mutant: {' '.join(tests)}")
-    timeout = max(MIN_TIMEOUT_SECONDS, 3 * (time.monotonic() - started))
+    timeout = baselines.timeout(tests, covering=relative)
+    options = [t for t in tests if t.startswith("-")]
+    line_tests = (LineTests(baselines.data_file(tests), scratch / relative)
+                  if baselines.select else None)
     original = (scratch / relative).read_text()
     print(f"{relative}: {len(mutants)} of {total} mutants, tests: {' '.join(tests)}", flush=True)
+    if line_tests is not None:
+        score.coverage = line_tests.branch_coverage()
+        print(f"  branch coverage with these tests: {score.coverage}", flush=True)
     scores.append(score)
     try:
         for number, mutant in enumerate(mutants, start=1):
+            chosen = tests
+            if line_tests is not None:
+                covering = line_tests.covering_tests(mutant.line_number + 1)
+                chosen = tests if covering is EVERY_TEST else [*options, *covering]
             mutated = mutated_source(scratch, mutant)
-            (scratch / relative).write_text(mutated)
-            outcome = {"failed": "killed", "passed": "survived"}.get(
-                run_tests(scratch, tests, timeout), "timeout")
-            (scratch / relative).write_text(original)
+            if annotation_only(original, mutated):
+                score.equivalent += 1
+                print(f"  [{number}/{len(mutants)}] line {mutant.line_number + 1}: equivalent "
+                      "(annotation only; not counted)", flush=True)
+                continue
+            if chosen == options:  # no test runs the line: nothing can detect the mutant
+                outcome, note = "survived", " (not run: no test runs the line)"
+            else:
+                (scratch / relative).write_text(mutated)
+                outcome = {"failed": "killed", "passed": "survived"}.get(
+                    run_tests(scratch, chosen, timeout), "timeout")
+                (scratch / relative).write_text(original)
+                note = "" if chosen is tests else f" ({len(chosen) - len(options)} tests)"
             if outcome == "killed":
                 score.killed += 1
             elif outcome == "timeout":
@@ -203,9 +290,10 @@ def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[M
                 score.survivors.append(diff)
                 if show:
                     print(diff, flush=True)
-            print(f"  [{number}/{len(mutants)}] line {mutant.line_number + 1}: {outcome:<8} "
-                  f"killed {score.killed} survived {score.survived} timeout {score.timeout}",
-                  flush=True)
+            print(f"  [{number}/{len(mutants)}] {mutant_id(mutant)} line {mutant.line_number + 1}: "
+                  f"{outcome:<8} "
+                  f"killed {score.killed} survived {score.survived} timeout {score.timeout}"
+                  f"{note}", flush=True)
     finally:
         (scratch / relative).write_text(original)
 
@@ -217,6 +305,9 @@ def table(scores: list[Score]) -> Iterator[str]:
         tested = f"{s.tested}/{s.total}"
         yield (f"| {s.module:<28} | {tested:>6} | {s.killed:>6} | {s.survived:>8} | "
                f"{s.timeout:>7} | {s.percent:>4.0f} % |")
+    for s in scores:
+        yield (f"{s.module}: {s.equivalent} annotation-only mutants left out (equivalent); "
+               f"branch coverage by its tests: {s.coverage or 'not measured (SELECT_TESTS=all)'}")
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -231,15 +322,24 @@ def main() -> int:
     size = int(os.environ.get("SAMPLE") or 0)
     seed = os.environ.get("SEED") or "0"
     show = os.environ.get("SHOW_SURVIVORS", "") not in ("", "0")
+    only = {i.strip() for i in os.environ.get("ONLY", "").split(",") if i.strip()}
+    select_tests = os.environ.get("SELECT_TESTS") or "coverage"
+    if select_tests not in ("coverage", "all"):
+        raise SystemExit(f"SELECT_TESTS={select_tests!r}: expected 'coverage' or 'all'")
     chosen = modules_wanted(os.environ.get("MODULES", ""))
+    if os.environ.get("TESTS", "").strip():
+        chosen = [(module, os.environ["TESTS"].split()) for module, _ in chosen]
     scratch = Scratch.make()
     scores: list[Score] = []
+    baselines = Baselines(scratch.path, chosen, select=select_tests == "coverage")
     try:
         for relative, tests in chosen:
             every = mutants_of(relative)
             picked = sample(every, size=size, seed=seed, module=relative)
+            if only:
+                picked = [m for m in picked if mutant_id(m) in only]
             module_score(scratch.path, relative, tests, picked, total=len(every), show=show,
-                         scores=scores)
+                         baselines=baselines, scores=scores)
     except KeyboardInterrupt:
         print("\ninterrupted; the scores below cover the mutants tested so far", file=sys.stderr)
     finally:

@@ -18,6 +18,7 @@ from django.conf import settings
 from portal.aws import AwsSession, aws_client
 from portal.aws_errors import AwsErrorKind, AwsFailure, aws_failure_classify
 from portal.models import Project
+from provisioning.backends.aws_discovery import ResourceDiscoveryCalls
 from provisioning.backends.aws_projects import SageMakerProjectCalls
 from provisioning.backends.base import (
     AccessDenied,
@@ -94,7 +95,7 @@ def _record_errors(detail: Mapping[str, Any]) -> list[str]:
     ]
 
 
-class AwsBackend(SageMakerProjectCalls):
+class AwsBackend(SageMakerProjectCalls, ResourceDiscoveryCalls):
     """Service Catalog and SageMaker in the project's account and region."""
 
     def __init__(
@@ -332,106 +333,3 @@ class AwsBackend(SageMakerProjectCalls):
                 SessionExpirationDurationInSeconds=session_seconds,
             )
         return str(response["AuthorizedUrl"])
-
-    # --- Finding what a provisioned product created (provisioning.resolve) ------------------
-
-    def notebook_describe(self, *, notebook_name: str) -> tuple[str, str]:
-        """(name, ARN) of the notebook instance with exactly this name; raises NotFound."""
-        with translated_errors("DescribeNotebookInstance"):
-            response = self._client("sagemaker").describe_notebook_instance(
-                NotebookInstanceName=notebook_name)
-        return str(response["NotebookInstanceName"]), str(response["NotebookInstanceArn"])
-
-    def notebooks_list(self, *, name_contains: str = "") -> list[tuple[str, str]]:
-        """(name, ARN) of every notebook instance of the account and region (all pages)."""
-        client = self._client("sagemaker")
-        kwargs: dict[str, Any] = {"MaxResults": 100}
-        if name_contains:
-            kwargs["NameContains"] = name_contains
-        found: list[tuple[str, str]] = []
-        with translated_errors("ListNotebookInstances"):
-            while True:
-                response = client.list_notebook_instances(**kwargs)
-                found.extend((str(n["NotebookInstanceName"]), str(n["NotebookInstanceArn"]))
-                             for n in response.get("NotebookInstances", []))
-                if not response.get("NextToken"):
-                    return found
-                kwargs["NextToken"] = response["NextToken"]
-
-    def user_profile_describe(self, *, domain_id: str, user_profile_name: str
-                              ) -> tuple[str, str, str]:
-        """(domain id, profile name, ARN) of exactly this profile; raises NotFound."""
-        with translated_errors("DescribeUserProfile"):
-            response = self._client("sagemaker").describe_user_profile(
-                DomainId=domain_id, UserProfileName=user_profile_name)
-        return (str(response["DomainId"]), str(response["UserProfileName"]),
-                str(response["UserProfileArn"]))
-
-    def user_profile_names(self, *, domain_id: str) -> list[str]:
-        """The names of the domain's user profiles (all pages)."""
-        client = self._client("sagemaker")
-        kwargs: dict[str, Any] = {"DomainIdEquals": domain_id, "MaxResults": 100}
-        names: list[str] = []
-        with translated_errors("ListUserProfiles"):
-            while True:
-                response = client.list_user_profiles(**kwargs)
-                names.extend(str(p["UserProfileName"]) for p in response.get("UserProfiles", []))
-                if not response.get("NextToken"):
-                    return names
-                kwargs["NextToken"] = response["NextToken"]
-
-    def resource_tags(self, *, arn: str) -> dict[str, str]:
-        """The tags of a SageMaker resource (ListTags, all pages)."""
-        client = self._client("sagemaker")
-        kwargs: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
-        tags: dict[str, str] = {}
-        with translated_errors("ListTags"):
-            while True:
-                response = client.list_tags(**kwargs)
-                tags.update({str(t["Key"]): str(t.get("Value", ""))
-                             for t in response.get("Tags", [])})
-                if not response.get("NextToken"):
-                    return tags
-                kwargs["NextToken"] = response["NextToken"]
-
-    def stack_resources(self, *, stack: str) -> list[tuple[str, str, str]]:
-        """(logical id, physical id, type) of a stack's resources (ListStackResources pages).
-
-        CloudFormation's physical id of an AWS::SageMaker::NotebookInstance or ::UserProfile is
-        what ``Ref`` returns: the resource's ARN.
-        """
-        client = self._client("cloudformation")
-        kwargs: dict[str, Any] = {"StackName": stack}
-        found: list[tuple[str, str, str]] = []
-        with translated_errors("ListStackResources"):
-            while True:
-                response = client.list_stack_resources(**kwargs)
-                found.extend((str(r.get("LogicalResourceId", "")),
-                              str(r.get("PhysicalResourceId", "")), str(r.get("ResourceType", "")))
-                             for r in response.get("StackResourceSummaries", []))
-                if not response.get("NextToken"):
-                    return found
-                kwargs["NextToken"] = response["NextToken"]
-
-    def tagged_resources(self, *, key: str, value: str = "",
-                         resource_types: Sequence[str] = ()) -> list[tuple[str, dict[str, str]]]:
-        """(ARN, tags) of the resources carrying tag ``key`` (= ``value`` when given), through
-        the Resource Groups Tagging API's GetResources (all pages)."""
-        client = self._client("resourcegroupstaggingapi")
-        tag_filter: dict[str, Any] = {"Key": key}
-        if value:
-            tag_filter["Values"] = [value]
-        kwargs: dict[str, Any] = {"TagFilters": [tag_filter], "ResourcesPerPage": 100}
-        if resource_types:
-            kwargs["ResourceTypeFilters"] = list(resource_types)
-        found: list[tuple[str, dict[str, str]]] = []
-        with translated_errors("GetResources"):
-            while True:
-                response = client.get_resources(**kwargs)
-                found.extend(
-                    (str(m["ResourceARN"]),
-                     {str(t["Key"]): str(t.get("Value", "")) for t in m.get("Tags", [])})
-                    for m in response.get("ResourceTagMappingList", []))
-                if not response.get("PaginationToken"):
-                    return found
-                kwargs["PaginationToken"] = response["PaginationToken"]
