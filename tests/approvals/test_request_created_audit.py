@@ -25,4 +25,5 @@ def test_the_created_event_holds_the_whole_request(
         "product": notebook.name, "version": "v1", "action": "create",
         "parameters": request.parameters, "tag_choices": {"data-classification": "internal"},
         "estimated_monthly_cost": "167.90", "rule": None,
+        "idempotency_key": "",  # none sent (a form or an Idempotency-Key header sends one)
     }

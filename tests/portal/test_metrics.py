@@ -190,6 +190,8 @@ def test_queue_depth_is_read_from_the_broker(scrape: Callable[[], Any]) -> None:
 def test_a_broker_that_does_not_answer_is_reported_down_not_a_failed_scrape(
         scrape: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    # Celery reads with broker_read_url, which a configured broker has already filled in.
+    monkeypatch.setattr(app.conf, "broker_read_url", "redis://127.0.0.1:9/0")
     monkeypatch.setattr(app.conf, "broker_transport", None)
     samples = scrape()
     assert value(samples, "portal_broker_up") == 0
