@@ -110,7 +110,9 @@ def redis_server() -> Iterator[PrivateRedis]:
 
 
 def _send(broker_url: str, path: Path, seconds: float) -> None:
-    with app.connection_for_write(broker_url) as connection:
+    # kombu's Redis transport for this URL: the test process's configured transport may be the
+    # embedded filesystem one, which an explicit transport setting would otherwise impose.
+    with app.connection_for_write(broker_url, transport="redis") as connection:
         app.send_task("tests.outage_mark", args=[str(path), seconds], connection=connection)
 
 
