@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+from approvals.demo import demo_policies_seed
+from catalog.demo import demo_network_seed, demo_prices_seed
+from catalog.models import Product, SyncRun
+from catalog.sync import catalog_sync, sync_run_start
 from portal.devidp.idp import DevIdP, UserDirectory
 from portal.devidp.server import DevIdPApp, build_server
 from tests.saml_idp import DEMO_USERS, SP_ENTITY_ID, configure_portal_for
@@ -71,3 +75,15 @@ def sign_in_through_idp(page: Any, portal_url: str, username: str, password: str
     page.fill("#password", password)
     page.click("#idp-sign-in")
     page.wait_for_url(f"{portal_url}/")
+
+
+def demo_catalog_curated(*, publish: bool = True, policies: bool = True) -> None:
+    """The fake AWS's demo catalog synced and curated as `make demo` does (seed_demo_catalog:
+    prices, the account's network choices, every product published; seed_demo_policies)."""
+    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
+    demo_prices_seed()
+    demo_network_seed()
+    if publish:
+        Product.objects.update(published=True)
+    if policies:
+        demo_policies_seed()

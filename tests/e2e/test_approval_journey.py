@@ -7,14 +7,10 @@ from typing import Any
 
 import pytest
 
-from approvals.demo import demo_policies_seed
 from approvals.models import Request
 from approvals.services import workflow
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
 from portal.models import Project, User
-from tests.e2e.conftest import sign_in_through_idp
+from tests.e2e.conftest import demo_catalog_curated, sign_in_through_idp
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -41,11 +37,7 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     handed_off: list[str],
 ) -> None:
     url = live_server.url
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()  # as `make demo` curates the fake's catalog (seed_demo_catalog)
-    demo_network_seed()
-    Product.objects.update(published=True)
-    demo_policies_seed()
+    demo_catalog_curated()
 
     # The data scientist asks for a GPU notebook.
     sign_in_through_idp(page, url, "dana.scientist")

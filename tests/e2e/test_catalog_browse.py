@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import ParameterOverride, Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
+from catalog.models import ParameterOverride, Product
 from portal.models import Project, User
+from tests.e2e.conftest import demo_catalog_curated
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -31,10 +30,7 @@ def _sign_in(page: Any, live_server: Any, user: User) -> None:
 def test_a_data_scientist_finds_a_product_and_checks_the_curated_form(
     page: Any, live_server: Any, scientist: User, project: Project,
 ) -> None:
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()  # as `make demo` curates the fake's catalog (seed_demo_catalog)
-    demo_network_seed()
-    Product.objects.update(published=True)
+    demo_catalog_curated(policies=False)
     notebook = Product.objects.get(kind=Product.Kind.NOTEBOOK_INSTANCE)
     assert ParameterOverride.objects.get(product=notebook, key="KmsKeyId").hidden  # the seed
     ParameterOverride.objects.create(product=notebook, key="InstanceType",

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
+from catalog.models import Product
 from portal.models import AuditEvent, Project, User
+from tests.e2e.conftest import demo_catalog_curated
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -29,9 +28,7 @@ def _sign_in(page: Any, live_server: Any, user: User) -> None:
 def test_an_admin_publishes_hides_and_narrows_and_the_scientist_sees_exactly_that(
     browser: Any, live_server: Any, platform_admin: User, scientist: User, project: Project,
 ) -> None:
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()  # as `make demo` curates the fake's catalog (seed_demo_catalog)
-    demo_network_seed()
+    demo_catalog_curated(publish=False, policies=False)
     notebook = Product.objects.get(kind=Product.Kind.NOTEBOOK_INSTANCE)
 
     admin = browser.new_context().new_page()

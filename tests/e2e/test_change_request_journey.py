@@ -14,19 +14,16 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from approvals.demo import demo_policies_seed
 from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.services import request_create
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
+from catalog.models import Product
 from portal.models import Project, User
 from provisioning import tasks
 from provisioning.follow import environment_follow_run
 from provisioning.models import Environment
 from provisioning.services import environment_provision_run
-from tests.e2e.conftest import sign_in_through_idp
+from tests.e2e.conftest import demo_catalog_curated, sign_in_through_idp
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -67,11 +64,7 @@ def test_the_owner_asks_for_a_change_from_the_current_values(
     settings.FAKEAWS_CATALOG_FILE = ""
     settings.FAKEAWS_OPERATION_SECONDS = 0
     settings.FAKEAWS_CONSISTENCY_SECONDS = 0
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()
-    demo_network_seed()
-    Product.objects.update(published=True)
-    demo_policies_seed()
+    demo_catalog_curated()
     environment = _running_notebook(scientist, project)
 
     sign_in_through_idp(page, url, "dana.scientist")

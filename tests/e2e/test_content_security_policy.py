@@ -12,10 +12,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
+from catalog.models import Product
 from portal.models import Project, User
+from tests.e2e.conftest import demo_catalog_curated
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -57,10 +56,7 @@ def test_the_portal_s_pages_raise_no_csp_violation_in_chromium(
         browser: Any, live_server: Any, platform_admin: User, scientist: User,
         project: Project, settings: Any) -> None:
     settings.FAKEAWS_CATALOG_FILE = ""
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()
-    demo_network_seed()
-    Product.objects.update(published=True)
+    demo_catalog_curated(policies=False)
     product = Product.objects.order_by("pk").first()
     assert product is not None
     project.memberships.create(user=platform_admin)

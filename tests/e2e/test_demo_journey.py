@@ -18,14 +18,12 @@ from typing import Any
 
 import pytest
 
-from approvals.demo import demo_policies_seed
 from approvals.models import Request
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
+from catalog.models import Product
 from portal.models import AuditEvent, Project, User
 from provisioning.models import Environment
 from scripts.demo_journey import Journey, run_notebook, run_studio_and_project
+from tests.e2e.conftest import demo_catalog_curated
 from tests.provisioning.worker import WorkerProcess
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -48,11 +46,7 @@ def demo_portal(live_server: Any, live_idp: Any, settings: Any, scientist: User,
     settings.PORTAL_BASE_URL = live_server.url
     settings.FAKEAWS_CATALOG_FILE = ""
     settings.FAKEAWS_CONSISTENCY_SECONDS = 0
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()
-    demo_network_seed()
-    Product.objects.update(published=True)
-    demo_policies_seed()
+    demo_catalog_curated()
     return str(live_server.url)
 
 

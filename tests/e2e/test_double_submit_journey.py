@@ -10,14 +10,10 @@ from typing import Any
 
 import pytest
 
-from approvals.demo import demo_policies_seed
 from approvals.models import Decision, Request
 from approvals.services import workflow
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
 from portal.models import Project, User
-from tests.e2e.conftest import sign_in_through_idp
+from tests.e2e.conftest import demo_catalog_curated, sign_in_through_idp
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -55,11 +51,7 @@ def test_a_double_clicked_submit_makes_one_request_and_a_double_clicked_approve_
     # The journey ends at the decisions: no hand-off task on the shared test broker.
     monkeypatch.setattr(workflow, "request_hand_off", lambda *, request: None)
     url = live_server.url
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()
-    demo_network_seed()
-    Product.objects.update(published=True)
-    demo_policies_seed()
+    demo_catalog_curated()
 
     sign_in_through_idp(page, url, "dana.scientist")
     page.click("nav.nav a[data-nav='approvals:request_list']")

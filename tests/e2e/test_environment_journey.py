@@ -14,13 +14,9 @@ from typing import Any
 
 import pytest
 
-from approvals.demo import demo_policies_seed
-from catalog.demo import demo_network_seed, demo_prices_seed
-from catalog.models import Product, SyncRun
-from catalog.sync import catalog_sync, sync_run_start
 from portal.models import Project, User
 from provisioning.models import Environment
-from tests.e2e.conftest import sign_in_through_idp
+from tests.e2e.conftest import demo_catalog_curated, sign_in_through_idp
 from tests.provisioning.worker import WorkerProcess
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -46,11 +42,7 @@ def test_a_data_scientist_requests_a_notebook_watches_it_become_available_and_op
     settings.PORTAL_BASE_URL = url
     settings.FAKEAWS_CATALOG_FILE = ""
     settings.FAKEAWS_CONSISTENCY_SECONDS = 0
-    assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
-    demo_prices_seed()
-    demo_network_seed()
-    Product.objects.update(published=True)
-    demo_policies_seed()
+    demo_catalog_curated()
 
     sign_in_through_idp(page, url, "dana.scientist")
     page.click("nav.nav a[data-nav='approvals:request_list']")
