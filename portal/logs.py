@@ -104,16 +104,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class ExpectedRefusalFilter(logging.Filter):
+    """A refusal the portal answers on purpose (a 403 from ``PermissionDenied``: a role that may
+    not) is one line: Django's ``log_response`` passes the exception, whose traceback would make
+    an expected answer look like a crash. Server errors (5xx) keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500 and record.name.startswith("django."):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     """The ``LOGGING`` setting: one console handler, text or JSON, on the root logger."""
     formatter = {"json": "portal.logs.JsonFormatter", "text": "portal.logs.TextFormatter"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"}},
+        "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"},
+                    "expected_refusal": {"()": "portal.logs.ExpectedRefusalFilter"}},
         "formatters": {"portal": {"()": formatter[log_format]}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "portal",
-                                 "filters": ["request_id"]}},
+                                 "filters": ["request_id", "expected_refusal"]}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # The SAML library logs raw assertions at DEBUG; never let them reach the logs.

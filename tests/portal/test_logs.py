@@ -21,6 +21,7 @@ from portal.logs import (
     request_context_start,
     secret_register,
 )
+from portal.models import User
 from tests.portal.test_settings import run
 
 PRESIGNED = ("https://dana-nb.notebook.eu-west-1.sagemaker.aws/auth?authToken="
@@ -142,7 +143,7 @@ def test_a_request_s_lines_carry_its_id_a_proxy_s_id_when_sane(client: Client) -
 def test_the_logging_setting_names_the_formatter_and_the_filter() -> None:
     config = logging_config(log_format="json", level="DEBUG")
     assert config["formatters"]["portal"]["()"] == "portal.logs.JsonFormatter"
-    assert config["handlers"]["console"]["filters"] == ["request_id"]
+    assert config["handlers"]["console"]["filters"] == ["request_id", "expected_refusal"]
     assert config["root"] == {"handlers": ["console"], "level": "DEBUG"}
     assert config["loggers"]["botocore"] == {"level": "INFO"}
     assert logging_config(log_format="text", level="INFO")["formatters"]["portal"]["()"] == (
@@ -160,3 +161,28 @@ def test_json_logs_from_the_setting_and_a_bad_format_is_refused(tmp_path: Path) 
                   PORTAL_LOG_FORMAT="yaml")
     assert refused.returncode != 0
     assert "PORTAL_LOG_FORMAT must be text or json, got 'yaml'" in refused.stderr
+
+
+def test_an_expected_403_is_one_line_and_a_500_keeps_its_traceback(
+        client: Client, scientist: User, capsys: pytest.CaptureFixture[str]) -> None:
+    import logging.config
+
+    from django.conf import settings as django_settings
+
+    logging.config.dictConfig(logging_config(log_format="text", level="INFO"))
+    try:
+        client.force_login(scientist)
+        assert client.get("/catalog/manage/").status_code == 403  # raises PermissionDenied
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logging.getLogger("django.request").error(
+                "Internal Server Error: /x", exc_info=True, extra={"status_code": 500})
+    finally:
+        logging.config.dictConfig(django_settings.LOGGING)
+    err = capsys.readouterr().err
+
+    forbidden = [line for line in err.splitlines() if "Forbidden (Permission denied)" in line]
+    assert len(forbidden) == 1 and "/catalog/manage/" in forbidden[0]
+    assert "PermissionDenied: Only platform admins" not in err
+    assert "RuntimeError: boom" in err and err.count("Traceback") == 1
