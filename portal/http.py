@@ -21,9 +21,13 @@ def request_user(request: HttpRequest | Request) -> User:
     return cast(User, request.user)
 
 
-def response_no_store(response: ResponseT) -> ResponseT:
-    """Keep a response carrying a secret (a presigned URL) out of caches, history and referrers."""
+def response_no_store(response: ResponseT, *, referrer: str = "no-referrer") -> ResponseT:
+    """Keep a response carrying a secret (a presigned URL) out of caches, history and referrers.
+
+    A page that only waits for one and POSTs its own forms passes ``referrer="same-origin"``:
+    under ``no-referrer`` the browser sends those POSTs with ``Origin: null`` (Fetch standard,
+    "serializing a request origin"), which Django's CSRF check refuses."""
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = referrer
     return response

@@ -165,14 +165,11 @@ def environment_open(request: HttpRequest, pk: str) -> HttpResponse:
                                 {"environment": environment, "message": refused.message},
                                 status=refused.status))
     if launch.waiting:
-        waiting = _no_store(render(request, "provisioning/launch_waiting.html", {
-            "environment": environment, "state": environment_json(environment)}))
-        # The waiting page carries no secret, and it POSTs its Open form (by itself once the
-        # notebook is in service, or by its button). Under `no-referrer` the browser sends that
-        # POST with `Origin: null` (Fetch standard, "serializing a request origin"), which
-        # Django's CSRF check refuses; the site's same-origin policy sends the real origin.
-        waiting["Referrer-Policy"] = "same-origin"
-        return waiting
+        # No secret here, and the page POSTs its Open form (by itself once the notebook is in
+        # service, or by its button): same-origin, so the POST carries the real origin.
+        return _no_store(render(request, "provisioning/launch_waiting.html", {
+            "environment": environment, "state": environment_json(environment)}),
+            referrer="same-origin")
     return _no_store(HttpResponseRedirect(launch.url))
 
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.devidp.idp import DevIdP, UserDirectory
 from portal.devidp.server import DevIdPApp, build_server
+from tests.provisioning.worker import WorkerProcess
 from tests.saml_idp import DEMO_USERS, SP_ENTITY_ID, configure_portal_for
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are safe.
@@ -87,3 +89,17 @@ def demo_catalog_curated(*, publish: bool = True, policies: bool = True) -> None
         Product.objects.update(published=True)
     if policies:
         demo_policies_seed()
+
+
+@contextmanager
+def demo_catalog_worker(*, operation_seconds: int) -> Iterator[WorkerProcess]:
+    """A Celery worker on the test broker whose fake AWS takes ``operation_seconds`` per stack or
+    notebook transition (long enough to watch), on the fake's demo catalog as the test process
+    syncs it (an empty FAKEAWS_CATALOG_FILE)."""
+    process = WorkerProcess(extra_env={"FAKEAWS_OPERATION_SECONDS": str(operation_seconds),
+                                       "FAKEAWS_CATALOG_FILE": ""})
+    process.start(purge=True)
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -16,7 +16,7 @@ import pytest
 
 from portal.models import Project, User
 from provisioning.models import Environment
-from tests.e2e.conftest import demo_catalog_curated, sign_in_through_idp
+from tests.e2e.conftest import demo_catalog_curated, demo_catalog_worker, sign_in_through_idp
 from tests.provisioning.worker import WorkerProcess
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -26,13 +26,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def slow_worker() -> Iterator[WorkerProcess]:
-    """A worker whose fake AWS takes a few seconds per stack, long enough to watch; the fake's
-    demo catalog (empty FAKEAWS_CATALOG_FILE), as the test process syncs it."""
-    process = WorkerProcess(extra_env={"FAKEAWS_OPERATION_SECONDS": "4",
-                                       "FAKEAWS_CATALOG_FILE": ""})
-    process.start(purge=True)
-    yield process
-    process.stop()
+    with demo_catalog_worker(operation_seconds=4) as process:
+        yield process
 
 
 def test_a_data_scientist_requests_a_notebook_watches_it_become_available_and_opens_it(

@@ -18,7 +18,7 @@ import pytest
 
 from portal.models import Project, User
 from provisioning.models import Environment
-from tests.e2e.conftest import demo_catalog_curated, sign_in_through_idp
+from tests.e2e.conftest import demo_catalog_curated, demo_catalog_worker, sign_in_through_idp
 from tests.provisioning.worker import WorkerProcess
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -28,11 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker() -> Iterator[WorkerProcess]:
-    process = WorkerProcess(extra_env={"FAKEAWS_OPERATION_SECONDS": "8",
-                                       "FAKEAWS_CATALOG_FILE": ""})
-    process.start(purge=True)
-    yield process
-    process.stop()
+    with demo_catalog_worker(operation_seconds=8) as process:
+        yield process
 
 
 def test_open_on_a_stopped_notebook_starts_it_and_opens_it_by_itself_and_by_the_button(
