@@ -158,8 +158,12 @@ def admin_sync(request: HttpRequest) -> HttpResponse:
     return redirect("catalog:admin_product_list")
 
 
-def _override_forms(product: Product, data: Any = None) -> list[dict[str, Any]]:
-    """One form per parameter key of the product's live versions (newest spec wins)."""
+def _override_forms(product: Product, data: Any = None,
+                    bound_key: str | None = None) -> list[dict[str, Any]]:
+    """One form per parameter key of the product's live versions (newest spec wins).
+
+    ``data`` binds the form of ``bound_key`` only: the other rows of a page re-rendered after a
+    refused save show what is saved, not the blanks a POST of another form leaves them."""
     specs: dict[str, ParameterSpec] = {}
     live = [v for v in product.versions.all() if v.retired_at is None]
     for version in reversed(versions_newest_first(live)):  # oldest first: the newest spec wins
@@ -178,10 +182,30 @@ def _override_forms(product: Product, data: Any = None) -> list[dict[str, Any]]:
                             "narrow": override.allowed_values is not None,
                             "on_change": override.on_change,
                             "allowed_values": override.allowed_values or []})
-        form = ParameterOverrideForm(data, initial=initial, aws_allowed=list(spec.allowed_values),
-                                     prefix=f"p-{key}")
+        form = ParameterOverrideForm(data if key == bound_key else None, initial=initial,
+                                     aws_allowed=list(spec.allowed_values), prefix=f"p-{key}")
         rows.append({"key": key, "spec": spec, "override": override, "form": form})
     return rows
+
+
+def _curation_form(product: Product, data: Any = None) -> ProductCurationForm:
+    """The product's curation form, starting from what is saved."""
+    initial = {
+        "published": product.published, "kind": product.kind,
+        "default_version": product.default_version_id, "hide_deprecated": product.hide_deprecated,
+        "visible_to_groups": list(product.visible_to_groups.all()),
+        "visible_to_projects": list(product.visible_to_projects.all()),
+    }
+    return ProductCurationForm(data, initial=initial, product=product)
+
+
+def _admin_page(request: HttpRequest, product: Product, *, form: ProductCurationForm,
+                rows: list[dict[str, Any]], failed_key: str = "",
+                status: int = 200) -> HttpResponse:
+    return render(request, "catalog/admin_product_detail.html",
+                  {"product": product, "form": form, "rows": rows, "failed_key": failed_key,
+                   "flags": product_flags(product=product)},
+                  status=status)
 
 
 @login_required
@@ -189,13 +213,7 @@ def _override_forms(product: Product, data: Any = None) -> list[dict[str, Any]]:
 def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _admin(request)
     product = product_for_admin(user=user, pk=pk)
-    initial = {
-        "published": product.published, "kind": product.kind,
-        "default_version": product.default_version_id, "hide_deprecated": product.hide_deprecated,
-        "visible_to_groups": list(product.visible_to_groups.all()),
-        "visible_to_projects": list(product.visible_to_projects.all()),
-    }
-    form = ProductCurationForm(request.POST or None, initial=initial, product=product)
+    form = _curation_form(product, request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -216,10 +234,7 @@ def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Product saved.")
                 return redirect("catalog:admin_product_detail", pk=product.pk)
         status = 400
-    return render(request, "catalog/admin_product_detail.html",
-                  {"product": product, "form": form, "rows": _override_forms(product),
-                   "flags": product_flags(product=product)},
-                  status=status)
+    return _admin_page(request, product, form=form, rows=_override_forms(product), status=status)
 
 
 @login_required
@@ -227,7 +242,8 @@ def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def admin_parameter_override(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     user = _admin(request)
     product = product_for_admin(user=user, pk=pk)
-    rows = {row["key"]: row for row in _override_forms(product, data=request.POST)}
+    rows = {row["key"]: row for row in _override_forms(product, data=request.POST,
+                                                          bound_key=key)}
     row = rows.get(key)
     if row is None:
         messages.error(request, f"The product has no parameter {key}.")
@@ -253,10 +269,10 @@ def admin_parameter_override(request: HttpRequest, pk: int, key: str) -> HttpRes
         else:
             messages.success(request, f"Parameter {key} saved.")
             return redirect("catalog:admin_product_detail", pk=product.pk)
-    curation = ProductCurationForm(initial={"kind": product.kind}, product=product)
-    return render(request, "catalog/admin_product_detail.html",
-                  {"product": product, "form": curation, "rows": list(rows.values()),
-                   "failed_key": key}, status=400)
+    # The page as saved, with the one refused form bound and its error (each form posts to its
+    # own URL, so every other Save on this page still works).
+    return _admin_page(request, product, form=_curation_form(product), rows=list(rows.values()),
+                       failed_key=key, status=400)
 
 
 @login_required
