@@ -18,6 +18,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
+from approvals.form_start import (
+    FormStart,
+    request_own,
+    values_from_product_page,
+    values_from_request,
+)
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
 from approvals.models import Decision, Request
 from approvals.selectors import (
@@ -43,6 +49,7 @@ from approvals.services import (
 )
 from approvals.services import tasks_approve as tasks_approve_service
 from catalog.forms import ProductRequestForm
+from catalog.models import Product, ProductVersion
 from catalog.parameters import EffectiveParameter, parameters_effective
 from catalog.resource_choices import (
     AccountChoices,
@@ -60,7 +67,7 @@ from catalog.selectors import (
     versions_requestable,
 )
 from portal.http import request_user as _user
-from portal.models import Project
+from portal.models import Project, User
 
 PAGE_SIZE = 50
 IDEMPOTENCY_FIELD = "idempotency_key"
@@ -114,15 +121,25 @@ def request_new(request: HttpRequest) -> HttpResponse:
                       request.method == "POST" else 200)
     version = version_for_form(version=version)
     parameters = parameters_effective(version=version)
-    data = request.POST if request.method == "POST" else None
+    # The product page's "Request this environment…" posts its values here to start from.
+    carrying = (request.method == "POST" and request.POST.get("carry") == "product"
+                and action == Request.Action.CREATE)
+    data = request.POST if request.method == "POST" and not carrying else None
     # A change starts from the environment's current values (only the requester's own).
     current = environment_current(requester=user, environment_ref=environment_ref) \
         if action == Request.Action.UPDATE and environment_ref else None
+    start = _form_start(request, user=user, carrying=carrying, action=action, product=product,
+                        version=version, parameters=parameters, projects=projects)
     initial = {"project": request.GET.get("project", "")}
     if current is not None:
         initial["project"] = next((p.slug for p in projects if p.pk == current.project_id),
                                   initial["project"])
         initial.update({TAG_FIELD_PREFIX + k: v for k, v in current.tags.items()})
+    if start is not None:
+        initial["project"] = start.project_slug or initial["project"]
+        initial.update({TAG_FIELD_PREFIX + k: v for k, v in start.tag_choices.items()})
+        if start.justification:
+            initial["justification"] = start.justification
     details = RequestDetailsForm(data, projects=projects, product=product, prefix="req",
                                  initial=initial)
     # Subnets, VPCs, security groups and KMS keys: the project account's, as on the product page.
@@ -131,11 +148,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
     parameters = parameters_with_choices(parameters, listing.choices)
     parameter_form = ProductRequestForm(
         data, version=version, parameters=parameters, choice_labels=listing.choices,
-        current=dict(current.parameters) if current is not None else None)
+        current=dict(current.parameters) if current is not None else None,
+        carried=start.parameters if start is not None else None)
     context["listing_notes"] = sorted(set(listing.unavailable.values()))
+    context["start_notes"] = start.notes if start is not None else []
     prices = prices_for_region(region=product.aws_region)
-    start = dict(current.parameters) if current is not None else {}
-    chosen = {p.key: (request.POST.get(p.key) or start.get(p.key) or p.default or "")
+    starting = dict(current.parameters) if current is not None else (
+        start.parameters if start is not None else {})
+    chosen = {p.key: ((data or {}).get(p.key) or starting.get(p.key) or p.default or "")
               for p in parameters}
     context.update({
         "version": version, "details": details, "parameter_form": parameter_form,
@@ -146,7 +166,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     # One key per render of the form: a double click (or a resent POST) carries the same key
     # and gets the request the first submit made instead of a second one.
     context["idempotency_key"] = uuid.uuid4().hex
-    if request.method == "GET":
+    if data is None:
         return render(request, "approvals/request_form.html", context)
 
     posted_key = request.POST.get(IDEMPOTENCY_FIELD, "")
@@ -192,6 +212,25 @@ def request_new(request: HttpRequest) -> HttpResponse:
                                        "it made (nothing was submitted twice).")
             return redirect("approvals:request_detail", pk=created.pk)
     return render(request, "approvals/request_form.html", context, status=status)
+
+
+def _form_start(request: HttpRequest, *, user: User, carrying: bool, action: str,
+                product: Product, version: ProductVersion, parameters: list[EffectiveParameter],
+                projects: QuerySet[Project]) -> FormStart | None:
+    """Where a new request's form starts: the product page's values it carries over, or those
+    of the requester's own earlier request (``?again=<request>``); None: the catalog defaults."""
+    if action != Request.Action.CREATE:
+        return None
+    if carrying:
+        return values_from_product_page(data=request.POST, parameters=parameters,
+                                        project=projects.first(), product=product,
+                                        version=version)
+    again = (request.GET.get("again") or "")[:64]
+    source = request_own(user=user, ref=again, product=product) if again else None
+    if source is None:
+        return None
+    return values_from_request(source=source, parameters=parameters, projects=projects,
+                               product=product, version=version)
 
 
 def _detail(request: HttpRequest, approval: Request, *, status: int = 200,

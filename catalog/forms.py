@@ -92,23 +92,30 @@ class ProductRequestForm(forms.Form):
 
     def __init__(self, *args: Any, version: ProductVersion, parameters: list[EffectiveParameter],
                  choice_labels: dict[str, list[tuple[str, str]]] | None = None,
-                 current: dict[str, str] | None = None, **kwargs: Any) -> None:
+                 current: dict[str, str] | None = None, carried: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
         """``current``: a change request's starting point, the environment's values. The fields
         start from them (NoEcho ones excepted: a secret is never shown), and the parameters that
-        name or identify the resource are read-only at their current value."""
+        name or identify the resource are read-only at their current value.
+
+        ``carried``: a new request's starting values (from the product page, or an earlier
+        request): the fields start from them, all editable; NoEcho ones are never pre-filled."""
         super().__init__(*args, **kwargs)
         self.version = version
         self.parameters = parameters
         self.locked: dict[str, str] = {}
+        start = current if current is not None else carried
         for parameter in parameters:
             if not parameter.hidden:
                 field = self.fields[parameter.key] = _field_for(
                     parameter, (choice_labels or {}).get(parameter.key, []))
-                if current is None or parameter.key not in current or parameter.no_echo:
+                if start is None or parameter.key not in start or parameter.no_echo:
                     continue
-                value = str(current[parameter.key])
+                value = str(start[parameter.key])
                 field.initial = split_items(value) if isinstance(
                     field, forms.MultipleChoiceField) else value
+                if current is None:
+                    continue
                 if parameter.on_change == ON_CHANGE_KEEP:
                     self.locked[parameter.key] = value
                     field.disabled = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -196,11 +198,15 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     assert len(queries) == 12, [q["sql"] for q in queries.captured_queries]
 
 
-def test_the_product_page_links_to_the_request_form_for_that_version(
+def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(
     notebook: Product, scientist: User,
 ) -> None:
     response = _client(scientist).get(reverse("catalog:product_detail", args=[notebook.pk]))
 
     version = notebook.versions.get(name="v2")
     expected = f"{reverse('approvals:request_new')}?product={notebook.pk}&amp;version={version.pk}"
-    assert f'id="request-link" href="{expected}"' in response.content.decode()
+    # A submit button of the "Check parameters" form: what was typed goes to the request form.
+    button = re.search(r'<form method="post"[^>]*id="request-form".*?</form>',
+                       response.content.decode(), re.S)
+    assert button and (f'id="request-link" name="carry" value="product" '
+                       f'formaction="{expected}"') in button.group(0)
