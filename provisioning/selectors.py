@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from catalog.parameters import parameters_effective
 from portal.models import User
+from portal.sealing import is_sealed
 from provisioning.models import Environment, EnvironmentEvent
 
 
@@ -59,3 +62,39 @@ def environments_for_admin(*, user: User, project: str = "", owner: str = "", st
 
 def environment_timeline(*, environment: Environment) -> QuerySet[EnvironmentEvent]:
     return environment.events.order_by("-at", "-pk")
+
+
+@dataclass(frozen=True)
+class ParameterShown:
+    """One parameter value as the environment page shows it (a secret is never shown)."""
+
+    key: str
+    label: str
+    value: str
+    secret: bool
+    fixed: bool  # set by the platform team, not chosen by the requester
+
+
+SECRET_MASK = "••••••"
+
+
+def environment_parameters(*, environment: Environment) -> list[ParameterShown]:
+    """The parameter values the environment runs with, in template order, labelled as the
+    request form labels them. NoEcho values (and anything stored sealed) are masked: the page
+    says a value is set, never what it is. Two queries (the version's specs, the overrides)."""
+    values = dict(environment.parameters or {})
+    version = environment.version
+    version.product = environment.product  # the same row, already loaded with the environment
+    effective = {p.key: p for p in parameters_effective(version=version)}
+    order = [key for key in effective if key in values] + sorted(
+        key for key in values if key not in effective)
+    shown: list[ParameterShown] = []
+    for key in order:
+        parameter = effective.get(key)
+        secret = bool(parameter and parameter.no_echo) or is_sealed(values[key])
+        value = "" if values[key] is None else str(values[key])
+        shown.append(ParameterShown(
+            key=key, label=parameter.label if parameter else key,
+            value=(SECRET_MASK if value else "") if secret else value, secret=secret,
+            fixed=bool(parameter and parameter.hidden)))
+    return shown

@@ -97,8 +97,31 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "can_open": environment.launchable and environment.status in OPENABLE,
         "state": environment_json(environment),
         "change_url": _change_url(environment),
+        "again_url": _again_url(environment) if environment.owner_id == user.pk else "",
         "request_url": reverse("approvals:request_detail", args=[environment.origin_request_id]),
+        "parameters": selectors.environment_parameters(environment=environment),
+        "runs": _runs(environment),
     })
+
+
+# The parameters that say what a SageMaker environment runs on (the demo catalog's and AWS's
+# sample templates' names), shown first on its page; the full list follows them.
+RUNS_ON = (("InstanceType", "Instance type", ""), ("VolumeSizeInGB", "Volume", " GB"))
+
+
+def _runs(environment: Environment) -> list[tuple[str, str]]:
+    values = environment.parameters or {}
+    return [(label, f"{values[key]}{unit}") for key, label, unit in RUNS_ON if values.get(key)]
+
+
+def _again_url(environment: Environment) -> str:
+    """A failed environment's "request again with these values": a new request form that
+    starts from its origin request's values (the form leaves secrets and held names out)."""
+    if environment.status != Environment.Status.FAILED:
+        return ""
+    return (f"{reverse('approvals:request_new')}?product={environment.product_id}"
+            f"&version={environment.version_id}&project={environment.project.slug}"
+            f"&again={environment.origin_request_id}")
 
 
 def _change_url(environment: Environment) -> str:
