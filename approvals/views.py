@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -155,7 +155,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
     prices = prices_for_region(region=product.aws_region)
     starting = dict(current.parameters) if current is not None else (
         start.parameters if start is not None else {})
-    chosen = {p.key: ((data or {}).get(p.key) or starting.get(p.key) or p.default or "")
+    posted = data if data is not None else QueryDict()
+    chosen = {p.key: (posted.get(p.key) or starting.get(p.key) or p.default or "")
               for p in parameters}
     context.update({
         "version": version, "details": details, "parameter_form": parameter_form,
