@@ -89,6 +89,7 @@ def _uuid(value: str) -> uuid.UUID | None:
 def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     user = _user(request)
     environment = selectors.environment_for_user(user=user, pk=pk)
+    parameters = selectors.environment_parameters(environment=environment)
     return render(request, "provisioning/environment_detail.html", {
         "environment": environment,
         "timeline": selectors.environment_timeline(environment=environment)[:200],
@@ -99,8 +100,8 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "change_url": _change_url(environment),
         "again_url": _again_url(environment) if environment.owner_id == user.pk else "",
         "request_url": reverse("approvals:request_detail", args=[environment.origin_request_id]),
-        "parameters": selectors.environment_parameters(environment=environment),
-        "runs": _runs(environment),
+        "parameters": parameters,
+        "runs": _runs(parameters),
     })
 
 
@@ -109,9 +110,11 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
 RUNS_ON = (("InstanceType", "Instance type", ""), ("VolumeSizeInGB", "Volume", " GB"))
 
 
-def _runs(environment: Environment) -> list[tuple[str, str]]:
-    values = environment.parameters or {}
-    return [(label, f"{values[key]}{unit}") for key, label, unit in RUNS_ON if values.get(key)]
+def _runs(parameters: list[selectors.ParameterShown]) -> list[tuple[str, str]]:
+    """(label, value) of the ``RUNS_ON`` parameters the environment has (masked if secret)."""
+    values = {p.key: p for p in parameters}
+    return [(label, values[key].value if values[key].secret else f"{values[key].value}{unit}")
+            for key, label, unit in RUNS_ON if key in values and values[key].value]
 
 
 def _again_url(environment: Environment) -> str:
