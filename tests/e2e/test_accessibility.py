@@ -220,10 +220,14 @@ def test_the_audit_trail_shows_one_line_per_event_and_its_details_as_formatted_j
     assert len(heights) >= 3 and max(heights) < 2 * line, (heights, line)
     assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"]
 
+    fits = "(e) => e.scrollWidth <= e.clientWidth"
+    assert page.locator(".table-scroll:has(#audit-events)").evaluate(fits)  # no sideways scroll
+
     row = page.locator("#audit-events tbody tr", has_text="catalog.product_updated").first
     row.locator("summary").click()
     shown = row.locator("pre.json").inner_text()
     assert json.loads(shown) == details and "\n  \"fields\": [" in shown
+    assert page.locator(".table-scroll:has(#audit-events)").evaluate(fits)
 
     options = page.eval_on_selector_all("select[name=action] option", "os => os.map(o => o.value)")
     assert {"", "auth.", "auth.sign_in", "catalog.product_updated", "request.created"} <= set(
