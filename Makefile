@@ -18,7 +18,7 @@ help:
 demo: system-deps-demo $(VENV)/.installed-demo
 	$(PY) scripts/demo.py
 
-test: system-deps-test $(VENV)/.installed-dev
+test: system-deps-test $(VENV)/.installed-dev node_modules/.installed
 	$(MAKE) --no-print-directory --keep-going lint typecheck pytest
 
 lint:
@@ -72,4 +72,10 @@ $(VENV)/.installed-demo: pyproject.toml constraints.txt | $(PY)
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Browser-test tooling from the npm registry (axe-core, see package.json), pinned by
+# package-lock.json, into the git-ignored node_modules/; the portal never serves it.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@

@@ -6,6 +6,7 @@ import csv
 import json
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from allauth.socialaccount.models import SocialApp
 from django import forms
@@ -29,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.audit_actions import audit_action_choices
 from portal.audit_chain import CSV_ESCAPED_STARTS
 from portal.middleware import client_ip
 from portal.models import User
@@ -136,12 +138,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(required=False, max_length=80)
+    # A list of the known actions (a family entry filters on its prefix); any other prefix typed
+    # into the URL still filters, and stays shown as an option.
+    action = forms.CharField(required=False, max_length=80, widget=forms.Select)
     actor = forms.CharField(required=False, max_length=150)
     project = forms.SlugField(required=False, max_length=60)
     object = forms.CharField(required=False, max_length=100)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = str(self.data.get("action", "")) if self.is_bound else ""
+        widget = self.fields["action"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = audit_action_choices(current=current[:80])
 
 
 def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, object]:

@@ -13,9 +13,20 @@ class ProvisioningConfig(AppConfig):
             hand_off_register,
             live_name_check_register,
         )
+        from portal.audit_actions import audit_actions_register
         from provisioning.request_checks import environment_facts, environment_name_live
         from provisioning.services import environment_provision
 
         hand_off_register(environment_provision)
         environment_resolver_register(environment_facts)
         live_name_check_register(environment_name_live)
+        # The audit trail's action filter lists these (portal/audit_actions.py);
+        # environment.<verb> (stop, start) comes from lifecycle.py.
+        audit_actions_register(
+            "environment.available", "environment.aws_unreachable", "environment.created",
+            "environment.failed", "environment.launch", "environment.launch_refused",
+            "environment.out_of_band", "environment.provisioning", "environment.start",
+            "environment.status_changed", "environment.stop", "environment.terminate",
+            "environment.terminated", "environment.update", "environment.update_failed",
+            "environment.updated",
+        )

@@ -6,6 +6,7 @@
 #   scripts/system-deps.sh demo        runtime + xmlsec1 (the dev IdP's pysaml2 shells out to it)
 #   scripts/system-deps.sh test        demo + chromium (browser tests) + docker-compose
 #                                      (the compose file is validated by the test suite)
+#                                      + npm (axe-core for the browser tests, package.json)
 #   scripts/system-deps.sh image-test  podman (with runc), debootstrap and docker-compose for
 #                                      `make image-test`
 #
@@ -21,7 +22,8 @@ declare -A wanted=([python3]=python3)
 case "$profile" in
   runtime) ;;
   demo) wanted[xmlsec1]=xmlsec1 ;;
-  test) wanted[xmlsec1]=xmlsec1; wanted[chromium]=chromium; wanted[docker-compose]=docker-compose ;;
+  test) wanted[xmlsec1]=xmlsec1; wanted[chromium]=chromium; wanted[docker-compose]=docker-compose
+        wanted[npm]=npm ;;
   # runc rather than crun, and netavark with aardvark-dns (compose's service names resolve):
   # the image test's containers.conf selects them.
   image-test) wanted[podman]=podman; wanted[runc]=runc; wanted[debootstrap]=debootstrap

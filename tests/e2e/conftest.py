@@ -18,6 +18,7 @@ from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.devidp.idp import DevIdP, UserDirectory
 from portal.devidp.server import DevIdPApp, build_server
+from tests.e2e.axe import AxeAudit
 from tests.provisioning.worker import WorkerProcess
 from tests.saml_idp import DEMO_USERS, SP_ENTITY_ID, configure_portal_for
 
@@ -42,11 +43,17 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context whose every loaded page axe-core checks (tests/e2e/axe.py); the
+    test fails when any of them had a serious or critical violation."""
     context = browser.new_context()
+    audit = AxeAudit.attach(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
+    # The last page's check may still be running: give it a moment to report.
+    page.wait_for_timeout(300)
     context.close()
+    audit.assert_clean()
 
 
 @pytest.fixture
