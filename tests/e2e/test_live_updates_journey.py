@@ -9,10 +9,10 @@ import os
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.test import Client
+from playwright.sync_api import expect
 
 from approvals.models import Request
 from approvals.services import handoff
