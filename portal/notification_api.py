@@ -30,7 +30,9 @@ class NotificationOutput(serializers.ModelSerializer[Notification]):
 
 class MarkReadInput(StrictInput):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=500,
+        # Ids are 64-bit signed in the database: a larger one is a 400, not an overflow.
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+        max_length=500,
         help_text="The notices to mark read; leave it out to mark all of them read.")
 
 

@@ -57,7 +57,8 @@ def test_mark_read_without_ids_marks_all_of_mine(scientist: User) -> None:
     assert answer.json() == {"marked": 3, "unread": 0}
 
 
-@pytest.mark.parametrize("body", [{"ids": "all"}, {"ids": ["1"]}, {"ids": [0]}])
+@pytest.mark.parametrize("body", [{"ids": "all"}, {"ids": ["1"]}, {"ids": [0]},
+                                  {"ids": [2**63]}, {"ids": list(range(1, 502))}])
 def test_bad_ids_are_a_400_and_change_nothing(scientist: User, body: dict[str, object]) -> None:
     _notices(scientist, 1)
     answer = _api(scientist).post("/api/v1/notifications/read", body, format="json")
