@@ -91,3 +91,11 @@ def test_a_rejected_request_s_notice_counts_for_the_requester(
     texts = list(Notification.objects.filter(recipient=scientist).values_list("text", flat=True))
     assert any(t.startswith("Request rejected") for t in texts), texts
     assert waiting_for(user=scientist, approver=False).unread == len(texts) == 2
+
+
+def test_a_task_naming_the_requester_never_counts_for_them(
+        gpu_request: Any, scientist: User) -> None:
+    """Four eyes even where a policy names the requester among a step's approvers."""
+    gpu_request.tasks.get(position=0).eligible_approvers.add(scientist)
+    assert waiting_for(user=scientist, approver=True).tasks == 0
+    assert 'data-task="' not in _login(scientist).get("/requests/inbox/live").content.decode()
