@@ -17,7 +17,7 @@ from approvals.selectors import (
 from portal.http import request_user
 from portal.live import live_fragment, poll_context
 
-INBOX_PAGE_SIZE = 50
+INBOX_PAGE_SIZE = 50  # as the inbox page (approvals.views.PAGE_SIZE), so a polled page is that page
 
 
 def request_settled(request: Request) -> bool:
