@@ -1,4 +1,4 @@
-"""Emails about requests, sent after the transaction that caused them commits."""
+"""Notices about requests: in the portal at once, by e-mail after the transaction commits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from approvals.models import Request
 from portal.models import User
-from portal.notifications import email_notify
+from portal.notifications import notify as portal_notify
 
 
 def request_url(*, request: Request) -> str:
@@ -19,10 +19,11 @@ def request_url(*, request: Request) -> str:
 
 
 def notify(*, request: Request, recipients: Iterable[User], subject: str, lines: list[str]) -> None:
-    """One email per recipient with a link to the request, sent once the transaction commits."""
-    email_notify(recipients=recipients, subject=subject, lines=lines,
-                 link_label="Open the request", link=request_url(request=request),
-                 what="approval")
+    """One in-app notice and one e-mail per recipient, both linking to the request (the e-mail
+    is sent once the transaction commits)."""
+    portal_notify(recipients=recipients, kind="approval", text=subject,
+                  link=reverse("approvals:request_detail", kwargs={"pk": request.pk}),
+                  email_subject=subject, email_lines=lines, link_label="Open the request")
 
 
 def describe(request: Request) -> str:

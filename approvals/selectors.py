@@ -75,9 +75,10 @@ def my_requests(*, user: User) -> QuerySet[Request]:
             .order_by("-created_at", "pk"))
 
 
-def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
+def inbox_tasks(*, user: User) -> QuerySet[ApprovalTask]:
     """Open tasks the user may decide and has not decided yet; never their own requests, nor
-    a later step of a request they decided an earlier step of (when the task says so)."""
+    a later step of a request they decided an earlier step of (when the task says so).
+    Bare (no joins, no order): what the menu counts; the inbox page uses `inbox_for_user`."""
     if not user.is_authenticated or not user.is_active:
         return ApprovalTask.objects.none()
     mine = Decision.objects.filter(task=OuterRef("pk"), approver=user)
@@ -92,6 +93,14 @@ def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
         .exclude(request__requester=user)
         .exclude(Exists(mine))
         .exclude(Q(distinct_step_approvers=True) & Exists(earlier))
+        .order_by()
+    )
+
+
+def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
+    """The inbox page: `inbox_tasks` with the request's parts and the approvals so far."""
+    return (
+        inbox_tasks(user=user)
         .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
         .annotate(approvals=Count("decisions", filter=Q(decisions__verdict="approve")))
         .order_by("request__created_at", "pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import views
+from approvals import live_views, views
 
 app_name = "approvals"
 
@@ -8,8 +8,10 @@ urlpatterns = [
     path("", views.request_list, name="request_list"),
     path("new", views.request_new, name="request_new"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/live", live_views.inbox_live, name="inbox_live"),
     path("inbox/approve", views.inbox_bulk_approve, name="inbox_bulk_approve"),
     path("tasks/<int:pk>/decide", views.task_decide, name="task_decide"),
     path("<uuid:pk>/", views.request_detail, name="request_detail"),
+    path("<uuid:pk>/live", live_views.request_live, name="request_live"),
     path("<uuid:pk>/cancel", views.request_cancel_view, name="request_cancel"),
 ]

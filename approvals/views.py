@@ -25,6 +25,7 @@ from approvals.form_start import (
     values_from_request,
 )
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
+from approvals.live_views import request_settled
 from approvals.models import Decision, Request
 from approvals.selectors import (
     budget_share,
@@ -67,6 +68,7 @@ from catalog.selectors import (
     versions_requestable,
 )
 from portal.http import request_user as _user
+from portal.live import poll_context
 from portal.models import Project, User
 
 PAGE_SIZE = 50
@@ -250,6 +252,7 @@ def _detail(request: HttpRequest, approval: Request, *, status: int = 200,
         "can_cancel": approval.requester_id == user.pk and approval.is_pending,
         "decision_form": decision_form or DecisionForm(),
         "error": error,
+        **poll_context(live=not request_settled(approval)),  # the timeline's live region
     }
     return render(request, "approvals/request_detail.html", context, status=status)
 
@@ -311,7 +314,8 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     tasks = Paginator(inbox_for_user(user=_user(request)), PAGE_SIZE).get_page(
         request.GET.get("page"))
-    return render(request, "approvals/inbox.html", {"page": tasks})
+    return render(request, "approvals/inbox.html",
+                  {"page": tasks, **poll_context(live=True, idle=True)})
 
 
 @login_required
@@ -322,8 +326,8 @@ def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     form = BulkApproveForm(request.POST, task_ids=[t.pk for t in open_tasks])
     if not form.is_valid():
         page = Paginator(open_tasks, PAGE_SIZE).get_page(1)
-        return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form},
-                      status=400)
+        return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form,
+                      **poll_context(live=True, idle=True)}, status=400)
     chosen = [task_for_user(user=user, pk=pk) for pk in form.cleaned_data["tasks"]]
     results = tasks_approve_service(tasks=chosen, approver=user,
                                     comment=form.cleaned_data["comment"], http_request=request)

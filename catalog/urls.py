@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog import views
+from catalog import live_views, views
 
 app_name = "catalog"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.product_detail, name="product_detail"),
     path("manage/", views.admin_product_list, name="admin_product_list"),
     path("manage/sync/", views.admin_sync, name="admin_sync"),
+    path("manage/sync/runs", live_views.sync_runs_live, name="admin_sync_runs_live"),
     path("manage/prices/", views.admin_prices, name="admin_prices"),
     path("manage/<int:pk>/", views.admin_product_detail, name="admin_product_detail"),
     path("manage/<int:pk>/parameters/<str:key>/", views.admin_parameter_override,

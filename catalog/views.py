@@ -22,6 +22,7 @@ from catalog.forms import (
     ProductCurationForm,
     ProductRequestForm,
 )
+from catalog.live_views import sync_runs_context
 from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion
 from catalog.parameters import parameters_effective
 from catalog.resource_choices import parameter_choices_for, parameters_with_choices
@@ -34,7 +35,6 @@ from catalog.selectors import (
     products_for_admin,
     products_for_user,
     projects_for_product,
-    sync_runs_for_admin,
     version_for_form,
     version_requested_or_default,
     versions_newest_first,
@@ -146,7 +146,7 @@ def admin_product_list(request: HttpRequest) -> HttpResponse:
                                                               "visible_to_projects")
     page = Paginator(products, 50).get_page(request.GET.get("page"))
     return render(request, "catalog/admin_product_list.html",
-                  {"page": page, "runs": sync_runs_for_admin(user=user)[:5]})
+                  {"page": page, **sync_runs_context(user)})
 
 
 @login_required

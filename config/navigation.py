@@ -1,31 +1,91 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import IntegerField, QuerySet, Subquery, Value
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
-from approvals.selectors import may_approve
+from approvals.selectors import inbox_tasks, may_approve
+from portal.http import request_user
+from portal.models import User
+from portal.selectors import notifications_unread
+
+
+class _Count(Subquery):
+    """``(SELECT COUNT(*) FROM (<queryset>))``: a count inside another query."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for the signed-in person: approval tasks and unread notifications."""
+
+    tasks: int
+    unread: int
+    inbox_url: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.tasks + self.unread
+
+
+def waiting_for(*, user: User, approver: bool) -> Waiting:
+    """Both counts in one query (the tasks only when the person may approve at all)."""
+    tasks: Any = Value(0)
+    if approver:
+        tasks = _Count(inbox_tasks(user=user).values("pk"))
+    unread: QuerySet[Any] = notifications_unread(user=user).order_by().values("pk")
+    row = (User.objects.filter(pk=user.pk)
+           .annotate(waiting_tasks=tasks, waiting_unread=_Count(unread))
+           .values_list("waiting_tasks", "waiting_unread").first())
+    tasks_count, unread_count = row or (0, 0)
+    return Waiting(tasks=tasks_count, unread=unread_count,
+                   inbox_url=reverse("approvals:inbox") if approver else "")
+
+
+def _menu(request: HttpRequest) -> dict[str, Any]:
+    """The menu of this request, worked out once (the pages and the badge share it)."""
+    cached: dict[str, Any] | None = getattr(request, "_portal_menu", None)
+    if cached is not None:
+        return cached
+    user = request_user(request)
+    approver = may_approve(user=user)
+    candidates = [
+        ("Dashboard", "dashboard", True),
+        ("Catalog", "catalog:product_list", True),
+        ("My requests", "approvals:request_list", True),
+        ("Approvals inbox", "approvals:inbox", approver),
+        ("My environments", "provisioning:environment_list", True),
+        ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
+        ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
+        ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
+        ("Audit trail", "audit_event_list", user.is_auditor or user.is_catalog_admin),
+        ("API", "api_docs", True),
+    ]
+    menu = {
+        "items": [{"label": label, "url": reverse(name), "name": name}
+                  for label, name, allowed in candidates if allowed],
+        "waiting": waiting_for(user=user, approver=approver),
+    }
+    request._portal_menu = menu  # type: ignore[attr-defined]
+    return menu
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Navigation entries for the signed-in user's roles."""
+    """Navigation entries for the signed-in user's roles, and what waits for them (the menu
+    badge). Lazy: a fragment that shows no menu runs none of its queries."""
     user = getattr(request, "user", None)
-    items: list[dict[str, str]] = []
+    context: dict[str, Any] = {"local_login_enabled": settings.PORTAL_LOCAL_LOGIN,
+                               "menu_poll_seconds": settings.PORTAL_LIVE_IDLE_POLL_SECONDS}
     if user is not None and user.is_authenticated:
-        candidates = [
-            ("Dashboard", "dashboard", True),
-            ("Catalog", "catalog:product_list", True),
-            ("My requests", "approvals:request_list", True),
-            ("Approvals inbox", "approvals:inbox", may_approve(user=user)),
-            ("My environments", "provisioning:environment_list", True),
-            ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
-            ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
-            ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
-            ("Audit trail", "audit_event_list", user.is_auditor or user.is_catalog_admin),
-            ("API", "api_docs", True),
-        ]
-        items = [{"label": label, "url": reverse(name), "name": name}
-                 for label, name, allowed in candidates if allowed]
-    return {"nav_items": items, "local_login_enabled": settings.PORTAL_LOCAL_LOGIN}
+        context["nav_items"] = SimpleLazyObject(lambda: _menu(request)["items"])
+        context["menu_waiting"] = SimpleLazyObject(lambda: _menu(request)["waiting"])
+    else:
+        context["nav_items"] = []
+    return context

@@ -32,6 +32,11 @@ PORTAL_EMAIL_RETRY_SECONDS = env_int("PORTAL_EMAIL_RETRY_SECONDS", 10, minimum=0
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ml-portal@localhost")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000")
 
+# Live pages (htmx, portal/live.py): seconds between polls of a page waiting for something (a
+# decision, provisioning, a sync), and of what never settles (the inbox, the menu count).
+PORTAL_LIVE_POLL_SECONDS = env_int("PORTAL_LIVE_POLL_SECONDS", 3, minimum=1)
+PORTAL_LIVE_IDLE_POLL_SECONDS = env_int("PORTAL_LIVE_IDLE_POLL_SECONDS", 20, minimum=1)
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # text: one classic line a record; json: one JSON object a line (for a log shipper). Either way

@@ -5,12 +5,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from portal import api, views
+from portal import api, notification_api, views
 from portal.metrics import metrics_view
 
 api_v1 = [
     path("me", api.MeView.as_view(), name="me"),
     path("projects", api.ProjectListView.as_view(), name="project-list"),
+    path("notifications", notification_api.NotificationListView.as_view(),
+         name="notification-list"),
+    path("notifications/read", notification_api.NotificationReadView.as_view(),
+         name="notification-read"),
 ]
 
 urlpatterns = [
@@ -31,6 +35,7 @@ urlpatterns = [
     path("accounts/sso/signup/", socialaccount_views.signup, name="socialaccount_signup"),
     path("accounts/", include("portal.saml_views")),
     path("account/api-token/", views.api_token, name="api_token"),
+    path("notifications/", include("portal.notification_urls")),
     path("audit/", views.audit_event_list, name="audit_event_list"),
     path("audit/export.csv", views.audit_event_export, name="audit_event_export"),
     path("catalog/", include("catalog.urls")),

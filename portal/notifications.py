@@ -1,4 +1,8 @@
-"""The portal's one email sender: the apps bring their own wording and link.
+"""The portal's one notifier: an in-app notice and an e-mail; the apps bring wording and link.
+
+`notify` is the entry point for every app: one `Notification` per recipient (the menu count and
+`/notifications/`), written in the transaction of the change it tells about, and, when an
+``email_subject`` is given, the e-mail below.
 
 The message is written in the request (names and links only: never a presigned URL or a NoEcho
 value) and handed, once the transaction commits, to a Celery task per recipient
@@ -13,15 +17,17 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.dispatch import Signal
+from django.http import HttpRequest
+from django.utils import timezone
 
 from portal.logs import request_id_var
-from portal.models import FailedEmail, User
+from portal.models import FailedEmail, Notification, User
 from portal.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -39,6 +45,46 @@ class EmailTransient(Exception):
 
 class EmailRefused(Exception):
     """The relay refused the message for good (5xx: unknown recipient, rejected sender)."""
+
+
+def notify(*, recipients: Iterable[User], kind: str, text: str, link: str,
+           email_subject: str | None = None, email_lines: Sequence[str] = (),
+           link_label: str = "Open in the portal") -> list[Notification]:
+    """Tell people something in the portal and, with ``email_subject``, by e-mail too.
+
+    ``kind`` names what it is about (``request``, ``environment``, ``lease`` …), ``text`` is the
+    one line the menu's list shows, ``link`` a path inside the portal (``/requests/<id>/``; the
+    e-mail makes it absolute with ``PORTAL_BASE_URL``). The e-mail body is ``email_lines``, or
+    ``text`` when none are given. Each active recipient gets one notice (duplicates dropped);
+    nothing is written for inactive ones. Call it inside the change's transaction: a rollback
+    takes the notices with it and sends no e-mail.
+    """
+    if not link.startswith("/") or link.startswith("//"):
+        raise ValueError(f"A notification links to a portal path, not {link!r}.")
+    people = list({u.pk: u for u in recipients if u.is_active}.values())
+    notices = Notification.objects.bulk_create(
+        [Notification(recipient=u, kind=kind[:40], text=text[:300], link=link[:500])
+         for u in people])
+    if email_subject is not None:
+        email_notify(recipients=people, subject=email_subject, lines=list(email_lines or [text]),
+                     link_label=link_label, link=settings.PORTAL_BASE_URL.rstrip("/") + link,
+                     what=kind)
+    return notices
+
+
+def notifications_mark_read(*, user: User, pks: Sequence[int] | None = None,
+                            http_request: HttpRequest | None = None) -> int:
+    """Mark the user's unread notices read: those with ``pks`` (others' ids are ignored), or
+    all of them. Returns how many changed; an audit event when any did."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pks is not None:
+        unread = unread.filter(pk__in=list(pks))
+    with transaction.atomic():
+        changed = unread.update(read_at=timezone.now())
+        if changed:
+            audit_record(action="notification.read", actor=user, request=http_request,
+                         obj=user, data={"count": changed, "all": pks is None})
+    return changed
 
 
 def email_notify(*, recipients: Iterable[User], subject: str, lines: list[str], link_label: str,

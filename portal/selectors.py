@@ -7,9 +7,18 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from portal.models import ApiToken, AuditEvent, FailedEmail, Membership, Project, User
+from portal.models import (
+    ApiToken,
+    AuditEvent,
+    FailedEmail,
+    Membership,
+    Notification,
+    Project,
+    User,
+)
 
 
 def projects_for_user(*, user: User) -> QuerySet[Project]:
@@ -95,3 +104,19 @@ def failed_emails_for_user(*, user: User) -> tuple[int, FailedEmail | None] | No
     if not (user.is_authenticated and user.is_catalog_admin):
         return None
     return FailedEmail.objects.count(), FailedEmail.objects.first()
+
+
+def notifications_for_user(*, user: User) -> QuerySet[Notification]:
+    """The user's own notices, newest first (anybody else's are out of scope)."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
+def notification_for_user(*, user: User, pk: object) -> Notification:
+    """One of the user's notices; Http404 for anyone else's."""
+    return get_object_or_404(notifications_for_user(user=user), pk=pk)
+
+
+def notifications_unread(*, user: User) -> QuerySet[Notification]:
+    return notifications_for_user(user=user).filter(read_at__isnull=True)

@@ -1,11 +1,12 @@
-"""Emails to an environment's owner, sent once the transaction that caused them commits."""
+"""Notices to an environment's owner: in the portal at once, by e-mail once the transaction
+commits."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
 
-from portal.notifications import email_notify
+from portal.notifications import notify
 from provisioning.models import Environment
 
 
@@ -16,6 +17,6 @@ def environment_url(*, environment: Environment) -> str:
 
 
 def owner_notify(*, environment: Environment, subject: str, lines: list[str]) -> None:
-    email_notify(recipients=[environment.owner], subject=subject, lines=lines,
-                 link_label="Open the environment",
-                 link=environment_url(environment=environment), what="environment")
+    notify(recipients=[environment.owner], kind="environment", text=subject,
+           link=reverse("provisioning:environment_detail", kwargs={"pk": environment.pk}),
+           email_subject=subject, email_lines=lines, link_label="Open the environment")

@@ -21,6 +21,7 @@ from portal.http import response_no_store as _no_store
 from portal.models import Project
 from provisioning import lifecycle, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
+from provisioning.live_views import timeline_context
 from provisioning.models import Environment
 
 # Statuses in which the "Open" button is shown (stopped notebooks are started first).
@@ -91,8 +92,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     environment = selectors.environment_for_user(user=user, pk=pk)
     parameters = selectors.environment_parameters(environment=environment)
     return render(request, "provisioning/environment_detail.html", {
-        "environment": environment,
-        "timeline": selectors.environment_timeline(environment=environment)[:200],
+        **timeline_context(environment),
         "is_owner": environment.owner_id == user.pk,
         "can_terminate": environment.owner_id == user.pk or user.is_catalog_admin,
         "can_open": environment.launchable and environment.status in OPENABLE,

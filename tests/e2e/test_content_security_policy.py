@@ -64,7 +64,7 @@ def test_the_portal_s_pages_raise_no_csp_violation_in_chromium(
     base = live_server.url
     paths = ["/", "/catalog/", f"/catalog/{product.pk}/", f"/requests/new?product={product.pk}",
              "/requests/", "/requests/inbox/", "/environments/", "/environments/all/",
-             "/audit/", "/account/api-token/", "/catalog/manage/",
+             "/audit/", "/account/api-token/", "/catalog/manage/", "/notifications/",
              f"/catalog/manage/{product.pk}/", "/catalog/manage/prices/", "/api/docs/",
              "/admin/", "/admin/portal/project/", f"/admin/portal/project/{project.pk}/change/",
              "/admin/portal/user/", f"/admin/portal/user/{scientist.pk}/change/",

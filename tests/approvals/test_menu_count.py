@@ -1,0 +1,101 @@
+"""The menu's count of what waits for me: open approval tasks + unread notifications, in one
+query, refreshed by the /notifications/count fragment."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from approvals.models import Request
+from approvals.services import request_approve
+from config.navigation import waiting_for
+from portal.models import Notification, User
+from portal.notifications import notifications_mark_read
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _badge(body: str) -> int:
+    match = re.search(r'<span class="count" data-count="(\d+)">', body)
+    return int(match.group(1)) if match else 0
+
+
+def test_an_approver_counts_the_open_task_and_the_unread_notice_about_it(
+        gpu_request: Any, manager: User) -> None:
+    # Submitting the request told the manager ("Approval needed") and gave them a task.
+    assert Notification.objects.filter(recipient=manager).count() == 1
+    waiting = waiting_for(user=manager, approver=True)
+    assert (waiting.tasks, waiting.unread, waiting.total) == (1, 1, 2)
+    assert waiting.inbox_url == "/requests/inbox/"
+    assert _badge(_login(manager).get("/").content.decode()) == 2
+
+    notifications_mark_read(user=manager)
+    assert _badge(_login(manager).get("/").content.decode()) == 1
+
+
+def test_the_requester_counts_notices_but_not_the_task_of_their_own_request(
+        gpu_request: Any, scientist: User) -> None:
+    waiting = waiting_for(user=scientist, approver=True)
+    assert (waiting.tasks, waiting.unread) == (0, 1)  # "Request submitted"
+
+
+def test_deciding_the_task_takes_it_off_the_count(gpu_request: Any, manager: User) -> None:
+    request_approve(task=gpu_request.tasks.get(position=0), approver=manager)
+    assert waiting_for(user=manager, approver=True).tasks == 0
+
+
+def test_both_counts_are_one_query(gpu_request: Any, manager: User,
+                                   django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        waiting_for(user=manager, approver=True)
+    with django_assert_num_queries(1):
+        waiting_for(user=manager, approver=False)
+
+
+def test_the_menu_costs_two_queries_at_most_and_a_fragment_without_menu_none(
+        gpu_request: Any, manager: User, django_assert_max_num_queries: Any) -> None:
+    client = _login(manager)
+    client.get("/notifications/count")  # warm the session
+    # session + user, then may_approve and the counts (the approver role skips may_approve's).
+    with django_assert_max_num_queries(4):
+        body = client.get("/notifications/count").content.decode()
+    assert _badge(body) == 2
+    assert 'hx-trigger="every 20s"' in body and 'id="menu-count"' in body
+
+
+def test_the_count_fragment_is_a_401_for_anonymous_visitors_and_never_cached(
+        manager: User) -> None:
+    response = Client().get("/notifications/count")
+    assert response.status_code == 401
+    answer = _login(manager).get("/notifications/count")
+    assert answer.status_code == 200 and "no-cache" in answer["Cache-Control"]
+    assert _login(manager).post("/notifications/count").status_code == 405
+
+
+def test_a_rejected_request_s_notice_counts_for_the_requester(
+        gpu_request: Any, scientist: User, manager: User) -> None:
+    from approvals.services import request_reject
+
+    request_reject(task=gpu_request.tasks.get(position=0), approver=manager,
+                   comment="Not this quarter.")
+    assert Request.objects.get().status == Request.Status.REJECTED
+    texts = list(Notification.objects.filter(recipient=scientist).values_list("text", flat=True))
+    assert any(t.startswith("Request rejected") for t in texts), texts
+    assert waiting_for(user=scientist, approver=False).unread == len(texts) == 2
+
+
+def test_a_task_naming_the_requester_never_counts_for_them(
+        gpu_request: Any, scientist: User) -> None:
+    """Four eyes even where a policy names the requester among a step's approvers."""
+    gpu_request.tasks.get(position=0).eligible_approvers.add(scientist)
+    assert waiting_for(user=scientist, approver=True).tasks == 0
+    assert 'data-task="' not in _login(scientist).get("/requests/inbox/live").content.decode()
