@@ -19,7 +19,7 @@ _known: set[str] = {
     "auth.sign_out", "auth.sign_out_refused",
     # <model>.created/changed/deleted: the audited admin pages (portal/admin.py AuditedAdmin)
     "membership.changed", "membership.created", "membership.deleted",
-    "notification.failed",
+    "notification.failed", "notification.read",
     "project.changed", "project.created", "project.deactivated", "project.deleted",
     "user.changed", "user.created", "user.deleted", "user.roles_changed",
 }
