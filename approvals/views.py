@@ -141,7 +141,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
         "version": version, "details": details, "parameter_form": parameter_form,
         "hidden_parameters": [p for p in parameters if p.hidden],
         "prices": {k: str(v) for k, v in prices.items()},
-        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices),
+        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices,
+                                  product=product),
     })
     # One key per render of the form: a double click (or a resent POST) carries the same key
     # and gets the request the first submit made instead of a second one.
