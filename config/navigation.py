@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from approvals.selectors import may_approve
+from provisioning.team import has_project_view
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -20,6 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("My requests", "approvals:request_list", True),
             ("Approvals inbox", "approvals:inbox", may_approve(user=user)),
             ("My environments", "provisioning:environment_list", True),
+            ("Projects", "projects:project_list", has_project_view(user=user)),
             ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
             ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
             ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
