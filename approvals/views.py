@@ -42,6 +42,7 @@ from approvals.services import (
     request_submit,
 )
 from approvals.services import tasks_approve as tasks_approve_service
+from approvals.spend import project_spend_picture
 from catalog.forms import ProductRequestForm
 from catalog.parameters import EffectiveParameter, parameters_effective
 from catalog.resource_choices import (
@@ -208,6 +209,7 @@ def _detail(request: HttpRequest, approval: Request, *, status: int = 200,
         "open_task": request_open_task_for(request=approval, user=user),
         "history": requester_history(request=approval),
         "budget_share": budget_share(request=approval),
+        "spend": project_spend_picture(request=approval),
         "can_cancel": approval.requester_id == user.pk and approval.is_pending,
         "decision_form": decision_form or DecisionForm(),
         "error": error,

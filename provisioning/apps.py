@@ -19,3 +19,8 @@ class ProvisioningConfig(AppConfig):
         hand_off_register(environment_provision)
         environment_resolver_register(environment_facts)
         live_name_check_register(environment_name_live)
+        # The approver's page shows the project's metered spend beside the request.
+        from approvals.spend import project_spend_register
+        from provisioning.metering import project_month_to_date
+
+        project_spend_register(project_month_to_date)

@@ -26,7 +26,7 @@ change is not replayed. Months are calendar months in UTC, as AWS bills.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -162,6 +162,21 @@ def _rates(environment: Environment, prices: dict[str, dict[str, Decimal]],
     )
 
 
+def _priced_intervals(environments: Sequence[Environment], until: datetime
+                      ) -> Iterator[tuple[Environment, list[Interval], Rates]]:
+    regions = {e.project.aws_region for e in environments}
+    prices = prices_for_regions(regions=regions)
+    storage = storage_prices_for_regions(regions=regions)
+    edges = _edges_by_environment(environments)
+    for environment in environments:
+        recorded = edges[str(environment.pk)]
+        if not recorded and environment.status != Status.QUEUED:
+            recorded = [(environment.available_at or environment.created_at, environment.status)]
+        intervals = status_intervals(created_at=environment.created_at, edges=recorded,
+                                     until=until)
+        yield environment, intervals, _rates(environment, prices, storage)
+
+
 def environment_costs(environments: Sequence[Environment], *, until: datetime | None = None,
                       since: datetime | None = None) -> dict[Any, EnvironmentCost]:
     """Cost of each environment between ``since`` (None: its creation) and ``until`` (None:
@@ -172,25 +187,32 @@ def environment_costs(environments: Sequence[Environment], *, until: datetime | 
     to have been in its current status since it became available (else since its creation).
     """
     until = until or timezone.now()
-    regions = {e.project.aws_region for e in environments}
-    prices = prices_for_regions(regions=regions)
-    storage = storage_prices_for_regions(regions=regions)
-    edges = _edges_by_environment(environments)
-    costs: dict[Any, EnvironmentCost] = {}
-    for environment in environments:
-        recorded = edges[str(environment.pk)]
-        if not recorded and environment.status != Status.QUEUED:
-            recorded = [(environment.available_at or environment.created_at, environment.status)]
-        intervals = status_intervals(created_at=environment.created_at, edges=recorded,
-                                     until=until)
-        costs[environment.pk] = intervals_cost(
-            intervals, rates=_rates(environment, prices, storage), until=until, since=since)
-    return costs
+    return {environment.pk: intervals_cost(intervals, rates=rates, until=until, since=since)
+            for environment, intervals, rates in _priced_intervals(environments, until)}
 
 
 def environment_cost(env: Environment, until: datetime | None = None) -> EnvironmentCost:
     """What ``env`` has cost from its creation until ``until`` (None: now)."""
     return environment_costs([env], until=until)[env.pk]
+
+
+@dataclass(frozen=True)
+class CostSoFar:
+    """An environment's cost since its creation and this month, as its page shows it."""
+
+    total: EnvironmentCost
+    month_to_date: EnvironmentCost
+    now: datetime
+
+
+def environment_cost_so_far(env: Environment, now: datetime | None = None) -> CostSoFar:
+    """Cost since creation and month to date, in three queries."""
+    now = now or timezone.now()
+    [(_, intervals, rates)] = list(_priced_intervals([env], now))
+    return CostSoFar(
+        total=intervals_cost(intervals, rates=rates, until=now),
+        month_to_date=intervals_cost(intervals, rates=rates, until=now, since=month_start(now)),
+        now=now)
 
 
 def _alive_in_month(environments: QuerySet[Environment], now: datetime) -> list[Environment]:

@@ -1,0 +1,57 @@
+"""The environment page shows its metered cost so far and its running rate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.test import Client
+
+from catalog.models import Product
+from portal.models import AuditEvent, Project, User
+from provisioning.models import Environment
+from tests.approvals.conftest import (  # noqa: F401 - fixtures
+    make_environment,
+    mlops,
+    notebook,
+    prices,
+    sent_tasks,
+    studio,
+)
+
+FEB = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def edge(environment: Environment, to: str, at: datetime) -> None:
+    AuditEvent(action="environment.status_changed", object_type="provisioning.environment",
+               object_id=str(environment.pk), data={"to": to}, at=at).save()
+
+
+def test_a_terminated_notebook_shows_what_it_cost_and_nothing_this_month(
+        client: Client, scientist: User, project: Project, notebook: Product) -> None:
+    env = make_environment(scientist, project, notebook, status="terminated")
+    Environment.objects.filter(pk=env.pk).update(created_at=FEB,
+                                                 parameters={"InstanceType": "ml.m5.xlarge"})
+    edge(env, "available", FEB)
+    edge(env, "terminated", FEB + timedelta(hours=10))
+    client.force_login(scientist)
+    body = client.get(f"/environments/{env.pk}/").content.decode()
+    assert 'id="cost-total">$2.30<' in body
+    assert 'id="cost-month">$0.00<' in body
+    assert "$0.2300 per hour · about $167.90 per month" in body
+
+
+def test_a_studio_profile_is_priced_at_the_default_app_type(
+        client: Client, scientist: User, project: Project, studio: Product,
+        prices: None) -> None:
+    env = make_environment(scientist, project, studio)
+    client.force_login(scientist)
+    body = client.get(f"/environments/{env.pk}/").content.decode()
+    assert "$0.0500 per hour · about $36.50 per month" in body
+
+
+def test_an_unpriced_product_says_so(client: Client, scientist: User, project: Project,
+                                     mlops: Product) -> None:
+    env = make_environment(scientist, project, mlops)
+    client.force_login(scientist)
+    body = client.get(f"/environments/{env.pk}/").content.decode()
+    assert "unknown: no price for this product" in body
