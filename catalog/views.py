@@ -23,7 +23,7 @@ from catalog.forms import (
     ProductCurationForm,
     ProductRequestForm,
 )
-from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion
+from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion, StoragePrice
 from catalog.parameters import parameters_effective
 from catalog.resource_choices import parameter_choices_for, parameters_with_choices
 from catalog.selectors import (
@@ -280,4 +280,5 @@ def admin_prices(request: HttpRequest) -> HttpResponse:
                 return redirect("catalog:admin_prices")
         status = 400
     return render(request, "catalog/admin_prices.html",
-                  {"form": form, "prices": InstancePrice.objects.all()}, status=status)
+                  {"form": form, "prices": InstancePrice.objects.all(),
+                   "storage_prices": StoragePrice.objects.all()}, status=status)

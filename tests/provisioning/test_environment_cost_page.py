@@ -1,4 +1,5 @@
 """The environment page shows its metered cost so far and its running rate."""
+# ruff: noqa: F811 - the fixtures imported from tests.approvals.conftest are arguments here
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Metered cost from an environment's status intervals × the price table, with a fixed clock."""
+# ruff: noqa: F811 - the fixtures imported from tests.approvals.conftest are arguments here
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """The project view: leads see their project, line managers their reports' part, others a 404."""
+# ruff: noqa: F811 - the fixtures imported from tests.approvals.conftest are arguments here
 
 from __future__ import annotations
 
