@@ -15,13 +15,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items: list[dict[str, str]] = []
     if user is not None and user.is_authenticated:
+        approver = may_approve(user=user)
+        # Leads and line managers are approvers already: nobody else pays for the query.
+        projects = approver and has_project_view(user=user)
         candidates = [
             ("Dashboard", "dashboard", True),
             ("Catalog", "catalog:product_list", True),
             ("My requests", "approvals:request_list", True),
-            ("Approvals inbox", "approvals:inbox", may_approve(user=user)),
+            ("Approvals inbox", "approvals:inbox", approver),
             ("My environments", "provisioning:environment_list", True),
-            ("Projects", "projects:project_list", has_project_view(user=user)),
+            ("Projects", "projects:project_list", projects),
             ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
             ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
             ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
