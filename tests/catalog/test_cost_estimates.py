@@ -3,6 +3,7 @@ or the platform team's flat figure; on catalog cards in a constant number of que
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -159,3 +160,25 @@ def test_an_admin_sets_the_storage_price(client: Client, platform_admin: User) -
                       {"region": "mars-1", "usd_per_gb_month": "0.14"}, follow=True)
     assert "Storage price not saved" in bad.content.decode()
     assert AuditEvent.objects.filter(action="catalog.storage_price_set").count() == 1
+
+
+def test_a_card_prices_the_platform_teams_fixed_instance_type_or_the_default_version(
+        project: Project, priced: None) -> None:
+    from catalog.models import ParameterOverride, ParameterSpec, ProductVersion
+
+    fixed = product_make(project=project, product_id="prod-fixed",
+                         parameters=[{"key": "InstanceType", "default": "ml.t3.medium"}])
+    ParameterOverride.objects.create(product=fixed, key="InstanceType", hidden=True,
+                                     fixed_value="ml.p3.2xlarge")
+    versioned = product_make(project=project, product_id="prod-versioned",
+                             parameters=[{"key": "InstanceType", "default": "ml.t3.medium"}])
+    versioned.versions.update(aws_created_at=datetime(2026, 3, 1, tzinfo=UTC))  # the newest
+    chosen = ProductVersion.objects.create(product=versioned, artifact_id="pa-chosen", name="v0",
+                                           aws_created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    ParameterSpec.objects.create(version=chosen, key="InstanceType", default="ml.m5.xlarge")
+    versioned.default_version = chosen
+    versioned.save()
+    estimates = catalog_card_estimates(products=[fixed, versioned])
+    assert estimates[fixed.pk] is not None and estimates[versioned.pk] is not None
+    assert estimates[fixed.pk].usd_per_month == Decimal("2792.25")
+    assert estimates[versioned.pk].usd_per_month == Decimal("167.90")
