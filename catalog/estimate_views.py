@@ -24,8 +24,9 @@ def _admin(request: HttpRequest) -> User:
 
 
 def _errors(form: ProductEstimateForm | StoragePriceForm) -> str:
-    return " ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
-                    .lstrip(": ") for f, e in form.errors.items())
+    return " ".join(f"{form.fields[f].label if f in form.fields else ''}: "
+                    f"{' '.join(str(m) for m in e)}".lstrip(": ")
+                    for f, e in form.errors.items())
 
 
 @login_required

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -92,7 +92,7 @@ CSV_COLUMNS = ["project", "environment", "owner", "product", "kind", "status", "
 
 @login_required
 @require_GET
-def project_costs_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def project_costs_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     """Metered cost of each of the project's environments over a month, streamed as CSV.
 
     For the project's leads and platform admins (a line manager's scope is a part of the project:
