@@ -60,6 +60,7 @@ def environment_list(request: HttpRequest) -> HttpResponse:
     rows = [{"environment": e, "state": environment_json(e)} for e in page]
     return render(request, "provisioning/environment_list.html", {
         "page": page, "rows": rows, "show_terminated": show_terminated,
+        "month_to_date": metering.user_month_to_date(_user(request)),
         "page_query": "terminated=show&" if show_terminated else ""})
 
 

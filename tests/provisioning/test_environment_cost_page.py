@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.test import Client
 
@@ -56,3 +57,26 @@ def test_an_unpriced_product_says_so(client: Client, scientist: User, project: P
     client.force_login(scientist)
     body = client.get(f"/environments/{env.pk}/").content.decode()
     assert "unknown: no price for this product" in body
+
+
+def test_my_environments_says_what_they_cost_this_month(
+        client: Client, scientist: User, colleague: User, project: Project,
+        notebook: Product) -> None:
+    from django.utils import timezone
+
+    from provisioning.metering import month_start
+
+    start = month_start(timezone.now())
+    end = start + min(timedelta(hours=10), (timezone.now() - start) / 2)
+    mine = make_environment(scientist, project, notebook, status="terminated")
+    theirs = make_environment(colleague, project, notebook, status="terminated")
+    for env in (mine, theirs):
+        Environment.objects.filter(pk=env.pk).update(
+            created_at=start, parameters={"InstanceType": "ml.m5.xlarge"})
+        edge(env, "available", start)
+        edge(env, "terminated", end)
+    hours = Decimal((end - start).total_seconds()) / 3600
+    client.force_login(scientist)
+    body = client.get("/environments/").content.decode()
+    expected = (hours * Decimal("0.2300")).quantize(Decimal("0.01"))  # mine only
+    assert f'cost <strong>${expected}</strong> this month' in body
