@@ -80,3 +80,20 @@ def test_my_environments_says_what_they_cost_this_month(
     body = client.get("/environments/").content.decode()
     expected = (hours * Decimal("0.2300")).quantize(Decimal("0.01"))  # mine only
     assert f'cost <strong>${expected}</strong> this month' in body
+
+
+def test_the_api_gives_an_environments_cost_so_far(
+        scientist: User, project: Project, notebook: Product) -> None:
+    from rest_framework.test import APIClient
+
+    env = make_environment(scientist, project, notebook, status="terminated")
+    Environment.objects.filter(pk=env.pk).update(created_at=FEB,
+                                                 parameters={"InstanceType": "ml.m5.xlarge"})
+    edge(env, "available", FEB)
+    edge(env, "terminated", FEB + timedelta(hours=10))
+    api = APIClient()
+    api.force_authenticate(scientist)
+    cost = api.get(f"/api/v1/environments/{env.pk}").json()["cost"]
+    assert (cost["usd_since_created"], cost["usd_month_to_date"], cost["running_hours"],
+            cost["usd_per_hour_running"], cost["priced"]) == (
+        "2.30", "0.00", "10.00", "0.2300", True)
