@@ -130,7 +130,6 @@ def test_every_kind_is_metered_from_its_estimate(
     mlops.flat_monthly_usd = Decimal("73.00")
     mlops.save()
     sm_project = created(scientist, project, mlops, T0, SageMakerProjectName="fraud")
-    sm_project.product.flat_monthly_usd = Decimal("73.00")
     edge(sm_project, "available", T0)
     costs = metering.environment_costs([profile, sm_project], until=T0 + 100 * H)
     # Studio's default app type (ml.t3.medium) × 100 h; the flat $73/month is $0.10/h.
