@@ -49,6 +49,7 @@ from approvals.services import (
     request_submit,
 )
 from approvals.services import tasks_approve as tasks_approve_service
+from approvals.spend import project_spend_picture
 from catalog.forms import ProductRequestForm
 from catalog.models import Product, ProductVersion
 from catalog.parameters import EffectiveParameter, parameters_effective
@@ -164,7 +165,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
         "version": version, "details": details, "parameter_form": parameter_form,
         "hidden_parameters": [p for p in parameters if p.hidden],
         "prices": {k: str(v) for k, v in prices.items()},
-        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices),
+        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices,
+                                  product=product),
     })
     # One key per render of the form: a double click (or a resent POST) carries the same key
     # and gets the request the first submit made instead of a second one.
@@ -249,6 +251,7 @@ def _detail(request: HttpRequest, approval: Request, *, status: int = 200,
         "open_task": request_open_task_for(request=approval, user=user),
         "history": requester_history(request=approval),
         "budget_share": budget_share(request=approval),
+        "spend": project_spend_picture(request=approval),
         "can_cancel": approval.requester_id == user.pk and approval.is_pending,
         "decision_form": decision_form or DecisionForm(),
         "error": error,

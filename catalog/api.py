@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.estimates import BASIS_LABELS
 from catalog.models import Product, ProductVersion
 from catalog.parameters import parameters_effective, parameters_json_schema, parameters_validate
 from catalog.selectors import (
@@ -53,7 +54,12 @@ class VersionOutput(serializers.ModelSerializer[ProductVersion]):
 
 
 class CostEstimateOutput(serializers.Serializer[Any]):
-    instance_type = serializers.CharField()
+    instance_type = serializers.CharField(
+        allow_blank=True, help_text="What is priced (types joined by ' + '); empty for a flat "
+                                    "figure.")
+    basis = serializers.ChoiceField(choices=list(BASIS_LABELS), help_text=(
+        "flat: the platform team's monthly figure; instance: the chosen InstanceType; declared: "
+        "the product's declared instance types; studio_default: Studio's default app type."))
     usd_per_hour = serializers.DecimalField(max_digits=10, decimal_places=4)
     usd_per_month = serializers.DecimalField(max_digits=12, decimal_places=2)
 
@@ -142,7 +148,8 @@ class ProductDetailView(APIView):
 
 
 def _estimate(product: Product, values: dict[str, str], prices: Any = None) -> Any:
-    estimate = cost_estimate(region=product.aws_region, parameters=values, prices=prices)
+    estimate = cost_estimate(region=product.aws_region, parameters=values, prices=prices,
+                             product=product)
     return CostEstimateOutput(estimate).data if estimate else None
 
 
@@ -167,7 +174,8 @@ class ProductParametersValidateView(APIView):
         return Response(ParametersOutput({
             "version": version.pk,
             "parameters": {k: ("****" if k in secret else v) for k, v in values.items()},
-            "estimate": cost_estimate(region=product.aws_region, parameters=values),
+            "estimate": cost_estimate(region=product.aws_region, parameters=values,
+                                  product=product),
         }).data)
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from catalog.models import InstancePrice, ParameterOverride, ParameterSpec, Product
+from catalog.models import InstancePrice, ParameterOverride, ParameterSpec, Product, StoragePrice
 from portal.aws import aws_client
 from portal.models import Project
 from portal.services import audit_record
@@ -26,6 +26,9 @@ DEMO_PRICES: dict[str, Decimal] = {
     "ml.c5.xlarge": Decimal("0.2040"),
     "ml.p3.2xlarge": Decimal("3.8250"),
 }
+# Demo figures (the platform team sets real ones): ML storage per GB-month, near AWS's list price.
+DEMO_STORAGE_GB_MONTH = Decimal("0.14")
+DEMO_SAGEMAKER_PROJECT_MONTHLY = Decimal("25.00")
 
 
 @transaction.atomic
@@ -49,6 +52,26 @@ def demo_prices_seed() -> list[str]:
                                "before": None, "after": str(usd_per_hour),
                                "source": "seed_demo_prices"})
             added.append(f"{region} {instance_type} {usd_per_hour} USD/h")
+        if not StoragePrice.objects.filter(region=region).exists():
+            storage = StoragePrice.objects.create(region=region,
+                                                  usd_per_gb_month=DEMO_STORAGE_GB_MONTH)
+            audit_record(action="catalog.storage_price_set", obj=storage,
+                         data={"region": region, "before": None,
+                               "after": str(DEMO_STORAGE_GB_MONTH),
+                               "source": "seed_demo_prices"})
+            added.append(f"{region} ML storage {DEMO_STORAGE_GB_MONTH} USD/GB-month")
+    # The demo's SageMaker project runs no SageMaker instance (a repository, a build project, a
+    # bucket): the platform team gives it a flat monthly figure instead.
+    projects = Product.objects.filter(kind=Product.Kind.SAGEMAKER_PROJECT,
+                                      flat_monthly_usd__isnull=True, estimate_instance_types=[])
+    for product in projects:
+        product.flat_monthly_usd = DEMO_SAGEMAKER_PROJECT_MONTHLY
+        product.save(update_fields=["flat_monthly_usd", "updated_at"])
+        audit_record(action="catalog.product_estimate_set", obj=product,
+                     data={"before": {"flat_monthly_usd": None}, "after": {
+                         "flat_monthly_usd": str(DEMO_SAGEMAKER_PROJECT_MONTHLY)},
+                         "source": "seed_demo_prices"})
+        added.append(f"{product.name}: flat {DEMO_SAGEMAKER_PROJECT_MONTHLY} USD/month")
     return added
 
 

@@ -6,6 +6,7 @@ The request form only renders fields; its ``clean`` hands every value to
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -223,3 +224,36 @@ class InstancePriceForm(forms.Form):
     region = forms.CharField(max_length=32, validators=[aws_region_validator])
     usd_per_hour = forms.DecimalField(min_value=Decimal("0"), max_digits=10, decimal_places=4,
                                       label="USD per hour")
+
+
+INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
+
+
+class ProductEstimateForm(forms.Form):
+    """What a product's cost estimate is made of (catalog.estimates)."""
+
+    flat_monthly_usd = forms.DecimalField(
+        required=False, min_value=Decimal("0"), max_digits=10, decimal_places=2,
+        label="Flat monthly figure (USD)",
+        help_text="When set, it is the estimate, whatever the parameters.")
+    estimate_instance_types = forms.CharField(
+        required=False, max_length=400, label="Instance types it runs by default",
+        help_text="Space-separated, priced from the price table and summed: a Studio profile's "
+                  "default app types, the instances a SageMaker project template declares.")
+
+    def clean_estimate_instance_types(self) -> list[str]:
+        text = self.cleaned_data.get("estimate_instance_types") or ""
+        types = [t for t in text.replace(",", " ").split() if t]
+        wrong = [t for t in types if not re.match(INSTANCE_TYPE_PATTERN, t)]
+        if wrong:
+            raise forms.ValidationError(
+                f"Not an instance type: {', '.join(wrong[:3])} (like ml.m5.xlarge).")
+        if len(types) > 10:
+            raise forms.ValidationError("At most 10 instance types.")
+        return types
+
+
+class StoragePriceForm(forms.Form):
+    region = forms.CharField(max_length=32, validators=[aws_region_validator])
+    usd_per_gb_month = forms.DecimalField(min_value=Decimal("0"), max_digits=10,
+                                          decimal_places=4, label="USD per GB-month")

@@ -91,6 +91,16 @@ class Product(AwsTargetFields):
     # TagOptions as DescribeProvisioningParameters of the launch path reports them ({key:
     # [values]}): product-, portfolio- and hub-shared ones alike. None: not read yet.
     launch_tag_options = models.JSONField(null=True, blank=True)
+    # Cost estimate inputs (catalog.estimates) for products without an InstanceType parameter.
+    estimate_instance_types = models.JSONField(
+        default=list, blank=True,
+        help_text="Instance types the product runs by default, priced from the price table "
+                  "(Studio's default app instance types, instances a SageMaker project template "
+                  "declares); used when no InstanceType parameter is chosen.")
+    flat_monthly_usd = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="A flat monthly figure set by the platform team; when set it is the estimate.")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -298,6 +308,22 @@ class InstancePrice(models.Model):
     @property
     def usd_per_month(self) -> Decimal:
         return (self.usd_per_hour * HOURS_PER_MONTH).quantize(Decimal("0.01"))
+
+
+class StoragePrice(models.Model):
+    """Price of SageMaker ML storage (a notebook's volume) per GB-month in a region, in USD."""
+
+    region = models.CharField(max_length=32, unique=True, validators=[aws_region_validator])
+    usd_per_gb_month = models.DecimalField(
+        max_digits=10, decimal_places=4, validators=[MinValueValidator(Decimal("0"))]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["region"]
+
+    def __str__(self) -> str:
+        return f"ML storage in {self.region}: ${self.usd_per_gb_month}/GB-month"
 
 
 class SyncRun(models.Model):

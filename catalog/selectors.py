@@ -10,23 +10,23 @@ when both are set). Anything else is a 404.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from catalog.estimates import (  # re-exported: the estimate's public home was this module
+    INSTANCE_TYPE_PARAMETER as INSTANCE_TYPE_PARAMETER,
+)
+from catalog.estimates import CostEstimate as CostEstimate
+from catalog.estimates import cost_estimate as cost_estimate
+from catalog.estimates import prices_for_region as prices_for_region
 from catalog.models import (
-    HOURS_PER_MONTH,
-    InstancePrice,
     ParameterSpec,
     Product,
     ProductVersion,
     SyncRun,
 )
 from portal.models import Membership, Project, User
-
-INSTANCE_TYPE_PARAMETER = "InstanceType"
 
 
 def products_for_user(*, user: User) -> QuerySet[Product]:
@@ -141,39 +141,6 @@ def projects_for_product(*, user: User, product: Product) -> QuerySet[Project]:
         memberships__user=user, active=True,
         aws_account_id=product.aws_account_id, aws_region=product.aws_region,
     ).order_by("name")
-
-
-@dataclass(frozen=True)
-class CostEstimate:
-    """On-demand cost of running the instance the whole month (730 hours)."""
-
-    instance_type: str
-    usd_per_hour: Decimal
-    usd_per_month: Decimal
-
-
-def prices_for_region(*, region: str) -> dict[str, Decimal]:
-    return dict(
-        InstancePrice.objects.filter(region=region).values_list("instance_type", "usd_per_hour")
-    )
-
-
-def cost_estimate(
-    *, region: str, parameters: dict[str, str], prices: dict[str, Decimal] | None = None
-) -> CostEstimate | None:
-    """Estimate from the chosen InstanceType and the price table; None without one or a price.
-
-    Monthly = hourly × 730, AWS's convention for a month of continuous running.
-    """
-    instance_type = parameters.get(INSTANCE_TYPE_PARAMETER)
-    if not instance_type:
-        return None
-    table = prices if prices is not None else prices_for_region(region=region)
-    hourly = table.get(instance_type)
-    if hourly is None:
-        return None
-    monthly = (hourly * HOURS_PER_MONTH).quantize(Decimal("0.01"))
-    return CostEstimate(instance_type=instance_type, usd_per_hour=hourly, usd_per_month=monthly)
 
 
 # --- Platform admins ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from catalog.models import (
     ParameterSpec,
     Product,
     ProductVersion,
+    StoragePrice,
     SyncRun,
 )
 from catalog.parameters import (
@@ -322,3 +323,49 @@ def sync_runs_sweep() -> int:
     if count:
         logger.info("Catalog sync sweep: sent %s queued run(s) again", count)
     return count
+
+
+@transaction.atomic
+def product_estimate_set(
+    *, product: Product, actor: User, flat_monthly_usd: Decimal | None,
+    estimate_instance_types: list[str], request: HttpRequest | None = None,
+) -> Product:
+    """Set what a product's cost estimate is made of (``catalog.estimates``): a flat monthly
+    figure, or the instance types it runs by default. Audited with before and after."""
+    _require_admin(actor)
+    locked = Product.objects.select_for_update().get(pk=product.pk)
+    before = {"flat_monthly_usd": _money_text(locked.flat_monthly_usd),
+              "estimate_instance_types": list(locked.estimate_instance_types or [])}
+    locked.flat_monthly_usd = flat_monthly_usd
+    locked.estimate_instance_types = list(estimate_instance_types)
+    locked.full_clean(exclude=["default_version"])
+    after = {"flat_monthly_usd": _money_text(flat_monthly_usd),
+             "estimate_instance_types": list(estimate_instance_types)}
+    if after == before:
+        return locked
+    locked.save(update_fields=["flat_monthly_usd", "estimate_instance_types", "updated_at"])
+    audit_record(action="catalog.product_estimate_set", actor=actor, request=request,
+                 obj=locked, data={"before": before, "after": after})
+    return locked
+
+
+@transaction.atomic
+def storage_price_set(*, region: str, usd_per_gb_month: Decimal, actor: User,
+                      request: HttpRequest | None = None) -> StoragePrice:
+    """Create or change the price of ML storage (per GB-month) in a region."""
+    _require_admin(actor)
+    price = StoragePrice.objects.select_for_update().filter(region=region).first()
+    before = _money_text(price.usd_per_gb_month) if price else None
+    price = price or StoragePrice(region=region)
+    price.usd_per_gb_month = usd_per_gb_month
+    price.full_clean()
+    if before is not None and Decimal(before) == usd_per_gb_month:
+        return price
+    price.save()
+    audit_record(action="catalog.storage_price_set", actor=actor, request=request, obj=price,
+                 data={"region": region, "before": before, "after": str(usd_per_gb_month)})
+    return price
+
+
+def _money_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog import live_views, views
+from catalog import estimate_views, live_views, views
 
 app_name = "catalog"
 
@@ -13,7 +13,11 @@ urlpatterns = [
     path("manage/sync/", views.admin_sync, name="admin_sync"),
     path("manage/sync/runs", live_views.sync_runs_live, name="admin_sync_runs_live"),
     path("manage/prices/", views.admin_prices, name="admin_prices"),
+    path("manage/prices/storage/", estimate_views.admin_storage_price,
+         name="admin_storage_price"),
     path("manage/<int:pk>/", views.admin_product_detail, name="admin_product_detail"),
+    path("manage/<int:pk>/estimate/", estimate_views.admin_product_estimate,
+         name="admin_product_estimate"),
     path("manage/<int:pk>/parameters/<str:key>/", views.admin_parameter_override,
          name="admin_parameter_override"),
 ]

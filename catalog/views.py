@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.checks import product_flags, tag_options_requestable
+from catalog.estimates import catalog_card_estimates
 from catalog.forms import (
     InstancePriceForm,
     ParameterOverrideForm,
@@ -23,7 +24,7 @@ from catalog.forms import (
     ProductRequestForm,
 )
 from catalog.live_views import sync_runs_context
-from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion
+from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion, StoragePrice
 from catalog.parameters import parameters_effective
 from catalog.resource_choices import parameter_choices_for, parameters_with_choices
 from catalog.selectors import (
@@ -67,8 +68,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(products, 24).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    estimates = catalog_card_estimates(products=list(page))
+    cards = [(product, estimates.get(product.pk)) for product in page]
     return render(request, "catalog/product_list.html",
-                  {"form": form, "page": page, "query": query.urlencode()},
+                  {"form": form, "page": page, "cards": cards, "query": query.urlencode()},
                   status=400 if form.is_bound and form.errors else 200)
 
 
@@ -123,7 +126,8 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context.update({
         "form": form, "valid": valid,
         "hidden_parameters": [p for p in parameters if p.hidden],
-        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices),
+        "estimate": cost_estimate(region=product.aws_region, parameters=chosen, prices=prices,
+                                  product=product),
         "prices": {k: str(v) for k, v in prices.items()},
     })
     return render(request, "catalog/product_detail.html", context, status=status)
@@ -292,4 +296,5 @@ def admin_prices(request: HttpRequest) -> HttpResponse:
                 return redirect("catalog:admin_prices")
         status = 400
     return render(request, "catalog/admin_prices.html",
-                  {"form": form, "prices": InstancePrice.objects.all()}, status=status)
+                  {"form": form, "prices": InstancePrice.objects.all(),
+                   "storage_prices": StoragePrice.objects.all()}, status=status)

@@ -13,6 +13,7 @@ from approvals.selectors import inbox_tasks, may_approve
 from portal.http import request_user
 from portal.models import User
 from portal.selectors import notifications_unread
+from provisioning.team import has_project_view
 
 
 class _Count(Subquery):
@@ -56,12 +57,15 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         return cached
     user = request_user(request)
     approver = may_approve(user=user)
+    # Leads and line managers are approvers already: nobody else pays for the query.
+    projects = approver and has_project_view(user=user)
     candidates = [
         ("Dashboard", "dashboard", True),
         ("Catalog", "catalog:product_list", True),
         ("My requests", "approvals:request_list", True),
         ("Approvals inbox", "approvals:inbox", approver),
         ("My environments", "provisioning:environment_list", True),
+        ("Projects", "projects:project_list", projects),
         ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
         ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
         ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import api, notification_api, views
 from portal.metrics import metrics_view
+from provisioning.team_urls import api_urlpatterns as project_view_api
 
 api_v1 = [
     path("me", api.MeView.as_view(), name="me"),
@@ -41,10 +42,12 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("requests/", include("approvals.urls")),
     path("environments/", include("provisioning.urls")),
+    path("projects/", include("provisioning.team_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/v1/", include("catalog.api_urls")),
     path("api/v1/", include("approvals.api_urls")),
     path("api/v1/", include("provisioning.api_urls")),
+    path("api/v1/", include(project_view_api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # A page for people: an anonymous visitor is sent to sign in (the schema itself stays a 401).
     path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api_schema")),

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from portal.api_input import StrictInput
 from portal.http import request_user as _user
 from portal.http import response_no_store
-from provisioning import lifecycle, selectors, services
+from provisioning import lifecycle, metering, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment, EnvironmentEvent
 
@@ -49,11 +49,34 @@ class EnvironmentOutput(serializers.ModelSerializer[Environment]):
                   "terminated_at"]
 
 
+class CostSoFarOutput(serializers.Serializer[Any]):
+    """provisioning.metering.CostSoFar: metered from the status intervals × the price table."""
+
+    usd_since_created = serializers.DecimalField(source="total.usd", max_digits=12,
+                                                 decimal_places=2)
+    usd_month_to_date = serializers.DecimalField(source="month_to_date.usd", max_digits=12,
+                                                 decimal_places=2)
+    running_hours = serializers.DecimalField(source="total.running_hours", max_digits=12,
+                                             decimal_places=2)
+    stopped_hours = serializers.DecimalField(source="total.stopped_hours", max_digits=12,
+                                             decimal_places=2)
+    usd_per_hour_running = serializers.DecimalField(
+        source="total.rates.compute_usd_per_hour", max_digits=12, decimal_places=4)
+    priced = serializers.BooleanField(source="total.rates.priced",
+                                      help_text="False: no price for the product (unknown).")
+    as_of = serializers.DateTimeField(source="now")
+
+
 class EnvironmentDetailOutput(EnvironmentOutput):
     timeline = serializers.SerializerMethodField()
+    cost = serializers.SerializerMethodField()
 
     class Meta(EnvironmentOutput.Meta):
-        fields = [*EnvironmentOutput.Meta.fields, "timeline"]
+        fields = [*EnvironmentOutput.Meta.fields, "timeline", "cost"]
+
+    @extend_schema_field(CostSoFarOutput)
+    def get_cost(self, environment: Environment) -> dict[str, Any]:
+        return dict(CostSoFarOutput(metering.environment_cost_so_far(environment)).data)
 
     def get_timeline(self, environment: Environment) -> list[dict[str, Any]]:
         events = selectors.environment_timeline(environment=environment)[:200]

@@ -30,3 +30,8 @@ class ProvisioningConfig(AppConfig):
             "environment.terminated", "environment.update", "environment.update_failed",
             "environment.updated",
         )
+        # The approver's page shows the project's metered spend beside the request.
+        from approvals.spend import project_spend_register
+        from provisioning.metering import project_month_to_date
+
+        project_spend_register(project_month_to_date)

@@ -19,7 +19,7 @@ from catalog.models import Product
 from portal.http import request_user as _user
 from portal.http import response_no_store as _no_store
 from portal.models import Project
-from provisioning import lifecycle, selectors, services
+from provisioning import lifecycle, metering, selectors, services
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.live_views import timeline_context
 from provisioning.models import Environment
@@ -61,6 +61,7 @@ def environment_list(request: HttpRequest) -> HttpResponse:
     rows = [{"environment": e, "state": environment_json(e)} for e in page]
     return render(request, "provisioning/environment_list.html", {
         "page": page, "rows": rows, "show_terminated": show_terminated,
+        "month_to_date": metering.user_month_to_date(_user(request)),
         "page_query": "terminated=show&" if show_terminated else ""})
 
 
@@ -102,6 +103,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "request_url": reverse("approvals:request_detail", args=[environment.origin_request_id]),
         "parameters": parameters,
         "runs": _runs(parameters),
+        "cost": metering.environment_cost_so_far(environment),
     })
 
 

@@ -99,6 +99,12 @@ RULES: dict[tuple[str, str], str] = {
     ("catalog/manage/prices/", "POST"): "403 403 403 403 403 400 403 302",
     ("catalog/manage/<int:pk>/", "GET"): "403 403 403 403 403 200 403 302",
     ("catalog/manage/<int:pk>/", "POST"): "403 403 403 403 403 400 403 302",
+    # An empty estimate form is valid (no figure, no types): saved, back to the product page.
+    ("catalog/manage/<int:pk>/estimate/", "GET"): "405 405 405 405 405 405 405 302",
+    ("catalog/manage/<int:pk>/estimate/", "POST"): "403 403 403 403 403 302 403 302",
+    # An empty storage price is refused with a message on the prices page (a redirect).
+    ("catalog/manage/prices/storage/", "GET"): "405 405 405 405 405 405 405 302",
+    ("catalog/manage/prices/storage/", "POST"): "403 403 403 403 403 302 403 302",
     ("catalog/manage/<int:pk>/parameters/<str:key>/", "GET"): "405 405 405 405 405 405 405 302",
     ("catalog/manage/<int:pk>/parameters/<str:key>/", "POST"): "403 403 403 403 403 400 403 302",
     ("requests/", "GET"): "200 200 200 200 200 200 200 302",
@@ -131,6 +137,13 @@ RULES: dict[tuple[str, str], str] = {
     ("environments/<uuid:pk>/start", "POST"): "302 404 404 404 404 403 404 302",
     ("environments/<uuid:pk>/terminate", "GET"): "405 405 405 405 405 405 405 302",
     ("environments/<uuid:pk>/terminate", "POST"): "302 404 404 404 404 302 404 302",
+    # The project view: the fraud project's lead (the manager) and platform admins; 404 else.
+    ("projects/", "GET"): "200 200 200 200 200 200 200 302",
+    ("projects/", "POST"): "405 405 405 405 405 405 405 302",
+    ("projects/<slug:slug>/", "GET"): "404 404 404 200 404 200 404 302",
+    ("projects/<slug:slug>/", "POST"): "405 405 405 405 405 405 405 302",
+    ("projects/<slug:slug>/costs.csv", "GET"): "404 404 404 200 404 200 404 302",
+    ("projects/<slug:slug>/costs.csv", "POST"): "405 405 405 405 405 405 405 302",
     # The fake AWS's launch pages: only a valid presigned token opens them, whoever is signed in.
     ("fakeaws/notebook/<str:region>/<str:name>/", "GET"): "403 403 403 403 403 403 403 403",
     ("fakeaws/notebook/<str:region>/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
@@ -140,6 +153,8 @@ RULES: dict[tuple[str, str], str] = {
     ("api/v1/me", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/projects", "GET"): "200 200 200 200 200 200 200 401",
     ("api/v1/projects", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/projects/<slug:slug>/summary", "GET"): "404 404 404 200 404 200 404 401",
+    ("api/v1/projects/<slug:slug>/summary", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/catalog/products", "GET"): "200 200 200 200 200 200 200 401",
     ("api/v1/catalog/products", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/catalog/products/<int:pk>", "GET"): "200 200 404 200 404 404 404 401",
@@ -239,7 +254,7 @@ class World:
                 owner = next(p for p in reversed(parts[:i]) if p in pk)
                 parts[i] = str(pk[owner])
         url = "/".join(parts) + QUERIES.get(route, "").format(product=self.product.pk)
-        return "/" + (url.replace("<str:key>", "InstanceType")
+        return "/" + (url.replace("<str:key>", "InstanceType").replace("<slug:slug>", "fraud")
                       .replace("<str:name>", self.environment.notebook_instance_name)
                       .replace("<str:domain_id>", "d-fraud").replace("<str:profile>", "dana")
                       .replace("^saml/(?P<organization_slug>[^/]+)/", "saml/portal/"))
@@ -308,7 +323,8 @@ def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outs
 
 
 def schema_route(path: str) -> str:
-    return path.lstrip("/").replace("{id}", "<pk>").replace("{key}", "<str:key>")
+    return (path.lstrip("/").replace("{id}", "<pk>").replace("{key}", "<str:key>")
+            .replace("{slug}", "<slug:slug>"))
 
 
 def rule_route(route: str) -> str:

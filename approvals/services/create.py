@@ -241,7 +241,7 @@ def _request_create(
         raise RequestInvalid(errors)
     assert project is not None and version is not None
 
-    estimate = cost_estimate(region=project.aws_region, parameters=values)
+    estimate = cost_estimate(region=project.aws_region, parameters=values, product=product)
     with transaction.atomic():
         # Two creates in one project are serialised here, and the name checked again under the
         # lock, so two simultaneous submits cannot both take one name (PostgreSQL row lock;

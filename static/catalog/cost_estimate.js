@@ -5,6 +5,9 @@
   var select = document.querySelector('#request-form [name="InstanceType"]');
   var text = document.getElementById("estimate-text");
   if (!pricesNode || !select || !text) { return; }
+  // A flat figure set by the platform team does not follow the instance type.
+  var card = document.getElementById("cost-estimate");
+  if (card && card.getAttribute("data-basis") === "flat") { return; }
   var prices = JSON.parse(pricesNode.textContent);
   function render() {
     var hourly = prices[select.value];

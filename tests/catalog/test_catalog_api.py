@@ -81,8 +81,8 @@ def test_the_detail_carries_the_effective_form_as_json_schema(
     assert "KmsKeyId" not in schema["properties"]
     assert sorted(data["fixed_parameters"]) == ["KmsKeyId", "SecurityGroupIds", "SubnetId"]
     assert schema["required"] == ["NotebookInstanceName"]
-    assert data["estimate"] == {"instance_type": "ml.t3.medium", "usd_per_hour": "0.0500",
-                                "usd_per_month": "36.50"}
+    assert data["estimate"] == {"instance_type": "ml.t3.medium", "basis": "instance",
+                                "usd_per_hour": "0.0500", "usd_per_month": "36.50"}
     assert data["prices"]["ml.p3.2xlarge"] == "3.8250"
 
 

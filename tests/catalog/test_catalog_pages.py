@@ -179,8 +179,9 @@ def test_the_catalog_page_runs_a_constant_number_of_queries(
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("catalog:product_list"))
     assert response.status_code == 200
-    # session, user, products, the menu's "may approve" (a scientist holds no approver role)
-    assert len(queries) == 5, [q["sql"] for q in queries.captured_queries]
+    # session, user, products, the menu's "may approve" (a scientist holds no approver role),
+    # and the cards' estimates: prices, InstanceType specs and overrides (catalog.estimates)
+    assert len(queries) == 8, [q["sql"] for q in queries.captured_queries]
 
 
 @pytest.mark.parametrize("parameters", [1, 30])

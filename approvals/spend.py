@@ -1,0 +1,63 @@
+"""The project's current spend beside a request's estimate, for the approver's page.
+
+Metering (the month-to-date cost of the project's environments) belongs to provisioning, above
+approvals in the dependency chain: provisioning registers its function here from its
+``AppConfig.ready()``. Without one registered the page shows the estimate against the budget
+only, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from approvals.models import Request
+from portal.models import Project
+
+ProjectSpend = Callable[[Project], Decimal]
+_providers: list[ProjectSpend] = []
+
+
+def project_spend_register(provider: ProjectSpend) -> None:
+    """Register how a project's month-to-date spend (USD) is computed."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+@dataclass(frozen=True)
+class ProjectSpendPicture:
+    """This month's spend so far, the budget, and where the request would take the month."""
+
+    month_to_date: Decimal
+    budget: Decimal
+    request_monthly: Decimal | None
+
+    @property
+    def used_percent(self) -> Decimal | None:
+        return self._percent(self.month_to_date)
+
+    @property
+    def with_request(self) -> Decimal | None:
+        if self.request_monthly is None:
+            return None
+        return self.month_to_date + self.request_monthly
+
+    @property
+    def with_request_percent(self) -> Decimal | None:
+        total = self.with_request
+        return None if total is None else self._percent(total)
+
+    def _percent(self, amount: Decimal) -> Decimal | None:
+        if not self.budget:
+            return None
+        return (amount * 100 / self.budget).quantize(Decimal("0.1"))
+
+
+def project_spend_picture(*, request: Request) -> ProjectSpendPicture | None:
+    """The request's project spend so far this month, or None when nobody meters it."""
+    if not _providers:
+        return None
+    return ProjectSpendPicture(month_to_date=_providers[0](request.project),
+                               budget=request.project.monthly_budget,
+                               request_monthly=request.estimated_monthly_cost)

@@ -1,0 +1,181 @@
+"""Cost estimates from the price table, for every kind of product.
+
+An estimate is a month of continuous running (730 hours, AWS's own convention) of what the
+product runs, priced from ``InstancePrice``. In order:
+
+1. ``flat``: the platform team set a flat monthly figure on the product; it is the estimate.
+2. ``instance``: the request chooses an ``InstanceType`` parameter (notebook instances).
+3. ``declared``: the instance types the platform team declared the product runs by default
+   (``Product.estimate_instance_types``: a SageMaker project template's endpoints, a Studio
+   profile's own default app types), summed.
+4. ``studio_default``: a Studio user profile with nothing declared runs its kernel apps on
+   ``ml.t3.medium``. AWS (ResourceSpec of AWS::SageMaker::Domain/UserProfile): JupyterServer apps
+   only run on ``system`` (no charge), and for KernelGateway apps ``system`` is translated to
+   ``ml.t3.medium``.
+
+Anything unpriced gives no estimate (``None``, shown as "unknown"), never a guess of zero.
+Storage is priced apart (``StoragePrice``, per GB-month): metering charges a stopped notebook's
+volume (``storage_usd_per_hour``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F
+
+from catalog.models import (
+    HOURS_PER_MONTH,
+    InstancePrice,
+    ParameterOverride,
+    ParameterSpec,
+    Product,
+    StoragePrice,
+)
+
+INSTANCE_TYPE_PARAMETER = "InstanceType"
+VOLUME_SIZE_PARAMETER = "VolumeSizeInGB"
+STUDIO_DEFAULT_APP_INSTANCE_TYPES = ("ml.t3.medium",)
+CENT, TENTH_OF_A_CENT = Decimal("0.01"), Decimal("0.0001")
+
+BASIS_LABELS = {
+    "flat": "a flat monthly figure set by the platform team",
+    "instance": "the chosen instance type",
+    "declared": "the instance types the product runs by default",
+    "studio_default": "Studio's default app instance type",
+}
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """On-demand cost of running the environment the whole month (730 hours).
+
+    ``instance_type`` names what is priced ("ml.t3.medium", "ml.t3.medium + ml.m5.large"; empty
+    for a flat figure); ``basis`` is one of ``BASIS_LABELS``.
+    """
+
+    instance_type: str
+    usd_per_hour: Decimal
+    usd_per_month: Decimal
+    basis: str = "instance"
+
+    @property
+    def basis_label(self) -> str:
+        return BASIS_LABELS.get(self.basis, self.basis)
+
+    @property
+    def priced(self) -> str:
+        """What the page says the figure is for."""
+        return f"{self.instance_type}" if self.instance_type else self.basis_label
+
+
+def prices_for_region(*, region: str) -> dict[str, Decimal]:
+    return dict(
+        InstancePrice.objects.filter(region=region).values_list("instance_type", "usd_per_hour")
+    )
+
+
+def prices_for_regions(*, regions: Iterable[str]) -> dict[str, dict[str, Decimal]]:
+    """Hourly prices by region, then instance type; one query for any number of regions."""
+    table: dict[str, dict[str, Decimal]] = {}
+    rows = InstancePrice.objects.filter(region__in=set(regions)).values_list(
+        "region", "instance_type", "usd_per_hour")
+    for region, instance_type, hourly in rows:
+        table.setdefault(region, {})[instance_type] = hourly
+    return table
+
+
+def storage_prices_for_regions(*, regions: Iterable[str]) -> dict[str, Decimal]:
+    """USD per GB-month of ML storage by region (regions without a price are left out)."""
+    return dict(StoragePrice.objects.filter(region__in=set(regions))
+                .values_list("region", "usd_per_gb_month"))
+
+
+def _month(hourly: Decimal) -> Decimal:
+    return (hourly * HOURS_PER_MONTH).quantize(CENT)
+
+
+def _summed(instance_types: list[str], table: Mapping[str, Decimal],
+            basis: str) -> CostEstimate | None:
+    if not instance_types or any(t not in table for t in instance_types):
+        return None
+    hourly = sum((table[t] for t in instance_types), Decimal("0"))
+    return CostEstimate(instance_type=" + ".join(instance_types), usd_per_hour=hourly,
+                        usd_per_month=_month(hourly), basis=basis)
+
+
+def cost_estimate(
+    *, region: str, parameters: Mapping[str, str], prices: Mapping[str, Decimal] | None = None,
+    product: Product | None = None,
+) -> CostEstimate | None:
+    """The estimate for these parameter values (see the module docstring for the order).
+
+    Without ``product`` only the InstanceType parameter is priced (the behaviour callers that
+    know no product rely on). ``prices`` is the region's table when the caller has it already.
+    """
+    if product is not None and product.flat_monthly_usd is not None:
+        monthly = product.flat_monthly_usd.quantize(CENT)
+        return CostEstimate(instance_type="", basis="flat", usd_per_month=monthly,
+                            usd_per_hour=(monthly / HOURS_PER_MONTH).quantize(TENTH_OF_A_CENT))
+    table = prices if prices is not None else prices_for_region(region=region)
+    instance_type = parameters.get(INSTANCE_TYPE_PARAMETER)
+    if instance_type:
+        return _summed([str(instance_type)], table, "instance")
+    if product is None:
+        return None
+    declared = [str(t) for t in product.estimate_instance_types or [] if t]
+    if declared:
+        return _summed(declared, table, "declared")
+    if product.kind == Product.Kind.STUDIO_USER_PROFILE:
+        return _summed(list(STUDIO_DEFAULT_APP_INSTANCE_TYPES), table, "studio_default")
+    return None
+
+
+def storage_usd_per_hour(*, parameters: Mapping[str, str],
+                         usd_per_gb_month: Decimal | None) -> Decimal:
+    """Hourly price of the notebook volume the parameters ask for (0 without a size or price)."""
+    size = str(parameters.get(VOLUME_SIZE_PARAMETER, "")).strip()
+    if usd_per_gb_month is None or not size.isdigit() or not size.isascii():
+        return Decimal("0")
+    return Decimal(int(size)) * usd_per_gb_month / HOURS_PER_MONTH
+
+
+def catalog_card_estimates(*, products: list[Product]) -> dict[int, CostEstimate | None]:
+    """The estimate of each product's default choices, for a page of catalog cards.
+
+    Three queries whatever the page size: the prices of the page's regions, the InstanceType
+    parameters of the products' live versions, and the platform team's InstanceType overrides.
+    The version priced is the admin's default when it has the parameter, else the newest one.
+    """
+    if not products:
+        return {}
+    table = prices_for_regions(regions={p.aws_region for p in products})
+    specs = (ParameterSpec.objects
+             .filter(version__product__in=products, key=INSTANCE_TYPE_PARAMETER,
+                     retired_at__isnull=True, version__active=True,
+                     version__retired_at__isnull=True)
+             .order_by("version__product_id",
+                       F("version__aws_created_at").desc(nulls_last=True), "-version_id")
+             .values_list("version__product_id", "version_id", "default"))
+    newest: dict[int, str] = {}
+    by_version: dict[int, str] = {}
+    for product_id, version_id, default in specs:
+        newest.setdefault(product_id, default or "")
+        by_version[version_id] = default or ""
+    curated: dict[int, str] = {}
+    for override in ParameterOverride.objects.filter(product__in=products,
+                                                     key=INSTANCE_TYPE_PARAMETER):
+        chosen = override.fixed_value if override.hidden else (override.default or "")
+        if chosen:
+            curated[override.product_id] = chosen
+    estimates: dict[int, CostEstimate | None] = {}
+    for product in products:
+        value = curated.get(product.pk) or by_version.get(product.default_version_id or 0) \
+            or newest.get(product.pk, "")
+        parameters = {INSTANCE_TYPE_PARAMETER: value} if value else {}
+        estimates[product.pk] = cost_estimate(region=product.aws_region, parameters=parameters,
+                                              prices=table.get(product.aws_region, {}),
+                                              product=product)
+    return estimates

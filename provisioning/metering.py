@@ -1,0 +1,248 @@
+"""Metered cost of environments: their running intervals × the price table.
+
+The intervals come from the status edges the portal already records: ``environment_status_set``
+writes one ``environment.status_changed`` audit event (from, to, at) for every edge it takes, and
+it is the only code that changes a status, so the audit trail holds every interval (append-only
+and hash-chained, so the figures cannot be edited after the fact either). An environment is
+``queued`` from its creation until its first edge. One query reads the edges of any number of
+environments (``environment_costs``), one the instance prices, one the storage prices.
+
+What each status costs per hour:
+
+- ``available``, ``updating``: the compute rate, the hourly figure of the product's estimate
+  (``catalog.estimates.cost_estimate`` with the environment's parameters: the notebook's
+  instance type, a Studio profile's default app type, declared types, or a flat figure / 730).
+- ``stopping``, ``stopped``, ``starting``: the storage rate: the notebook volume
+  (``VolumeSizeInGB``) × the region's ``StoragePrice`` per GB-month / 730, where priced. AWS
+  stops charging for the ML compute instance when StopNotebookInstance is called and keeps the
+  ML storage volume (StopNotebookInstance API reference), so stopping is already storage only.
+- ``terminating``: what the status before it cost (a running notebook runs until CloudFormation
+  deletes it).
+- ``queued``, ``provisioning``, ``failed``, ``terminated``: nothing.
+
+The rate is today's (current parameters and prices) over the whole life: a resize or a price
+change is not replayed. Months are calendar months in UTC, as AWS bills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from catalog.estimates import (
+    cost_estimate,
+    prices_for_regions,
+    storage_prices_for_regions,
+    storage_usd_per_hour,
+)
+from portal.models import AuditEvent, Project, User
+from provisioning.models import Environment
+
+Status = Environment.Status
+STATUS_EDGE_ACTION = "environment.status_changed"
+COMPUTE = frozenset({Status.AVAILABLE, Status.UPDATING})
+STORAGE = frozenset({Status.STOPPING, Status.STOPPED, Status.STARTING})
+INHERITS = frozenset({Status.TERMINATING})
+CENT = Decimal("0.01")
+SECONDS_PER_HOUR = Decimal(3600)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The environment was in ``status`` from ``start`` to ``end``; ``billed_as`` is the status
+    whose rate applies (the previous one for ``terminating``)."""
+
+    start: datetime
+    end: datetime
+    status: str
+    billed_as: str
+
+
+@dataclass(frozen=True)
+class Rates:
+    compute_usd_per_hour: Decimal
+    storage_usd_per_hour: Decimal
+    priced: bool  # False: no estimate for the product (its compute is unknown, counted as 0)
+
+
+@dataclass(frozen=True)
+class EnvironmentCost:
+    """What one environment cost over a period (``usd`` rounded to the cent)."""
+
+    usd: Decimal
+    running_hours: Decimal
+    stopped_hours: Decimal
+    rates: Rates
+
+    @property
+    def usd_per_month_running(self) -> Decimal:
+        return (self.rates.compute_usd_per_hour * 730).quantize(CENT)
+
+
+def month_start(now: datetime) -> datetime:
+    """00:00 UTC on the first day of ``now``'s month (UTC)."""
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def status_intervals(*, created_at: datetime, edges: Iterable[tuple[datetime, str]],
+                     until: datetime) -> list[Interval]:
+    """The environment's intervals up to ``until`` from its ``(at, to)`` edges in time order."""
+    intervals: list[Interval] = []
+    start, status, billed = created_at, str(Status.QUEUED), str(Status.QUEUED)
+    for at, to in edges:
+        if at > until:
+            break
+        if at > start:
+            intervals.append(Interval(start=start, end=at, status=status, billed_as=billed))
+        start = max(start, at)
+        billed = billed if to in INHERITS else to
+        status = to
+    if until > start:
+        intervals.append(Interval(start=start, end=until, status=status, billed_as=billed))
+    return intervals
+
+
+def _hours(interval: Interval, since: datetime | None, until: datetime) -> Decimal:
+    start = max(interval.start, since) if since is not None else interval.start
+    end = min(interval.end, until)
+    if end <= start:
+        return Decimal("0")
+    return Decimal((end - start).total_seconds()) / SECONDS_PER_HOUR
+
+
+def intervals_cost(intervals: Iterable[Interval], *, rates: Rates, until: datetime,
+                   since: datetime | None = None) -> EnvironmentCost:
+    """The cost of the intervals' part between ``since`` (None: the start) and ``until``."""
+    running = stopped = Decimal("0")
+    for interval in intervals:
+        hours = _hours(interval, since, until)
+        if interval.billed_as in COMPUTE:
+            running += hours
+        elif interval.billed_as in STORAGE:
+            stopped += hours
+    usd = running * rates.compute_usd_per_hour + stopped * rates.storage_usd_per_hour
+    return EnvironmentCost(usd=usd.quantize(CENT), rates=rates,
+                           running_hours=running.quantize(CENT),
+                           stopped_hours=stopped.quantize(CENT))
+
+
+def _edges_by_environment(environments: Sequence[Environment]) -> dict[str, list[Any]]:
+    """Every status edge of these environments, in time order: one query."""
+    edges: dict[str, list[Any]] = {str(e.pk): [] for e in environments}
+    if not edges:
+        return edges
+    rows = (AuditEvent.objects
+            .filter(action=STATUS_EDGE_ACTION, object_type=Environment._meta.label_lower,
+                    object_id__in=list(edges))
+            .order_by("at", "id").values_list("object_id", "at", "data"))
+    for object_id, at, data in rows:
+        to = (data or {}).get("to")
+        if to in Status.values:
+            edges[object_id].append((at, to))
+    return edges
+
+
+def _rates(environment: Environment, prices: dict[str, dict[str, Decimal]],
+           storage: dict[str, Decimal]) -> Rates:
+    region = environment.project.aws_region
+    parameters = {str(k): str(v) for k, v in (environment.parameters or {}).items()}
+    estimate = cost_estimate(region=region, parameters=parameters,
+                             prices=prices.get(region, {}), product=environment.product)
+    return Rates(
+        compute_usd_per_hour=estimate.usd_per_hour if estimate else Decimal("0"),
+        storage_usd_per_hour=storage_usd_per_hour(parameters=parameters,
+                                                  usd_per_gb_month=storage.get(region)),
+        priced=estimate is not None,
+    )
+
+
+def _priced_intervals(environments: Sequence[Environment], until: datetime
+                      ) -> Iterator[tuple[Environment, list[Interval], Rates]]:
+    regions = {e.project.aws_region for e in environments}
+    prices = prices_for_regions(regions=regions)
+    storage = storage_prices_for_regions(regions=regions)
+    edges = _edges_by_environment(environments)
+    for environment in environments:
+        recorded = edges[str(environment.pk)]
+        if not recorded and environment.status != Status.QUEUED:
+            recorded = [(environment.available_at or environment.created_at, environment.status)]
+        intervals = status_intervals(created_at=environment.created_at, edges=recorded,
+                                     until=until)
+        yield environment, intervals, _rates(environment, prices, storage)
+
+
+def environment_costs(environments: Sequence[Environment], *, until: datetime | None = None,
+                      since: datetime | None = None) -> dict[Any, EnvironmentCost]:
+    """Cost of each environment between ``since`` (None: its creation) and ``until`` (None:
+    now), by primary key. Three queries for any number of environments, which must come with
+    their product and project (``select_related``, as the scoped selectors give them).
+
+    An environment with no recorded edge (a row written directly, as an import would) is taken
+    to have been in its current status since it became available (else since its creation).
+    """
+    until = until or timezone.now()
+    return {environment.pk: intervals_cost(intervals, rates=rates, until=until, since=since)
+            for environment, intervals, rates in _priced_intervals(environments, until)}
+
+
+def environment_cost(env: Environment, until: datetime | None = None) -> EnvironmentCost:
+    """What ``env`` has cost from its creation until ``until`` (None: now)."""
+    return environment_costs([env], until=until)[env.pk]
+
+
+@dataclass(frozen=True)
+class CostSoFar:
+    """An environment's cost since its creation and this month, as its page shows it."""
+
+    total: EnvironmentCost
+    month_to_date: EnvironmentCost
+    now: datetime
+
+
+def environment_cost_so_far(env: Environment, now: datetime | None = None) -> CostSoFar:
+    """Cost since creation and month to date, in three queries."""
+    now = now or timezone.now()
+    [(_, intervals, rates)] = list(_priced_intervals([env], now))
+    return CostSoFar(
+        total=intervals_cost(intervals, rates=rates, until=now),
+        month_to_date=intervals_cost(intervals, rates=rates, until=now, since=month_start(now)),
+        now=now)
+
+
+def _alive_in_month(environments: QuerySet[Environment], now: datetime) -> list[Environment]:
+    start = month_start(now)
+    return list(environments.filter(created_at__lt=now)
+                .filter(Q(terminated_at__isnull=True) | Q(terminated_at__gte=start))
+                .select_related("product", "project"))
+
+
+def month_to_date(environments: QuerySet[Environment], now: datetime) -> dict[Any, Decimal]:
+    """Month-to-date cost (from the 1st, 00:00 UTC, until ``now``) of each environment of the
+    queryset alive this month, by primary key."""
+    alive = _alive_in_month(environments, now)
+    costs = environment_costs(alive, since=month_start(now), until=now)
+    return {pk: cost.usd for pk, cost in costs.items()}
+
+
+def project_month_to_date(project: Project, now: datetime | None = None) -> Decimal:
+    """The project's metered cost this month so far (every environment, whoever owns it)."""
+    now = now or timezone.now()
+    costs = month_to_date(Environment.objects.filter(project=project), now)
+    return sum(costs.values(), Decimal("0.00"))
+
+
+def user_month_to_date(user: User, now: datetime | None = None,
+                       project: Project | None = None) -> Decimal:
+    """The metered cost this month so far of the environments ``user`` owns (in ``project``
+    only, when given)."""
+    now = now or timezone.now()
+    environments = Environment.objects.filter(owner=user)
+    if project is not None:
+        environments = environments.filter(project=project)
+    return sum(month_to_date(environments, now).values(), Decimal("0.00"))
