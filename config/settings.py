@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "catalog",
     "approvals",
     "provisioning",
+    "leases",
     "fakeaws",
 ]
 
@@ -367,6 +368,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- E-mail, approvals, provisioning, sweeps (config/settings_work.py) -----------------------
 from config.settings_work import *  # noqa: E402,F403
 from config.settings_work import PORTAL_BROKER_VISIBILITY_SECONDS  # noqa: E402
+from config.settings_leases import *  # noqa: E402,F403  (leases: terms, warnings, sweep)
 
 # Redis redelivers what a worker has not acknowledged after this (the sweep settings decide it).
 if not CELERY_BROKER_URL.startswith("filesystem://"):

@@ -20,6 +20,7 @@ from portal.http import request_user as _user
 from portal.http import response_no_store as _no_store
 from portal.models import Project
 from provisioning import lifecycle, selectors, services
+from provisioning.hooks import environment_notes
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment
 
@@ -98,6 +99,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "state": environment_json(environment),
         "change_url": _change_url(environment),
         "request_url": reverse("approvals:request_detail", args=[environment.origin_request_id]),
+        "notes": environment_notes(environment, user),
     })
 
 
