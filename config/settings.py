@@ -366,9 +366,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- E-mail, approvals, provisioning, sweeps (config/settings_work.py) -----------------------
+from config.settings_leases import *  # noqa: E402,F403  (leases: terms, warnings, sweep)
 from config.settings_work import *  # noqa: E402,F403
 from config.settings_work import PORTAL_BROKER_VISIBILITY_SECONDS  # noqa: E402
-from config.settings_leases import *  # noqa: E402,F403  (leases: terms, warnings, sweep)
 
 # Redis redelivers what a worker has not acknowledged after this (the sweep settings decide it).
 if not CELERY_BROKER_URL.startswith("filesystem://"):

@@ -172,7 +172,8 @@ def _end(lease: Lease, environment: Environment, *, now: datetime, grace: int) -
     if environment.status in BUSY:
         lease.due_at = _retry_later(now)
         return "waiting"
-    terminate_on = _when(environment.expires_at + timedelta(days=grace))  # type: ignore[operator]
+    assert environment.expires_at is not None  # _step checked it
+    terminate_on = _when(environment.expires_at + timedelta(days=grace))
     stopped = environment_stop_by_rule(environment=environment, actor_label=LEASE_ACTOR,
                                        reason="the lease ended.")
     lease.ended_at = now

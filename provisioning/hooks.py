@@ -24,7 +24,7 @@ class EnvironmentNote:
     link: str = ""
 
 
-CreatedHook = Callable[[Environment], None]
+CreatedHook = Callable[[Environment], object]
 NoteHook = Callable[[Environment, Any], "list[EnvironmentNote]"]
 _created: list[CreatedHook] = []
 _notes: list[NoteHook] = []
