@@ -33,11 +33,11 @@ class RequestDetailsForm(forms.Form):
         ]
         if lease is not None:  # a new environment: its lease, within the terms (checked again)
             self.fields["lease_days"] = forms.IntegerField(
-                label="Lease (days)", min_value=1, max_value=lease.max_days,
+                label="Lease (days)", min_value=1, max_value=lease.max_days, required=False,
                 initial=lease.default_days,
                 help_text=f"The environment is stopped when its lease ends and terminated "
                           f"{lease.grace_days} days later unless extended; at most "
-                          f"{lease.max_days} days.")
+                          f"{lease.max_days} days; empty: {lease.default_days}.")
         by_key = tag_options_requestable(product=product)
         self.tag_keys = sorted(by_key)
         for key in self.tag_keys:

@@ -19,8 +19,7 @@ if PORTAL_LEASE_DEFAULT_DAYS > PORTAL_LEASE_MAX_DAYS:
 PORTAL_LEASE_GRACE_DAYS = env_int("PORTAL_LEASE_GRACE_DAYS", 7, minimum=0)
 
 
-def _warn_days(name: str, default: str) -> tuple[int, ...]:
-    values = env_list(name, default)
+def _warn_days(values: list[str], *, name: str = "PORTAL_LEASE_WARN_DAYS") -> tuple[int, ...]:
     try:
         days = sorted({int(v) for v in values}, reverse=True)
     except ValueError:
@@ -33,7 +32,7 @@ def _warn_days(name: str, default: str) -> tuple[int, ...]:
 
 
 # Warnings before the lease end, days before it (each sent once per lease end).
-PORTAL_LEASE_WARN_DAYS = _warn_days("PORTAL_LEASE_WARN_DAYS", "7,1")
+PORTAL_LEASE_WARN_DAYS = _warn_days(env_list("PORTAL_LEASE_WARN_DAYS", "7,1"))
 # Seconds between lease sweeps (0: off), and the leases one sweep hands to the workers at most.
 PORTAL_LEASE_SWEEP_SECONDS = env_int("PORTAL_LEASE_SWEEP_SECONDS", 300, minimum=0)
 PORTAL_LEASE_SWEEP_BATCH = env_int("PORTAL_LEASE_SWEEP_BATCH", 500, minimum=1)

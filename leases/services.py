@@ -159,8 +159,7 @@ def _warn(lease: Lease, environment: Environment, *, now: datetime, end: datetim
     audit_record(action="lease.warned", actor_username=LEASE_ACTOR, obj=environment,
                  project=environment.project, data={"days": days, "ends_at": end.isoformat()})
     lease_notify(environment=environment,
-                 subject=f"Lease ends in {days} day{'s' if days != 1 else ''}: "
-                         f"{environment.provisioned_product_name}",
+                 subject=f"Lease ends {_when(end)}: {environment.provisioned_product_name}",
                  lines=[f"{environment.product.name} ({environment.provisioned_product_name}): "
                         f"{text}",
                         "At the end a notebook is stopped; it is terminated "

@@ -70,8 +70,9 @@ def test_warnings_are_sent_once_each_seven_days_and_one_day_before_the_end(
     assert lease_enforce(environment_id=available.pk, now=end - 5 * DAY) == "nothing"
     assert sweep_and_enforce(end - DAY + timedelta(minutes=1), capture) == ["warned"]
     assert sweep_and_enforce(end - timedelta(hours=2), capture) == []
-    assert lease_mails() == [f"[ML portal] Lease ends in 7 days: {available}",
-                             f"[ML portal] Lease ends in 1 day: {available}"]
+    ends = f"{timezone.localtime(end):%Y-%m-%d %H:%M %Z}"
+    assert lease_mails() == [f"[ML portal] Lease ends {ends}: {available}"] * 2
+    assert "in 6 days" in mail.outbox[0].body and "less than a day" in mail.outbox[1].body
     assert "Request an extension: http://testserver/leases/" in mail.outbox[0].body
     assert AuditEvent.objects.filter(action="lease.warned").count() == 2
     available.refresh_from_db()
@@ -84,7 +85,8 @@ def test_a_late_first_sweep_sends_only_the_nearest_warning(
     mail.outbox.clear()
     assert sweep_and_enforce(end - timedelta(hours=12), django_capture_on_commit_callbacks) \
         == ["warned"]
-    assert lease_mails() == [f"[ML portal] Lease ends in 1 day: {available}"]
+    assert len(lease_mails()) == 1 and "less than a day" in mail.outbox[0].body
+    assert Lease.objects.get(pk=available.pk).warned_days == 1
 
 
 def test_the_notebook_is_stopped_at_the_end_by_the_lease_not_the_owner(
