@@ -131,6 +131,12 @@ RULES: dict[tuple[str, str], str] = {
     ("environments/<uuid:pk>/start", "POST"): "302 404 404 404 404 403 404 302",
     ("environments/<uuid:pk>/terminate", "GET"): "405 405 405 405 405 405 405 302",
     ("environments/<uuid:pk>/terminate", "POST"): "302 404 404 404 404 302 404 302",
+    ("leases/<uuid:pk>/", "GET"): "200 404 404 404 404 200 404 302",
+    ("leases/<uuid:pk>/", "POST"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/extend", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/extend", "POST"): "400 404 404 404 404 403 404 302",
+    ("leases/<uuid:pk>/pause", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/pause", "POST"): "403 404 404 404 404 400 404 302",
     # The fake AWS's launch pages: only a valid presigned token opens them, whoever is signed in.
     ("fakeaws/notebook/<str:region>/<str:name>/", "GET"): "403 403 403 403 403 403 403 403",
     ("fakeaws/notebook/<str:region>/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
@@ -232,7 +238,7 @@ class World:
 
     def url(self, route: str) -> str:
         pk = {"catalog": self.product.pk, "requests": self.request.pk, "tasks": self.task.pk,
-              "environments": self.environment.pk}
+              "environments": self.environment.pk, "leases": self.environment.pk}
         parts = route.split("/")
         for i, part in enumerate(parts):
             if part in {"<int:pk>", "<uuid:pk>"}:

@@ -122,7 +122,7 @@ def request_submit(
     fingerprint = request_fingerprint(**fingerprint_fields(
         project_slug=project_slug, product_id=product_id, version_id=version_id, action=action,
         environment_ref=environment_ref, parameters=parameters, tag_choices=tag_choices,
-        justification=justification)) if key else ""
+        justification=justification, lease_days=lease_days)) if key else ""
     if key:
         existing = request_for_key(requester=requester, idempotency_key=key,
                                    fingerprint=fingerprint)

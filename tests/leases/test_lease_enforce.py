@@ -114,6 +114,7 @@ def test_it_is_terminated_after_the_grace_period_unless_extended(
     assert sweep_and_enforce(end + timedelta(minutes=1), capture) == ["stopped"]
     run_until_settled(available)
     assert sweep_and_enforce(end + 2 * DAY, capture) == []  # grace: 3 days (the project's)
+    assert lease_enforce(environment_id=available.pk, now=end + 2 * DAY) == "nothing"
     assert sweep_and_enforce(end + 3 * DAY + timedelta(minutes=1), capture) == ["terminated"]
     environment = run_until_settled(available)
     assert environment.status == "terminated"
