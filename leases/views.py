@@ -75,6 +75,9 @@ def lease_extend(request: HttpRequest, pk: str) -> HttpResponse:
     except RequestInvalid as exc:
         errors = [str(m) for field in ("lease_days", "justification", "environment_ref",
                                        "project", "version") for m in exc.errors.get(field, [])]
+        errors += [f"Tag {key}: {m}" if key else str(m)
+                   for key, found in (exc.errors.get("tag_choices") or {}).items()
+                   for m in found]
         return _page(request, environment, status=400, days=days[:6],
                      justification=justification[:4000],
                      errors=errors or ["The extension request is not valid."])

@@ -241,7 +241,9 @@ def _request_create(
                 _name_check(errors, project=project, product=product, version=version,
                             action=action, values=values)
 
-    tags, tag_errors = tag_choices_validate(product=product, choices=tag_choices or {})
+    # An extension changes nothing in AWS: no tags to choose (the environment keeps its own).
+    tags, tag_errors = ({}, {}) if action == Request.Action.EXTEND else tag_choices_validate(
+        product=product, choices=tag_choices or {})
     if tag_errors:
         errors["tag_choices"] = tag_errors
 
