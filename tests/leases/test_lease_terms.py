@@ -97,3 +97,21 @@ def test_a_platform_admin_curates_a_products_lease_terms_audited(
         product_update(product=product, actor=platform_admin, lease_default_days=20)
     product.refresh_from_db()
     assert product.lease_default_days == 5
+
+
+def test_the_same_key_with_another_lease_is_a_reused_key(scientist: User, project: Any,
+                                                         notebook: Any) -> None:
+    from approvals.services import IdempotencyKeyReused, request_submit
+
+    product, _ = notebook
+
+    def submit(days: str) -> Any:
+        return request_submit(requester=scientist, project_slug="fraud", product_id=product.pk,
+                              parameters={}, justification="Experiments", lease_days=days,
+                              idempotency_key="key-1")
+
+    assert submit("7").created
+    assert not submit("7").created  # a replay
+    with pytest.raises(IdempotencyKeyReused):
+        submit("8")
+    assert Request.objects.count() == 1
