@@ -211,3 +211,15 @@ def test_paused_enforcement_neither_stops_nor_terminates(
     assert available.events.filter(kind="lease", message__contains="paused by").exists()
     lease_resume(environment=available, admin=platform_admin)
     assert sweep_and_enforce(end + 10 * DAY, capture) == ["stopped"]
+
+
+def test_an_environment_busy_at_the_end_is_looked_at_again_a_sweep_later(
+        available: Environment, settings: Any) -> None:
+    settings.PORTAL_LEASE_SWEEP_SECONDS = 300
+    end = end_of(available)
+    Environment.objects.filter(pk=available.pk).update(status="starting")
+    at = end + timedelta(minutes=1)
+    assert lease_enforce(environment_id=available.pk, now=at) == "waiting"
+    lease = Lease.objects.get(pk=available.pk)
+    assert lease.ended_at is None and lease.due_at == at + timedelta(seconds=300)
+    assert not AuditEvent.objects.filter(action="lease.ended").exists()
