@@ -59,6 +59,10 @@ class RequestCreateInput(StrictInput):
                                        help_text="Default: the product's default version")
     action = serializers.ChoiceField(choices=Request.Action.choices, default="create")
     environment_ref = serializers.CharField(required=False, allow_null=True, max_length=64)
+    lease_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=32767,
+        help_text="create: the lease in days (default: the product's and project's default); "
+                  "extend: the extension in days (required). Within the terms' maximum.")
     parameters = serializers.DictField(child=serializers.JSONField(), default=dict)
     tag_choices = serializers.DictField(child=serializers.JSONField(), default=dict)
     justification = serializers.CharField(max_length=4000, allow_blank=True)
@@ -75,6 +79,7 @@ class RequestListOutput(serializers.Serializer[Any]):
     version = serializers.IntegerField(source="version_id")
     version_name = serializers.CharField(source="version.name")
     environment_ref = serializers.CharField(allow_null=True)
+    lease_days = serializers.IntegerField(allow_null=True)
     estimated_monthly_cost = serializers.DecimalField(max_digits=12, decimal_places=2,
                                                       allow_null=True)
     created_at = serializers.DateTimeField()
@@ -185,7 +190,8 @@ class RequestListView(APIView):
                 requester=_user(request), project_slug=values["project"],
                 product_id=values["product"], version_id=values.get("version"),
                 action=values["action"], environment_ref=values.get("environment_ref"),
-                parameters=values["parameters"], tag_choices=values["tag_choices"],
+                lease_days=values.get("lease_days"), parameters=values["parameters"],
+                tag_choices=values["tag_choices"],
                 justification=values["justification"],
                 idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
                 http_request=request._request,

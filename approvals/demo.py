@@ -23,6 +23,7 @@ GPU_INSTANCE_TYPES = [
 CPU_AUTO_APPROVE_BELOW = Decimal("150")
 REMIND_AFTER = timedelta(days=1)
 ESCALATE_AFTER = timedelta(days=3)
+SHORT_EXTENSION_DAYS = 7
 
 
 def _step(rule: ApprovalRule, position: int, name: str, approvers: str,
@@ -45,26 +46,36 @@ def demo_policies_seed() -> list[str]:
         name=DEMO_POLICY_NAME, position=0,
         description="GPU notebooks need the manager and the platform team; cheap CPU notebooks "
                     "are approved at once; Studio profiles need a project lead; SageMaker "
-                    "projects need a project lead and the platform team.",
+                    "projects need a project lead and the platform team; lease extensions of "
+                    "a week or less are approved at once, longer ones by the manager.",
     )
     kind = Product.Kind
+    # Lease extensions first (the rules below match every action): a week or less at once,
+    # longer ones by the requester's manager.
+    ApprovalRule.objects.create(
+        policy=policy, position=0, name=f"Lease extensions of up to {SHORT_EXTENSION_DAYS} days",
+        actions=["extend"], lease_days_at_most=SHORT_EXTENSION_DAYS, auto_approve=True,
+    )
+    extension = ApprovalRule.objects.create(
+        policy=policy, position=1, name="Lease extensions", actions=["extend"])
+    _step(extension, 0, "Requester's manager", ApprovalStep.Approvers.MANAGER)
     gpu = ApprovalRule.objects.create(
-        policy=policy, position=0, name="GPU notebooks", product_kind=kind.NOTEBOOK_INSTANCE,
+        policy=policy, position=2, name="GPU notebooks", product_kind=kind.NOTEBOOK_INSTANCE,
         parameter_key="InstanceType", parameter_values=GPU_INSTANCE_TYPES,
     )
     _step(gpu, 0, "Requester's manager", ApprovalStep.Approvers.MANAGER)
     _step(gpu, 1, "Platform admin", ApprovalStep.Approvers.GROUP, admins)
     ApprovalRule.objects.create(
-        policy=policy, position=1, name=f"CPU notebooks under ${CPU_AUTO_APPROVE_BELOW}/month",
+        policy=policy, position=3, name=f"CPU notebooks under ${CPU_AUTO_APPROVE_BELOW}/month",
         product_kind=kind.NOTEBOOK_INSTANCE, cost_below=CPU_AUTO_APPROVE_BELOW, auto_approve=True,
     )
     studio = ApprovalRule.objects.create(
-        policy=policy, position=2, name="Studio user profiles",
+        policy=policy, position=4, name="Studio user profiles",
         product_kind=kind.STUDIO_USER_PROFILE,
     )
     _step(studio, 0, "Project lead", ApprovalStep.Approvers.PROJECT_LEADS)
     mlops = ApprovalRule.objects.create(
-        policy=policy, position=3, name="SageMaker projects", product_kind=kind.SAGEMAKER_PROJECT,
+        policy=policy, position=5, name="SageMaker projects", product_kind=kind.SAGEMAKER_PROJECT,
     )
     _step(mlops, 0, "Project lead", ApprovalStep.Approvers.PROJECT_LEADS)
     _step(mlops, 1, "Platform admin", ApprovalStep.Approvers.GROUP, admins)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from approvals.models import Decision
 from catalog.checks import tag_options_requestable
+from catalog.leases import LeaseTerms
 from catalog.models import Product
 from portal.models import Project
 
@@ -25,11 +26,18 @@ class RequestDetailsForm(forms.Form):
     )
 
     def __init__(self, *args: Any, projects: QuerySet[Project], product: Product,
-                 **kwargs: Any) -> None:
+                 lease: LeaseTerms | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["project"].choices = [  # type: ignore[attr-defined]
             (p.slug, f"{p.name} ({p.get_environment_display()})") for p in projects
         ]
+        if lease is not None:  # a new environment: its lease, within the terms (checked again)
+            self.fields["lease_days"] = forms.IntegerField(
+                label="Lease (days)", min_value=1, max_value=lease.max_days, required=False,
+                initial=lease.default_days,
+                help_text=f"The environment is stopped when its lease ends and terminated "
+                          f"{lease.grace_days} days later unless extended; at most "
+                          f"{lease.max_days} days; empty: {lease.default_days}.")
         by_key = tag_options_requestable(product=product)
         self.tag_keys = sorted(by_key)
         for key in self.tag_keys:
@@ -42,7 +50,9 @@ class RequestDetailsForm(forms.Form):
         return {key: self.cleaned_data.get(TAG_FIELD_PREFIX + key, "") for key in self.tag_keys}
 
     def add_service_errors(self, errors: dict[str, Any]) -> None:
-        for field in ("project", "justification"):
+        for field in ("project", "justification", "lease_days"):
+            if field not in self.fields:
+                continue
             for message in errors.get(field, []):
                 self.add_error(field, message)
         for key, messages in (errors.get("tag_choices") or {}).items():

@@ -26,6 +26,7 @@ class Request(models.Model):
     class Action(models.TextChoices):
         CREATE = "create", "Create a new environment"
         UPDATE = "update", "Change an environment"
+        EXTEND = "extend", "Extend an environment's lease"
         TERMINATE = "terminate", "Terminate an environment"
 
     class Status(models.TextChoices):
@@ -54,6 +55,9 @@ class Request(models.Model):
         max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
+    # The lease asked for, in days: a new environment's (from its hand-off), or the extension
+    # of an ``extend`` request (from the current lease end). Within ``catalog.leases`` terms.
+    lease_days = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_reason = models.TextField(blank=True)
     # PROTECT: the rule (and the steps) a request went through stay on record; a platform admin
@@ -150,6 +154,10 @@ class ApprovalRule(models.Model):
     project_environment = models.CharField(
         max_length=10, choices=Project.Environment.choices, blank=True
     )
+    lease_days_at_most = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Matches a request whose lease (an extension's length) is at most this many "
+                  "days: with auto-approve, short extensions are approved at once.")
     auto_approve = models.BooleanField(default=False)
 
     class Meta:

@@ -50,6 +50,9 @@ def rule_matches(*, rule: ApprovalRule, request: Request) -> bool:
         return False
     if rule.project_environment and rule.project_environment != request.project.environment:
         return False
+    if rule.lease_days_at_most is not None and (
+            request.lease_days is None or request.lease_days > rule.lease_days_at_most):
+        return False
     return True
 
 

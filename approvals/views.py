@@ -51,6 +51,7 @@ from approvals.services import (
 from approvals.services import tasks_approve as tasks_approve_service
 from approvals.spend import project_spend_picture
 from catalog.forms import ProductRequestForm
+from catalog.leases import lease_terms
 from catalog.models import Product, ProductVersion
 from catalog.parameters import EffectiveParameter, parameters_effective
 from catalog.resource_choices import (
@@ -143,8 +144,13 @@ def request_new(request: HttpRequest) -> HttpResponse:
         initial.update({TAG_FIELD_PREFIX + k: v for k, v in start.tag_choices.items()})
         if start.justification:
             initial["justification"] = start.justification
+    # A new environment picks its lease within the terms of the project shown first (the
+    # service checks the chosen project's terms again).
+    lease = lease_terms(product=product, project=next(
+        (p for p in projects if p.slug == initial["project"]), projects.first())) \
+        if action == Request.Action.CREATE else None
     details = RequestDetailsForm(data, projects=projects, product=product, prefix="req",
-                                 initial=initial)
+                                 initial=initial, lease=lease)
     # Subnets, VPCs, security groups and KMS keys: the project account's, as on the product page.
     wanted_project = str(request.POST.get("req-project") or initial["project"])
     listing = _account_choices(projects, wanted=wanted_project, parameters=parameters)
@@ -189,6 +195,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                             for p in parameters if not p.hidden},
                 tag_choices=details.tag_choices(), action=action, environment_ref=environment_ref,
                 justification=details.cleaned_data["justification"],
+                lease_days=details.cleaned_data.get("lease_days"),
                 idempotency_key=posted_key, http_request=request,
             )
         except RequestInvalid as exc:

@@ -175,6 +175,14 @@ class ProductCurationForm(forms.Form):
         queryset=Project.objects.filter(active=True).order_by("name"), required=False,
         help_text="Leave empty for every project in the product's AWS account and region.",
     )
+    lease_default_days = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label="Default lease (days)",
+        help_text="Offered on the request form; empty: the portal's default. A project's "
+                  "shorter lease applies.")
+    lease_max_days = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label="Longest lease (days)",
+        help_text="The most a requester may pick, and the longest extension; empty: the "
+                  "portal's maximum. A project's shorter maximum applies.")
 
     def __init__(self, *args: Any, product: Product, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -84,6 +84,13 @@ class Product(AwsTargetFields):
         "ProductVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     hide_deprecated = models.BooleanField(default=True)
+    # Leases of its environments; with a project's terms, the shorter applies (catalog.leases).
+    lease_default_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Lease offered by default (days); empty: PORTAL_LEASE_DEFAULT_DAYS.")
+    lease_max_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Longest lease a requester may pick (days); empty: PORTAL_LEASE_MAX_DAYS.")
     output_mapping = models.JSONField(
         default=dict, blank=True,
         help_text="Which stack output carries each resource identifier of the kind.",

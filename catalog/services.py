@@ -66,8 +66,13 @@ def product_update(
     default_version: ProductVersion | None | bool = False,
     hide_deprecated: bool | None = None,
     output_mapping: Mapping[str, str] | None = None,
+    lease_default_days: int | None | bool = False,
+    lease_max_days: int | None | bool = False,
 ) -> Product:
     """Change a product's curation; arguments left out stay as they are.
+
+    ``lease_default_days``/``lease_max_days``: days, or None to use the settings (``False``,
+    the default, leaves them alone); a default over the maximum is refused.
 
     ``default_version=None`` clears the choice (``False``, the default, leaves it alone).
     """
@@ -114,6 +119,19 @@ def product_update(
         change("output_mapping", product.output_mapping, cleaned)
         product.output_mapping = cleaned
         fields.append("output_mapping")
+    for name, value in (("lease_default_days", lease_default_days),
+                        ("lease_max_days", lease_max_days)):
+        if value is False:
+            continue
+        if value is not None and (isinstance(value, bool) or not 1 <= int(value) <= 3650):
+            raise ValidationError({name: "A number of days from 1 to 3650, or empty."})
+        change(name, getattr(product, name), value)
+        setattr(product, name, value)
+        fields.append(name)
+    if product.lease_default_days and product.lease_max_days \
+            and product.lease_default_days > product.lease_max_days:
+        raise ValidationError({"lease_default_days": "The default lease cannot be longer than "
+                                                     "the maximum."})
     if visible_to_groups is not None:
         groups = list(visible_to_groups)
         change("visible_to_groups", _names(product.visible_to_groups.all(), "name"),

@@ -199,6 +199,8 @@ def _curation_form(product: Product, data: Any = None) -> ProductCurationForm:
         "default_version": product.default_version_id, "hide_deprecated": product.hide_deprecated,
         "visible_to_groups": list(product.visible_to_groups.all()),
         "visible_to_projects": list(product.visible_to_projects.all()),
+        "lease_default_days": product.lease_default_days,
+        "lease_max_days": product.lease_max_days,
     }
     return ProductCurationForm(data, initial=initial, product=product)
 
@@ -230,6 +232,8 @@ def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     visible_to_groups=form.cleaned_data["visible_to_groups"],
                     visible_to_projects=form.cleaned_data["visible_to_projects"],
                     output_mapping=form.output_mapping(),
+                    lease_default_days=form.cleaned_data["lease_default_days"],
+                    lease_max_days=form.cleaned_data["lease_max_days"],
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():

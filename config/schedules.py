@@ -46,4 +46,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "provisioning.tasks.environments_reconcile",
             "schedule": float(settings.PORTAL_RECONCILE_SECONDS),
         }
+    if settings.PORTAL_LEASE_SWEEP_SECONDS:
+        schedule["leases-sweep"] = {  # warnings, stop at the end, terminate after the grace
+            "task": "leases.tasks.leases_sweep",
+            "schedule": float(settings.PORTAL_LEASE_SWEEP_SECONDS),
+        }
     return schedule

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "catalog",
     "approvals",
     "provisioning",
+    "leases",
     "fakeaws",
 ]
 
@@ -365,6 +366,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- E-mail, approvals, provisioning, sweeps (config/settings_work.py) -----------------------
+from config.settings_leases import *  # noqa: E402,F403  (leases: terms, warnings, sweep)
 from config.settings_work import *  # noqa: E402,F403
 from config.settings_work import PORTAL_BROKER_VISIBILITY_SECONDS  # noqa: E402
 

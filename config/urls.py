@@ -43,6 +43,7 @@ urlpatterns = [
     path("requests/", include("approvals.urls")),
     path("environments/", include("provisioning.urls")),
     path("projects/", include("provisioning.team_urls")),
+    path("leases/", include("leases.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/v1/", include("catalog.api_urls")),
     path("api/v1/", include("approvals.api_urls")),

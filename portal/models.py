@@ -102,6 +102,20 @@ class Project(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
     )
     active = models.BooleanField(default=True)
+    # Leases of the project's environments: where project and product both set one, the shorter
+    # applies (catalog.leases); neither: the PORTAL_LEASE_* settings.
+    lease_default_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Lease offered by default on the request form (days); the shorter of the "
+                  "project's and the product's applies; empty: PORTAL_LEASE_DEFAULT_DAYS.")
+    lease_max_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Longest lease (and extension) a requester may pick (days); the shorter of "
+                  "the project's and the product's applies; empty: PORTAL_LEASE_MAX_DAYS.")
+    lease_grace_days = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Days between the lease end (notebooks stopped) and termination; empty: "
+                  "PORTAL_LEASE_GRACE_DAYS.")
     members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         User, through="Membership", related_name="projects"
     )

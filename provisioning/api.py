@@ -38,6 +38,8 @@ class EnvironmentOutput(serializers.ModelSerializer[Environment]):
     product_kind = serializers.CharField(source="product.kind")
     version = serializers.CharField(source="version.name")
     request = serializers.UUIDField(source="origin_request_id")
+    lease_ends_at = serializers.DateTimeField(source="expires_at", allow_null=True,
+                                              read_only=True)
 
     class Meta:
         model = Environment
@@ -46,7 +48,7 @@ class EnvironmentOutput(serializers.ModelSerializer[Environment]):
                   "provisioned_product_id", "notebook_instance_name", "domain_id",
                   "user_profile_name", "sagemaker_project_name", "sagemaker_project_id",
                   "outputs", "tags", "created_at", "updated_at", "available_at",
-                  "terminated_at"]
+                  "terminated_at", "lease_ends_at"]
 
 
 class CostSoFarOutput(serializers.Serializer[Any]):

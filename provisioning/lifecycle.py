@@ -90,23 +90,65 @@ def environment_terminate(*, environment: Environment, user: User, confirm: bool
                   message=f"Termination requested by {user.display_name}.")
         audit_record(action="environment.terminate", actor=user, request=http_request,
                      obj=locked, project=locked.project)
-        # Nothing was created in AWS (a project CreateProject accepted has its project id).
-        if not locked.provisioned_product_id and not (
-                locked.is_sagemaker_project and locked.sagemaker_project_id):
-            environment_status_set(locked, to=Status.TERMINATED)
-            locked.terminated_at = timezone.now()
-            locked.status_message = "Nothing had been created in AWS."
-            locked.save()
-            event_add(environment=locked, kind=Kind.TERMINATED, message=locked.status_message)
-            return locked
-        environment_status_set(locked, to=Status.TERMINATING)
-        locked.status_message = ""
-        locked.acting_user = user
-        locked.operation_token = token or str(uuid.uuid4())
-        locked.last_record_id = ""
-        locked.save()
-        follow_start(locked)
+        _terminate_locked(locked, acting_user=user, token=token)
     return locked
+
+
+def _terminate_locked(locked: Environment, *, acting_user: User | None, token: str) -> None:
+    """Terminate a locked, terminable environment (the caller wrote who asked)."""
+    # Nothing was created in AWS (a project CreateProject accepted has its project id).
+    if not locked.provisioned_product_id and not (
+            locked.is_sagemaker_project and locked.sagemaker_project_id):
+        environment_status_set(locked, to=Status.TERMINATED)
+        locked.terminated_at = timezone.now()
+        locked.status_message = "Nothing had been created in AWS."
+        locked.save()
+        event_add(environment=locked, kind=Kind.TERMINATED, message=locked.status_message)
+        return
+    environment_status_set(locked, to=Status.TERMINATING)
+    locked.status_message = ""
+    locked.acting_user = acting_user
+    locked.operation_token = token or str(uuid.uuid4())
+    locked.last_record_id = ""
+    locked.save()
+    follow_start(locked)
+
+
+# --- Actions of a portal rule (a lease end), not of a person ----------------------------------
+# They run in the portal's own AWS session (no acting user) and are audited with ``actor_label``
+# (``actor_username`` of the audit event, no actor): the rule acted, not the owner.
+
+def environment_stop_by_rule(*, environment: Environment, reason: str,
+                             actor_label: str) -> bool:
+    """Stop a running notebook; False (nothing done) when it is not an available notebook."""
+    with transaction.atomic():
+        locked = environment_locked(environment.pk)
+        if not locked.notebook_instance_name or locked.status != Status.AVAILABLE:
+            return False
+        environment_status_set(locked, to=Status.STOPPING)
+        locked.status_message = ""
+        locked.acting_user = None
+        locked.save()
+        event_add(environment=locked, kind=Kind.STOP, message=f"Stop requested: {reason}")
+        audit_record(action="environment.stop", actor_username=actor_label, obj=locked,
+                     project=locked.project, data={"reason": reason})
+        follow_start(locked)
+    return True
+
+
+def environment_terminate_by_rule(*, environment: Environment, reason: str,
+                                  actor_label: str) -> bool:
+    """Terminate; False (nothing done) when its state does not allow it now."""
+    with transaction.atomic():
+        locked = environment_locked(environment.pk)
+        if locked.status not in TERMINABLE:
+            return False
+        event_add(environment=locked, kind=Kind.TERMINATE,
+                  message=f"Termination requested: {reason}")
+        audit_record(action="environment.terminate", actor_username=actor_label, obj=locked,
+                     project=locked.project, data={"reason": reason})
+        _terminate_locked(locked, acting_user=None, token="")
+    return True
 
 
 def environment_terminate_apply(*, request: Request) -> Environment | None:

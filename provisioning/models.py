@@ -115,7 +115,9 @@ class Environment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     available_at = models.DateTimeField(null=True, blank=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The lease end, set and extended by the leases app (which enforces it).")
 
     class Meta:
         ordering = ["-created_at", "pk"]
@@ -171,6 +173,7 @@ class EnvironmentEvent(models.Model):
         LAUNCH = "launch", "Opened"
         LAUNCH_REFUSED = "launch_refused", "Open refused"
         OUT_OF_BAND = "out_of_band", "Changed outside the portal"
+        LEASE = "lease", "Lease"
 
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -43,6 +43,7 @@ from provisioning.backends import (
     Transient,
     backend_for,
 )
+from provisioning.hooks import environment_created
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import (
     NAME_PARAMETERS,
@@ -145,6 +146,8 @@ def environment_provision(*, request: Request) -> Environment | None:
         return environment_update_apply(request=request)
     if request.action == Request.Action.TERMINATE:
         return environment_terminate_apply(request=request)
+    if request.action != Request.Action.CREATE:
+        return None  # an extend request is the leases app's (its own hand-off handler)
     existing = Environment.objects.filter(origin_request=request).first()
     if existing is not None:
         return existing
@@ -172,6 +175,7 @@ def environment_provision(*, request: Request) -> Environment | None:
                          obj=environment, project=environment.project,
                          data={"request": str(request.pk), "product": request.product.name,
                                "name": environment.provisioned_product_name})
+            environment_created(environment)  # the apps above (leases) add theirs
             provision_dispatch(environment)
     except IntegrityError:  # a concurrent hand-off of the same request created it first
         return Environment.objects.get(origin_request=request)

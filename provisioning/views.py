@@ -20,6 +20,7 @@ from portal.http import request_user as _user
 from portal.http import response_no_store as _no_store
 from portal.models import Project
 from provisioning import lifecycle, metering, selectors, services
+from provisioning.hooks import environment_notes
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.live_views import timeline_context
 from provisioning.models import Environment
@@ -104,6 +105,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "parameters": parameters,
         "runs": _runs(parameters),
         "cost": metering.environment_cost_so_far(environment),
+        "notes": environment_notes(environment, user),
     })
 
 

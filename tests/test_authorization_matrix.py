@@ -144,6 +144,12 @@ RULES: dict[tuple[str, str], str] = {
     ("projects/<slug:slug>/", "POST"): "405 405 405 405 405 405 405 302",
     ("projects/<slug:slug>/costs.csv", "GET"): "404 404 404 200 404 200 404 302",
     ("projects/<slug:slug>/costs.csv", "POST"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/", "GET"): "200 404 404 404 404 200 404 302",
+    ("leases/<uuid:pk>/", "POST"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/extend", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/extend", "POST"): "400 404 404 404 404 403 404 302",
+    ("leases/<uuid:pk>/pause", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/pause", "POST"): "403 404 404 404 404 400 404 302",
     # The fake AWS's launch pages: only a valid presigned token opens them, whoever is signed in.
     ("fakeaws/notebook/<str:region>/<str:name>/", "GET"): "403 403 403 403 403 403 403 403",
     ("fakeaws/notebook/<str:region>/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
@@ -247,7 +253,7 @@ class World:
 
     def url(self, route: str) -> str:
         pk = {"catalog": self.product.pk, "requests": self.request.pk, "tasks": self.task.pk,
-              "environments": self.environment.pk}
+              "environments": self.environment.pk, "leases": self.environment.pk}
         parts = route.split("/")
         for i, part in enumerate(parts):
             if part in {"<int:pk>", "<uuid:pk>"}:

@@ -24,6 +24,7 @@ from approvals.services.idempotency import (
 from approvals.services.names import resource_name_errors
 from approvals.services.workflow import workflow_advance
 from catalog.checks import tag_choices_validate
+from catalog.leases import lease_terms
 from catalog.models import Product, ProductVersion
 from catalog.parameters import (
     ON_CHANGE_KEEP,
@@ -82,6 +83,7 @@ def request_create(
     tag_choices: Mapping[str, Any] | None = None,
     action: str = Request.Action.CREATE,
     environment_ref: str | None = None,
+    lease_days: Any = None,
     http_request: HttpRequest | None = None,
 ) -> Request:
     """Validate a request completely, then store it and start its workflow (no idempotency key:
@@ -90,7 +92,7 @@ def request_create(
         requester=requester, project_slug=project_slug, product_id=product_id,
         parameters=parameters, justification=justification, version_id=version_id,
         tag_choices=tag_choices, action=action, environment_ref=environment_ref,
-        http_request=http_request,
+        lease_days=lease_days, http_request=http_request,
     ).request
 
 
@@ -105,6 +107,7 @@ def request_submit(
     tag_choices: Mapping[str, Any] | None = None,
     action: str = Request.Action.CREATE,
     environment_ref: str | None = None,
+    lease_days: Any = None,
     idempotency_key: str = "",
     http_request: HttpRequest | None = None,
 ) -> RequestSubmitted:
@@ -119,7 +122,7 @@ def request_submit(
     fingerprint = request_fingerprint(**fingerprint_fields(
         project_slug=project_slug, product_id=product_id, version_id=version_id, action=action,
         environment_ref=environment_ref, parameters=parameters, tag_choices=tag_choices,
-        justification=justification)) if key else ""
+        justification=justification, lease_days=lease_days)) if key else ""
     if key:
         existing = request_for_key(requester=requester, idempotency_key=key,
                                    fingerprint=fingerprint)
@@ -130,7 +133,8 @@ def request_submit(
             requester=requester, project_slug=project_slug, product_id=product_id,
             parameters=parameters, justification=justification, version_id=version_id,
             tag_choices=tag_choices, action=action, environment_ref=environment_ref,
-            idempotency_key=key, idempotency_fingerprint=fingerprint, http_request=http_request,
+            lease_days=lease_days, idempotency_key=key, idempotency_fingerprint=fingerprint,
+            http_request=http_request,
         )
     except (IntegrityError, RequestInvalid):
         # The other submit with this key committed after our look-up: our insert broke the
@@ -164,6 +168,7 @@ def _request_create(
     tag_choices: Mapping[str, Any] | None,
     action: str,
     environment_ref: str | None,
+    lease_days: Any,
     idempotency_key: str,
     idempotency_fingerprint: str,
     http_request: HttpRequest | None,
@@ -207,8 +212,11 @@ def _request_create(
     elif len(text) > JUSTIFICATION_MAX:
         errors["justification"] = [f"At most {JUSTIFICATION_MAX} characters."]
 
+    lease = _lease_days(errors, action=action, value=lease_days, product=product,
+                        project=project)
+
     values: dict[str, str] = {}
-    if version is not None and action != Request.Action.TERMINATE:
+    if version is not None and action not in (Request.Action.TERMINATE, Request.Action.EXTEND):
         if not isinstance(parameters, Mapping):
             errors["parameters"] = {"__all__": ["Parameters must be an object of key/value."]}
         else:
@@ -233,7 +241,9 @@ def _request_create(
                 _name_check(errors, project=project, product=product, version=version,
                             action=action, values=values)
 
-    tags, tag_errors = tag_choices_validate(product=product, choices=tag_choices or {})
+    # An extension changes nothing in AWS: no tags to choose (the environment keeps its own).
+    tags, tag_errors = ({}, {}) if action == Request.Action.EXTEND else tag_choices_validate(
+        product=product, choices=tag_choices or {})
     if tag_errors:
         errors["tag_choices"] = tag_errors
 
@@ -256,7 +266,8 @@ def _request_create(
             environment_ref=ref, parameters=parameters_sealed(version=version, values=values),
             tag_choices=tags, justification=text,
             estimated_monthly_cost=estimate.usd_per_month if estimate else None,
-            idempotency_key=idempotency_key, idempotency_fingerprint=idempotency_fingerprint,
+            lease_days=lease, idempotency_key=idempotency_key,
+            idempotency_fingerprint=idempotency_fingerprint,
         )
         request.matched_rule = rule_for_request(request=request)
         request.save()
@@ -267,6 +278,7 @@ def _request_create(
                   "parameters": parameters_masked(request=request), "tag_choices": tags,
                   "estimated_monthly_cost": _money(request.estimated_monthly_cost),
                   "rule": request.matched_rule.name if request.matched_rule else None,
+                  "lease_days": lease,
                   "idempotency_key": idempotency_key},
         )
         notify(request=request, recipients=[requester], subject=f"Request submitted: {product}",
@@ -274,6 +286,29 @@ def _request_create(
         workflow_advance(request=request, next_position=0, actor=requester,
                          http_request=http_request)
     return request
+
+
+def _lease_days(errors: dict[str, Any], *, action: str, value: Any, product: Product,
+                project: Project | None) -> int | None:
+    """The lease a create (default: the terms' default) or an extend (required) asks for, in
+    days, within the terms' maximum; other actions carry none."""
+    if action not in (Request.Action.CREATE, Request.Action.EXTEND):
+        return None
+    terms = lease_terms(product=product, project=project)
+    if value is None or str(value).strip() == "":
+        if action == Request.Action.CREATE:
+            return terms.default_days
+        errors["lease_days"] = ["Say by how many days to extend the lease."]
+        return None
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        errors["lease_days"] = ["A whole number of days."]
+        return None
+    if not 1 <= days <= terms.max_days:
+        errors["lease_days"] = [f"Between 1 and {terms.max_days} days."]
+        return None
+    return days
 
 
 def _name_check(errors: dict[str, Any], *, project: Project, product: Product,

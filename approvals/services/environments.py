@@ -123,5 +123,6 @@ def environment_ref_errors(*, requester: User, project: Project, product: Produc
         if action == Request.Action.UPDATE:
             return ["A change keeps the environment's product; request a new environment to "
                     "use another product."]
-        return ["Name the environment's own product to terminate it."]
+        verb = "extend its lease" if action == Request.Action.EXTEND else "terminate it"
+        return [f"Name the environment's own product to {verb}."]
     return []

@@ -91,11 +91,15 @@ def request_for_key(*, requester: User, idempotency_key: str,
 def fingerprint_fields(*, project_slug: str, product_id: int | str, version_id: int | None,
                        action: str, environment_ref: str | None, parameters: Mapping[str, Any],
                        tag_choices: Mapping[str, Any] | None, justification: str,
-                       ) -> dict[str, Any]:
-    """What the fingerprint covers: everything the requester chose."""
-    return {
+                       lease_days: Any = None) -> dict[str, Any]:
+    """What the fingerprint covers: everything the requester chose (the lease only when one
+    was sent, so fingerprints from before leases still match their replays)."""
+    fields = {
         "project": project_slug, "product": str(product_id), "version": version_id,
         "action": action, "environment_ref": (environment_ref or "").strip() or None,
         "parameters": dict(parameters) if isinstance(parameters, Mapping) else parameters,
         "tag_choices": dict(tag_choices or {}), "justification": (justification or "").strip(),
     }
+    if lease_days is not None and str(lease_days).strip():
+        fields["lease_days"] = str(lease_days).strip()
+    return fields

@@ -34,7 +34,7 @@ def refusal(user: User, project: Project, product: Product, **overrides: Any) ->
 
 @pytest.mark.parametrize(("overrides", "field", "messages"), [
     ({"version_id": 987654}, "version", ["This version cannot be requested."]),
-    ({"action": "explode"}, "action", ["Choose one of: create, update, terminate."]),
+    ({"action": "explode"}, "action", ["Choose one of: create, update, extend, terminate."]),
     ({"environment_ref": "env-1"}, "environment_ref",
      ["A new environment has no environment reference."]),
     ({"action": "update", "environment_ref": "  "}, "environment_ref",

@@ -25,5 +25,6 @@ def test_the_created_event_holds_the_whole_request(
         "product": notebook.name, "version": "v1", "action": "create",
         "parameters": request.parameters, "tag_choices": {"data-classification": "internal"},
         "estimated_monthly_cost": "167.90", "rule": None,
+        "lease_days": 30,  # the default lease (PORTAL_LEASE_DEFAULT_DAYS)
         "idempotency_key": "",  # none sent (a form or an Idempotency-Key header sends one)
     }

@@ -68,9 +68,11 @@ def provisioning_services(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 def test_provisioning_registers_its_hand_off_handler_when_the_app_is_ready() -> None:
+    from leases.services import lease_extend_apply
     from provisioning.services import environment_provision
 
-    assert handoff.hand_off_handlers() == [environment_provision]
+    # provisioning's (create, update, terminate), then leases' (extend): INSTALLED_APPS order.
+    assert handoff.hand_off_handlers() == [environment_provision, lease_extend_apply]
 
 
 def test_the_hand_off_calls_the_registered_handler_once(

@@ -26,7 +26,7 @@ def test_the_command_is_idempotent(db: None) -> None:
               ApprovalStep.objects.count())
     assert "nothing created" in _seed()
     assert counts == (ApprovalPolicy.objects.count(), ApprovalRule.objects.count(),
-                      ApprovalStep.objects.count()) == (1, 4, 5)
+                      ApprovalStep.objects.count()) == (1, 6, 6)
 
 
 def test_a_cpu_notebook_under_150_dollars_a_month_is_approved_at_once(

@@ -9,7 +9,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILES = [ROOT / "config" / "settings.py", ROOT / "config" / "settings_work.py",
-                  ROOT / "portal" / "saml_config.py"]
+                  ROOT / "config" / "settings_leases.py", ROOT / "portal" / "saml_config.py"]
 READ = re.compile(r"\benv_(?:str|bool|int|list|mapping|required)\(\s*\"([A-Z][A-Z0-9_]*)\"")
 
 

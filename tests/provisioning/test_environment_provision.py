@@ -29,7 +29,8 @@ def test_it_creates_one_queued_environment_and_enqueues_provisioning_on_commit(
                                  (str(environment.pk), 1), None)]
     assert environment.status == Environment.Status.QUEUED
     assert environment.owner == scientist and environment.dispatched_at is not None
-    assert environment.events.get().kind == "created"
+    # created, and the lease the leases app opens with it
+    assert list(environment.events.values_list("kind", flat=True)) == ["created", "lease"]
     assert AuditEvent.objects.filter(action="environment.created",
                                      object_id=str(environment.pk)).exists()
 

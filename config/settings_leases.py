@@ -1,0 +1,38 @@
+"""Lease settings (the ``leases`` app), read from the environment like every other setting."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_int, env_list
+
+# Lease offered on the request form and the longest one a requester may pick, when neither the
+# product nor the project sets one (days).
+PORTAL_LEASE_DEFAULT_DAYS = env_int("PORTAL_LEASE_DEFAULT_DAYS", 30, minimum=1)
+PORTAL_LEASE_MAX_DAYS = env_int("PORTAL_LEASE_MAX_DAYS", 90, minimum=1)
+if PORTAL_LEASE_DEFAULT_DAYS > PORTAL_LEASE_MAX_DAYS:
+    raise ImproperlyConfigured(
+        f"PORTAL_LEASE_DEFAULT_DAYS ({PORTAL_LEASE_DEFAULT_DAYS}) must not be more than "
+        f"PORTAL_LEASE_MAX_DAYS ({PORTAL_LEASE_MAX_DAYS})")
+# Days between the lease end (notebooks stopped, the owner told) and termination, when the
+# project sets none.
+PORTAL_LEASE_GRACE_DAYS = env_int("PORTAL_LEASE_GRACE_DAYS", 7, minimum=0)
+
+
+def _warn_days(values: list[str], *, name: str = "PORTAL_LEASE_WARN_DAYS") -> tuple[int, ...]:
+    try:
+        days = sorted({int(v) for v in values}, reverse=True)
+    except ValueError:
+        days = []
+    if not days or days[-1] < 1:
+        raise ImproperlyConfigured(
+            f"{name} must be a comma-separated list of whole days of at least 1 (like 7,1), "
+            f"got {','.join(values)!r}")
+    return tuple(days)
+
+
+# Warnings before the lease end, days before it (each sent once per lease end).
+PORTAL_LEASE_WARN_DAYS = _warn_days(env_list("PORTAL_LEASE_WARN_DAYS", "7,1"))
+# Seconds between lease sweeps (0: off), and the leases one sweep hands to the workers at most.
+PORTAL_LEASE_SWEEP_SECONDS = env_int("PORTAL_LEASE_SWEEP_SECONDS", 300, minimum=0)
+PORTAL_LEASE_SWEEP_BATCH = env_int("PORTAL_LEASE_SWEEP_BATCH", 500, minimum=1)

@@ -1,0 +1,11 @@
+from django.urls import URLPattern, path
+
+from leases import views
+
+app_name = "leases"
+
+urlpatterns: list[URLPattern] = [
+    path("<uuid:pk>/", views.lease_detail, name="lease_detail"),
+    path("<uuid:pk>/extend", views.lease_extend, name="lease_extend"),
+    path("<uuid:pk>/pause", views.lease_pause_view, name="lease_pause"),
+]
