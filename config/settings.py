@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "catalog",
     "approvals",
     "provisioning",
+    "quotas",
     "fakeaws",
 ]
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from approvals.models import Request
 from portal.models import User
 from portal.services import audit_record
+from provisioning.guards import PHASE_START, environment_refuse_unless_allowed
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
 from provisioning.services import (
@@ -43,6 +44,8 @@ def _notebook_move(*, environment: Environment, user: User, http_request: HttpRe
             raise InvalidTransition(
                 f"The environment is {locked.get_status_display().lower()}; it can only be "
                 f"{done} when {Status(required).label.lower()}.")
+        if verb == "start":  # a quota may refuse starting it (EnvironmentRefused, a 409)
+            environment_refuse_unless_allowed(locked, phase=PHASE_START)
         environment_status_set(locked, to=to)
         locked.status_message = ""
         locked.acting_user = user
