@@ -61,7 +61,7 @@ def _message(*, scope: str, project: Project, limit: Limit, used: Decimal, item:
 
 def quota_refusals(*, owner: User, project: Project, adding: Consumption,
                    replacing: Consumption | None = None, exclude_environment: object = None,
-                   lock: bool = True) -> list[str]:
+                   ) -> list[str]:
     """Why ``adding`` (for ``owner`` in ``project``) would exceed a quota; empty when it fits.
 
     ``replacing`` is what the thing already takes (a change of a running environment,
@@ -74,10 +74,9 @@ def quota_refusals(*, owner: User, project: Project, adding: Consumption,
               if limits]
     if not scopes:
         return []
-    if lock:
-        for model, pk in ((Project, project.pk), (User, owner.pk)):
-            list(model.objects.select_for_update(no_key=True).filter(pk=pk)
-                 .values_list("pk", flat=True))
+    for model, pk in ((Project, project.pk), (User, owner.pk)):
+        list(model.objects.select_for_update(no_key=True).filter(pk=pk)
+             .values_list("pk", flat=True))
     refusals: list[str] = []
     for scope, limits in scopes:
         where = {"owner_id": owner.pk} if scope == "user" else {"project_id": project.pk}

@@ -126,7 +126,7 @@ def counted(*, owner_id: int | None = None, project_id: int | None = None,
         environments = environments.exclude(pk=exclude_environment)
     asked: dict[str, int | None] = {"requester_id": owner_id} if owner_id is not None \
         else {"project_id": project_id}
-    requests = Request.objects.filter(LIVE_REQUEST, action=Request.Action.CREATE, **asked)
+    requests = _not_provisioned(Request.objects.filter(LIVE_REQUEST, **asked))
     return _rows(environments, requests)
 
 
@@ -137,11 +137,16 @@ def counted_in_projects(project_ids: Iterable[int]) -> dict[int, list[Counted]]:
     if not ids:
         return found
     items = _rows(Environment.objects.filter(status__in=RUNNING, project_id__in=ids),
-                  Request.objects.filter(LIVE_REQUEST, action=Request.Action.CREATE,
-                                         project_id__in=ids))
+                  _not_provisioned(Request.objects.filter(LIVE_REQUEST, project_id__in=ids)))
     for item in items:
         found[item.project_id].append(item)
     return found
+
+
+def _not_provisioned(requests: Any) -> Any:
+    """Create requests without an environment yet (one that has one counts as the environment,
+    even in the moment between its creation and the request's hand-off mark)."""
+    return requests.filter(action=Request.Action.CREATE, provisioned_environment__isnull=True)
 
 
 def _rows(environments: Any, requests: Any) -> list[Counted]:
