@@ -3,19 +3,23 @@ starting an environment with a message (quotas does, from its ``AppConfig.ready(
 
 Provisioning never imports them. A check is called with the environment locked by the caller's
 transaction and the phase (``PHASE_PROVISION``: the provision task, before anything is sent to
-AWS; ``PHASE_START``: the owner starts a stopped notebook, by its Start button or by opening it);
-it returns the messages that refuse it (empty: no objection).
+AWS; ``PHASE_START``: the owner starts a stopped notebook, by its Start button or by opening it;
+``PHASE_UPDATE``: an approved change is about to be applied) and the parameters it would run with
+(the environment's own, or the change's); it returns the messages that refuse it (empty: no
+objection).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from provisioning.models import Environment
 from provisioning.states import InvalidTransition
 
 PHASE_PROVISION = "provision"
 PHASE_START = "start"
+PHASE_UPDATE = "update"
 
 
 class EnvironmentRefused(InvalidTransition):
@@ -23,7 +27,8 @@ class EnvironmentRefused(InvalidTransition):
 
 
 class EnvironmentCheck(Protocol):
-    def __call__(self, environment: Environment, phase: str, /) -> list[str]: ...
+    def __call__(self, environment: Environment, phase: str,
+                 parameters: Mapping[str, Any], /) -> list[str]: ...
 
 
 _checks: list[EnvironmentCheck] = []
@@ -40,9 +45,12 @@ def environment_checks() -> list[EnvironmentCheck]:
     return list(_checks)
 
 
-def environment_refusals(environment: Environment, *, phase: str) -> list[str]:
-    """Every registered check's refusals for ``phase`` (empty: it may go ahead)."""
-    return [message for check in _checks for message in check(environment, phase)]
+def environment_refusals(environment: Environment, *, phase: str,
+                         parameters: Mapping[str, Any] | None = None) -> list[str]:
+    """Every registered check's refusals for ``phase`` (empty: it may go ahead); ``parameters``
+    default to the environment's own."""
+    values = dict(environment.parameters or {}) if parameters is None else parameters
+    return [message for check in _checks for message in check(environment, phase, values)]
 
 
 def environment_refuse_unless_allowed(environment: Environment, *, phase: str) -> None:

@@ -10,12 +10,14 @@ the request would add; nothing is written.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from approvals.models import Request
 from approvals.services import RequestToCheck
 from portal.models import Project, User
-from provisioning.guards import PHASE_PROVISION, PHASE_START
+from provisioning.guards import PHASE_PROVISION, PHASE_START, PHASE_UPDATE
 from provisioning.models import Environment
 from quotas.limits import Limit, project_limits, user_limits
 from quotas.models import Measure
@@ -131,11 +133,17 @@ def request_quota_check(request: RequestToCheck) -> list[str]:
                           exclude_environment=environment.pk)
 
 
-def environment_quota_check(environment: Environment, phase: str) -> list[str]:
+def environment_quota_check(environment: Environment, phase: str,
+                            parameters: Mapping[str, Any]) -> list[str]:
     """At provisioning (before anything is sent to AWS) and at start: the environment counts in
-    full against what else runs."""
-    if phase not in (PHASE_PROVISION, PHASE_START):
+    full against what else runs. Before a change is applied: what it adds, if it runs."""
+    adding = _consumption({**(environment.parameters or {}), **parameters}, environment.project)
+    replacing = None
+    if phase == PHASE_UPDATE:
+        if environment.status not in RUNNING:
+            return []  # a stopped one is checked when it starts
+        replacing = _consumption(environment.parameters, environment.project)
+    elif phase not in (PHASE_PROVISION, PHASE_START):
         return []
-    return quota_refusals(owner=environment.owner, project=environment.project,
-                          adding=_consumption(environment.parameters, environment.project),
-                          exclude_environment=environment.pk)
+    return quota_refusals(owner=environment.owner, project=environment.project, adding=adding,
+                          replacing=replacing, exclude_environment=environment.pk)

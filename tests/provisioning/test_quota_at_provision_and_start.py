@@ -130,3 +130,30 @@ def test_opening_a_stopped_notebook_over_a_quota_is_refused_and_audited(
         usd_per_hour=Decimal("0.0083"))  # 0.20 a day: exactly 92.00
     response = client.post(f"/api/v1/environments/{stopped.pk}/launch")
     assert response.status_code == 202 and response.json()["waiting"] is True
+
+
+def test_an_approved_change_over_a_quota_is_not_applied(
+        scientist: User, available: Environment) -> None:
+    from provisioning.services import environment_provision
+
+    grant("gpu_instances", 0)  # granted after the change was approved
+
+    def change(instance_type: str) -> Any:
+        return approved_request(
+            requester=scientist, project=available.project, product=available.product,
+            version=available.version, action="update", environment_ref=str(available.pk),
+            parameters={"NotebookInstanceName": available.notebook_instance_name,
+                        "InstanceType": instance_type})
+
+    gpu = change("ml.p3.2xlarge")
+    environment_provision(request=gpu)
+    available.refresh_from_db()
+    assert available.status == "available" and _calls("UpdateProvisionedProduct") == 0
+    note = available.events.get(kind="failed").message
+    assert note.startswith(f"Change request {gpu.short_id} was not applied: Your quota of gpu "
+                           "instances is 0")
+    assert AuditEvent.objects.get(action="environment.update_refused").data["request"] == str(
+        gpu.pk)
+    environment_provision(request=change("ml.m5.xlarge"))  # no GPU: applied
+    available.refresh_from_db()
+    assert available.status == "updating"
