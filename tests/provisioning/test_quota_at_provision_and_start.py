@@ -157,3 +157,18 @@ def test_an_approved_change_over_a_quota_is_not_applied(
     environment_provision(request=change("ml.m5.xlarge"))  # no GPU: applied
     available.refresh_from_db()
     assert available.status == "updating"
+
+
+def test_a_change_to_a_stopped_notebook_is_applied_and_checked_when_it_starts(
+        scientist: User, available: Environment) -> None:
+    from provisioning.services import environment_provision
+
+    stopped = _stopped(available, scientist)
+    grant("gpu_instances", 0)
+    environment_provision(request=approved_request(
+        requester=scientist, project=stopped.project, product=stopped.product,
+        version=stopped.version, action="update", environment_ref=str(stopped.pk),
+        parameters={"NotebookInstanceName": stopped.notebook_instance_name,
+                    "InstanceType": "ml.p3.2xlarge"}))
+    stopped.refresh_from_db()
+    assert stopped.status == "updating"

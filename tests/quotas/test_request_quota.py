@@ -179,3 +179,18 @@ def test_the_api_answers_400_with_the_limits(client: Client, scientist: User, pr
     assert response.status_code == 400, response.content
     assert "Your quota of running environments is 0" in response.json()["errors"]["limits"][0]
     assert not Request.objects.exists()
+
+
+def test_a_change_that_asks_for_no_more_passes_a_quota_lowered_meanwhile(
+        scientist: User, project: Project, notebook: Product) -> None:
+    running = _running(scientist, project, notebook, "ml.p3.2xlarge")
+    running.parameters = {"NotebookInstanceName": "dana-gpu", "InstanceType": "ml.p3.2xlarge"}
+    running.notebook_instance_name = "dana-gpu"
+    running.save()
+    grant("gpu_instances", 0)  # lowered after the GPU notebook was provisioned
+    request_create(
+        requester=scientist, project_slug=project.slug, product_id=notebook.pk,
+        parameters={"NotebookInstanceName": "dana-gpu", "InstanceType": "ml.g4dn.xlarge"},
+        tag_choices={"data-classification": "internal"}, justification="Cheaper GPU",
+        action=Request.Action.UPDATE, environment_ref=str(running.pk))
+    assert Request.objects.filter(action="update").count() == 1
