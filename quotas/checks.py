@@ -16,6 +16,7 @@ from typing import Any
 
 from approvals.models import Request
 from approvals.services import RequestToCheck
+from catalog.selectors import INSTANCE_TYPE_PARAMETER
 from portal.models import Project, User
 from provisioning.guards import PHASE_PROVISION, PHASE_START, PHASE_UPDATE
 from provisioning.models import Environment
@@ -61,15 +62,15 @@ def _message(*, scope: str, project: Project, limit: Limit, used: Decimal, item:
             f"against it ({WHAT_COUNTS[scope]}), and this {what} would add {added}{how}. {MORE}")
 
 
-def quota_refusals(*, owner: User, project: Project, adding: Consumption,
-                   replacing: Consumption | None = None, exclude_environment: object = None,
+def quota_refusals(*, owner: User, project: Project, instance_type: str,
+                   replacing: str | None = None, exclude_environment: object = None,
                    ) -> list[str]:
-    """Why ``adding`` (for ``owner`` in ``project``) would exceed a quota; empty when it fits.
+    """Why one more environment of ``instance_type`` ("" for none) for ``owner`` in ``project``
+    would exceed a quota; empty when it fits. Exactly at the limit is allowed.
 
-    ``replacing`` is what the thing already takes (a change of a running environment,
-    ``exclude_environment`` left out of the count): a measure it does not increase is not
-    checked, so a change never fails for a quota lowered meanwhile unless it asks for more.
-    Exactly at the limit is allowed.
+    ``replacing`` is the instance type of the running environment a change replaces
+    (``exclude_environment``, left out of the count): a measure the change does not increase is
+    not checked, so a change never fails for a quota lowered meanwhile unless it asks for more.
     """
     scopes = [(s, limits) for s, limits in (("user", user_limits(user=owner)),
                                              ("project", project_limits(project=project)))
@@ -84,31 +85,36 @@ def quota_refusals(*, owner: User, project: Project, adding: Consumption,
         where = {"owner_id": owner.pk} if scope == "user" else {"project_id": project.pk}
         items = counted(**where, exclude_environment=exclude_environment)
         prices = prices_for({project.aws_region, *(i.region for i in items)})
-        item = consumption_of(parameters={"InstanceType": adding.instance_type},
-                              region=project.aws_region, prices=prices)
+        item = _taking(instance_type, project, prices)
+        before = None if replacing is None else _taking(replacing, project, prices)
         used = usage_total(items, prices=prices)
         for measure, limit in limits.items():
-            if replacing is not None and _adds(measure, item) <= _adds(measure, replacing):
+            unpriced = measure == Measure.CREDITS and item.credits is None
+            if before is not None and not unpriced \
+                    and _adds(measure, item) <= _adds(measure, before):
                 continue
-            if measure == Measure.CREDITS and item.credits is None:
+            if unpriced:
                 refusals.append(
                     f"{item.instance_type} has no price in the portal's price table for "
                     f"{project.aws_region}, so its daily credits cannot be counted against "
                     f"{_subject(scope, project).lower()} of daily credits "
                     f"({amount_text(measure, limit.amount)} USD/day). Ask a platform admin to "
                     "add its price, or choose a priced instance type.")
-                continue
-            if used.of(measure) + _adds(measure, item) > limit.amount:
+            elif used.of(measure) + _adds(measure, item) > limit.amount:
                 refusals.append(_message(scope=scope, project=project, limit=limit,
                                          used=used.of(measure), item=item,
                                          region=project.aws_region))
     return refusals
 
 
-def _consumption(parameters: object, project: Project) -> Consumption:
-    values = parameters if isinstance(parameters, dict) else {}
-    return consumption_of(parameters=values, region=project.aws_region,
-                          prices=prices_for({project.aws_region}))
+def _taking(instance_type: str, project: Project, prices: Mapping[tuple[str, str], Decimal]
+            ) -> Consumption:
+    return consumption_of(parameters={INSTANCE_TYPE_PARAMETER: instance_type},
+                          region=project.aws_region, prices=prices)
+
+
+def _instance_type(parameters: Mapping[str, Any] | None) -> str:
+    return str((parameters or {}).get(INSTANCE_TYPE_PARAMETER) or "").strip()
 
 
 def request_quota_check(request: RequestToCheck) -> list[str]:
@@ -116,7 +122,7 @@ def request_quota_check(request: RequestToCheck) -> list[str]:
     adds; a terminate, or a change of a stopped one (checked when it starts), counts nothing."""
     if request.action == Request.Action.CREATE:
         return quota_refusals(owner=request.requester, project=request.project,
-                              adding=_consumption(dict(request.values), request.project))
+                              instance_type=_instance_type(request.values))
     if request.action != Request.Action.UPDATE:
         return []
     try:
@@ -126,10 +132,10 @@ def request_quota_check(request: RequestToCheck) -> list[str]:
     environment = Environment.objects.filter(pk=pk, status__in=RUNNING).first()
     if environment is None:
         return []
-    current = _consumption(environment.parameters, request.project)
     wanted = {**(environment.parameters or {}), **dict(request.values)}
     return quota_refusals(owner=environment.owner, project=request.project,
-                          adding=_consumption(wanted, request.project), replacing=current,
+                          instance_type=_instance_type(wanted),
+                          replacing=_instance_type(environment.parameters),
                           exclude_environment=environment.pk)
 
 
@@ -137,13 +143,14 @@ def environment_quota_check(environment: Environment, phase: str,
                             parameters: Mapping[str, Any]) -> list[str]:
     """At provisioning (before anything is sent to AWS) and at start: the environment counts in
     full against what else runs. Before a change is applied: what it adds, if it runs."""
-    adding = _consumption({**(environment.parameters or {}), **parameters}, environment.project)
     replacing = None
     if phase == PHASE_UPDATE:
         if environment.status not in RUNNING:
             return []  # a stopped one is checked when it starts
-        replacing = _consumption(environment.parameters, environment.project)
+        replacing = _instance_type(environment.parameters)
     elif phase not in (PHASE_PROVISION, PHASE_START):
         return []
-    return quota_refusals(owner=environment.owner, project=environment.project, adding=adding,
-                          replacing=replacing, exclude_environment=environment.pk)
+    wanted = {**(environment.parameters or {}), **parameters}
+    return quota_refusals(owner=environment.owner, project=environment.project,
+                          instance_type=_instance_type(wanted), replacing=replacing,
+                          exclude_environment=environment.pk)

@@ -194,3 +194,22 @@ def test_a_change_that_asks_for_no_more_passes_a_quota_lowered_meanwhile(
         tag_choices={"data-classification": "internal"}, justification="Cheaper GPU",
         action=Request.Action.UPDATE, environment_ref=str(running.pk))
     assert Request.objects.filter(action="update").count() == 1
+
+
+def test_a_change_to_an_unpriced_type_is_refused_where_credits_are_limited(
+        scientist: User, project: Project, notebook: Product) -> None:
+    from catalog.models import InstancePrice
+
+    running = _running(scientist, project, notebook, "ml.m5.xlarge")
+    running.parameters = {"NotebookInstanceName": "dana-nb", "InstanceType": "ml.m5.xlarge"}
+    running.notebook_instance_name = "dana-nb"
+    running.save()
+    InstancePrice.objects.filter(instance_type="ml.t3.medium").delete()
+    grant("daily_credits", 100)
+    with pytest.raises(RequestInvalid) as caught:
+        request_create(
+            requester=scientist, project_slug=project.slug, product_id=notebook.pk,
+            parameters={"NotebookInstanceName": "dana-nb", "InstanceType": "ml.t3.medium"},
+            tag_choices={"data-classification": "internal"}, justification="Smaller",
+            action=Request.Action.UPDATE, environment_ref=str(running.pk))
+    assert caught.value.errors["limits"][0].startswith("ml.t3.medium has no price")
