@@ -172,3 +172,22 @@ def test_a_change_to_a_stopped_notebook_is_applied_and_checked_when_it_starts(
                     "InstanceType": "ml.p3.2xlarge"}))
     stopped.refresh_from_db()
     assert stopped.status == "updating"
+
+
+def test_opening_a_notebook_stopped_outside_the_portal_over_a_quota_is_refused(
+        client: Client, scientist: User, project: Project, available: Environment,
+        notebook: tuple[Product, ProductVersion]) -> None:
+    from tests.provisioning.conftest import console_client
+
+    sagemaker = console_client("sagemaker", project)
+    sagemaker.stop_notebook_instance(NotebookInstanceName=available.notebook_instance_name)
+    sagemaker.describe_notebook_instance(NotebookInstanceName=available.notebook_instance_name)
+    _other_running(scientist, project, notebook)
+    grant("running_environments", 1)
+    client.force_login(scientist)
+    response = client.post(f"/api/v1/environments/{available.pk}/launch")
+    assert response.status_code == 409, response.content
+    assert response.json()["reason"] == "start_refused"
+    available.refresh_from_db()
+    # The stop made outside the portal is recorded; the start is not made.
+    assert available.status == "stopped" and _calls("StartNotebookInstance") == 0
