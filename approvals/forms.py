@@ -59,7 +59,7 @@ class RequestDetailsForm(forms.Form):
             target = TAG_FIELD_PREFIX + key
             for message in messages:
                 self.add_error(target if target in self.fields else None, message)
-        for field in ("version", "action", "environment_ref", "idempotency_key"):
+        for field in ("version", "action", "environment_ref", "idempotency_key", "limits"):
             for message in errors.get(field, []):
                 self.add_error(None, message)
 

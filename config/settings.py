@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "approvals",
     "provisioning",
     "leases",
+    "quotas",
     "fakeaws",
 ]
 

@@ -24,6 +24,7 @@ from provisioning.backends import (
     aws_session_for,
     backend_for,
 )
+from provisioning.guards import PHASE_START, EnvironmentRefused, environment_refuse_unless_allowed
 from provisioning.models import Environment
 from provisioning.services import (
     Kind,
@@ -116,7 +117,10 @@ def environment_launch(*, environment: Environment, user: User,
     if environment.status == Status.STARTING:
         return Launch(waiting=True)
     if environment.status == Status.STOPPED and environment.notebook_instance_name:
-        _start_for_launch(environment, user=user, http_request=http_request)
+        try:
+            _start_for_launch(environment, user=user, http_request=http_request)
+        except EnvironmentRefused as exc:
+            raise refuse("start_refused", str(exc), 409) from None
         return Launch(waiting=True)
     if environment.status != Status.AVAILABLE:
         raise refuse("not_available",
@@ -132,7 +136,10 @@ def environment_launch(*, environment: Environment, user: User,
         if environment.notebook_instance_name:
             live = backend.notebook_status(notebook_name=environment.notebook_instance_name)
             if live == "Stopped":
-                _stopped_outside(environment, user=user, http_request=http_request)
+                try:
+                    _stopped_outside(environment, user=user, http_request=http_request)
+                except EnvironmentRefused as exc:
+                    raise refuse("start_refused", str(exc), 409) from None
                 return Launch(waiting=True)
             if live == "Pending":
                 _pending_outside(environment)
@@ -188,6 +195,7 @@ def _start_for_launch(environment: Environment, *, user: User, http_request: Htt
         locked = environment_locked(environment.pk)
         if locked.status != Status.STOPPED:
             return  # someone else moved it meanwhile; the page shows what it is now
+        environment_refuse_unless_allowed(locked, phase=PHASE_START)  # a quota may refuse
         environment_status_set(locked, to=Status.STARTING)
         locked.acting_user = user
         locked.save()

@@ -12,6 +12,12 @@ from django.utils import timezone
 from approvals.models import Request
 from portal.models import User
 from portal.services import audit_record
+from provisioning.guards import (
+    PHASE_START,
+    PHASE_UPDATE,
+    environment_refusals,
+    environment_refuse_unless_allowed,
+)
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
 from provisioning.services import (
@@ -43,6 +49,8 @@ def _notebook_move(*, environment: Environment, user: User, http_request: HttpRe
             raise InvalidTransition(
                 f"The environment is {locked.get_status_display().lower()}; it can only be "
                 f"{done} when {Status(required).label.lower()}.")
+        if verb == "start":  # a quota may refuse starting it (EnvironmentRefused, a 409)
+            environment_refuse_unless_allowed(locked, phase=PHASE_START)
         environment_status_set(locked, to=to)
         locked.status_message = ""
         locked.acting_user = user
@@ -187,6 +195,18 @@ def environment_update_apply(*, request: Request) -> Environment | None:
             owner_notify(environment=locked, subject=f"Change not applied: {locked.product.name}",
                          lines=["Your approved change could not be applied because the "
                                 f"environment is {locked.get_status_display().lower()}."])
+            return locked
+        refusals = environment_refusals(locked, phase=PHASE_UPDATE,
+                                        parameters=request.parameters or {})
+        if refusals:  # a quota lowered, or filled, while the change waited for approval
+            event_add(environment=locked, kind=Kind.FAILED,
+                      message=f"Change request {request.short_id} was not applied: "
+                              + " ".join(refusals))
+            audit_record(action="environment.update_refused", obj=locked,
+                         project=locked.project,
+                         data={"request": str(request.pk), "refusals": refusals})
+            owner_notify(environment=locked, subject=f"Change not applied: {locked.product.name}",
+                         lines=["Your approved change could not be applied:", *refusals])
             return locked
         environment_status_set(locked, to=Status.UPDATING)
         locked.status_message = ""

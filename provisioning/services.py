@@ -44,6 +44,7 @@ from provisioning.backends import (
     backend_for,
 )
 from provisioning.hooks import environment_created
+from provisioning.guards import PHASE_PROVISION, environment_refusals
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import (
     NAME_PARAMETERS,
@@ -307,6 +308,12 @@ def environment_provision_run(*, environment_id: Any, attempt: int | None = None
         if attempt is not None and attempt != environment.dispatch_attempt:
             return "stale"  # the sweeper started a newer chain: this one ends here
         request = environment.origin_request
+        # Checked again here (quotas): limits may have been lowered while approvals took days.
+        refusals = environment_refusals(environment, phase=PHASE_PROVISION)
+        if refusals:
+            environment_fail(environment, message="Not provisioned: " + " ".join(refusals),
+                             subject=f"Provisioning failed: {environment.product.name}")
+            return "failed"
         try:
             tags = environment_tags(environment=environment, request=request)
         except TagSetInvalid as exc:

@@ -157,6 +157,8 @@ RULES: dict[tuple[str, str], str] = {
     ("fakeaws/studio/<str:region>/<str:domain_id>/<str:profile>/", "POST"): "405 405 405 405 405 405 405 405",  # noqa: E501
     ("api/v1/me", "GET"): "200 200 200 200 200 200 200 401",
     ("api/v1/me", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/me/quota", "GET"): "200 200 200 200 200 200 200 401",
+    ("api/v1/me/quota", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/projects", "GET"): "200 200 200 200 200 200 200 401",
     ("api/v1/projects", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/projects/<slug:slug>/summary", "GET"): "404 404 404 200 404 200 404 401",

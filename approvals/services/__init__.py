@@ -3,6 +3,7 @@
 - ``create``: ``request_create`` (validation, the matched rule, the first step) and
   ``request_submit`` (the same, once per idempotency key).
 - ``idempotency``: ``idempotency_key_clean``, ``IdempotencyKeyReused`` (same key, other input).
+- ``checks``: ``request_check_register``: apps above approvals may refuse a request (quotas).
 - ``names``: ``live_name_check_register``: a new environment may not take a live one's name.
 - ``decide``: ``request_approve``, ``request_reject``, ``tasks_approve``, ``request_cancel``.
 - ``workflow``: who may decide (``task_approvers``, ``task_is_eligible``, ``earlier_deciders``),
@@ -14,6 +15,12 @@
 Every status change goes through ``approvals.states.status_transition``.
 """
 
+from approvals.services.checks import (
+    RequestToCheck,
+    request_check_errors,
+    request_check_register,
+    request_checks,
+)
 from approvals.services.create import (
     RequestSubmitted,
     parameters_masked,
@@ -55,7 +62,8 @@ from approvals.services.workflow import (
 
 __all__ = [
     "IDEMPOTENCY_KEY_MAX", "EnvironmentFacts", "HandOffMissing", "IdempotencyKeyReused",
-    "RequestSubmitted",
+    "RequestSubmitted", "RequestToCheck", "request_check_errors", "request_check_register",
+    "request_checks",
     "earlier_deciders", "environment_current", "idempotency_key_clean",
     "live_name_check_register", "live_name_checks", "request_submit",
     "environment_resolver_register",

@@ -14,6 +14,7 @@ from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.notifications import describe, notify
 from approvals.policies import rule_for_request
+from approvals.services.checks import ERRORS_KEY, RequestToCheck, request_check_errors
 from approvals.services.environments import change_identity_keep, environment_ref_errors
 from approvals.services.idempotency import (
     fingerprint_fields,
@@ -259,6 +260,12 @@ def _request_create(
         Project.objects.select_for_update().filter(pk=project.pk).first()
         _name_check(errors, project=project, product=product, version=version, action=action,
                     values=values)
+        # Registered checks (quotas) count what is asked for under the same lock.
+        limits = request_check_errors(RequestToCheck(
+            requester=requester, project=project, product=product, version=version,
+            action=action, environment_ref=ref, values=values))
+        if limits:
+            errors[ERRORS_KEY] = limits
         if errors:
             raise RequestInvalid(errors)
         request = Request(

@@ -1,0 +1,57 @@
+"""Request checks: callables an app above approvals registers to refuse a request with a message.
+
+Approvals knows nothing of what they check (quotas, for one, registers from its
+``AppConfig.ready()``). ``request_create`` calls every check once the request is otherwise valid,
+inside its transaction and after it has locked the project row, so a check that counts what is
+already asked for sees every earlier request of the project committed; a check that counts across
+projects takes its own lock (the requester's row, say). A check returns the messages that refuse
+the request (empty: no objection); the request is then refused with them under ``"limits"`` and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from catalog.models import Product, ProductVersion
+from portal.models import Project, User
+
+ERRORS_KEY = "limits"
+
+
+@dataclass(frozen=True)
+class RequestToCheck:
+    """What a request check is told: who asks for what, where, and with which values."""
+
+    requester: User
+    project: Project
+    product: Product
+    version: ProductVersion
+    action: str
+    environment_ref: str | None
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+class RequestCheck(Protocol):
+    def __call__(self, request: RequestToCheck, /) -> list[str]: ...
+
+
+_checks: list[RequestCheck] = []
+
+
+def request_check_register(check: RequestCheck) -> None:
+    """Register a check; registering one twice keeps one."""
+    if check not in _checks:
+        _checks.append(check)
+
+
+def request_checks() -> list[RequestCheck]:
+    """The registered checks (a copy)."""
+    return list(_checks)
+
+
+def request_check_errors(request: RequestToCheck) -> list[str]:
+    """Every registered check's refusals, in registration order (empty: the request may go)."""
+    return [message for check in _checks for message in check(request)]

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class QuotasConfig(AppConfig):
+    name = "quotas"
+
+    def ready(self) -> None:
+        # approvals and provisioning, below quotas in the dependency chain, never import it:
+        # the checks reach them through these registrations.
+        from approvals.services import request_check_register
+        from portal.panels import panel_register
+        from provisioning.guards import environment_check_register
+        from quotas.checks import environment_quota_check, request_quota_check
+        from quotas.panels import quota_panel
+
+        request_check_register(request_quota_check)
+        environment_check_register(environment_quota_check)
+        panel_register("dashboard", quota_panel)
+        panel_register("request_form", quota_panel)

@@ -1,0 +1,80 @@
+"""Usage against every limit that applies to a person: their own and their projects' (selector).
+
+The same rows feed ``GET /api/v1/me/quota``, the dashboard and the request form. A constant
+number of queries whatever the number of projects and environments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from portal.models import User
+from portal.selectors import projects_for_user
+from quotas.checks import WHAT_COUNTS, amount_text
+from quotas.limits import Limit, user_limits
+from quotas.models import ProjectQuota
+from quotas.usage import Counted, counted, counted_in_projects, prices_for, usage_total
+
+
+@dataclass(frozen=True)
+class QuotaRow:
+    """One limit and its use: ``scope`` "user" (``project`` empty) or "project"."""
+
+    scope: str
+    project: str
+    measure: str
+    label: str
+    limit: Decimal
+    used: Decimal
+    unpriced: int
+    granted_to: tuple[str, ...]
+    counts: str
+
+    @property
+    def limit_text(self) -> str:
+        return amount_text(self.measure, self.limit)
+
+    @property
+    def used_text(self) -> str:
+        return amount_text(self.measure, self.used)
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.limit - self.used, Decimal("0"))
+
+    @property
+    def left_text(self) -> str:
+        return amount_text(self.measure, self.left)
+
+    @property
+    def full(self) -> bool:
+        return self.used >= self.limit
+
+
+def quota_report(*, user: User) -> list[QuotaRow]:
+    """The person's limits, then their projects' (by project name), with what is in use."""
+    mine = user_limits(user=user)
+    projects = {p.pk: p for p in projects_for_user(user=user)}
+    caps = list(ProjectQuota.objects.filter(project_id__in=projects).order_by("measure"))
+    own: list[Counted] = counted(owner_id=user.pk) if mine else []
+    theirs = counted_in_projects({c.project_id for c in caps})
+    regions = {i.region for i in own} | {i.region for items in theirs.values() for i in items}
+    prices = prices_for(regions)
+    rows: list[QuotaRow] = []
+    used = usage_total(own, prices=prices)
+    for limit in mine.values():
+        rows.append(_row("user", "", limit, used.of(limit.measure), used.unpriced))
+    for cap in sorted(caps, key=lambda c: (projects[c.project_id].name, c.measure)):
+        total = usage_total(theirs[cap.project_id], prices=prices)
+        limit = Limit(measure=cap.measure, amount=cap.amount)
+        rows.append(_row("project", projects[cap.project_id].slug, limit,
+                         total.of(cap.measure), total.unpriced))
+    return rows
+
+
+def _row(scope: str, project: str, limit: Limit, used: Decimal, unpriced: int) -> QuotaRow:
+    return QuotaRow(scope=scope, project=project, measure=limit.measure, label=limit.label,
+                    limit=limit.amount, used=used,
+                    unpriced=unpriced if limit.measure == "daily_credits" else 0,
+                    granted_to=limit.sources if scope == "user" else (), counts=WHAT_COUNTS[scope])
