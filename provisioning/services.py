@@ -43,8 +43,8 @@ from provisioning.backends import (
     Transient,
     backend_for,
 )
-from provisioning.hooks import environment_created
 from provisioning.guards import PHASE_PROVISION, environment_refusals
+from provisioning.hooks import environment_created
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.names import (
     NAME_PARAMETERS,
