@@ -19,8 +19,11 @@ def request_url(*, request: Request) -> str:
 
 
 def notify(*, request: Request, recipients: Iterable[User], subject: str, lines: list[str]) -> None:
-    """One email per recipient with a link to the request, sent once the transaction commits."""
-    email_notify(recipients=recipients, subject=subject, lines=lines,
+    """One email per recipient with a link to the request, sent once the transaction commits.
+
+    The subject starts with the request's reference (``REQ-1042: Approval needed: …``), so a
+    mailbox threads and finds a request's e-mails by the number people quote."""
+    email_notify(recipients=recipients, subject=f"{request.reference}: {subject}", lines=lines,
                  link_label="Open the request", link=request_url(request=request),
                  what="approval")
 
@@ -28,5 +31,7 @@ def notify(*, request: Request, recipients: Iterable[User], subject: str, lines:
 def describe(request: Request) -> str:
     cost = request.estimated_monthly_cost
     cost_text = f"${cost}/month (estimated)" if cost is not None else "cost unknown"
-    return (f"{request.get_action_display()}: {request.product.name} in project "
+    named = f" “{request.name}”" if request.name else ""
+    return (f"{request.reference}{named}: {request.get_action_display()} "
+            f"({request.product.name}) in project "
             f"{request.project.name}, requested by {request.requester.display_name}; {cost_text}.")

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -37,23 +37,44 @@ class EnvironmentOutput(serializers.ModelSerializer[Environment]):
     product = serializers.CharField(source="product.name")
     product_kind = serializers.CharField(source="product.kind")
     version = serializers.CharField(source="version.name")
-    request = serializers.UUIDField(source="origin_request_id")
+    request = serializers.UUIDField(source="origin_request_id",
+                                    help_text="The request this environment came from")
+    request_reference = serializers.CharField(source="origin_request.reference",
+                                              help_text="Its reference, e.g. REQ-1042")
+    name = serializers.CharField(help_text="The name its requester chose, else the portal's")
 
     class Meta:
         model = Environment
-        fields = ["id", "owner", "project", "product", "product_kind", "version", "request",
-                  "status", "status_message", "provisioned_product_name",
-                  "provisioned_product_id", "notebook_instance_name", "domain_id",
+        fields = ["id", "name", "owner", "project", "product", "product_kind", "version",
+                  "request", "request_reference", "status", "status_message",
+                  "provisioned_product_name", "provisioned_product_id", "notebook_instance_name",
+                  "domain_id",
                   "user_profile_name", "sagemaker_project_name", "sagemaker_project_id",
                   "outputs", "tags", "created_at", "updated_at", "available_at",
                   "terminated_at"]
 
 
+class EnvironmentRequestOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    action = serializers.CharField()
+    status = serializers.CharField()
+    requester = serializers.CharField(source="requester.username")
+    created_at = serializers.DateTimeField()
+
+
 class EnvironmentDetailOutput(EnvironmentOutput):
     timeline = serializers.SerializerMethodField()
+    requests = serializers.SerializerMethodField(
+        help_text="The request it came from, then its day-2 requests (change, terminate)")
 
     class Meta(EnvironmentOutput.Meta):
-        fields = [*EnvironmentOutput.Meta.fields, "timeline"]
+        fields = [*EnvironmentOutput.Meta.fields, "requests", "timeline"]
+
+    @extend_schema_field(EnvironmentRequestOutput(many=True))
+    def get_requests(self, environment: Environment) -> list[dict[str, Any]]:
+        requests = selectors.environment_requests(environment=environment)
+        return list(EnvironmentRequestOutput(requests, many=True).data)
 
     def get_timeline(self, environment: Environment) -> list[dict[str, Any]]:
         events = selectors.environment_timeline(environment=environment)[:200]

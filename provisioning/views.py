@@ -98,6 +98,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "state": environment_json(environment),
         "change_url": _change_url(environment),
         "request_url": reverse("approvals:request_detail", args=[environment.origin_request_id]),
+        "requests": selectors.environment_requests(environment=environment),
     })
 
 
