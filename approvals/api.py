@@ -290,10 +290,17 @@ class RequestListView(APIView):
 
 
 class RequestDetailView(APIView):
-    @extend_schema(responses=RequestDetailOutput,
-                   summary="A request with its approval chain (by id, or by reference REQ-1042)")
+    @extend_schema(responses=RequestDetailOutput, summary="A request with its approval chain")
     def get(self, request: ApiRequest, pk: str) -> Response:
         return Response(_detail(request_for_user(user=_user(request), pk=pk), _user(request)))
+
+
+class RequestByReferenceView(APIView):
+    @extend_schema(responses=RequestDetailOutput,
+                   summary="A request by its reference (REQ-1042), as /requests/{id} answers")
+    def get(self, request: ApiRequest, reference: str) -> Response:
+        return Response(_detail(request_for_user(user=_user(request), pk=reference),
+                                _user(request)))
 
 
 class RequestCancelView(APIView):

@@ -1,16 +1,19 @@
 """API v1 routes of the approvals app, mounted under /api/v1/."""
 
-from django.urls import path, re_path
+from django.urls import path, register_converter
 
 from approvals import api
+from approvals.models import ReferenceConverter
+
+register_converter(ReferenceConverter, "reference")
 
 app_name = "approvals_api"
 
 urlpatterns = [
     path("requests", api.RequestListView.as_view(), name="request_list"),
     path("requests/<uuid:pk>", api.RequestDetailView.as_view(), name="request_detail"),
-    re_path(r"^requests/(?P<pk>[Rr][Ee][Qq]-[0-9]{1,12})$", api.RequestDetailView.as_view(),
-            name="request_by_reference"),
+    path("requests/<reference:reference>", api.RequestByReferenceView.as_view(),
+         name="request_by_reference"),
     path("requests/<uuid:pk>/cancel", api.RequestCancelView.as_view(), name="request_cancel"),
     path("inbox", api.InboxView.as_view(), name="inbox"),
     path("tasks/<int:pk>/approve", api.TaskApproveView.as_view(), name="task_approve"),

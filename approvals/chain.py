@@ -158,8 +158,9 @@ def _future_people(request: Request, plans: Sequence[StepPlan], *, excluded: set
     """Who will decide each future step, by position, read in a fixed number of queries."""
     steps = [p.step for p in plans if p.step is not None]
     prefetch_related_objects(steps, Prefetch("users", queryset=User.objects.filter(
-        is_active=True)))
-    prefetch_related_objects([s.group for s in steps if s.group is not None], _active_members())
+        is_active=True)), "group")
+    step_groups = {s.group_id: s.group for s in steps if s.group is not None}
+    prefetch_related_objects(list(step_groups.values()), _active_members())
     kinds = {s.approvers for s in steps}
     leads = list(User.objects.filter(
         memberships__project=request.project_id, memberships__role=Membership.ProjectRole.LEAD,
@@ -181,7 +182,7 @@ def _future_people(request: Request, plans: Sequence[StepPlan], *, excluded: set
         elif step.approvers == ApprovalStep.Approvers.PROJECT_LEADS:
             users = leads
         elif step.approvers == ApprovalStep.Approvers.GROUP:
-            groups = [step.group] if step.group is not None else []
+            groups = [step_groups[step.group_id]] if step.group_id in step_groups else []
         else:
             users = list(step.users.all())
         found = _members(users, groups, requester_pk=request.requester_id, excluded=excluded)

@@ -52,6 +52,18 @@ class RequestNumber(models.Model):
             return int(cls.objects.values_list("last", flat=True).get(name="request"))
 
 
+class ReferenceConverter:
+    """The ``<reference:…>`` URL converter: ``REQ-1042`` in any case (registered in urls.py)."""
+
+    regex = "[Rr][Ee][Qq]-[0-9]{1,12}"
+
+    def to_python(self, value: str) -> str:
+        return value.upper()
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 def reference_number(text: str) -> int | None:
     """The number in a reference as people type it (``REQ-1042``, ``req-1042``, ``1042``)."""
     value = text.strip().upper()

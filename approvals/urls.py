@@ -1,6 +1,9 @@
-from django.urls import path, re_path
+from django.urls import path, register_converter
 
 from approvals import views
+from approvals.models import ReferenceConverter
+
+register_converter(ReferenceConverter, "reference")
 
 app_name = "approvals"
 
@@ -11,7 +14,6 @@ urlpatterns = [
     path("inbox/approve", views.inbox_bulk_approve, name="inbox_bulk_approve"),
     path("tasks/<int:pk>/decide", views.task_decide, name="task_decide"),
     path("<uuid:pk>/", views.request_detail, name="request_detail"),
-    re_path(r"^(?P<reference>[Rr][Ee][Qq]-[0-9]{1,12})/$", views.request_by_reference,
-            name="request_by_reference"),
+    path("<reference:reference>/", views.request_by_reference, name="request_by_reference"),
     path("<uuid:pk>/cancel", views.request_cancel_view, name="request_cancel"),
 ]
