@@ -1,11 +1,8 @@
 """API v1 routes of the approvals app, mounted under /api/v1/."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
 from approvals import api
-from approvals.models import ReferenceConverter
-
-register_converter(ReferenceConverter, "reference")
 
 app_name = "approvals_api"
 

@@ -1,9 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path
 
 from approvals import views
-from approvals.models import ReferenceConverter
-
-register_converter(ReferenceConverter, "reference")
 
 app_name = "approvals"
 
