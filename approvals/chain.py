@@ -83,10 +83,10 @@ class ChainStep:
     @property
     def who(self) -> str:
         """Who decides, as a sentence part: "Maria Manager", "any one of 3: A, B, C",
-        "2 of 3: A, B, C", or "nobody available"."""
+        "2 of 3: A, B, C", or "nobody yet" (an empty group, say)."""
         names = ", ".join(p.name for p in self.people)
         if not self.people:
-            return "nobody available"
+            return "nobody yet"
         if len(self.people) == 1:
             return names
         if self.required_approvals <= 1:
