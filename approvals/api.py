@@ -73,9 +73,13 @@ class RequestCreateInput(StrictInput):
 
 
 class EnvironmentLinkOutput(serializers.Serializer[Any]):
-    id = serializers.UUIDField()
+    id = serializers.SerializerMethodField(
+        help_text="Null when you may not open the environment (an approver)")
     name = serializers.CharField()
     status = serializers.CharField()
+
+    def get_id(self, obj: Any) -> str | None:
+        return str(obj.id) or None
 
 
 class RequestListOutput(serializers.Serializer[Any]):

@@ -16,8 +16,9 @@ from portal.models import User
 
 @dataclass(frozen=True)
 class EnvironmentLink:
-    """The environment of a request: its id and name; ``url`` only when the user may open its
-    page (its owner, a platform admin), else empty: an approver sees the name, not the page."""
+    """The environment of a request: its name and status; ``id`` and ``url`` only when the user
+    may open its page (its owner, a platform admin), else empty: an approver sees the name and
+    status the request is about, not the environment."""
 
     id: str
     name: str

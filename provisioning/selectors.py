@@ -96,11 +96,14 @@ def request_environment_links(requests: Sequence[Request], user: User
                   .values_list("pk", flat=True))
     links: dict[object, EnvironmentLink] = {}
     for environment in rows:
+        # Out of the user's scope (an approver): the name and status the request is about, but
+        # neither the id nor the page, as for any environment they cannot open.
+        shown = environment.pk in visible
         link = EnvironmentLink(
-            id=str(environment.pk), name=environment.name, status=environment.status,
-            status_label=environment.get_status_display(),
-            url=reverse("provisioning:environment_detail", args=[environment.pk])
-            if environment.pk in visible else "")
+            id=str(environment.pk) if shown else "", name=environment.name,
+            status=environment.status, status_label=environment.get_status_display(),
+            url=reverse("provisioning:environment_detail", args=[environment.pk]) if shown
+            else "")
         for pk in [environment.origin_request_id, *refs.get(environment.pk, [])]:
             links[pk] = link
     return links

@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from approvals.links import environment_links
-from approvals.models import Request
+from approvals.models import ApprovalTask, Request
 from catalog.models import Product, ProductVersion
 from portal.models import Project, User
 from provisioning.models import Environment
@@ -89,7 +89,13 @@ def test_an_approver_sees_the_environment_name_but_no_link_to_a_page_they_cannot
 ) -> None:
     links = environment_links(requests=[change, named.origin_request], user=manager)
     assert {link.name for link in links.values()} == {"fraud-eda"}
-    assert {link.url for link in links.values()} == {""}
+    assert {(link.url, link.id) for link in links.values()} == {("", "")}
+    task = ApprovalTask.objects.create(request=change, name="Requester's manager")
+    task.eligible_approvers.add(manager)  # the manager may see the request, not the environment
+    page = _login(manager).get(f"/requests/{change.pk}/").content.decode()
+    assert "fraud-eda" in page and str(named.pk) not in page
+    body = _api(manager).get(f"/api/v1/requests/{change.pk}").json()
+    assert body["environment"] == {"id": None, "name": "fraud-eda", "status": "available"}
     owner = environment_links(requests=[change], user=scientist)[change.pk]
     assert owner.url == f"/environments/{named.pk}/" and owner.id == str(named.pk)
 
