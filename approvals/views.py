@@ -212,7 +212,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
         else:
             created = submitted.request
             if submitted.created:
-                messages.success(request, f"Request submitted: {created.get_status_display()}.")
+                messages.success(request, f"Request {created.reference} submitted: "
+                                          f"{created.get_status_display()}.")
             else:
                 messages.info(request, "This form was already submitted: here is the request "
                                        "it made (nothing was submitted twice).")
