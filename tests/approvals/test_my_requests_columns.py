@@ -102,3 +102,17 @@ def test_the_api_list_has_the_same_columns(gpu_request: Request, scientist: User
         "notebook_instance", "fraud", "pending")
     assert row["next_approvers"] == [{"username": "maria.manager", "name": "Maria Example"}]
     assert row["environment"] is None
+
+
+def test_a_day_2_request_takes_the_name_of_its_environment(
+    scientist: User, project: Project, notebook: Product, environment: Any
+) -> None:
+    from approvals.services import request_create
+
+    change = request_create(
+        requester=scientist, project_slug=project.slug, product_id=notebook.pk,
+        action=Request.Action.TERMINATE, environment_ref=str(environment.pk), parameters={},
+        tag_choices={"data-classification": "confidential"}, justification="Done with it.")
+
+    assert change.name == environment.name == environment.provisioned_product_name
+    assert _row(_mine(scientist), change)["name"] == environment.name

@@ -129,3 +129,23 @@ def test_the_api_links_both_ways(named: Environment, change: Request, scientist:
     assert {r["reference"]: r["environment"]["id"] for r in listed} == {
         named.origin_request.reference: str(named.pk), change.reference: str(named.pk)}
     assert _api(outsider).get(f"/api/v1/environments/{named.pk}").status_code == 404
+
+
+def test_a_queued_environment_already_shows_the_chosen_name(
+    scientist: User, project: Project, notebook: tuple[Product, ProductVersion],
+    django_capture_on_commit_callbacks: Any
+) -> None:
+    product, version = notebook
+    request = approved_request(requester=scientist, project=project, product=product,
+                               version=version, parameters={
+                                   "NotebookInstanceName": "dana-queued",
+                                   "InstanceType": "ml.t3.medium"})
+    Request.objects.filter(pk=request.pk).update(name="dana-queued")
+    request.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = environment_provision(request=request)
+    assert queued is not None and queued.status == Environment.Status.QUEUED
+    assert queued.notebook_instance_name == ""  # nothing provisioned yet
+    assert queued.name == "dana-queued" != queued.provisioned_product_name
+    page = _login(scientist).get(f"/environments/{queued.pk}/").content.decode()
+    assert '<h1 id="environment-name">dana-queued</h1>' in page
