@@ -7,7 +7,13 @@ from typing import Any
 
 from django.contrib import admin
 
-from approvals.models import ApprovalPolicy, ApprovalRule, ApprovalStep, Request
+from approvals.models import (
+    ApprovalPolicy,
+    ApprovalRule,
+    ApprovalStep,
+    Request,
+    reference_number,
+)
 from portal.admin import AuditedAdmin, PlatformAdminOnly, ReadOnlyAdmin
 
 
@@ -65,6 +71,20 @@ class NoEchoMaskedParameters:
 class RequestAdmin(NoEchoMaskedParameters, ReadOnlyAdmin, admin.ModelAdmin[Request]):
     """Requests change only through the workflow; the admin shows them (NoEcho values masked)."""
 
-    list_display = ["pk", "requester", "project", "product", "action", "status", "created_at"]
+    list_display = ["reference", "name", "requester", "project", "product", "action", "status",
+                    "created_at"]
+    list_select_related = ["requester", "project", "product"]
     list_filter = ["status", "action"]
-    search_fields = ["requester__username", "project__slug", "product__name"]
+    search_fields = ["requester__username", "project__slug", "product__name", "name"]
+
+    def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
+        """A reference (REQ-1042, or its number) finds that request too."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        number = reference_number(search_term)
+        if number is not None:
+            found = found | queryset.filter(number=number)
+        return found, duplicates
+
+    @admin.display(description="reference", ordering="number")
+    def reference(self, obj: Request) -> str:
+        return obj.reference

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from approvals.chain import request_chain, waiting_step
 from approvals.errors import ApprovalError, RequestInvalid
+from approvals.links import environment_links
 from approvals.models import ApprovalTask, Request
 from approvals.notifications import request_url
 from approvals.selectors import (
@@ -33,6 +40,7 @@ from approvals.services import (
 )
 from portal.api_input import PortalPagination, StrictInput
 from portal.http import request_user as _user
+from portal.models import User
 
 
 def _refused(exc: ApprovalError) -> Response:
@@ -68,14 +76,31 @@ class RequestCreateInput(StrictInput):
     justification = serializers.CharField(max_length=4000, allow_blank=True)
 
 
+class EnvironmentLinkOutput(serializers.Serializer[Any]):
+    id = serializers.SerializerMethodField(
+        help_text="Null when you may not open the environment (an approver)")
+    name = serializers.CharField()
+    status = serializers.CharField()
+
+    def get_id(self, obj: Any) -> str | None:
+        return str(obj.id) or None
+
+
 class RequestListOutput(serializers.Serializer[Any]):
+    """A request in a list; the view puts ``links`` (``approvals.links.environment_links`` of the
+    page's requests) in the context, so the environment costs no query per row."""
+
     id = serializers.UUIDField()
+    reference = serializers.CharField(help_text="The short reference people quote: REQ-1042")
+    name = serializers.CharField(help_text="The environment's name as chosen (a new one) or as "
+                                           "it is (a day-2 request); empty: the portal names it")
     status = serializers.CharField()
     action = serializers.CharField()
     requester = serializers.CharField(source="requester.username")
     project = serializers.CharField(source="project.slug")
     product = serializers.IntegerField(source="product_id")
     product_name = serializers.CharField(source="product.name")
+    kind = serializers.CharField(source="product.kind")
     version = serializers.IntegerField(source="version_id")
     version_name = serializers.CharField(source="version.name")
     environment_ref = serializers.CharField(allow_null=True)
@@ -85,10 +110,56 @@ class RequestListOutput(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
     handed_off_at = serializers.DateTimeField(allow_null=True)
+    environment = serializers.SerializerMethodField(
+        help_text="The environment the request made (create) or is about (day 2); null: none yet")
     url = serializers.SerializerMethodField()
 
     def get_url(self, obj: Request) -> str:
         return request_url(request=obj)
+
+    @extend_schema_field(EnvironmentLinkOutput(allow_null=True))
+    def get_environment(self, obj: Request) -> dict[str, Any] | None:
+        link = self.context.get("links", {}).get(obj.pk)
+        return None if link is None else dict(EnvironmentLinkOutput(link).data)
+
+
+class ChainPersonOutput(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ChainDecisionOutput(serializers.Serializer[Any]):
+    approver = ChainPersonOutput()
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class ChainStepOutput(serializers.Serializer[Any]):
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=["approved", "rejected", "expired", "skipped", "waiting", "future",
+                 "not_reached"])
+    required_approvals = serializers.IntegerField()
+    people = ChainPersonOutput(many=True, help_text="Who may decide (waiting), will decide "
+                                                    "(future) or could decide (closed)")
+    who = serializers.CharField(help_text='E.g. "any one of 3: A, B, C"')
+    groups = serializers.ListField(child=serializers.CharField())
+    decisions = ChainDecisionOutput(many=True)
+    since = serializers.DateTimeField(allow_null=True, help_text="When the waiting step opened")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    escalated = serializers.BooleanField()
+
+
+class MyRequestOutput(RequestListOutput):
+    next_approvers = serializers.SerializerMethodField(
+        help_text="Who decides the waiting step (empty: nothing waits)")
+
+    @extend_schema_field(ChainPersonOutput(many=True))
+    def get_next_approvers(self, obj: Request) -> list[dict[str, Any]]:
+        step = waiting_step(request=obj)
+        return [] if step is None else list(ChainPersonOutput(step.people, many=True).data)
 
 
 class DecisionOutput(serializers.Serializer[Any]):
@@ -124,12 +195,31 @@ class RequestDetailOutput(RequestListOutput):
     project_monthly_budget = serializers.DecimalField(source="project.monthly_budget",
                                                       max_digits=12, decimal_places=2)
     tasks = serializers.SerializerMethodField()
+    chain = serializers.SerializerMethodField(
+        help_text="Every step from the start: decided, waiting (with since when), to come")
 
     def get_parameters(self, obj: Request) -> dict[str, str]:
         return parameters_masked(request=obj)
 
+    def _tasks(self, obj: Request) -> list[ApprovalTask]:
+        if "tasks" not in self.context:
+            self.context["tasks"] = request_tasks(request=obj)
+        tasks: list[ApprovalTask] = self.context["tasks"]
+        return tasks
+
     def get_tasks(self, obj: Request) -> list[dict[str, Any]]:
-        return TaskOutput(request_tasks(request=obj), many=True).data  # type: ignore[return-value]
+        return TaskOutput(self._tasks(obj), many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(ChainStepOutput(many=True))
+    def get_chain(self, obj: Request) -> list[dict[str, Any]]:
+        chain = request_chain(request=obj, tasks=self._tasks(obj))
+        return list(ChainStepOutput(chain, many=True).data)
+
+
+def _detail(request: Request, user: User) -> dict[str, Any]:
+    """A request's detail output, with its environment."""
+    links = environment_links(requests=[request], user=user)
+    return dict(RequestDetailOutput(request, context={"links": links}).data)
 
 
 class InboxOutput(serializers.Serializer[Any]):
@@ -161,11 +251,14 @@ class RejectInput(StrictInput):
 class RequestListView(APIView):
     pagination_class = PortalPagination
 
-    @extend_schema(responses=RequestListOutput(many=True), summary="My requests, newest first")
+    @extend_schema(responses=MyRequestOutput(many=True), summary="My requests, newest first")
     def get(self, request: ApiRequest) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(my_requests(user=_user(request)), request, view=self)
-        return paginator.get_paginated_response(RequestListOutput(page, many=True).data)
+        rows = list(page or [])
+        links = environment_links(requests=rows, user=_user(request))
+        return paginator.get_paginated_response(
+            MyRequestOutput(rows, many=True, context={"links": links}).data)
 
     @extend_schema(
         request=RequestCreateInput,
@@ -201,15 +294,23 @@ class RequestListView(APIView):
         created = request_for_user(user=_user(request), pk=submitted.request.pk)
         if not submitted.created:
             # Stripe's convention, so a client can tell a replay from a first answer.
-            return Response(RequestDetailOutput(created).data, status=status.HTTP_200_OK,
+            return Response(_detail(created, _user(request)), status=status.HTTP_200_OK,
                             headers={"Idempotent-Replayed": "true"})
-        return Response(RequestDetailOutput(created).data, status=status.HTTP_201_CREATED)
+        return Response(_detail(created, _user(request)), status=status.HTTP_201_CREATED)
 
 
 class RequestDetailView(APIView):
-    @extend_schema(responses=RequestDetailOutput, summary="A request with its timeline")
+    @extend_schema(responses=RequestDetailOutput, summary="A request with its approval chain")
     def get(self, request: ApiRequest, pk: str) -> Response:
-        return Response(RequestDetailOutput(request_for_user(user=_user(request), pk=pk)).data)
+        return Response(_detail(request_for_user(user=_user(request), pk=pk), _user(request)))
+
+
+class RequestByReferenceView(APIView):
+    @extend_schema(responses=RequestDetailOutput,
+                   summary="A request by its reference (REQ-1042), as /requests/{id} answers")
+    def get(self, request: ApiRequest, reference: str) -> Response:
+        return Response(_detail(request_for_user(user=_user(request), pk=reference),
+                                _user(request)))
 
 
 class RequestCancelView(APIView):
@@ -221,7 +322,7 @@ class RequestCancelView(APIView):
             request_cancel(request=approval, user=_user(request), http_request=request._request)
         except ApprovalError as exc:
             return _refused(exc)
-        return Response(RequestDetailOutput(request_for_user(user=_user(request), pk=pk)).data)
+        return Response(_detail(request_for_user(user=_user(request), pk=pk), _user(request)))
 
 
 class InboxView(APIView):
@@ -231,7 +332,10 @@ class InboxView(APIView):
     def get(self, request: ApiRequest) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(inbox_for_user(user=_user(request)), request, view=self)
-        return paginator.get_paginated_response(InboxOutput(page, many=True).data)
+        tasks = list(page or [])
+        links = environment_links(requests=[t.request for t in tasks], user=_user(request))
+        return paginator.get_paginated_response(
+            InboxOutput(tasks, many=True, context={"links": links}).data)
 
 
 class _DecideView(APIView):

@@ -20,3 +20,9 @@ class ApprovalsConfig(AppConfig):
             "request.approved", "request.cancelled", "request.created", "request.expired",
             "request.handed_off", "request.rejected", "request.submit_repeated",
         )
+        # ``<reference:…>`` in the page and API routes (REQ-1042), registered once for both.
+        from django.urls import register_converter
+
+        from approvals.models import ReferenceConverter
+
+        register_converter(ReferenceConverter, "reference")

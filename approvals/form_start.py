@@ -106,7 +106,7 @@ def values_from_request(*, source: Request, parameters: list[EffectiveParameter]
                         projects: Any, product: Product, version: ProductVersion) -> FormStart:
     """An earlier request's values, for a new environment of the same product."""
     carried, secrets = _carryable(parameters, source.parameters or {})
-    notes = [f"Starting from the values of request {source.short_id}."]
+    notes = [f"Starting from the values of request {source.reference}."]
     if secrets:
         notes.append(SECRETS_NOT_CARRIED.format(keys=", ".join(secrets)))
     project = next((p for p in projects if p.pk == source.project_id), None)

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from approvals.chain import request_chain
 from approvals.models import Request
 from approvals.selectors import (
     inbox_for_user,
@@ -34,9 +35,11 @@ def request_live(request: HttpRequest, pk: str) -> HttpResponse:
     to decide or cancel, the removal of those forms) out of band."""
     user = request_user(request)
     approval = request_for_user(user=user, pk=pk)
+    tasks = request_tasks(request=approval)
     return render(request, "approvals/_request_live.html", {
         "req": approval,
-        "tasks": request_tasks(request=approval),
+        "tasks": tasks,
+        "chain": request_chain(request=approval, tasks=tasks),
         "events": request_audit_events(request=approval),
         "may_decide": approval.is_pending and inbox_tasks(user=user).filter(
             request=approval).exists(),

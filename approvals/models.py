@@ -10,14 +10,67 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F, Max
 
 from catalog.models import Product, ProductVersion
 from portal.models import Project
+
+REFERENCE_PREFIX = "REQ-"
+# The first reference a database hands out is REQ-1001: four digits from the start, so the
+# references people quote read alike for the first nine thousand requests.
+FIRST_NUMBER = 1001
+
+
+class RequestNumber(models.Model):
+    """The last request number handed out: one row, incremented under its row lock.
+
+    ``next_number`` updates before it reads, so the increment takes the row's write lock first
+    (PostgreSQL: a row lock held to the end of the transaction; SQLite: the database's write lock,
+    taken at BEGIN IMMEDIATE): two concurrent creates can never read the same value.
+    """
+
+    name = models.CharField(max_length=20, primary_key=True, default="request")
+    last = models.PositiveBigIntegerField(default=FIRST_NUMBER - 1)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last}"
+
+    @classmethod
+    def next_number(cls) -> int:
+        with transaction.atomic():
+            if not cls.objects.filter(name="request").update(last=F("last") + 1):
+                # No row (a flushed test database): start after the highest number in use.
+                highest = Request.objects.aggregate(n=Max("number"))["n"] or FIRST_NUMBER - 1
+                cls.objects.get_or_create(name="request", defaults={"last": highest})
+                cls.objects.filter(name="request").update(last=F("last") + 1)
+            return int(cls.objects.values_list("last", flat=True).get(name="request"))
+
+
+class ReferenceConverter:
+    """The ``<reference:…>`` URL converter: ``REQ-1042`` in any case (registered in urls.py)."""
+
+    regex = "[Rr][Ee][Qq]-[0-9]{1,12}"
+
+    def to_python(self, value: str) -> str:
+        return value.upper()
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+def reference_number(text: str) -> int | None:
+    """The number in a reference as people type it (``REQ-1042``, ``req-1042``, ``1042``)."""
+    value = text.strip().upper()
+    value = value.removeprefix(REFERENCE_PREFIX)
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
+        return None
+    return int(value)
 
 
 class Request(models.Model):
@@ -37,6 +90,8 @@ class Request(models.Model):
         EXPIRED = "expired", "Expired"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The short reference people quote (REQ-1042): sequential, assigned when the row is inserted.
+    number = models.PositiveBigIntegerField(unique=True, editable=False)
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_requests"
     )
@@ -48,6 +103,9 @@ class Request(models.Model):
     # on this one, never the other way round.
     # Null, not blank, for "no environment" (a new one), as the issue asks.
     environment_ref = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # The environment's name as the requester knows it: the name they chose for a new one, or the
+    # name of the environment a day-2 request is about. Empty: the portal names it.
+    name = models.CharField(max_length=128, blank=True, default="")
     parameters = models.JSONField(default=dict, blank=True)
     tag_choices = models.JSONField(default=dict, blank=True)
     justification = models.TextField()
@@ -89,11 +147,19 @@ class Request(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}: {self.product.name} in {self.project.slug}"
+        return (f"{self.reference} {self.get_action_display()}: {self.product.name} in "
+                f"{self.project.slug}")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every way a request is inserted gets its number (services, fixtures, the admin).
+        if self.number is None:
+            self.number = RequestNumber.next_number()
+        super().save(*args, **kwargs)
 
     @property
-    def short_id(self) -> str:
-        return str(self.pk)[:8]
+    def reference(self) -> str:
+        """``REQ-1042``: how pages, e-mails, the API and the audit trail name the request."""
+        return f"{REFERENCE_PREFIX}{self.number}"
 
     @property
     def is_pending(self) -> bool:

@@ -13,5 +13,6 @@ urlpatterns = [
     path("tasks/<int:pk>/decide", views.task_decide, name="task_decide"),
     path("<uuid:pk>/", views.request_detail, name="request_detail"),
     path("<uuid:pk>/live", live_views.request_live, name="request_live"),
+    path("<reference:reference>/", views.request_by_reference, name="request_by_reference"),
     path("<uuid:pk>/cancel", views.request_cancel_view, name="request_cancel"),
 ]

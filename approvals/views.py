@@ -7,6 +7,7 @@ action re-renders the page with the reason and the service's 4xx status.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals.chain import ChainStep, request_chain, waiting_step
 from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
 from approvals.form_start import (
     FormStart,
@@ -25,6 +27,7 @@ from approvals.form_start import (
     values_from_request,
 )
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
+from approvals.links import EnvironmentLink, environment_links
 from approvals.live_views import request_settled
 from approvals.models import Decision, Request
 from approvals.selectors import (
@@ -82,8 +85,31 @@ IDEMPOTENCY_FIELD = "idempotency_key"
 def request_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     page = Paginator(my_requests(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "approvals/request_list.html",
-                  {"page": page, "products": products_for_user(user=user)[:50]})
+    rows = list(page.object_list)
+    links = environment_links(requests=rows, user=user)
+    return render(request, "approvals/request_list.html", {
+        "page": page, "products": products_for_user(user=user)[:50],
+        "rows": [RequestRow(request=r, waiting=waiting_step(request=r),
+                            environment=links.get(r.pk)) for r in rows],
+    })
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One row of "My requests": the request, its waiting step (who decides next), and the
+    environment it made or is about."""
+
+    request: Request
+    waiting: ChainStep | None
+    environment: EnvironmentLink | None
+
+
+@login_required
+@require_GET
+def request_by_reference(request: HttpRequest, reference: str) -> HttpResponse:
+    """``/requests/REQ-1042/``: the request's page, for whoever may see it (else 404)."""
+    found = request_for_user(user=_user(request), pk=reference)
+    return redirect("approvals:request_detail", pk=found.pk)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -210,7 +236,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             # A form sent again with other values (the back button, then edits): the first
             # request stands; this render gets a fresh key, so submitting it makes a new one.
             details.add_error(None, f"This form was already submitted (request "
-                                    f"{exc.existing.short_id}) with other values; nothing new "
+                                    f"{exc.existing.reference}) with other values; nothing new "
                                     "was submitted. Check the values and submit again to make "
                                     "another request.")
             context["idempotency_key"] = uuid.uuid4().hex
@@ -218,7 +244,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
         else:
             created = submitted.request
             if submitted.created:
-                messages.success(request, f"Request submitted: {created.get_status_display()}.")
+                messages.success(request, f"Request {created.reference} submitted: "
+                                          f"{created.get_status_display()}.")
             else:
                 messages.info(request, "This form was already submitted: here is the request "
                                        "it made (nothing was submitted twice).")
@@ -249,11 +276,13 @@ def _detail(request: HttpRequest, approval: Request, *, status: int = 200,
             error: str = "", decision_form: DecisionForm | None = None) -> HttpResponse:
     user = _user(request)
     secret = set(approval.version.parameters.filter(no_echo=True).values_list("key", flat=True))
+    tasks = request_tasks(request=approval)
     context = {
         "req": approval,
+        "chain": request_chain(request=approval, tasks=tasks),
+        "environment": environment_links(requests=[approval], user=user).get(approval.pk),
         "parameters": [(k, "****" if k in secret else v)
                        for k, v in (approval.parameters or {}).items()],
-        "tasks": request_tasks(request=approval),
         "events": request_audit_events(request=approval),
         "open_task": request_open_task_for(request=approval, user=user),
         "history": requester_history(request=approval),

@@ -229,29 +229,29 @@ class AdminProductView(APIView):
         body = ProductCurationInput(data=request.data)
         body.is_valid(raise_exception=True)
         data: dict[str, Any] = dict(body.validated_data)
+        # Every unknown name is reported in one answer (nothing is changed then).
+        errors: dict[str, list[str]] = {}
         if "visible_to_groups" in data:
             names = data["visible_to_groups"]
             groups = list(Group.objects.filter(name__in=names))
             missing = sorted(set(names) - {g.name for g in groups})
             if missing:
-                return Response({"visible_to_groups": [f"Unknown groups: {', '.join(missing)}"]},
-                                status=status.HTTP_400_BAD_REQUEST)
+                errors["visible_to_groups"] = [f"Unknown groups: {', '.join(missing)}"]
             data["visible_to_groups"] = groups
         if "visible_to_projects" in data:
             slugs = data["visible_to_projects"]
             projects = list(Project.objects.filter(slug__in=slugs))
             missing = sorted(set(slugs) - {p.slug for p in projects})
             if missing:
-                return Response(
-                    {"visible_to_projects": [f"Unknown projects: {', '.join(missing)}"]},
-                    status=status.HTTP_400_BAD_REQUEST)
+                errors["visible_to_projects"] = [f"Unknown projects: {', '.join(missing)}"]
             data["visible_to_projects"] = projects
         if "default_version" in data and data["default_version"] is not None:
             version = product.versions.filter(pk=data["default_version"]).first()
             if version is None:
-                return Response({"default_version": ["Not a version of this product."]},
-                                status=status.HTTP_400_BAD_REQUEST)
+                errors["default_version"] = ["Not a version of this product."]
             data["default_version"] = version
+        if errors:
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         try:
             product = product_update(product=product, actor=_user(request), request=request,
                                      **data)

@@ -231,7 +231,7 @@ def lease_extend_apply(*, request: Request) -> None:
             return
         environment = lease.environment
         if environment.status == Status.TERMINATED or lease.terminated_at is not None:
-            _event(environment, f"Extension request {request.short_id} could not be applied: "
+            _event(environment, f"Extension request {request.reference} could not be applied: "
                                 "the environment is already being terminated.")
             return
         days = int(request.lease_days or 0)
@@ -245,7 +245,7 @@ def lease_extend_apply(*, request: Request) -> None:
         lease.due_at = lease_next_due(lease, end=environment.expires_at,
                                       grace=grace_days(environment), now=now)
         lease.save()
-        _event(environment, f"Lease extended by {days} days (request {request.short_id}): it "
+        _event(environment, f"Lease extended by {days} days (request {request.reference}): it "
                             f"ends {_when(environment.expires_at)}.")
         audit_record(action="lease.extended", actor=request.requester, obj=environment,
                      project=environment.project,

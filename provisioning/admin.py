@@ -21,8 +21,13 @@ class EnvironmentAdmin(NoEchoMaskedParameters, ReadOnlyAdmin,
                        admin.ModelAdmin[Environment]):
     """Environments as they stand; `parameters` shown with NoEcho values masked."""
 
-    list_display = ["provisioned_product_name", "owner", "project", "product", "status",
-                    "created_at"]
+    list_display = ["provisioned_product_name", "name", "origin_reference", "owner", "project",
+                    "product", "status", "created_at"]
+    list_select_related = ["origin_request", "owner", "project", "product"]
     list_filter = ["status", "project", "product"]
     search_fields = ["provisioned_product_name", "provisioned_product_id", "owner__username"]
     inlines = [EnvironmentEventInline]
+
+    @admin.display(description="request", ordering="origin_request__number")
+    def origin_reference(self, obj: Environment) -> str:
+        return obj.origin_request.reference

@@ -37,15 +37,20 @@ class EnvironmentOutput(serializers.ModelSerializer[Environment]):
     product = serializers.CharField(source="product.name")
     product_kind = serializers.CharField(source="product.kind")
     version = serializers.CharField(source="version.name")
-    request = serializers.UUIDField(source="origin_request_id")
+    request = serializers.UUIDField(source="origin_request_id",
+                                    help_text="The request this environment came from")
+    request_reference = serializers.CharField(source="origin_request.reference",
+                                              help_text="Its reference, e.g. REQ-1042")
+    name = serializers.CharField(help_text="The name its requester chose, else the portal's")
     lease_ends_at = serializers.DateTimeField(source="expires_at", allow_null=True,
                                               read_only=True)
 
     class Meta:
         model = Environment
-        fields = ["id", "owner", "project", "product", "product_kind", "version", "request",
-                  "status", "status_message", "provisioned_product_name",
-                  "provisioned_product_id", "notebook_instance_name", "domain_id",
+        fields = ["id", "name", "owner", "project", "product", "product_kind", "version",
+                  "request", "request_reference", "status", "status_message",
+                  "provisioned_product_name", "provisioned_product_id", "notebook_instance_name",
+                  "domain_id",
                   "user_profile_name", "sagemaker_project_name", "sagemaker_project_id",
                   "outputs", "tags", "created_at", "updated_at", "available_at",
                   "terminated_at", "lease_ends_at"]
@@ -69,12 +74,28 @@ class CostSoFarOutput(serializers.Serializer[Any]):
     as_of = serializers.DateTimeField(source="now")
 
 
+class EnvironmentRequestOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    action = serializers.CharField()
+    status = serializers.CharField()
+    requester = serializers.CharField(source="requester.username")
+    created_at = serializers.DateTimeField()
+
+
 class EnvironmentDetailOutput(EnvironmentOutput):
     timeline = serializers.SerializerMethodField()
+    requests = serializers.SerializerMethodField(
+        help_text="The request it came from, then its day-2 requests (change, terminate)")
     cost = serializers.SerializerMethodField()
 
     class Meta(EnvironmentOutput.Meta):
-        fields = [*EnvironmentOutput.Meta.fields, "timeline", "cost"]
+        fields = [*EnvironmentOutput.Meta.fields, "requests", "timeline", "cost"]
+
+    @extend_schema_field(EnvironmentRequestOutput(many=True))
+    def get_requests(self, environment: Environment) -> list[dict[str, Any]]:
+        requests = selectors.environment_requests(environment=environment)
+        return list(EnvironmentRequestOutput(requests, many=True).data)
 
     @extend_schema_field(CostSoFarOutput)
     def get_cost(self, environment: Environment) -> dict[str, Any]:

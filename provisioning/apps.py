@@ -8,6 +8,7 @@ class ProvisioningConfig(AppConfig):
         # approvals, lower in the dependency chain, never imports provisioning: approved requests
         # reach provisioning through this registration, and day-2 requests are checked against
         # our environments through the resolver registered next to it.
+        from approvals.links import environment_link_reader_register
         from approvals.services import (
             environment_resolver_register,
             hand_off_register,
@@ -15,6 +16,7 @@ class ProvisioningConfig(AppConfig):
         )
         from portal.audit_actions import audit_actions_register
         from provisioning.request_checks import environment_facts, environment_name_live
+        from provisioning.selectors import request_environment_links
         from provisioning.services import environment_provision
 
         hand_off_register(environment_provision)
@@ -35,3 +37,4 @@ class ProvisioningConfig(AppConfig):
         from provisioning.metering import project_month_to_date
 
         project_spend_register(project_month_to_date)
+        environment_link_reader_register(request_environment_links)

@@ -169,7 +169,7 @@ def environment_terminate_apply(*, request: Request) -> Environment | None:
                                      confirm=True, token=str(request.pk))
     except (InvalidTransition, PermissionDenied) as exc:
         event_add(environment=environment, kind=Kind.FAILED,
-                  message=f"Terminate request {request.short_id} could not be applied: {exc}")
+                  message=f"Terminate request {request.reference} could not be applied: {exc}")
         return environment
 
 
@@ -184,13 +184,13 @@ def environment_update_apply(*, request: Request) -> Environment | None:
             return locked  # handed off twice
         if locked.owner_id != request.requester_id and not request.requester.is_catalog_admin:
             event_add(environment=locked, kind=Kind.FAILED,
-                      message=f"Change request {request.short_id} by {request.requester} was not "
+                      message=f"Change request {request.reference} by {request.requester} was not "
                               "applied: only the owner or a platform admin can change it.")
             return locked
         if locked.status not in (Status.AVAILABLE, Status.STOPPED) \
                 or not locked.provisioned_product_id:
             event_add(environment=locked, kind=Kind.FAILED,
-                      message=f"Change request {request.short_id} could not be applied: the "
+                      message=f"Change request {request.reference} could not be applied: the "
                               f"environment is {locked.get_status_display().lower()}.")
             owner_notify(environment=locked, subject=f"Change not applied: {locked.product.name}",
                          lines=["Your approved change could not be applied because the "
@@ -200,7 +200,7 @@ def environment_update_apply(*, request: Request) -> Environment | None:
                                         parameters=request.parameters or {})
         if refusals:  # a quota lowered, or filled, while the change waited for approval
             event_add(environment=locked, kind=Kind.FAILED,
-                      message=f"Change request {request.short_id} was not applied: "
+                      message=f"Change request {request.reference} was not applied: "
                               + " ".join(refusals))
             audit_record(action="environment.update_refused", obj=locked,
                          project=locked.project,
@@ -216,7 +216,7 @@ def environment_update_apply(*, request: Request) -> Environment | None:
         locked.last_record_id = ""
         locked.save()
         event_add(environment=locked, kind=Kind.UPDATE,
-                  message=f"Applying approved change request {request.short_id}.")
+                  message=f"Applying approved change request {request.reference}.")
         audit_record(action="environment.update", actor=request.requester, obj=locked,
                      project=locked.project, data={"request": str(request.pk),
                                                    "version": request.version.name})

@@ -22,6 +22,12 @@ RESOLUTION_SOURCES = {
 }
 
 
+def environment_name(*, chosen: str, notebook: str, profile: str, sagemaker_project: str,
+                     provisioned: str) -> str:
+    """The first of: the name the requester chose, the resource's, the provisioned product's."""
+    return chosen or notebook or profile or sagemaker_project or provisioned
+
+
 class Environment(models.Model):
     """What an approved request became: a provisioned product in the project's AWS account.
 
@@ -125,6 +131,16 @@ class Environment(models.Model):
 
     def __str__(self) -> str:
         return self.provisioned_product_name
+
+    @property
+    def name(self) -> str:
+        """The name people know the environment by: the one its requester chose (kept on the
+        origin request), else its resource's name, else the provisioned product's (the portal's).
+        Lists select ``origin_request`` with the environment, so this costs no query there."""
+        return environment_name(
+            chosen=self.origin_request.name, notebook=self.notebook_instance_name,
+            profile=self.user_profile_name, sagemaker_project=self.sagemaker_project_name,
+            provisioned=self.provisioned_product_name)
 
     @property
     def short_id(self) -> str:

@@ -11,7 +11,7 @@ import uuid
 from django.db.models import Q
 
 from approvals.services import EnvironmentFacts
-from provisioning.models import Environment
+from provisioning.models import Environment, environment_name
 
 
 def environment_facts(environment_ref: str) -> EnvironmentFacts | None:
@@ -22,7 +22,9 @@ def environment_facts(environment_ref: str) -> EnvironmentFacts | None:
         return None
     row = (Environment.objects.filter(pk=pk)
            .values("owner_id", "project_id", "product_id", "status", "parameters", "tags",
-                   "notebook_instance_name", "user_profile_name", "domain_id").first())
+                   "notebook_instance_name", "user_profile_name", "domain_id",
+                   "sagemaker_project_name", "provisioned_product_name",
+                   "origin_request__name").first())
     if row is None:
         return None
     parameters = dict(row["parameters"] or {})
@@ -38,7 +40,13 @@ def environment_facts(environment_ref: str) -> EnvironmentFacts | None:
     return EnvironmentFacts(owner_id=row["owner_id"], project_id=row["project_id"],
                             product_id=row["product_id"],
                             terminated=row["status"] == Environment.Status.TERMINATED,
-                            parameters=parameters, tags=tags)
+                            parameters=parameters, tags=tags,
+                            name=environment_name(
+                                chosen=row["origin_request__name"],
+                                notebook=row["notebook_instance_name"],
+                                profile=row["user_profile_name"],
+                                sagemaker_project=row["sagemaker_project_name"],
+                                provisioned=row["provisioned_product_name"]))
 
 
 # Where an environment keeps the name it was given besides its parameters (older environments

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
+from approvals.links import EnvironmentLink
+from approvals.models import Request
 from catalog.parameters import parameters_effective
 from portal.models import User
 from portal.sealing import is_sealed
@@ -19,7 +24,8 @@ def environments_for_user(*, user: User) -> QuerySet[Environment]:
     """The environments a user may see: their own; every one for a platform admin."""
     if not user.is_authenticated or not user.is_active:
         return Environment.objects.none()
-    environments = Environment.objects.select_related("product", "project", "owner", "version")
+    environments = Environment.objects.select_related("product", "project", "owner", "version",
+                                                      "origin_request")
     if user.is_catalog_admin:
         return environments
     return environments.filter(owner=user)
@@ -98,3 +104,43 @@ def environment_parameters(*, environment: Environment) -> list[ParameterShown]:
             value=(SECRET_MASK if value else "") if secret else value, secret=secret,
             fixed=bool(parameter and parameter.hidden)))
     return shown
+def environment_requests(*, environment: Environment) -> list[Request]:
+    """The requests of an environment, oldest first: the one it came from, then the day-2
+    requests (change, terminate) about it. Its owner and platform admins see them all: a
+    day-2 request is only ever the owner's, and the environment is already in scope."""
+    return list(Request.objects.filter(Q(pk=environment.origin_request_id)
+                                       | Q(environment_ref=str(environment.pk)))
+                .select_related("requester").order_by("created_at", "pk"))
+
+
+def request_environment_links(requests: Sequence[Request], user: User
+                              ) -> dict[object, EnvironmentLink]:
+    """The reader approvals asks (``approvals.links``): each request's environment, by request pk,
+    with a page link when the user may see the environment. Two queries for any number of rows."""
+    created = [r.pk for r in requests if r.action == Request.Action.CREATE]
+    refs: dict[uuid.UUID, list[object]] = {}
+    for r in requests:
+        if r.action != Request.Action.CREATE and r.environment_ref:
+            try:
+                refs.setdefault(uuid.UUID(r.environment_ref), []).append(r.pk)
+            except ValueError:
+                continue
+    if not created and not refs:
+        return {}
+    rows = list(Environment.objects.filter(Q(origin_request__in=created) | Q(pk__in=list(refs)))
+                .select_related("origin_request"))
+    visible = set(environments_for_user(user=user).filter(pk__in=[e.pk for e in rows])
+                  .values_list("pk", flat=True))
+    links: dict[object, EnvironmentLink] = {}
+    for environment in rows:
+        # Out of the user's scope (an approver): the name and status the request is about, but
+        # neither the id nor the page, as for any environment they cannot open.
+        shown = environment.pk in visible
+        link = EnvironmentLink(
+            id=str(environment.pk) if shown else "", name=environment.name,
+            status=environment.status, status_label=environment.get_status_display(),
+            url=reverse("provisioning:environment_detail", args=[environment.pk]) if shown
+            else "")
+        for pk in [environment.origin_request_id, *refs.get(environment.pk, [])]:
+            links[pk] = link
+    return links

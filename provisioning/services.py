@@ -171,7 +171,7 @@ def environment_provision(*, request: Request) -> Environment | None:
         with transaction.atomic():
             environment.save(force_insert=True)
             event_add(environment=environment, kind=Kind.CREATED,
-                      message=f"Request {request.short_id} approved; queued for provisioning.")
+                      message=f"Request {request.reference} approved; queued for provisioning.")
             audit_record(action="environment.created", actor=request.requester,
                          obj=environment, project=environment.project,
                          data={"request": str(request.pk), "product": request.product.name,

@@ -106,6 +106,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "runs": _runs(parameters),
         "cost": metering.environment_cost_so_far(environment),
         "notes": environment_notes(environment, user),
+        "requests": selectors.environment_requests(environment=environment),
     })
 
 

@@ -119,6 +119,9 @@ RULES: dict[tuple[str, str], str] = {
     ("requests/tasks/<int:pk>/decide", "POST"): "400 404 404 400 404 404 404 302",
     ("requests/<uuid:pk>/", "GET"): "200 404 404 200 404 200 200 302",
     ("requests/<uuid:pk>/", "POST"): "405 405 405 405 405 405 405 302",
+    # The reference (REQ-1042) redirects to the page above, for whoever may see the request.
+    ("requests/<reference:reference>/", "GET"): "302 404 404 302 404 302 302 302",
+    ("requests/<reference:reference>/", "POST"): "405 405 405 405 405 405 405 302",
     ("requests/<uuid:pk>/cancel", "GET"): "405 405 405 405 405 405 405 302",
     ("requests/<uuid:pk>/cancel", "POST"): "302 404 404 403 404 403 403 302",
     ("environments/", "GET"): "200 200 200 200 200 200 200 302",
@@ -180,6 +183,8 @@ RULES: dict[tuple[str, str], str] = {
     ("api/v1/requests", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/requests/<uuid:pk>", "GET"): "200 404 404 200 404 200 200 401",
     ("api/v1/requests/<uuid:pk>", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/requests/<reference:reference>", "GET"): "200 404 404 200 404 200 200 401",
+    ("api/v1/requests/<reference:reference>", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/requests/<uuid:pk>/cancel", "POST"): "200 404 404 403 404 403 403 401",
     ("api/v1/requests/<uuid:pk>/cancel", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/inbox", "GET"): "200 200 200 200 200 200 200 401",
@@ -263,6 +268,7 @@ class World:
                 parts[i] = str(pk[owner])
         url = "/".join(parts) + QUERIES.get(route, "").format(product=self.product.pk)
         return "/" + (url.replace("<str:key>", "InstanceType").replace("<slug:slug>", "fraud")
+                      .replace("<reference:reference>", self.request.reference)
                       .replace("<str:name>", self.environment.notebook_instance_name)
                       .replace("<str:domain_id>", "d-fraud").replace("<str:profile>", "dana")
                       .replace("^saml/(?P<organization_slug>[^/]+)/", "saml/portal/"))
@@ -332,7 +338,8 @@ def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outs
 
 def schema_route(path: str) -> str:
     return (path.lstrip("/").replace("{id}", "<pk>").replace("{key}", "<str:key>")
-            .replace("{slug}", "<slug:slug>"))
+            .replace("{slug}", "<slug:slug>")
+            .replace("{reference}", "<reference:reference>"))
 
 
 def rule_route(route: str) -> str:

@@ -15,14 +15,18 @@ from approvals.models import Request
 from approvals.notifications import describe, notify
 from approvals.policies import rule_for_request
 from approvals.services.checks import ERRORS_KEY, RequestToCheck, request_check_errors
-from approvals.services.environments import change_identity_keep, environment_ref_errors
+from approvals.services.environments import (
+    change_identity_keep,
+    environment_name_for,
+    environment_ref_errors,
+)
 from approvals.services.idempotency import (
     fingerprint_fields,
     idempotency_key_clean,
     request_fingerprint,
     request_for_key,
 )
-from approvals.services.names import resource_name_errors
+from approvals.services.names import resource_name, resource_name_errors
 from approvals.services.workflow import workflow_advance
 from catalog.checks import tag_choices_validate
 from catalog.leases import lease_terms
@@ -253,6 +257,11 @@ def _request_create(
     assert project is not None and version is not None
 
     estimate = cost_estimate(region=project.aws_region, parameters=values, product=product)
+    if ref is not None:
+        name = environment_name_for(requester=requester, environment_ref=ref)
+    else:
+        named = resource_name(product=product, version=version, values=values)
+        name = named[1] if named is not None else ""
     with transaction.atomic():
         # Two creates in one project are serialised here, and the name checked again under the
         # lock, so two simultaneous submits cannot both take one name (PostgreSQL row lock;
@@ -270,7 +279,8 @@ def _request_create(
             raise RequestInvalid(errors)
         request = Request(
             requester=requester, project=project, product=product, version=version, action=action,
-            environment_ref=ref, parameters=parameters_sealed(version=version, values=values),
+            environment_ref=ref, name=name[:128],
+            parameters=parameters_sealed(version=version, values=values),
             tag_choices=tags, justification=text,
             estimated_monthly_cost=estimate.usd_per_month if estimate else None,
             lease_days=lease, idempotency_key=idempotency_key,
@@ -281,7 +291,8 @@ def _request_create(
         audit_record(
             action="request.created", actor=requester, request=http_request, obj=request,
             project=project,
-            data={"product": product.name, "version": version.name, "action": action,
+            data={"reference": request.reference, "name": request.name,
+                  "product": product.name, "version": version.name, "action": action,
                   "parameters": parameters_masked(request=request), "tag_choices": tags,
                   "estimated_monthly_cost": _money(request.estimated_monthly_cost),
                   "rule": request.matched_rule.name if request.matched_rule else None,

@@ -29,6 +29,8 @@ class EnvironmentFacts:
     # The current parameter values and tags ({key: value}): where a change request starts.
     parameters: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    # The name people know it by (``Request.name`` of a day-2 request about it).
+    name: str = ""
 
 
 EnvironmentResolver = Callable[[str], "EnvironmentFacts | None"]
@@ -50,6 +52,12 @@ def environment_resolvers() -> list[EnvironmentResolver]:
 
 def _facts(environment_ref: str) -> EnvironmentFacts | None:
     return next((f for f in (r(environment_ref) for r in _resolvers) if f is not None), None)
+
+
+def environment_name_for(*, requester: User, environment_ref: str) -> str:
+    """The name of the requester's environment an ``environment_ref`` names ("" otherwise)."""
+    facts = _facts(environment_ref)
+    return facts.name if facts is not None and facts.owner_id == requester.pk else ""
 
 
 def environment_current(*, requester: User, environment_ref: str) -> EnvironmentFacts | None:

@@ -47,7 +47,7 @@ class IdempotencyKeyReused(ApprovalError):
     def __init__(self, *, existing: Request) -> None:
         super().__init__(
             "This Idempotency-Key was already used for a different request "
-            f"({existing.short_id}). Send the same request again to get it back, or use a new "
+            f"({existing.reference}). Send the same request again to get it back, or use a new "
             "key for a new request.")
         self.existing = existing
 

@@ -22,6 +22,7 @@ def test_the_created_event_holds_the_whole_request(
         justification="Feature engineering for the fraud model.")
     event = AuditEvent.objects.get(action="request.created", object_id=str(request.pk))
     assert event.data == {
+        "reference": request.reference, "name": "dana-nb",
         "product": notebook.name, "version": "v1", "action": "create",
         "parameters": request.parameters, "tag_choices": {"data-classification": "internal"},
         "estimated_monthly_cost": "167.90", "rule": None,

@@ -174,8 +174,8 @@ def test_the_requester_sees_the_decision_on_the_timeline(
 ) -> None:
     request_approve(task=gpu_request.tasks.get(), approver=manager, comment="Go ahead")
     body = _login(scientist).get(f"/requests/{gpu_request.pk}/").content.decode()
-    assert "Maria Example <strong>approved</strong>: “Go ahead”" in body
-    assert "Platform admin" in body and "members of ml-platform-admins" in body
+    assert "<span data-decider>Maria Example</span> <strong>approved</strong>: “Go ahead”" in body
+    assert "Platform admin" in body and "group ml-platform-admins" in body
     assert 'id="cancel"' in body
     listing = _login(scientist).get("/requests/").content.decode()
     assert "Pending approval" in listing and f"/requests/{gpu_request.pk}/" in listing

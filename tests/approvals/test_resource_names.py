@@ -141,6 +141,7 @@ def test_the_same_name_in_another_project_is_fine(
                                      "dana-gpu")
     other = Request.objects.get()
     other.pk = None
+    other.number = None  # type: ignore[assignment]  # a new request gets its own reference
     other.project = other_project
     other.requester = outsider
     other.save()  # a live request of that name elsewhere does not block this project

@@ -150,7 +150,7 @@ def test_an_approved_change_over_a_quota_is_not_applied(
     available.refresh_from_db()
     assert available.status == "available" and _calls("UpdateProvisionedProduct") == 0
     note = available.events.get(kind="failed").message
-    assert note.startswith(f"Change request {gpu.short_id} was not applied: Your quota of gpu "
+    assert note.startswith(f"Change request {gpu.reference} was not applied: Your quota of gpu "
                            "instances is 0")
     assert AuditEvent.objects.get(action="environment.update_refused").data["request"] == str(
         gpu.pk)
