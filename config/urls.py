@@ -5,12 +5,15 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from portal import api, views
+from portal import api, policy_pack_views, views
 from portal.metrics import metrics_view
 
 api_v1 = [
     path("me", api.MeView.as_view(), name="me"),
     path("projects", api.ProjectListView.as_view(), name="project-list"),
+    path("policy-pack", policy_pack_views.PolicyPackView.as_view(), name="policy-pack"),
+    path("policy-pack/<slug:name>", policy_pack_views.PolicyDocumentView.as_view(),
+         name="policy-document"),
 ]
 
 urlpatterns = [
@@ -31,6 +34,9 @@ urlpatterns = [
     path("accounts/sso/signup/", socialaccount_views.signup, name="socialaccount_signup"),
     path("accounts/", include("portal.saml_views")),
     path("account/api-token/", views.api_token, name="api_token"),
+    path("policy-pack/", policy_pack_views.policy_pack_page, name="policy_pack"),
+    path("policy-pack/<slug:name>.json", policy_pack_views.policy_pack_download,
+         name="policy_pack_download"),
     path("audit/", views.audit_event_list, name="audit_event_list"),
     path("audit/export.csv", views.audit_event_export, name="audit_event_export"),
     path("catalog/", include("catalog.urls")),
