@@ -87,6 +87,10 @@ RULES: dict[tuple[str, str], str] = {
     ("audit/", "POST"): "405 405 405 405 405 405 405 302",
     ("audit/export.csv", "GET"): "403 403 403 403 403 200 200 302",
     ("audit/export.csv", "POST"): "405 405 405 405 405 405 405 302",
+    ("policy-pack/", "GET"): "404 404 404 404 404 200 404 302",
+    ("policy-pack/", "POST"): "405 405 405 405 405 405 405 302",
+    ("policy-pack/<slug:name>.json", "GET"): "404 404 404 404 404 200 404 302",
+    ("policy-pack/<slug:name>.json", "POST"): "405 405 405 405 405 405 405 302",
     ("catalog/", "GET"): "200 200 200 200 200 200 200 302",
     ("catalog/", "POST"): "405 405 405 405 405 405 405 302",
     ("catalog/<int:pk>/", "GET"): "200 200 404 200 404 404 404 302",
@@ -140,6 +144,10 @@ RULES: dict[tuple[str, str], str] = {
     ("api/v1/me", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/projects", "GET"): "200 200 200 200 200 200 200 401",
     ("api/v1/projects", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/policy-pack", "GET"): "404 404 404 404 404 200 404 401",
+    ("api/v1/policy-pack", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/policy-pack/<slug:name>", "GET"): "404 404 404 404 404 200 404 401",
+    ("api/v1/policy-pack/<slug:name>", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/catalog/products", "GET"): "200 200 200 200 200 200 200 401",
     ("api/v1/catalog/products", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/catalog/products/<int:pk>", "GET"): "200 200 404 200 404 404 404 401",
@@ -240,6 +248,7 @@ class World:
                 parts[i] = str(pk[owner])
         url = "/".join(parts) + QUERIES.get(route, "").format(product=self.product.pk)
         return "/" + (url.replace("<str:key>", "InstanceType")
+                      .replace("<slug:name>", "scp-guardrails")
                       .replace("<str:name>", self.environment.notebook_instance_name)
                       .replace("<str:domain_id>", "d-fraud").replace("<str:profile>", "dana")
                       .replace("^saml/(?P<organization_slug>[^/]+)/", "saml/portal/"))
@@ -308,7 +317,8 @@ def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outs
 
 
 def schema_route(path: str) -> str:
-    return path.lstrip("/").replace("{id}", "<pk>").replace("{key}", "<str:key>")
+    return (path.lstrip("/").replace("{id}", "<pk>").replace("{key}", "<str:key>")
+            .replace("{name}", "<slug:name>"))
 
 
 def rule_route(route: str) -> str:
