@@ -67,7 +67,7 @@ def policy_pack_download(request: HttpRequest, name: str) -> HttpResponse:
 
 class PolicyDocumentOutput(serializers.Serializer[Any]):
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["scp", "trust", "permissions"])
+    kind = serializers.CharField(help_text="scp, trust or permissions")
     title = serializers.CharField()
     project = serializers.CharField(source="project.slug", allow_null=True, default=None)
     document = serializers.SerializerMethodField()
@@ -89,7 +89,7 @@ def _api_documents(request: Request) -> list[PolicyDocument]:
 
 
 class PolicyPackView(APIView):
-    @extend_schema(responses=inline_serializer("PolicyPack", {
+    @extend_schema(operation_id="policy_pack_list", responses=inline_serializer("PolicyPack", {
         "documents": PolicyDocumentOutput(many=True)}),
         summary="Every IAM/SCP document of the AWS-side policy pack (platform admins)")
     def get(self, request: Request) -> Response:
@@ -100,7 +100,7 @@ class PolicyPackView(APIView):
 
 
 class PolicyDocumentView(APIView):
-    @extend_schema(responses=PolicyDocumentOutput,
+    @extend_schema(operation_id="policy_pack_document", responses=PolicyDocumentOutput,
                    summary="One document of the AWS-side policy pack (platform admins)")
     def get(self, request: Request, name: str) -> Response:
         documents = _api_documents(request)

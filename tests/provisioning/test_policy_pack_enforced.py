@@ -91,6 +91,38 @@ def test_the_generated_policy_allows_the_owner_every_acting_call_in_both_account
     assert denied() == set()
 
 
+def colleague_refused_every_call(project: Project, products: dict[str, Product], *,
+                                 owner: User, other: User) -> None:
+    """Each acting call the portal makes, in ``other``'s session on ``owner``'s environments:
+    AccessDenied; the owner's own session is allowed right after."""
+    notebook = provisioned(project, products[NOTEBOOK], owner)
+    studio = provisioned(project, products[STUDIO], owner)
+    theirs = backend_for(project, actor=other, resource_owner=owner)
+    name = notebook.notebook_instance_name
+    calls: list[Callable[[], Any]] = [
+        lambda: theirs.notebook_presigned_url(notebook_name=name, session_seconds=3600,
+                                              owner_id=other.owner_id),
+        lambda: theirs.studio_presigned_url(
+            domain_id=studio.domain_id, user_profile_name=studio.user_profile_name,
+            expires_seconds=60, session_seconds=3600, owner_id=other.owner_id),
+        lambda: theirs.notebook_stop(notebook_name=name),
+        lambda: theirs.notebook_start(notebook_name=name),
+        lambda: theirs.update_provisioned_product(
+            provisioned_product_id=notebook.provisioned_product_id,
+            product_id=notebook.product.product_id, artifact_id=notebook.version.artifact_id,
+            path_id="", parameters={}, previous=(), tags=[], token="colleague-upd"),
+        lambda: theirs.terminate_provisioned_product(
+            provisioned_product_id=notebook.provisioned_product_id, token="colleague-1"),
+    ]
+    for call in calls:
+        with pytest.raises(AccessDenied) as caught:
+            call()
+        assert caught.value.code == "AccessDeniedException"
+    mine = backend_for(project, actor=owner, resource_owner=owner)
+    assert mine.notebook_presigned_url(notebook_name=name, session_seconds=3600,
+                                       owner_id=owner.owner_id)
+
+
 def test_the_generated_policy_denies_a_colleague_every_acting_call_in_both_accounts(
         accounts: dict[str, tuple[Project, dict[str, Product]]], scientist: User,
         colleague: User) -> None:
@@ -98,31 +130,5 @@ def test_the_generated_policy_denies_a_colleague_every_acting_call_in_both_accou
                   "StopNotebookInstance", "StartNotebookInstance", "UpdateProvisionedProduct",
                   "TerminateProvisionedProduct"}
     for project, products in accounts.values():
-        notebook = provisioned(project, products[NOTEBOOK], scientist)
-        studio = provisioned(project, products[STUDIO], scientist)
-        theirs = backend_for(project, actor=colleague, resource_owner=scientist)
-        name = notebook.notebook_instance_name
-        calls: list[Callable[[], Any]] = [
-            lambda: theirs.notebook_presigned_url(notebook_name=name, session_seconds=3600,
-                                                  owner_id=colleague.owner_id),
-            lambda: theirs.studio_presigned_url(
-                domain_id=studio.domain_id, user_profile_name=studio.user_profile_name,
-                expires_seconds=60, session_seconds=3600, owner_id=colleague.owner_id),
-            lambda: theirs.notebook_stop(notebook_name=name),
-            lambda: theirs.notebook_start(notebook_name=name),
-            lambda: theirs.update_provisioned_product(
-                provisioned_product_id=notebook.provisioned_product_id,
-                product_id=notebook.product.product_id, artifact_id=notebook.version.artifact_id,
-                path_id="", parameters={}, previous=(), tags=[], token="colleague-upd"),
-            lambda: theirs.terminate_provisioned_product(
-                provisioned_product_id=notebook.provisioned_product_id, token="colleague-1"),
-        ]
-        for call in calls:
-            with pytest.raises(AccessDenied) as caught:
-                call()
-            assert caught.value.code == "AccessDeniedException"
-        # The owner's own session is allowed the same presign right after.
-        mine = backend_for(project, actor=scientist, resource_owner=scientist)
-        assert mine.notebook_presigned_url(notebook_name=name, session_seconds=3600,
-                                           owner_id=scientist.owner_id)
+        colleague_refused_every_call(project, products, owner=scientist, other=colleague)
     assert denied() == {(a, op) for a in accounts for op in operations}
