@@ -7,6 +7,7 @@ session are denied by AWS. No ``FAKEAWS_OWNER_CONDITION``: the policy documents 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.test import Client
 from catalog.models import Product
 from catalog.sync import catalog_sync, sync_run_start
 from fakeaws.baseline import Baseline
+from fakeaws.identity import role_id
 from fakeaws.models import CallLog, NotebookInstance
 from portal.models import Project, User
 from portal.policy_pack import permissions_policy
@@ -132,3 +134,26 @@ def test_the_generated_policy_denies_a_colleague_every_acting_call_in_both_accou
     for project, products in accounts.values():
         colleague_refused_every_call(project, products, owner=scientist, other=colleague)
     assert denied() == {(a, op) for a in accounts for op in operations}
+
+
+def test_in_userid_mode_the_owner_tag_is_compared_with_aws_userid(
+        accounts: dict[str, tuple[Project, dict[str, Product]]], scientist: User,
+        colleague: User, settings: Any) -> None:
+    """``PORTAL_POLICY_OWNER_MATCH=userid``: the owner id must be ``<RoleId>:<session name>`` of
+    the project role (one account here: the RoleId differs per account)."""
+    settings.PORTAL_POLICY_OWNER_MATCH = "userid"
+    project, products = next(iter(accounts.values()))
+    settings.FAKEAWS_IAM_POLICIES = {project.aws_account_id: [permissions_policy(project)]}
+    assert "${aws:userid}" in json.dumps(permissions_policy(project))
+    rid = role_id(project.aws_role_arn)
+    for user in (scientist, colleague):
+        user.owner_id = f"{rid}:{user.username}"
+        user.save()
+    notebook = provisioned(project, products[NOTEBOOK], scientist)
+    name = notebook.notebook_instance_name
+    theirs = backend_for(project, actor=colleague, resource_owner=scientist)
+    with pytest.raises(AccessDenied):
+        theirs.notebook_stop(notebook_name=name)
+    backend_for(project, actor=scientist, resource_owner=scientist).notebook_stop(
+        notebook_name=name)
+    assert denied() == {(project.aws_account_id, "StopNotebookInstance")}
