@@ -143,6 +143,12 @@ def permissions_policy(project: Project) -> dict[str, Any]:
          "Resource": "*"},
         {"Sid": "CatalogLaunch", "Effect": "Allow", "Action": "servicecatalog:ProvisionProduct",
          "Resource": f"arn:{part}:catalog:{region}:{account}:product/*"},
+        # Doubtful in real AWS: the Service Authorization Reference lists only
+        # servicecatalog:accountLevel/roleLevel/userLevel for these two actions; aws:ResourceTag
+        # mirrors the fake's check (the provisioned product's owner tag). If Service Catalog does
+        # not put the tag in the request context, this Allow never applies (the owner is denied
+        # too): try it in a sandbox account first; servicecatalog:userLevel "self" is the
+        # documented alternative (the portal names each session after the person).
         {"Sid": "OwnerOnlyProvisionedProducts", "Effect": "Allow",
          "Action": list(OWNER_ACTIONS_PRODUCT), "Resource": "*",
          "Condition": _owner_condition()},
