@@ -124,6 +124,20 @@ for _pair in env_list("PORTAL_TAG_KEYS"):
         )
     PORTAL_TAG_KEYS[_key.strip()] = _renamed.strip()
 
+# --- AWS-side policy pack (portal/policy_pack.py) --------------------------------------------
+# What a resource's owner tag is compared with in the generated IAM policies: the owner session
+# tag the portal sets (principal-tag), or aws:userid (userid: only when PORTAL_OWNER_ID_TEMPLATE
+# yields <RoleId>:<RoleSessionName> of the role the portal assumes).
+PORTAL_POLICY_OWNER_MATCH = env_str("PORTAL_POLICY_OWNER_MATCH", "principal-tag")
+if PORTAL_POLICY_OWNER_MATCH not in {"principal-tag", "userid"}:
+    raise ImproperlyConfigured("PORTAL_POLICY_OWNER_MATCH must be principal-tag or userid, got "
+                               f"{PORTAL_POLICY_OWNER_MATCH!r}")
+# The portal's own AWS identity, named in the project roles' trust policies (empty in fake mode:
+# the fake's portal user).
+PORTAL_AWS_PORTAL_PRINCIPAL_ARN = env_str("PORTAL_AWS_PORTAL_PRINCIPAL_ARN", "")
+# The Service Catalog launch-constraint role (same name in every project account).
+PORTAL_AWS_LAUNCH_ROLE_NAME = env_str("PORTAL_AWS_LAUNCH_ROLE_NAME", "ServiceCatalogLaunchRole")
+
 # --- Sweeps, retries and redelivery ---------------------------------------------------------
 # The sweeper re-sends work whose next step is overdue by PORTAL_STALLED_AFTER_SECONDS (lost to a
 # broker outage or a killed worker): queued environments, follow-ups, "Sync now" runs, approved

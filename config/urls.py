@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from portal import api, notification_api, views
+from portal import api, notification_api, policy_pack_views, views
 from portal.metrics import metrics_view
 from provisioning.team_urls import api_urlpatterns as project_view_api
 
@@ -16,6 +16,9 @@ api_v1 = [
          name="notification-list"),
     path("notifications/read", notification_api.NotificationReadView.as_view(),
          name="notification-read"),
+    path("policy-pack", policy_pack_views.PolicyPackView.as_view(), name="policy-pack"),
+    path("policy-pack/<slug:name>", policy_pack_views.PolicyDocumentView.as_view(),
+         name="policy-document"),
 ]
 
 urlpatterns = [
@@ -37,6 +40,9 @@ urlpatterns = [
     path("accounts/", include("portal.saml_views")),
     path("account/api-token/", views.api_token, name="api_token"),
     path("notifications/", include("portal.notification_urls")),
+    path("policy-pack/", policy_pack_views.policy_pack_page, name="policy_pack"),
+    path("policy-pack/<slug:name>.json", policy_pack_views.policy_pack_download,
+         name="policy_pack_download"),
     path("audit/", views.audit_event_list, name="audit_event_list"),
     path("audit/export.csv", views.audit_event_export, name="audit_event_export"),
     path("catalog/", include("catalog.urls")),

@@ -18,6 +18,13 @@ project-account session), so the session tags are the whole set. Condition key n
 the tag key in ``aws:PrincipalTag/<key>``, are matched without regard to case (IAM JSON policy
 reference, "Condition element"); the values are compared exactly (``StringEquals``).
 
+``FAKEAWS_IAM_POLICIES`` maps an account to identity policy documents (JSON, such as the portal's
+generated policy pack): when an account has them, the owner-checked calls are decided by
+evaluating those documents (``fakeaws.iam_policy``) against the request context AWS builds: the
+session's ``aws:PrincipalTag/*``, ``aws:userid``, ``aws:PrincipalArn`` (the role's ARN for an
+assumed-role session), ``aws:PrincipalAccount``, and the resource's tags as ``aws:ResourceTag/*``
+(and ``<service>:ResourceTag/*``).
+
 ``FAKEAWS_ADMIN_ROLE_NAME`` names the explicit admin role of every account (the portal's
 ``PORTAL_AWS_ADMIN_ROLE_NAME``): it trusts the portal like the project role does, and its
 policy has no owner condition, so an admin acting through it is allowed on anyone's resources.
@@ -25,8 +32,11 @@ policy has no owner condition, so an admin acting through it is allowed on anyon
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
+from fakeaws.iam_policy import Call, decision
 from fakeaws.identity import Caller
 from fakeaws.models import Tag
 from fakeaws.protocol import AwsError
@@ -48,6 +58,25 @@ def admin_role_arn(account: str) -> str:
     return f"arn:aws:iam::{account}:role/{name}" if name else ""
 
 
+def account_policies(account: str) -> list[dict[str, Any]]:
+    """The identity policies of the account's project role (``FAKEAWS_IAM_POLICIES``)."""
+    configured: dict[str, list[dict[str, Any]]] = getattr(
+        settings, "FAKEAWS_IAM_POLICIES", {}) or {}
+    return list(configured.get(account, []))
+
+
+def request_context(*, caller: Caller, service: str, tags: dict[str, str]) -> dict[str, str]:
+    """The condition keys AWS puts in the request context of a call on a tagged resource."""
+    context = {"aws:userid": caller.user_id, "aws:PrincipalAccount": caller.account,
+               "aws:PrincipalArn": caller.role_arn or caller.arn}
+    if caller.source_identity:
+        context["aws:SourceIdentity"] = caller.source_identity
+    context.update({f"aws:PrincipalTag/{k}": v for k, v in caller.tags.items()})
+    context.update({f"aws:ResourceTag/{k}": v for k, v in tags.items()})
+    context.update({f"{service}:ResourceTag/{k}": v for k, v in tags.items()})
+    return context
+
+
 def principal_tag(caller: Caller, key: str) -> str | None:
     """``${aws:PrincipalTag/<key>}`` of the caller: its session tag, the key matched in any case."""
     wanted = key.lower()
@@ -57,14 +86,27 @@ def principal_tag(caller: Caller, key: str) -> str | None:
 def owner_check(*, caller: Caller, action: str, resource_arn: str,
                 tags: dict[str, str] | None = None, code: str = "AccessDeniedException") -> None:
     """Refuse ``action`` on the resource unless the caller is its owner (when enforced)."""
+    policies = account_policies(caller.account)
     rule = owner_rule(caller.account)
-    if rule is None:
+    if rule is None and not policies:
         return
-    key, mode = rule
     if caller.role_arn and caller.role_arn == admin_role_arn(caller.account):
         return  # the admin role's policy grants the action without the owner condition
     if tags is None:
         tags = dict(Tag.objects.filter(resource_arn=resource_arn).values_list("key", "value"))
+    if policies:
+        context = request_context(caller=caller, service=action.partition(":")[0], tags=tags)
+        verdict = decision(call=Call(action=action, resource=resource_arn, context=context),
+                           policies=policies)
+        if verdict != "allowed":
+            reason = ("with an explicit deny in an identity-based policy"
+                      if verdict == "explicit-deny" else
+                      f"because no identity-based policy allows the {action} action")
+            raise AwsError(code, f"User: {caller.arn} is not authorized to perform: {action} "
+                           f"on resource: {resource_arn} {reason}")
+        return
+    assert rule is not None
+    key, mode = rule
     resource_owner = tags.get(key)
     principal = principal_tag(caller, key) if mode == "principal-tag" else caller.user_id
     if resource_owner is None or principal is None or resource_owner != principal:

@@ -87,6 +87,10 @@ RULES: dict[tuple[str, str], str] = {
     ("audit/", "POST"): "405 405 405 405 405 405 405 302",
     ("audit/export.csv", "GET"): "403 403 403 403 403 200 200 302",
     ("audit/export.csv", "POST"): "405 405 405 405 405 405 405 302",
+    ("policy-pack/", "GET"): "404 404 404 404 404 200 404 302",
+    ("policy-pack/", "POST"): "405 405 405 405 405 405 405 302",
+    ("policy-pack/<slug:name>.json", "GET"): "404 404 404 404 404 200 404 302",
+    ("policy-pack/<slug:name>.json", "POST"): "405 405 405 405 405 405 405 302",
     ("catalog/", "GET"): "200 200 200 200 200 200 200 302",
     ("catalog/", "POST"): "405 405 405 405 405 405 405 302",
     ("catalog/<int:pk>/", "GET"): "200 200 404 200 404 404 404 302",
@@ -166,6 +170,10 @@ RULES: dict[tuple[str, str], str] = {
     ("api/v1/projects", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/projects/<slug:slug>/summary", "GET"): "404 404 404 200 404 200 404 401",
     ("api/v1/projects/<slug:slug>/summary", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/policy-pack", "GET"): "404 404 404 404 404 200 404 401",
+    ("api/v1/policy-pack", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/policy-pack/<slug:name>", "GET"): "404 404 404 404 404 200 404 401",
+    ("api/v1/policy-pack/<slug:name>", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/catalog/products", "GET"): "200 200 200 200 200 200 200 401",
     ("api/v1/catalog/products", "DELETE"): "405 405 405 405 405 405 405 401",
     ("api/v1/catalog/products/<int:pk>", "GET"): "200 200 404 200 404 404 404 401",
@@ -269,6 +277,7 @@ class World:
         url = "/".join(parts) + QUERIES.get(route, "").format(product=self.product.pk)
         return "/" + (url.replace("<str:key>", "InstanceType").replace("<slug:slug>", "fraud")
                       .replace("<reference:reference>", self.request.reference)
+                      .replace("<slug:name>", "scp-guardrails")
                       .replace("<str:name>", self.environment.notebook_instance_name)
                       .replace("<str:domain_id>", "d-fraud").replace("<str:profile>", "dana")
                       .replace("^saml/(?P<organization_slug>[^/]+)/", "saml/portal/"))
@@ -339,7 +348,8 @@ def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outs
 def schema_route(path: str) -> str:
     return (path.lstrip("/").replace("{id}", "<pk>").replace("{key}", "<str:key>")
             .replace("{slug}", "<slug:slug>")
-            .replace("{reference}", "<reference:reference>"))
+            .replace("{reference}", "<reference:reference>")
+            .replace("{name}", "<slug:name>"))
 
 
 def rule_route(route: str) -> str:
