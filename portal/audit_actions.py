@@ -20,6 +20,7 @@ _known: set[str] = {
     # <model>.created/changed/deleted: the audited admin pages (portal/admin.py AuditedAdmin)
     "membership.changed", "membership.created", "membership.deleted",
     "notification.failed", "notification.read",
+    "policy_pack.downloaded",
     "project.changed", "project.created", "project.deactivated", "project.deleted",
     "user.changed", "user.created", "user.deleted", "user.roles_changed",
 }

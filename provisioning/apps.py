@@ -30,6 +30,7 @@ class ProvisioningConfig(AppConfig):
             "environment.out_of_band", "environment.provisioning", "environment.start",
             "environment.status_changed", "environment.stop", "environment.terminate",
             "environment.terminated", "environment.update", "environment.update_failed",
+            "environment.update_refused",
             "environment.updated",
         )
         # The approver's page shows the project's metered spend beside the request.

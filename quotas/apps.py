@@ -8,6 +8,7 @@ class QuotasConfig(AppConfig):
         # approvals and provisioning, below quotas in the dependency chain, never import it:
         # the checks reach them through these registrations.
         from approvals.services import request_check_register
+        from portal.audit_actions import audit_actions_register
         from portal.panels import panel_register
         from provisioning.guards import environment_check_register
         from quotas.checks import environment_quota_check, request_quota_check
@@ -17,3 +18,6 @@ class QuotasConfig(AppConfig):
         environment_check_register(environment_quota_check)
         panel_register("dashboard", quota_panel)
         panel_register("request_form", quota_panel)
+        # The audit trail's action filter lists these (the audited admin pages of quotas/admin.py).
+        audit_actions_register(*(f"{model}.{change}" for model in ("userquota", "projectquota")
+                                 for change in ("created", "changed", "deleted")))

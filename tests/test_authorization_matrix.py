@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from portal.aws import credential_cache
-from portal.models import Project, User
+from portal.models import Notification, Project, User
 from tests.approvals.conftest import (  # noqa: F401  (fixtures reused from the approvals cast)
     demo_policies,
     gpu_request,
@@ -157,6 +157,28 @@ RULES: dict[tuple[str, str], str] = {
     ("leases/<uuid:pk>/extend", "POST"): "400 404 404 404 404 403 404 302",
     ("leases/<uuid:pk>/pause", "GET"): "405 405 405 405 405 405 405 302",
     ("leases/<uuid:pk>/pause", "POST"): "403 404 404 404 404 400 404 302",
+    # Live fragments (htmx) and in-app notifications: scoped like their pages; a notice is its
+    # recipient's (the requester's here), marking all read touches only one's own.
+    ("api/v1/notifications", "GET"): "200 200 200 200 200 200 200 401",
+    ("api/v1/notifications", "DELETE"): "405 405 405 405 405 405 405 401",
+    ("api/v1/notifications/read", "GET"): "405 405 405 405 405 405 405 401",
+    ("api/v1/notifications/read", "POST"): "200 200 200 200 200 200 200 401",
+    ("catalog/manage/sync/runs", "GET"): "403 403 403 403 403 200 403 401",
+    ("catalog/manage/sync/runs", "POST"): "405 405 405 405 405 405 405 405",
+    ("environments/<uuid:pk>/timeline", "GET"): "200 404 404 404 404 200 404 401",
+    ("environments/<uuid:pk>/timeline", "POST"): "405 405 405 405 405 405 405 405",
+    ("notifications/", "GET"): "200 200 200 200 200 200 200 302",
+    ("notifications/", "POST"): "405 405 405 405 405 405 405 302",
+    ("notifications/<int:pk>/read", "GET"): "405 405 405 405 405 405 405 302",
+    ("notifications/<int:pk>/read", "POST"): "302 404 404 404 404 404 404 302",
+    ("notifications/count", "GET"): "200 200 200 200 200 200 200 401",
+    ("notifications/count", "POST"): "405 405 405 405 405 405 405 405",
+    ("notifications/read", "GET"): "405 405 405 405 405 405 405 302",
+    ("notifications/read", "POST"): "302 302 302 302 302 302 302 302",
+    ("requests/<uuid:pk>/live", "GET"): "200 404 404 200 404 200 200 401",
+    ("requests/<uuid:pk>/live", "POST"): "405 405 405 405 405 405 405 405",
+    ("requests/inbox/live", "GET"): "200 200 200 200 200 200 200 401",
+    ("requests/inbox/live", "POST"): "405 405 405 405 405 405 405 405",
     # The fake AWS's launch pages: only a valid presigned token opens them, whoever is signed in.
     ("fakeaws/notebook/<str:region>/<str:name>/", "GET"): "403 403 403 403 403 403 403 403",
     ("fakeaws/notebook/<str:region>/<str:name>/", "POST"): "405 405 405 405 405 405 405 405",
@@ -244,8 +266,10 @@ class World:
     """The cast, the requester's objects (which every path parameter names) and foreign ones."""
 
     def __init__(self, cast: dict[str, User | None], *, request: Any, task: Any, product: Any,
-                 environment: Any, outsider_request: Any, outsider_environment: Any) -> None:
+                 environment: Any, outsider_request: Any, outsider_environment: Any,
+                 notification: Any) -> None:
         self.cast = cast
+        self.notification = notification
         self._clients: dict[str, Client] = {}
         self.request, self.task, self.product = request, task, product
         self.environment = environment
@@ -268,7 +292,8 @@ class World:
 
     def url(self, route: str) -> str:
         pk = {"catalog": self.product.pk, "requests": self.request.pk, "tasks": self.task.pk,
-              "environments": self.environment.pk, "leases": self.environment.pk}
+              "environments": self.environment.pk, "leases": self.environment.pk,
+              "notifications": self.notification.pk}
         parts = route.split("/")
         for i, part in enumerate(parts):
             if part in {"<int:pk>", "<uuid:pk>"}:
@@ -342,7 +367,10 @@ def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outs
     return World(cast, request=gpu, task=gpu.tasks.get(),
                  product=gpu.product, environment=environment,
                  outsider_request=outsider_environment.origin_request,
-                 outsider_environment=outsider_environment)
+                 outsider_environment=outsider_environment,
+                 # the requester's in-app notice: others marking it read is a 404
+                 notification=Notification.objects.create(
+                     recipient=scientist, kind="approval", text="A notice", link="/"))
 
 
 def schema_route(path: str) -> str:

@@ -54,7 +54,9 @@ def _form(forms: list[PageForm], action: str) -> PageForm:
 def test_the_refused_page_shows_the_saved_state_and_the_one_error(
         admin_client: Client, notebook: Product) -> None:
     html, forms = _refused_page(admin_client, notebook)
-    assert html.count("Must be at most 100.") == 1
+    # The one error: at its field, and in the error summary at the top that links to it.
+    assert html.count("Must be at most 100.") == 2
+    assert html.count('class="error-summary"') == 1
     curation = _form(forms, reverse("catalog:admin_product_detail", args=[notebook.pk]))
     posted = curation.data()
     assert posted["published"] == ["on"]  # not shown as unpublished

@@ -84,7 +84,7 @@ def test_the_fake_aws_provisions_a_notebook_and_the_owner_is_told(
     assert [m.to for m in mail.outbox] == [["dana.scientist@bank.example"]]
     assert "Ready" in mail.outbox[0].subject
     kinds = list(environment.events.values_list("kind", flat=True))
-    assert kinds == ["created", "dispatched", "available"]
+    assert kinds == ["created", "lease", "dispatched", "available"]
 
 
 def test_a_stack_that_fails_in_aws_fails_the_notebook_and_the_owner_is_told_why(

@@ -65,7 +65,7 @@ def test_an_approved_request_is_provisioned_by_the_worker_and_opens(
     environment.refresh_from_db()
     assert environment.notebook_instance_name and environment.provisioned_product_id
     assert list(environment.events.values_list("kind", flat=True)) == [
-        "created", "dispatched", "available"]
+        "created", "lease", "dispatched", "available"]
 
     client.force_login(scientist)
     response = client.post(f"/environments/{environment.pk}/open")
