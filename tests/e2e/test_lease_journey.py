@@ -53,7 +53,7 @@ def test_a_data_scientist_is_warned_and_extends_the_lease_with_the_managers_appr
     page.click("#request-something a:has-text('SageMaker notebook instance')")
     lease = page.locator("[name=req-lease_days]")
     assert lease.input_value() == "30" and lease.get_attribute("max") == "30"
-    assert "at most 30 days" in page.inner_text("#help-req-lease_days")
+    assert "at most 30 days" in page.inner_text("#id_req-lease_days_helptext")
     lease.fill("5")
     page.fill("[name=NotebookInstanceName]", "dana-lease-1")
     page.select_option("select[name='req-tag:workload']", "notebook")
