@@ -306,7 +306,7 @@ class RequestDetailView(APIView):
 
 
 class RequestByReferenceView(APIView):
-    @extend_schema(responses=RequestDetailOutput,
+    @extend_schema(responses=RequestDetailOutput, operation_id="v1_requests_by_reference_retrieve",
                    summary="A request by its reference (REQ-1042), as /requests/{id} answers")
     def get(self, request: ApiRequest, reference: str) -> Response:
         return Response(_detail(request_for_user(user=_user(request), pk=reference),

@@ -89,7 +89,7 @@ def test_a_rejected_request_s_notice_counts_for_the_requester(
                    comment="Not this quarter.")
     assert Request.objects.get().status == Request.Status.REJECTED
     texts = list(Notification.objects.filter(recipient=scientist).values_list("text", flat=True))
-    assert any(t.startswith("Request rejected") for t in texts), texts
+    assert any(t.startswith(f"{gpu_request.reference}: Request rejected") for t in texts), texts
     assert waiting_for(user=scientist, approver=False).unread == len(texts) == 2
 
 
