@@ -35,7 +35,8 @@ pytest:
 # schemathesis over the OpenAPI schema, as a data scientist and a platform admin; bounded by
 # FUZZ_EXAMPLES cases per operation and persona. Fails on any server error.
 fuzz: $(VENV)/.installed-dev
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(PY) -m pytest -q -s -p no:cacheprovider tests/portal/fuzz_api.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(PY) -m pytest -q -s -p no:cacheprovider \
+		-p schemathesis -p hypothesispytest tests/portal/fuzz_api.py
 
 # The production image, built and run with podman against this machine's PostgreSQL and Redis
 # (see scripts/image_test.py; needs root, installs podman and debootstrap when missing).
