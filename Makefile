@@ -27,15 +27,20 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy
 
-# Two processes (pytest-xdist; one per core here), whole files per process so module fixtures and
-# the real-worker tests stay together; tests/settings.py gives each process its own task queue.
+# Four processes (pytest-xdist) on two cores: the browser journeys and real-worker tests mostly
+# wait, and the other processes compute meanwhile. Whole files per process so module fixtures and
+# the real-worker tests stay together, handed out in the order tests/conftest.py gives (the files
+# that wait longest first; xdist would otherwise sort them by test count, one-test journeys last);
+# tests/settings.py gives each process its own task queue.
+PYTEST_PROCESSES ?= 4
 pytest:
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n $(PYTEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 
 # schemathesis over the OpenAPI schema, as a data scientist and a platform admin; bounded by
 # FUZZ_EXAMPLES cases per operation and persona. Fails on any server error.
 fuzz: $(VENV)/.installed-dev
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(PY) -m pytest -q -s -p no:cacheprovider tests/portal/fuzz_api.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(PY) -m pytest -q -s -p no:cacheprovider \
+		-p schemathesis -p hypothesispytest tests/portal/fuzz_api.py
 
 # The production image, built and run with podman against this machine's PostgreSQL and Redis
 # (see scripts/image_test.py; needs root, installs podman and debootstrap when missing).

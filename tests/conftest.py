@@ -132,3 +132,35 @@ def _celery_tasks_send_through_celery(monkeypatch: pytest.MonkeyPatch) -> None:
         for name in ("apply_async", "delay"):
             if name in vars(task):
                 monkeypatch.delattr(task, name)
+
+
+# Fixtures of the tests that mostly wait (a browser journey on a live server).
+_BROWSER_FIXTURES = frozenset({"live_server", "browser", "page"})
+
+
+def _waits(item: pytest.Item) -> int:
+    """2 for a test that drives a browser with a real Celery worker, 1 for one of them."""
+    from tests.provisioning.worker import WorkerProcess
+
+    module = getattr(item, "module", None)
+    # By identity: some imported names (botocore's ANY) are equal to everything.
+    worker = module is not None and any(v is WorkerProcess for v in vars(module).values())
+    return int(worker) + int(bool(_BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the files that wait longest run first. `make pytest` (``--dist
+    loadfile --no-loadscope-reorder``) hands whole files to its processes in this order: a
+    one-minute journey handed out last would be the run's tail, and the waits of the first ones
+    overlap with the CPU-bound files the other processes run meanwhile. Each file's tests stay
+    together and in their order; a run without xdist keeps pytest-django's order."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        path = item.nodeid.split("::", 1)[0]
+        rank[path] = max(rank.get(path, 0), _waits(item))
+        first.setdefault(path, index)
+    items.sort(key=lambda item: (-rank[item.nodeid.split("::", 1)[0]],
+                                 first[item.nodeid.split("::", 1)[0]]))

@@ -32,8 +32,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # database of the run that started it: that run passes its database name here.
 if os.environ.get("PORTAL_TEST_WORKER_DATABASE"):
     DATABASES["default"]["NAME"] = os.environ["PORTAL_TEST_WORKER_DATABASE"]  # noqa: F405
-# `make test` runs the suite in two processes (pytest-xdist). Each one sends its background work
-# to a queue of its own, and the Celery worker a test starts (it inherits PYTEST_XDIST_WORKER)
-# consumes only that queue, so the two runs never take each other's tasks on a shared broker.
+# `make test` runs the suite in several processes (pytest-xdist). Each one sends its background
+# work to a queue of its own, and the Celery worker a test starts (it inherits PYTEST_XDIST_WORKER)
+# consumes only that queue, so the processes never take each other's tasks on a shared broker.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     CELERY_TASK_DEFAULT_QUEUE = f"portal-test-{os.environ['PYTEST_XDIST_WORKER']}"

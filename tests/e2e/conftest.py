@@ -18,8 +18,9 @@ from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.devidp.idp import DevIdP, UserDirectory
 from portal.devidp.server import DevIdPApp, build_server
+from portal.models import Project, User
 from tests.e2e.axe import AxeAudit
-from tests.provisioning.worker import WorkerProcess
+from tests.provisioning.worker import FOLLOW_SETTINGS, WorkerProcess
 from tests.saml_idp import DEMO_USERS, SP_ENTITY_ID, configure_portal_for
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are safe.
@@ -39,6 +40,14 @@ def browser() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _follow_as_the_worker(settings: Any) -> None:
+    """The live portal schedules the first check of what a person starts (stop, start, open a
+    stopped notebook, terminate) as the journeys' worker follows: 1 s, not the default 5 s."""
+    for name, value in FOLLOW_SETTINGS.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture
@@ -96,6 +105,25 @@ def demo_catalog_curated(*, publish: bool = True, policies: bool = True) -> None
         Product.objects.update(published=True)
     if policies:
         demo_policies_seed()
+
+
+@pytest.fixture
+def demo_worker() -> Iterator[WorkerProcess]:
+    """A worker on the fake's demo catalog (empty FAKEAWS_CATALOG_FILE), as the test syncs it,
+    1 s per AWS operation (the demo journeys)."""
+    with demo_catalog_worker(operation_seconds=1) as process:
+        yield process
+
+
+@pytest.fixture
+def demo_portal(live_server: Any, live_idp: Any, settings: Any, scientist: User,
+                manager: User, project: Project) -> str:
+    """The live portal on the fake's demo catalog, synced and curated as `make demo` does."""
+    settings.PORTAL_BASE_URL = live_server.url
+    settings.FAKEAWS_CATALOG_FILE = ""
+    settings.FAKEAWS_CONSISTENCY_SECONDS = 0
+    demo_catalog_curated()
+    return str(live_server.url)
 
 
 @contextmanager

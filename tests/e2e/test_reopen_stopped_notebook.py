@@ -4,7 +4,7 @@ it, the waiting page opens it by itself once it is in service, and its Open butt
 Both used to fail with "This form has expired" (403): the waiting page was served with
 `Referrer-Policy: no-referrer`, so the browser sent its POSTs with `Origin: null`, which Django's
 CSRF check refuses. Real pieces: chromium, the live portal, the dev IdP, a Celery worker on the
-broker, the one boto3 backend on the fake AWS (8 s per operation: long enough to click the
+broker, the one boto3 backend on the fake AWS (4 s per operation: long enough to click the
 button while the notebook starts).
 """
 
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker() -> Iterator[WorkerProcess]:
-    with demo_catalog_worker(operation_seconds=8) as process:
+    with demo_catalog_worker(operation_seconds=4) as process:
         yield process
 
 

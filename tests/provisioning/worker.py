@@ -14,6 +14,10 @@ from pathlib import Path
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# How the test worker follows AWS operations (the defaults are 5 s doubling to 60 s). A test whose
+# own process starts operations (a live portal's stop, start, change, terminate) gives itself
+# the same, as one deployment's processes share their settings.
+FOLLOW_SETTINGS = {"PORTAL_FOLLOW_FIRST_SECONDS": 1, "PORTAL_FOLLOW_MAX_SECONDS": 2}
 
 
 class WorkerProcess:
@@ -33,8 +37,7 @@ class WorkerProcess:
             "FAKEAWS_CATALOG_FILE": str(ROOT / "tests/provisioning/catalog/catalog.yaml"),
             "FAKEAWS_OPERATION_SECONDS": "1",
             "FAKEAWS_CONSISTENCY_SECONDS": "0",
-            "PORTAL_FOLLOW_FIRST_SECONDS": "1",
-            "PORTAL_FOLLOW_MAX_SECONDS": "2",
+            **{name: str(value) for name, value in FOLLOW_SETTINGS.items()},
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }

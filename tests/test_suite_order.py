@@ -1,0 +1,42 @@
+"""Under pytest-xdist the files that wait (browser journeys, real Celery workers) are handed out
+first (tests/conftest.py); each file's tests stay together and in order."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from tests.conftest import pytest_collection_modifyitems
+from tests.provisioning.worker import WorkerProcess
+
+PLAIN = types.ModuleType("plain")
+WITH_WORKER = types.ModuleType("with_worker")
+WITH_WORKER.WorkerProcess = WorkerProcess  # type: ignore[attr-defined]
+
+
+class Item:
+    def __init__(self, nodeid: str, module: types.ModuleType, *fixtures: str) -> None:
+        self.nodeid, self.module, self.fixturenames = nodeid, module, ["db", *fixtures]
+
+
+def collected() -> list[Any]:
+    return [Item("tests/d.py::one", PLAIN, "live_server"),
+            Item("tests/a.py::one", PLAIN), Item("tests/b.py::one", PLAIN),
+            Item("tests/a.py::two", PLAIN),
+            Item("tests/c.py::plain", WITH_WORKER),
+            Item("tests/c.py::journey", WITH_WORKER, "page"), Item("tests/b.py::two", PLAIN)]
+
+
+def test_an_xdist_worker_runs_the_files_that_wait_first_keeping_each_file_together() -> None:
+    items = collected()
+    pytest_collection_modifyitems(types.SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    assert [item.nodeid for item in items] == [
+        "tests/c.py::plain", "tests/c.py::journey",  # a worker and a browser
+        "tests/d.py::one",  # a live server
+        "tests/a.py::one", "tests/a.py::two", "tests/b.py::one", "tests/b.py::two"]
+
+
+def test_a_run_without_xdist_keeps_the_order_it_was_given() -> None:
+    items = collected()
+    pytest_collection_modifyitems(types.SimpleNamespace(), items)  # type: ignore[arg-type]
+    assert [item.nodeid for item in items] == [item.nodeid for item in collected()]
