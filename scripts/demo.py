@@ -124,6 +124,7 @@ def prepare(env: dict[str, str]) -> None:
         ("syncing the demo catalog from the fake AWS", [*manage, "sync_catalog"]),
         ("curating the demo catalog", [*manage, "seed_demo_catalog"]),
         ("seeding demo approval policies", [*manage, "seed_demo_policies"]),
+        ("seeding demo quotas", [*manage, "seed_demo_quotas"]),
     ):
         say(title)
         if not run_step(args, env):
