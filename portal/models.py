@@ -108,8 +108,8 @@ class Project(models.Model):
     budget_policy = models.CharField(
         max_length=10, choices=BudgetPolicy.choices, default=BudgetPolicy.OFF,
         help_text="What happens to a request whose estimate would take the month's forecast "
-                  "(spend so far + what runs until the month ends) over the monthly budget "
-                  "(quotas.budgets); a budget of 0 is never enforced.")
+                  "(spend so far + what runs until the month ends) over the monthly budget; "
+                  "a budget of 0 is never enforced.")
     active = models.BooleanField(default=True)
     # Leases of the project's environments: where project and product both set one, the shorter
     # applies (catalog.leases); neither: the PORTAL_LEASE_* settings.

@@ -8,10 +8,10 @@ class QuotasConfig(AppConfig):
         # approvals and provisioning, below quotas in the dependency chain, never import it:
         # the checks reach them through these registrations.
         from approvals.services import request_check_register
+        from approvals.spend import project_forecast_register
         from portal.audit_actions import audit_actions_register
         from portal.panels import panel_register
         from provisioning.guards import environment_check_register
-        from approvals.spend import project_forecast_register
         from quotas.budgets import project_forecast_total, request_budget_check
         from quotas.checks import environment_quota_check, request_quota_check
         from quotas.panels import quota_panel

@@ -22,7 +22,7 @@ from quotas import budgets
 from quotas.budgets import hours_left, month_end, project_forecast
 from quotas.models import BudgetNotice
 from quotas.notices import budget_notices_sweep
-from tests.approvals.conftest import gpu_request, make_environment, request_notebook  # noqa: F401
+from tests.approvals.conftest import make_environment, request_notebook
 
 pytestmark = pytest.mark.django_db
 LAST_DAY = datetime(2026, 12, 31, 14, 0, tzinfo=UTC)  # 10 h before the year ends
