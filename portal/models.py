@@ -104,6 +104,7 @@ class Project(models.Model):
     class BudgetPolicy(models.TextChoices):
         OFF = "off", "Not enforced (shown to approvers only)"
         REFUSE = "refuse", "Refuse a request that would take the forecast over the budget"
+        APPROVAL = "approval", "Send such a request to an extra platform-admin step"
 
     budget_policy = models.CharField(
         max_length=10, choices=BudgetPolicy.choices, default=BudgetPolicy.OFF,

@@ -13,7 +13,10 @@ The forecast of a project for the current calendar month (UTC, as AWS bills) is
 A new request adds its estimate's hourly figure × the hours left. Where the project's
 ``budget_policy`` is ``refuse`` and its budget is above 0, a request that would take the forecast
 over the budget is refused with the figures (exactly at the budget is allowed) and nothing is
-written. Changes of running environments (day-2 updates) are not counted against the budget.
+written; where it is ``approval``, such a request is created with an extra platform-admin step
+after the policy's steps ("Budget review", ``approvals.policies.step_plans``) and the figures
+shown to its approvers. Changes of running environments (day-2 updates) are not counted against
+the budget.
 """
 
 from __future__ import annotations
@@ -116,42 +119,56 @@ def request_adds(*, hourly: Decimal, now: datetime) -> Decimal:
     return (hourly * hours_left(now)).quantize(CENT)
 
 
-def budget_refusals(*, project: Project, hourly: Decimal, what: str,
-                    now: datetime | None = None) -> list[str]:
-    """Why one more thing at ``hourly`` USD would take the project over its budget (empty: it
-    fits, the policy is off, or the budget is 0). Exactly at the budget is allowed."""
-    if project.budget_policy != Project.BudgetPolicy.REFUSE or project.monthly_budget <= 0:
-        return []
+def budget_overrun(*, project: Project, hourly: Decimal, what: str,
+                   now: datetime | None = None) -> str:
+    """Why one more thing at ``hourly`` USD would take the project's forecast over its budget,
+    with the figures; "" when it fits or the budget is 0. Exactly at the budget fits."""
+    if project.monthly_budget <= 0:
+        return ""
     now = now or timezone.now()
     forecast = project_forecast(project, now)
     adds = request_adds(hourly=hourly, now=now)
     if forecast.total + adds <= forecast.budget:
-        return []
+        return ""
     left = forecast.hours_left.quantize(Decimal("0.1"))
-    return [
+    return (
         f"The budget of project {project.slug} for {forecast.month:%B %Y} is "
         f"${forecast.budget:.2f}. Its forecast is already ${forecast.total:.2f} "
         f"(${forecast.month_to_date:.2f} spent so far, ${forecast.committed:.2f} committed by "
         f"what runs and is asked for until the month ends, {left} h from now), and this {what} "
         f"would add ${adds:.2f} (${hourly:.3f}/h × {left} h), taking it to "
-        f"${forecast.total + adds:.2f}. Stop or terminate an environment, wait for next "
-        "month, or ask a project lead to raise the budget."
-    ]
+        f"${forecast.total + adds:.2f}."
+    )
 
 
-def request_budget_check(request: RequestToCheck) -> list[str]:
-    """Request time: a new environment's estimate against the project's forecast."""
-    if request.action != Request.Action.CREATE:
-        return []
+REFUSED_MORE = (" Stop or terminate an environment, wait for next month, or ask a project lead "
+                "to raise the budget.")
+
+
+def _overrun(request: RequestToCheck, policy: str) -> str:
     project = request.project
-    if project.budget_policy != Project.BudgetPolicy.REFUSE or project.monthly_budget <= 0:
-        return []
+    if request.action != Request.Action.CREATE or project.budget_policy != policy \
+            or project.monthly_budget <= 0:
+        return ""
     estimate = cost_estimate(region=project.aws_region, parameters=dict(request.values),
                              product=request.product)
     if estimate is None:
-        return []  # nothing priced: the approver sees "no estimate"
-    return budget_refusals(project=project, hourly=estimate.usd_per_hour,
-                           what=request.product.name or "environment")
+        return ""  # nothing priced: the approver sees "no estimate"
+    return budget_overrun(project=project, hourly=estimate.usd_per_hour,
+                          what=request.product.name or "environment")
+
+
+def request_budget_check(request: RequestToCheck) -> list[str]:
+    """Request time, policy ``refuse``: a new environment over the forecast is refused."""
+    found = _overrun(request, Project.BudgetPolicy.REFUSE)
+    return [found + REFUSED_MORE] if found else []
+
+
+def request_budget_review(request: RequestToCheck) -> list[str]:
+    """Request time, policy ``approval``: a new environment over the forecast gets an extra
+    platform-admin step (the figures are kept on the request for its approvers)."""
+    found = _overrun(request, Project.BudgetPolicy.APPROVAL)
+    return [found + " A platform admin decides whether it may go over."] if found else []
 
 
 def project_forecast_total(project: Project) -> Decimal:

@@ -9,7 +9,7 @@ sends nothing runs a constant number of queries whatever the number of projects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -59,7 +59,7 @@ def budget_notices_sweep(now: datetime | None = None) -> NoticeReport:
     return report
 
 
-def _send(*, project: Project, percent: int, month: object, spend: Decimal,
+def _send(*, project: Project, percent: int, month: date, spend: Decimal,
           leads: list[User]) -> bool:
     try:
         with transaction.atomic():

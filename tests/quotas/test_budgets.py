@@ -170,3 +170,33 @@ def test_the_sweep_runs_constant_queries(
         Membership.objects.create(user=manager, project=other, role="lead")
         _over(other, scientist, notebook, "100000")
     assert quiet_sweep() == few <= 6
+
+
+def test_over_budget_with_the_approval_policy_adds_a_platform_admin_step(
+        monkeypatch: pytest.MonkeyPatch, client: Client, settings: Any, scientist: User,
+        manager: User, platform_admin: User, project: Project, notebook: Product) -> None:
+    from approvals.models import ApprovalTask
+    from approvals.services import request_approve
+
+    settings.PORTAL_APPROVAL_DEFAULT = "auto"  # the policy alone would approve at once
+    _clock(monkeypatch, LAST_DAY)
+    _refuse(project, "38.25")
+    project.budget_policy = Project.BudgetPolicy.APPROVAL
+    project.save(update_fields=["budget_policy"])
+    within = request_notebook(scientist, project, notebook, "ml.p3.2xlarge")  # exactly at it
+    assert within.status == "approved" and within.extra_review == ""
+    project.monthly_budget = Decimal("38.24")
+    project.save(update_fields=["monthly_budget"])
+    Request.objects.filter(pk=within.pk).update(status="cancelled")  # counts no more
+    over = request_notebook(scientist, project, notebook, "ml.p3.2xlarge")
+    assert over.status == "pending"
+    assert "would add $38.25 ($3.825/h × 10.0 h), taking it to $38.25." in over.extra_review
+    [task] = ApprovalTask.objects.filter(request=over)
+    assert task.name == "Budget review"
+    client.force_login(platform_admin)
+    body = client.get(f"/requests/{over.pk}/").content.decode()
+    assert 'id="extra-review"' in body and "A platform admin decides" in body
+    assert 'id="project-forecast"' in body
+    request_approve(task=task, approver=platform_admin, comment="One-off.")
+    over.refresh_from_db()
+    assert over.status == "approved"
