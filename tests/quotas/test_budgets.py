@@ -3,7 +3,7 @@ approver's picture, and the 80 % / 100 % threshold notices."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -200,3 +200,27 @@ def test_over_budget_with_the_approval_policy_adds_a_platform_admin_step(
     request_approve(task=task, approver=platform_admin, comment="One-off.")
     over.refresh_from_db()
     assert over.status == "approved"
+
+
+def test_the_sweep_task_is_scheduled_from_the_setting(
+        settings: Any, scientist: User, project: Project, notebook: Product) -> None:
+    from config.schedules import beat_schedule
+    from quotas.tasks import budget_notices_sweep_task
+
+    settings.PORTAL_BUDGET_SWEEP_SECONDS = 600
+    assert beat_schedule()["budget-notices-sweep"] == {
+        "task": "quotas.tasks.budget_notices_sweep", "schedule": 600.0}
+    settings.PORTAL_BUDGET_SWEEP_SECONDS = 0
+    assert "budget-notices-sweep" not in beat_schedule()
+    project.monthly_budget = Decimal("0.01")  # anything metered this month is over it
+    project.save(update_fields=["monthly_budget"])
+    _running_since(scientist, project, notebook, "ml.m5.4xlarge",
+                   month_start_of_now())
+    assert budget_notices_sweep_task.apply().get() == 2  # 80 % and 100 % at once
+
+
+def month_start_of_now() -> datetime:
+    from django.utils import timezone
+
+    from provisioning.metering import month_start
+    return month_start(timezone.now() - timedelta(hours=1))
