@@ -116,6 +116,9 @@ class Request(models.Model):
     # The lease asked for, in days: a new environment's (from its hand-off), or the extension
     # of an ``extend`` request (from the current lease end). Within ``catalog.leases`` terms.
     lease_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Why a request check sent it to an extra platform-admin step after the policy's steps
+    # (``approvals.services.checks.request_review_register``: over budget, say); empty: none.
+    extra_review = models.TextField(blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_reason = models.TextField(blank=True)
     # PROTECT: the rule (and the steps) a request went through stay on record; a platform admin

@@ -18,6 +18,7 @@ from approvals.models import ApprovalRule, ApprovalStep, Request
 from portal.models import Membership, User
 
 DEFAULT_STEP_NAME = "Platform review"
+EXTRA_REVIEW_STEP_NAME = "Budget review"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,21 @@ def _group_plan(position: int) -> StepPlan:
 
 
 def step_plans(*, request: Request) -> list[StepPlan]:
-    """The steps of the request's workflow, in order; empty means approve at once."""
+    """The steps of the request's workflow, in order; empty means approve at once.
+
+    A request a review check marked (``extra_review``: over budget) gets one more step, decided
+    by ``PORTAL_APPROVAL_FALLBACK_GROUP`` (the platform admins), after the policy's steps, even
+    where the policy would approve it at once.
+    """
+    plans = _policy_plans(request=request)
+    if request.extra_review:
+        plans.append(StepPlan(position=len(plans), name=EXTRA_REVIEW_STEP_NAME,
+                              required_approvals=1,
+                              group_name=settings.PORTAL_APPROVAL_FALLBACK_GROUP))
+    return plans
+
+
+def _policy_plans(*, request: Request) -> list[StepPlan]:
     rule = request.matched_rule
     if rule is None:
         return [] if default_is_auto() else [_group_plan(0)]

@@ -3,7 +3,8 @@
 Metering (the month-to-date cost of the project's environments) belongs to provisioning, above
 approvals in the dependency chain: provisioning registers its function here from its
 ``AppConfig.ready()``. Without one registered the page shows the estimate against the budget
-only, as before.
+only, as before. A budget app (quotas) registers the month's forecast the same way
+(``project_forecast_register``): spend so far plus what runs until the month ends.
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ from portal.models import Project
 
 ProjectSpend = Callable[[Project], Decimal]
 _providers: list[ProjectSpend] = []
+_forecasts: list[ProjectSpend] = []
 
 
 def project_spend_register(provider: ProjectSpend) -> None:
     """Register how a project's month-to-date spend (USD) is computed."""
     if provider not in _providers:
         _providers.append(provider)
+
+
+def project_forecast_register(provider: ProjectSpend) -> None:
+    """Register how a project's forecast for the month (USD) is computed."""
+    if provider not in _forecasts:
+        _forecasts.append(provider)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,11 @@ class ProjectSpendPicture:
     month_to_date: Decimal
     budget: Decimal
     request_monthly: Decimal | None
+    forecast: Decimal | None = None
+
+    @property
+    def forecast_percent(self) -> Decimal | None:
+        return None if self.forecast is None else self._percent(self.forecast)
 
     @property
     def used_percent(self) -> Decimal | None:
@@ -60,4 +73,5 @@ def project_spend_picture(*, request: Request) -> ProjectSpendPicture | None:
         return None
     return ProjectSpendPicture(month_to_date=_providers[0](request.project),
                                budget=request.project.monthly_budget,
-                               request_monthly=request.estimated_monthly_cost)
+                               request_monthly=request.estimated_monthly_cost,
+                               forecast=_forecasts[0](request.project) if _forecasts else None)

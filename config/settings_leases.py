@@ -36,3 +36,6 @@ PORTAL_LEASE_WARN_DAYS = _warn_days(env_list("PORTAL_LEASE_WARN_DAYS", "7,1"))
 # Seconds between lease sweeps (0: off), and the leases one sweep hands to the workers at most.
 PORTAL_LEASE_SWEEP_SECONDS = env_int("PORTAL_LEASE_SWEEP_SECONDS", 300, minimum=0)
 PORTAL_LEASE_SWEEP_BATCH = env_int("PORTAL_LEASE_SWEEP_BATCH", 500, minimum=1)
+
+# Budgets (quotas.notices): how often the 80 % / 100 % threshold notices are checked; 0: never.
+PORTAL_BUDGET_SWEEP_SECONDS = env_int("PORTAL_BUDGET_SWEEP_SECONDS", 900, minimum=0)

@@ -101,6 +101,16 @@ class Project(models.Model):
         max_digits=12, decimal_places=2, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
+    class BudgetPolicy(models.TextChoices):
+        OFF = "off", "Not enforced (shown to approvers only)"
+        REFUSE = "refuse", "Refuse a request that would take the forecast over the budget"
+        APPROVAL = "approval", "Send such a request to an extra platform-admin step"
+
+    budget_policy = models.CharField(
+        max_length=10, choices=BudgetPolicy.choices, default=BudgetPolicy.OFF,
+        help_text="What happens to a request whose estimate would take the month's forecast "
+                  "(spend so far + what runs until the month ends) over the monthly budget; "
+                  "a budget of 0 is never enforced.")
     active = models.BooleanField(default=True)
     # Leases of the project's environments: where project and product both set one, the shorter
     # applies (catalog.leases); neither: the PORTAL_LEASE_* settings.

@@ -84,3 +84,24 @@ class ProjectQuota(QuotaAmount):
 
     def __str__(self) -> str:
         return f"{Measure(self.measure).label}: {self.amount} for {self.project}"
+
+
+class BudgetNotice(models.Model):
+    """A threshold notice sent to a project's leads: one per project, month and threshold."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_notices")
+    month = models.DateField(help_text="The first day of the month (UTC) the notice is about.")
+    percent = models.PositiveSmallIntegerField()
+    spend = models.DecimalField(max_digits=12, decimal_places=2)
+    budget = models.DecimalField(max_digits=12, decimal_places=2)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month", "project_id", "percent"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "month", "percent"],
+                                    name="budget_notice_once_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.percent} % of budget in {self.month:%Y-%m}"

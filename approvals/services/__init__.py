@@ -20,6 +20,8 @@ from approvals.services.checks import (
     request_check_errors,
     request_check_register,
     request_checks,
+    request_review_reasons,
+    request_review_register,
 )
 from approvals.services.create import (
     RequestSubmitted,
@@ -63,6 +65,7 @@ from approvals.services.workflow import (
 __all__ = [
     "IDEMPOTENCY_KEY_MAX", "EnvironmentFacts", "HandOffMissing", "IdempotencyKeyReused",
     "RequestSubmitted", "RequestToCheck", "request_check_errors", "request_check_register",
+    "request_review_reasons", "request_review_register",
     "request_checks",
     "earlier_deciders", "environment_current", "idempotency_key_clean",
     "live_name_check_register", "live_name_checks", "request_submit",

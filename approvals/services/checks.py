@@ -39,6 +39,7 @@ class RequestCheck(Protocol):
 
 
 _checks: list[RequestCheck] = []
+_reviews: list[RequestCheck] = []
 
 
 def request_check_register(check: RequestCheck) -> None:
@@ -55,3 +56,15 @@ def request_checks() -> list[RequestCheck]:
 def request_check_errors(request: RequestToCheck) -> list[str]:
     """Every registered check's refusals, in registration order (empty: the request may go)."""
     return [message for check in _checks for message in check(request)]
+
+
+def request_review_register(check: RequestCheck) -> None:
+    """Register a review check: its messages do not refuse the request but send it to an extra
+    platform-admin step after the policy's steps (``Request.extra_review`` keeps them)."""
+    if check not in _reviews:
+        _reviews.append(check)
+
+
+def request_review_reasons(request: RequestToCheck) -> list[str]:
+    """Every registered review check's reasons for an extra step (empty: none)."""
+    return [message for check in _reviews for message in check(request)]

@@ -14,7 +14,12 @@ from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.notifications import describe, notify
 from approvals.policies import rule_for_request
-from approvals.services.checks import ERRORS_KEY, RequestToCheck, request_check_errors
+from approvals.services.checks import (
+    ERRORS_KEY,
+    RequestToCheck,
+    request_check_errors,
+    request_review_reasons,
+)
 from approvals.services.environments import (
     change_identity_keep,
     environment_name_for,
@@ -270,20 +275,22 @@ def _request_create(
         _name_check(errors, project=project, product=product, version=version, action=action,
                     values=values)
         # Registered checks (quotas) count what is asked for under the same lock.
-        limits = request_check_errors(RequestToCheck(
+        to_check = RequestToCheck(
             requester=requester, project=project, product=product, version=version,
-            action=action, environment_ref=ref, values=values))
+            action=action, environment_ref=ref, values=values)
+        limits = request_check_errors(to_check)
         if limits:
             errors[ERRORS_KEY] = limits
         if errors:
             raise RequestInvalid(errors)
+        reviews = request_review_reasons(to_check)
         request = Request(
             requester=requester, project=project, product=product, version=version, action=action,
             environment_ref=ref, name=name[:128],
             parameters=parameters_sealed(version=version, values=values),
             tag_choices=tags, justification=text,
             estimated_monthly_cost=estimate.usd_per_month if estimate else None,
-            lease_days=lease, idempotency_key=idempotency_key,
+            lease_days=lease, idempotency_key=idempotency_key, extra_review="\n".join(reviews),
             idempotency_fingerprint=idempotency_fingerprint,
         )
         request.matched_rule = rule_for_request(request=request)

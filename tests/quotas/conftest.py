@@ -12,6 +12,7 @@ from portal.models import Project, User
 from quotas.models import ProjectQuota, UserQuota
 from tests.approvals.conftest import (  # noqa: F401  (fixtures)
     demo_policies,
+    gpu_request,
     notebook,
     platform_admin,
     prices,
