@@ -25,6 +25,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -172,11 +173,33 @@ def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, objec
     return form, events
 
 
+AUDIT_PAGE_SIZE = 50
+AUDIT_PAGE_CAP = 100  # pages counted and offered; older events: narrow the dates
+
+
+class CappedPaginator(Paginator):  # type: ignore[type-arg]
+    """Counts at most ``cap_pages`` pages of rows: a COUNT over a LIMITed subquery instead of
+    an exact COUNT(*) of the whole (append-only, ever-growing) table, and no OFFSET beyond the
+    cap. ``more`` says there are older rows than the pages offered."""
+
+    def __init__(self, object_list: Any, per_page: int, *, cap_pages: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap_pages = cap_pages
+        self.more = False
+
+    @cached_property
+    def count(self) -> int:
+        limit = self.per_page * self.cap_pages
+        counted = int(self.object_list[:limit + 1].count())
+        self.more = counted > limit
+        return min(counted, limit)
+
+
 @login_required
 @require_GET
 def audit_event_list(request: HttpRequest) -> HttpResponse:
     form, events = _filtered_audit_events(request)
-    page = Paginator(events, 50).get_page(  # type: ignore[arg-type, var-annotated]
+    page = CappedPaginator(events, AUDIT_PAGE_SIZE, cap_pages=AUDIT_PAGE_CAP).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
