@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from approvals.models import ApprovalTask, Decision, Request, reference_number
@@ -43,7 +43,10 @@ def may_approve(*, user: User) -> bool:
 
     leads = Membership.objects.filter(user=user, role=Membership.ProjectRole.LEAD)
     reports = User.objects.filter(manager=user, is_active=True)
-    named = ApprovalTask.objects.filter(_named(user, approvaltask=OuterRef("pk")))
+    # Named on an open task only: a step decided long ago makes nobody an approver now, and
+    # the check then looks at the pending tasks, not the whole history of group tasks.
+    named = ApprovalTask.objects.filter(status=ApprovalTask.Status.PENDING).filter(
+        _named(user, approvaltask=OuterRef("pk")))
     return bool(User.objects.filter(pk=user.pk).filter(
         Exists(leads) | Exists(reports) | Exists(named)).exists())
 
@@ -125,7 +128,11 @@ def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
     return (
         inbox_tasks(user=user)
         .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
-        .annotate(approvals=Count("decisions", filter=Q(decisions__verdict="approve")))
+        # A correlated count per shown row, not a GROUP BY: the paginator's COUNT(*) then
+        # counts the open tasks alone instead of grouping every matching task first.
+        .annotate(approvals=Subquery(
+            Decision.objects.filter(task=OuterRef("pk"), verdict=Decision.Verdict.APPROVE)
+            .order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")))
         .order_by("request__created_at", "pk")
     )
 

@@ -29,11 +29,13 @@ from approvals.form_start import (
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
 from approvals.links import EnvironmentLink, environment_links
 from approvals.live_views import request_settled
-from approvals.models import Decision, Request
+from approvals.models import ApprovalTask, Decision, Request
 from approvals.selectors import (
+    REQUEST_RELATED,
     budget_share,
     decision_by,
     inbox_for_user,
+    inbox_tasks,
     my_requests,
     request_audit_events,
     request_for_user,
@@ -361,13 +363,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    open_tasks = list(inbox_for_user(user=user))
-    form = BulkApproveForm(request.POST, task_ids=[t.pk for t in open_tasks])
+    # The choices are the ids of the open tasks (one bare query), not the inbox page itself;
+    # the chosen tasks are then read in one query and the page redirects once at the end.
+    open_ids = list(inbox_tasks(user=user).values_list("pk", flat=True))
+    form = BulkApproveForm(request.POST, task_ids=open_ids)
     if not form.is_valid():
-        page = Paginator(open_tasks, PAGE_SIZE).get_page(1)
+        page = Paginator(inbox_for_user(user=user), PAGE_SIZE).get_page(1)
         return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form,
                       **poll_context(live=True, idle=True)}, status=400)
-    chosen = [task_for_user(user=user, pk=pk) for pk in form.cleaned_data["tasks"]]
+    found = {task.pk: task for task in ApprovalTask.objects.filter(
+        pk__in=form.cleaned_data["tasks"]).order_by().select_related(
+            *(f"request__{name}" for name in REQUEST_RELATED))}
+    chosen = [found[pk] for pk in dict.fromkeys(form.cleaned_data["tasks"]) if pk in found]
     results = tasks_approve_service(tasks=chosen, approver=user,
                                     comment=form.cleaned_data["comment"], http_request=request)
     approved = sum(1 for _, outcome in results if isinstance(outcome, Decision))

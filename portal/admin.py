@@ -182,6 +182,7 @@ class UserAdmin(AuditedAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin[AuditEvent]):
     list_display = ["at", "actor_username", "action", "object_repr", "project", "source_ip"]
+    list_select_related = ["project"]  # one query for the page, not one per row (issue 16)
     list_filter = ["action"]
     search_fields = ["actor_username", "action", "object_repr", "object_id"]
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, router, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from portal.audit_chain import chain_link
@@ -201,7 +202,12 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         # Related-object access goes through the refusing queryset too.
         base_manager_name = "objects"
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The audit trail's actor filter compares UPPER(actor_username) (case-insensitive,
+            # as sign-in matches usernames): an index on the expression, not a scan (issue 16).
+            models.Index(Upper("actor_username"), name="portal_audit_actor_upper"),
+        ]
         # No two events link to the same predecessor: the chain cannot fork. Conditional only
         # so that SQLite adds them as indexes instead of rebuilding the table.
         constraints = [

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Upper
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -86,16 +87,24 @@ def audit_events_for_user(
     if action:
         events = events.filter(action__startswith=action)
     if actor:
-        events = events.filter(actor_username__iexact=actor)
+        # The expression of the index portal_audit_actor_upper, on both sides.
+        events = events.alias(actor_upper=Upper("actor_username")).filter(
+            actor_upper=Upper(Value(actor, output_field=CharField())))
     if project:
         events = events.filter(project__slug=project)
     if obj:
         events = events.filter(Q(object_repr__icontains=obj) | Q(object_id=obj))
+    # Days as a range of `at` (the index), not `at__date`, which casts every row's timestamp.
     if since:
-        events = events.filter(at__date__gte=since)
+        events = events.filter(at__gte=_day_start(since))
     if until:
-        events = events.filter(at__date__lte=until)
+        events = events.filter(at__lt=_day_start(until + timedelta(days=1)))
     return events
+
+
+def _day_start(day: date) -> datetime:
+    """Midnight of that day in the portal's time zone (the one ``at__date`` used)."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def failed_emails_for_user(*, user: User) -> tuple[int, FailedEmail | None] | None:

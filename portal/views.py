@@ -16,6 +16,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -25,6 +26,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -33,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.audit_actions import audit_action_choices
 from portal.audit_chain import CSV_ESCAPED_STARTS
 from portal.middleware import client_ip
-from portal.models import User
+from portal.models import AuditEvent, User
 from portal.saml_config import SAML_APP_SLUG
 from portal.saml_views import SLO_SESSION_KEY, body_too_large, saml_logout_url
 from portal.selectors import (
@@ -155,7 +157,7 @@ class AuditFilterForm(forms.Form):
         widget.choices = audit_action_choices(current=current[:80])
 
 
-def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, object]:
+def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
     form = AuditFilterForm(request.GET or None)
     values: dict[str, str | date | None] = {}
     if form.is_bound and form.is_valid():
@@ -172,11 +174,34 @@ def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, objec
     return form, events
 
 
+AUDIT_PAGE_SIZE = 50
+AUDIT_PAGE_CAP = 100  # pages counted and offered; older events: narrow the dates
+
+
+class CappedPaginator(Paginator):  # type: ignore[type-arg]
+    """Counts at most ``cap_pages`` pages of rows: a COUNT over a LIMITed subquery instead of
+    an exact COUNT(*) of the whole (append-only, ever-growing) table, and no OFFSET beyond the
+    cap. ``more`` says there are older rows than the pages offered."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap_pages: int) -> None:
+        super().__init__(object_list, per_page)
+        self.rows = object_list
+        self.cap_pages = cap_pages
+        self.more = False
+
+    @cached_property
+    def count(self) -> int:
+        limit = self.per_page * self.cap_pages
+        counted = self.rows[:limit + 1].count()
+        self.more = counted > limit
+        return min(counted, limit)
+
+
 @login_required
 @require_GET
 def audit_event_list(request: HttpRequest) -> HttpResponse:
     form, events = _filtered_audit_events(request)
-    page = Paginator(events, 50).get_page(  # type: ignore[arg-type, var-annotated]
+    page = CappedPaginator(events, AUDIT_PAGE_SIZE, cap_pages=AUDIT_PAGE_CAP).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
@@ -221,7 +246,7 @@ def audit_event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResp
         if bom:
             yield "\ufeff"
         yield writer.writerow(header)
-        for e in events.iterator(chunk_size=500):  # type: ignore[attr-defined]
+        for e in events.iterator(chunk_size=500):
             yield writer.writerow([_csv_cell(value) for value in (
                 e.pk, e.at.isoformat(), e.actor_username, e.actor_id or "", e.action,
                 e.object_type, e.object_id, e.object_repr, e.project.slug if e.project else "",

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.models import Product
 from portal.http import request_user as _user
 from portal.http import response_no_store as _no_store
 from portal.models import Project
@@ -216,5 +215,5 @@ def admin_environment_list(request: HttpRequest) -> HttpResponse:
         "page": page, "filters": filters, "query": query,
         "statuses": Environment.Status.choices,
         "projects": Project.objects.order_by("slug"),
-        "products": Product.objects.filter(environments__isnull=False).distinct(),
+        "products": selectors.products_with_environments(),
     })

@@ -1,0 +1,73 @@
+"""Issue 16: the admin environment list costs what its page shows, not the whole table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Product, ProductVersion
+from portal.models import Project, User
+from provisioning.models import Environment
+from provisioning.selectors import products_with_environments
+from tests.provisioning.conftest import approved_request, make_notebook_product
+
+pytestmark = pytest.mark.django_db
+
+
+def _environments(*, requester: User, project: Project, product: Product,
+                  version: ProductVersion, count: int, start: int = 0) -> None:
+    for n in range(start, start + count):
+        request = approved_request(requester=requester, project=project, product=product,
+                                   version=version)
+        Environment.objects.create(origin_request=request, owner=requester, project=project,
+                                   product=product, version=version,
+                                   provisioned_product_name=f"nb-scale-{n}")
+
+
+def _page_queries(client: Client) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/environments/all/")
+    assert response.status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_the_product_drop_down_is_an_exists_not_a_distinct_join(project: Project) -> None:
+    product, version = make_notebook_product(project)
+    unused = Product.objects.create(aws_account_id=project.aws_account_id,
+                                    aws_region=project.aws_region, product_id="prod-unused",
+                                    name="Never launched")
+    sql = str(products_with_environments().query).upper()
+    assert "EXISTS" in sql and "DISTINCT" not in sql
+    assert list(products_with_environments()) == []
+    assert unused not in products_with_environments()
+
+
+def test_the_drop_down_lists_each_launched_product_once(
+        client: Client, platform_admin: User, scientist: User, project: Project) -> None:
+    product, version = make_notebook_product(project)
+    _environments(requester=scientist, project=project, product=product, version=version,
+                  count=3)
+    assert list(products_with_environments()) == [product]
+    client.force_login(platform_admin)
+    page = client.get("/environments/all/").content.decode()
+    assert page.count(f'<option value="{product.pk}"') == 1
+
+
+def test_the_admin_list_query_count_does_not_grow_with_its_rows(
+        client: Client, platform_admin: User, scientist: User, project: Project,
+        settings: Any) -> None:
+    product, version = make_notebook_product(project)
+    _environments(requester=scientist, project=project, product=product, version=version,
+                  count=2)
+    client.force_login(platform_admin)
+    few = _page_queries(client)
+    _environments(requester=scientist, project=project, product=product, version=version,
+                  count=20, start=2)
+    many = _page_queries(client)
+    assert len(many) == len(few)
+    products = [sql.upper() for sql in many if 'FROM "CATALOG_PRODUCT"' in sql.upper()]
+    assert len(products) == 1 and "EXISTS" in products[0] and "DISTINCT" not in products[0]
