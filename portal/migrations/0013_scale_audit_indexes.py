@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0011_lease_terms'),
+        ('portal', '0012_budget_policy'),
     ]
 
     operations = [
