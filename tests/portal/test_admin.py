@@ -20,7 +20,7 @@ def project_form(**overrides: str) -> dict[str, str]:
         "slug": "churn", "name": "Churn prediction", "description": "",
         "cost_center": "CC-5005", "environment": "dev", "aws_account_id": "444444444444",
         "aws_region": "eu-west-1", "aws_role_arn": "", "aws_external_id": "",
-        "monthly_budget": "1500", "active": "on",
+        "monthly_budget": "1500", "budget_policy": "off", "active": "on",
         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
         "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
     }
@@ -33,7 +33,7 @@ def change_form(project: Project, **overrides: str) -> dict[str, str]:
         slug=project.slug, name=project.name, cost_center=project.cost_center,
         environment=project.environment, aws_account_id=project.aws_account_id,
         aws_region=project.aws_region, monthly_budget=str(project.monthly_budget),
-        aws_role_arn=project.aws_role_arn, aws_external_id=project.aws_external_id,
+        budget_policy=project.budget_policy, aws_role_arn=project.aws_role_arn, aws_external_id=project.aws_external_id,
     )
     memberships = list(project.memberships.order_by("pk"))
     data["memberships-TOTAL_FORMS"] = data["memberships-INITIAL_FORMS"] = str(len(memberships))
