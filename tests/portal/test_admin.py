@@ -33,7 +33,8 @@ def change_form(project: Project, **overrides: str) -> dict[str, str]:
         slug=project.slug, name=project.name, cost_center=project.cost_center,
         environment=project.environment, aws_account_id=project.aws_account_id,
         aws_region=project.aws_region, monthly_budget=str(project.monthly_budget),
-        budget_policy=project.budget_policy, aws_role_arn=project.aws_role_arn, aws_external_id=project.aws_external_id,
+        budget_policy=project.budget_policy, aws_role_arn=project.aws_role_arn,
+        aws_external_id=project.aws_external_id,
     )
     memberships = list(project.memberships.order_by("pk"))
     data["memberships-TOTAL_FORMS"] = data["memberships-INITIAL_FORMS"] = str(len(memberships))
