@@ -8,7 +8,6 @@ Requests link to their page only where the user may open it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from approvals.selectors import requests_for_user
-from portal.audit_chain import CSV_ESCAPED_STARTS
+from portal.csv_stream import csv_line
 from portal.http import request_user as _user
 from portal.models import User
 from provisioning import metering, team
@@ -57,18 +56,6 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "openable": _openable_requests(user, summary),
         "exportable": scope.whole,
     })
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for a streamed CSV."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
 
 
 def _month(value: str, now: datetime) -> tuple[datetime, datetime] | None:
@@ -112,16 +99,15 @@ def project_costs_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     costs = metering.environment_costs(environments, since=start, until=end)
 
     def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(CSV_COLUMNS)
+        yield csv_line(CSV_COLUMNS)
         for environment in environments:
             cost = costs[environment.pk]
-            yield writer.writerow([_cell(v) for v in (
+            yield csv_line((
                 scope.project.slug, environment.provisioned_product_name,
                 environment.owner.username, environment.product.name, environment.product.kind,
                 environment.status, start.isoformat(), end.isoformat(), cost.running_hours,
                 cost.stopped_hours, cost.rates.compute_usd_per_hour.quantize(Decimal("0.0001")),
-                cost.rates.storage_usd_per_hour.quantize(Decimal("0.0001")), cost.usd)])
+                cost.rates.storage_usd_per_hour.quantize(Decimal("0.0001")), cost.usd))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

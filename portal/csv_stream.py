@@ -1,0 +1,31 @@
+"""Streamed CSV for the portal's exports (the audit trail, a project's costs).
+
+Cells a spreadsheet would run as a formula are escaped with a leading quote
+(``CSV_ESCAPED_STARTS``); a leading quote is escaped too, so ``audit_verify --file`` can undo
+exactly one.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+
+from portal.audit_chain import CSV_ESCAPED_STARTS
+
+
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer then yields text."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_cell(value: object) -> str:
+    """Text a spreadsheet shows as text (values include whatever people typed)."""
+    text = str(value)
+    return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
+
+
+def csv_line(values: Iterable[object]) -> str:
+    """One CSV line of escaped cells."""
+    return str(csv.writer(_Echo()).writerow([csv_cell(v) for v in values]))
