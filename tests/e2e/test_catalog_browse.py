@@ -39,9 +39,11 @@ def test_a_data_scientist_finds_a_product_and_checks_the_curated_form(
 
     page.goto(f"{live_server.url}/catalog/")
     page.fill("input[name=q]", "notebook")
-    page.click("#catalog-filters button[type=submit]")
+    with page.expect_navigation():  # read the next page, not this one
+        page.click("#catalog-filters button[type=submit]")
     assert page.locator("#products .product").count() == 1
-    page.click("#products a:has-text(\"SageMaker notebook instance\")")
+    with page.expect_navigation():  # read the next page, not this one
+        page.click("#products a:has-text(\"SageMaker notebook instance\")")
 
     assert "Notebook instance".lower() in page.inner_text("h1").lower()
     assert page.locator("[name=KmsKeyId]").count() == 0  # hidden by the platform team

@@ -63,7 +63,8 @@ def test_an_admin_publishes_hides_and_narrows_and_the_scientist_sees_exactly_tha
     _sign_in(page, live_server, scientist)
     page.goto(f"{live_server.url}/catalog/")
     assert page.locator("#products .product").count() == 1  # only the published one
-    page.click("#products a")
+    with page.expect_navigation():  # read the next page, not this one
+        page.click("#products a")
     fields = page.eval_on_selector_all("#request-form .field",
                                        "els => els.map(e => e.dataset.parameter)")
     assert fields == ["NotebookInstanceName", "InstanceType", "VolumeSizeInGB", "RootAccess",
