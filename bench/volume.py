@@ -1,0 +1,401 @@
+"""Seed a bank's volume into a throwaway database, for the page and sweep benchmarks (issue 16).
+
+The default volume is the one the issue measured: 5,000 users, 200 projects over 10 AWS
+accounts, 300 products, 100,000 requests, 20,000 environments and 500,000 audit events.
+
+    .venv/bin/python bench/volume.py                    # into a temporary SQLite database
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_volume .venv/bin/python bench/volume.py
+
+Use an EMPTY, throwaway database: the script migrates it and adds rows (PostgreSQL: it is
+created when missing). Rows go in with ``bulk_create`` in batches, the audit trail with ``COPY``
+on PostgreSQL (``executemany`` on SQLite): the audit events are hashed into the chain here, in
+id order, after whatever the database already holds, so ``manage.py audit_verify`` passes on the
+result. Request numbers (REQ-…) are assigned in order and the counter moved past them, so the
+portal's next request gets the next number. Progress is printed as it goes.
+
+What the rows look like (so that the pages have realistic work to do):
+
+* users: every 25th is an approver and manages the 24 after them; 10 platform admins and 5
+  auditors; each user is a member of one or two projects, each project has two leads;
+* projects: round-robin over the accounts (``1000000000NN``), two regions;
+* products: a third each notebook instance / Studio profile / SageMaker project, two versions
+  each, all published; spread over the accounts;
+* requests: one ``create`` per environment, the rest a mix of day-2 requests and of rejected,
+  cancelled and pending new ones (2 % pending, each with a manager task waiting);
+* environments: 70 % available, 15 % stopped, 10 % terminated, 5 % failed, with leases;
+* audit events: request, decision and environment events over the last 365 days, oldest first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class Volume:
+    users: int = 5_000
+    projects: int = 200
+    accounts: int = 10
+    products: int = 300
+    requests: int = 100_000
+    environments: int = 20_000
+    audit_events: int = 500_000
+
+
+def _say(message: str) -> None:
+    print(f"[volume {time.monotonic() - _START:6.1f}s] {message}", flush=True)
+
+
+_START = time.monotonic()
+
+
+def _chunks(total: int, size: int = BATCH) -> Iterator[range]:
+    for start in range(0, total, size):
+        yield range(start, min(total, start + size))
+
+
+def seed(volume: Volume, *, seed_value: int = 16,
+         say: Callable[[str], None] = _say) -> dict[str, int]:
+    """Add ``volume`` rows to the current database; returns the counts added per table."""
+    if volume.environments > volume.requests:
+        raise ValueError("every environment needs its create request: requests >= environments")
+    if volume.accounts < 1 or volume.projects < volume.accounts:
+        raise ValueError("need at least one account and one project per account")
+    from django.db import transaction
+
+    rng = random.Random(seed_value)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with transaction.atomic():
+        users = _users(volume, say)
+        projects = _projects(volume, users, rng, say)
+        versions = _products(volume, say)
+    with transaction.atomic():
+        envs = _requests_and_environments(volume, users, projects, versions, rng, now, say)
+    added = _audit_events(volume, users, projects, envs, rng, now, say)
+    return {"users": len(users), "projects": len(projects), "product_versions": len(versions),
+            "requests": volume.requests, "environments": volume.environments,
+            "audit_events": added}
+
+
+def _users(volume: Volume, say: Callable[[str], None]) -> list[Any]:
+    from portal.models import Role, User
+
+    run = uuid.uuid4().hex[:6]
+    made: list[Any] = []
+    for chunk in _chunks(volume.users):
+        rows = []
+        for i in chunk:
+            roles = ([Role.APPROVER] if i % 25 == 0 else []) + (
+                [Role.CATALOG_ADMIN] if i % 500 == 1 else []) + (
+                [Role.AUDITOR] if i % 1000 == 2 else [])
+            rows.append(User(username=f"v{run}.user{i:05d}", first_name="User", last_name=f"{i}",
+                             email=f"user{i}.{run}@bank.example", password="!",
+                             cost_center=f"CC-{i % 50:04d}", roles=roles,
+                             owner_id=f"AROAVOLUME{i:08d}:user{i}@bank.example"))
+        made.extend(User.objects.bulk_create(rows))
+    managers = [u for i, u in enumerate(made) if i % 25 == 0]
+    for i, user in enumerate(made):
+        if i % 25:
+            user.manager = managers[i // 25]
+    User.objects.bulk_update([u for i, u in enumerate(made) if i % 25], ["manager"],
+                             batch_size=BATCH)
+    say(f"{len(made)} users ({len(managers)} approvers managing 24 each)")
+    return made
+
+
+def _projects(volume: Volume, users: list[Any], rng: random.Random,
+              say: Callable[[str], None]) -> list[Any]:
+    from portal.models import Membership, Project
+
+    run = users[0].username.split(".")[0]
+    projects = Project.objects.bulk_create(
+        Project(slug=f"{run}-p{i:04d}", name=f"Project {i:04d}", cost_center=f"CC-{i % 50:04d}",
+                environment=("dev", "uat", "prod")[i % 3],
+                aws_account_id=f"{100000000000 + i % volume.accounts:012d}",
+                aws_region=("eu-west-1", "eu-central-1")[i % volume.accounts % 2],
+                monthly_budget=5000)
+        for i in range(volume.projects))
+    memberships = []
+    for i, user in enumerate(users):
+        first = i % len(projects)
+        chosen = {first} | ({rng.randrange(len(projects))} if i % 3 == 0 else set())
+        for index in chosen:
+            memberships.append(Membership(
+                user=user, project=projects[index],
+                role="lead" if i % 25 == 0 and index == first else "member"))
+    Membership.objects.bulk_create(memberships, batch_size=BATCH, ignore_conflicts=True)
+    say(f"{len(projects)} projects over {volume.accounts} accounts, "
+        f"{len(memberships)} memberships")
+    return projects
+
+
+def _products(volume: Volume, say: Callable[[str], None]) -> list[Any]:
+    from catalog.models import Product, ProductVersion
+
+    kinds = [Product.Kind.NOTEBOOK_INSTANCE, Product.Kind.STUDIO_USER_PROFILE,
+             Product.Kind.SAGEMAKER_PROJECT]
+    run = uuid.uuid4().hex[:6]
+    products = Product.objects.bulk_create(
+        Product(aws_account_id=f"{100000000000 + i % volume.accounts:012d}",
+                aws_region=("eu-west-1", "eu-central-1")[i % volume.accounts % 2],
+                product_id=f"prod-{run}{i:05d}", name=f"Environment {i:03d}",
+                owner="ML platform", description=f"Volume product {i}",
+                kind=kinds[i % 3], published=True)
+        for i in range(volume.products))
+    versions = ProductVersion.objects.bulk_create(
+        ProductVersion(product=product, artifact_id=f"pa-{run}{i:05d}-{n}", name=f"v{n}",
+                       active=True)
+        for i, product in enumerate(products) for n in (1, 2))
+    for product, version in zip(products, versions[1::2], strict=True):
+        product.default_version = version
+    Product.objects.bulk_update(products, ["default_version"], batch_size=BATCH)
+    say(f"{len(products)} products, {len(versions)} versions")
+    return versions[1::2]  # the default (latest) version of each product
+
+
+def _requests_and_environments(volume: Volume, users: list[Any], projects: list[Any],
+                               versions: list[Any], rng: random.Random, now: datetime,
+                               say: Callable[[str], None]) -> list[tuple[Any, ...]]:
+    """Requests (numbered), environments with leases, pending tasks; returns, per environment,
+    (id, owner, project, created)."""
+    from django.db.models import Max
+
+    from approvals.models import FIRST_NUMBER, ApprovalTask, Request, RequestNumber
+    from leases.models import Lease
+    from provisioning.models import Environment
+
+    number = max(RequestNumber.objects.aggregate(n=Max("last"))["n"] or 0,
+                 Request.objects.aggregate(n=Max("number"))["n"] or FIRST_NUMBER - 1)
+    members: dict[int, list[Any]] = {}
+    for i, user in enumerate(users):
+        members.setdefault(i % len(projects), []).append(user)
+    statuses = (["available"] * 14 + ["stopped"] * 3 + ["terminated"] * 2 + ["failed"])
+    envs: list[tuple[Any, ...]] = []
+    pending = 0
+    run = uuid.uuid4().hex[:6]
+    for chunk in _chunks(volume.requests):
+        requests, environments, leases, tasks = [], [], [], []
+        for i in chunk:
+            project_index = i % len(projects)
+            owner = rng.choice(members[project_index])
+            version = versions[i % len(versions)]
+            created = now - timedelta(seconds=rng.randrange(365 * 86400))
+            number += 1
+            is_env = i < volume.environments
+            status = "approved" if is_env else rng.choice(
+                ["approved"] * 6 + ["rejected", "cancelled"] + (["pending"] if i % 50 == 0
+                                                                else []))
+            request = Request(
+                id=uuid.uuid4(), number=number, requester=owner, project=projects[project_index],
+                product_id=version.product_id, version=version,
+                action="create" if is_env or i % 4 else "update",
+                name=f"nb-{i}", parameters={"InstanceType": "ml.t3.medium"},
+                justification="Model training for the quarterly review", status=status,
+                estimated_monthly_cost=36, lease_days=30,
+                decided_at=None if status == "pending" else created + timedelta(hours=2))
+            requests.append((request, created))
+            if status == "pending":
+                pending += 1
+                tasks.append(ApprovalTask(request=request, name="Manager approval",
+                                          position=0))
+            if is_env:
+                env_status = statuses[i % len(statuses)]
+                env = Environment(
+                    id=uuid.uuid4(), origin_request=request, owner=owner,
+                    project=projects[project_index], product_id=version.product_id,
+                    version=version, parameters=request.parameters,
+                    provisioned_product_name=f"v{run}-{i:06d}",
+                    provisioned_product_id=f"pp-v{run}{i:06d}", status=env_status,
+                    notebook_instance_name=f"v{run}-{i:06d}",
+                    available_at=created + timedelta(minutes=9),
+                    terminated_at=(created + timedelta(days=20)
+                                   if env_status == "terminated" else None),
+                    expires_at=now + timedelta(days=rng.randrange(1, 60)),
+                    tags=[{"Key": "portal-owner", "Value": owner.owner_id}])
+                environments.append((env, created))
+                envs.append((env.id, owner, projects[project_index], created))
+                if env_status in ("available", "stopped"):
+                    leases.append(Lease(environment=env,
+                                        due_at=env.expires_at - timedelta(days=7)))
+        Request.objects.bulk_create([r for r, _ in requests])
+        # auto_now_add ignores what bulk_create was given: the spread of creation times is set
+        # in one UPDATE per batch (not per row).
+        _set_created(Request, requests)
+        Environment.objects.bulk_create([e for e, _ in environments])
+        _set_created(Environment, environments)
+        Lease.objects.bulk_create(leases)
+        created_tasks = ApprovalTask.objects.bulk_create(tasks)
+        through = ApprovalTask.eligible_approvers.through
+        through.objects.bulk_create(
+            through(approvaltask_id=task.pk, user_id=task.request.requester.manager_id)
+            for task in created_tasks if task.request.requester.manager_id)
+        say(f"requests {chunk.stop:>7}/{volume.requests}, environments "
+            f"{min(chunk.stop, volume.environments):>6}/{volume.environments}")
+    RequestNumber.objects.update_or_create(name="request", defaults={"last": number})
+    say(f"{volume.requests} requests (REQ up to {number}, {pending} pending with a task), "
+        f"{volume.environments} environments")
+    return envs
+
+
+def _set_created(model: Any, rows: list[tuple[Any, datetime]]) -> None:
+    from django.db import connection
+
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cases = " ".join("WHEN %s THEN %s" for _ in rows)
+    params: list[Any] = []
+    for row, created in rows:
+        params += [_pk(row.pk, connection), created]
+    ids = [_pk(row.pk, connection) for row, _ in rows]
+    placeholders = ", ".join("%s" for _ in ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET created_at = CASE id {cases} END "  # noqa: S608
+                       f"WHERE id IN ({placeholders})", params + ids)
+
+
+def _pk(value: Any, connection: Any) -> Any:
+    # SQLite stores UUID primary keys as 32 hex characters.
+    return value.hex if connection.vendor == "sqlite" and isinstance(value, uuid.UUID) else value
+
+
+_AUDIT_COLUMNS = ("id", "at", "actor_id", "actor_username", "action", "object_type", "object_id",
+                  "object_repr", "project_id", "data", "source_ip", "request_id", "prev_hash",
+                  "hash")
+
+
+def _audit_events(volume: Volume, users: list[Any], projects: list[Any],
+                  envs: list[tuple[Any, ...]], rng: random.Random, now: datetime,
+                  say: Callable[[str], None]) -> int:
+    from django.db import connection, transaction
+
+    from portal.audit_chain import GENESIS, chain_hash
+
+    actions = [("request.created", "request"), ("request.approved", "request"),
+               ("environment.available", "environment"), ("environment.stopped", "environment"),
+               ("environment.started", "environment"), ("environment.opened", "environment"),
+               ("auth.sign_in", "user")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, hash FROM portal_auditevent ORDER BY id DESC LIMIT 1")
+        last = cursor.fetchone()
+    next_id, head = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'portal_auditevent'")
+            counter = cursor.fetchone()
+        next_id = max(next_id, (counter[0] if counter else 0) + 1)
+    # Oldest first, one second apart on average, ending now: id order is time order.
+    step = timedelta(days=365) / max(volume.audit_events, 1)
+    start = now - timedelta(days=365)
+    added = 0
+    for chunk in _chunks(volume.audit_events, 10_000):
+        rows = []
+        for i in chunk:
+            action, kind = actions[i % len(actions)]
+            env_id, owner, project, _ = envs[i % len(envs)] if envs else (None, users[0],
+                                                                          projects[0], None)
+            actor = owner if i % 9 else users[(i // 9) % len(users)]
+            record = {
+                "id": next_id, "at": start + step * i, "actor_id": actor.pk,
+                "actor_username": actor.username, "action": action, "object_type": kind,
+                "object_id": str(env_id) if kind == "environment" else str(i),
+                "object_repr": f"{kind} {i}", "project_id": project.pk,
+                "data": {"volume": True, "n": i} if i % 5 else {"reason": "seeded", "n": i},
+                "source_ip": f"10.{i % 250}.{(i // 250) % 250}.{i % 7 + 1}",
+                "request_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+                "prev_hash": head,
+            }
+            head = chain_hash(record)
+            record["hash"] = head
+            rows.append(record)
+            next_id += 1
+        with transaction.atomic():
+            _audit_insert(connection, rows)
+        added += len(rows)
+        if chunk.stop % 50_000 == 0 or chunk.stop == volume.audit_events:
+            say(f"audit events {chunk.stop:>7}/{volume.audit_events} (hash-chained)")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(pg_get_serial_sequence('portal_auditevent', 'id'), "
+                           "(SELECT MAX(id) FROM portal_auditevent))")
+        else:
+            cursor.execute("UPDATE sqlite_sequence SET seq = (SELECT MAX(id) FROM "
+                           "portal_auditevent) WHERE name = 'portal_auditevent'")
+    return added
+
+
+def _audit_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
+    columns = ", ".join(_AUDIT_COLUMNS)
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(json.dumps(row[c]) if c == "data" else row[c] for c in _AUDIT_COLUMNS)
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: one round trip per 10,000 rows (the append-only triggers refuse UPDATE and
+            # DELETE, not INSERT).
+            with cursor.cursor.copy(f"COPY portal_auditevent ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(values(row))
+        else:
+            marks = ", ".join("%s" for _ in _AUDIT_COLUMNS)
+            cursor.executemany(f"INSERT INTO portal_auditevent ({columns}) "  # noqa: S608
+                               f"VALUES ({marks})",
+                               [values(row) for row in rows])
+
+
+def _database_ready() -> None:
+    """PostgreSQL: create the database named in DATABASE_URL when it does not exist."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for field in fields(Volume):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default)
+    options = parser.parse_args(argv)
+    volume = Volume(**{f.name: getattr(options, f.name) for f in fields(Volume)})
+    os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-volume-"))
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    _database_ready()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    _say(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    counts = seed(volume)
+    _say("done: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
+
+
+if __name__ == "__main__":
+    main()
