@@ -109,6 +109,8 @@ def _users(volume: Volume, say: Callable[[str], None]) -> list[Any]:
             rows.append(User(username=f"v{run}.user{i:05d}", first_name="User", last_name=f"{i}",
                              email=f"user{i}.{run}@bank.example", password="!",
                              cost_center=f"CC-{i % 50:04d}", roles=roles,
+                             # As sign-in sets it (portal.services): platform admins are staff.
+                             is_staff=Role.CATALOG_ADMIN in roles,
                              owner_id=f"AROAVOLUME{i:08d}:user{i}@bank.example"))
         made.extend(User.objects.bulk_create(rows))
     managers = [u for i, u in enumerate(made) if i % 25 == 0]
