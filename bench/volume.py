@@ -37,6 +37,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -202,9 +203,8 @@ def _requests_and_environments(volume: Volume, users: list[Any], projects: list[
             created = now - timedelta(seconds=rng.randrange(365 * 86400))
             number += 1
             is_env = i < volume.environments
-            status = "approved" if is_env else rng.choice(
-                ["approved"] * 6 + ["rejected", "cancelled"] + (["pending"] if i % 50 == 0
-                                                                else []))
+            status = "approved" if is_env else "pending" if i % 50 == 0 else rng.choice(
+                ["approved"] * 6 + ["rejected", "cancelled"])
             request = Request(
                 id=uuid.uuid4(), number=number, requester=owner, project=projects[project_index],
                 product_id=version.product_id, version=version,
@@ -213,6 +213,7 @@ def _requests_and_environments(volume: Volume, users: list[Any], projects: list[
                 justification="Model training for the quarterly review", status=status,
                 estimated_monthly_cost=36, lease_days=30,
                 decided_at=None if status == "pending" else created + timedelta(hours=2))
+            request.created_at = created
             requests.append((request, created))
             if status == "pending":
                 pending += 1
@@ -232,17 +233,15 @@ def _requests_and_environments(volume: Volume, users: list[Any], projects: list[
                                    if env_status == "terminated" else None),
                     expires_at=now + timedelta(days=rng.randrange(1, 60)),
                     tags=[{"Key": "portal-owner", "Value": owner.owner_id}])
+                env.created_at = created
                 environments.append((env, created))
                 envs.append((env.id, owner, projects[project_index], created))
                 if env_status in ("available", "stopped"):
                     leases.append(Lease(environment=env,
                                         due_at=env.expires_at - timedelta(days=7)))
-        Request.objects.bulk_create([r for r, _ in requests])
-        # auto_now_add ignores what bulk_create was given: the spread of creation times is set
-        # in one UPDATE per batch (not per row).
-        _set_created(Request, requests)
-        Environment.objects.bulk_create([e for e, _ in environments])
-        _set_created(Environment, environments)
+        with _created_as_given(Request, Environment):
+            Request.objects.bulk_create([r for r, _ in requests])
+            Environment.objects.bulk_create([e for e, _ in environments])
         Lease.objects.bulk_create(leases)
         created_tasks = ApprovalTask.objects.bulk_create(tasks)
         through = ApprovalTask.eligible_approvers.through
@@ -257,26 +256,18 @@ def _requests_and_environments(volume: Volume, users: list[Any], projects: list[
     return envs
 
 
-def _set_created(model: Any, rows: list[tuple[Any, datetime]]) -> None:
-    from django.db import connection
-
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    cases = " ".join("WHEN %s THEN %s" for _ in rows)
-    params: list[Any] = []
-    for row, created in rows:
-        params += [_pk(row.pk, connection), created]
-    ids = [_pk(row.pk, connection) for row, _ in rows]
-    placeholders = ", ".join("%s" for _ in ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET created_at = CASE id {cases} END "  # noqa: S608
-                       f"WHERE id IN ({placeholders})", params + ids)
-
-
-def _pk(value: Any, connection: Any) -> Any:
-    # SQLite stores UUID primary keys as 32 hex characters.
-    return value.hex if connection.vendor == "sqlite" and isinstance(value, uuid.UUID) else value
+@contextmanager
+def _created_as_given(*models: Any) -> Iterator[None]:
+    """``created_at`` as the rows carry it: auto_now_add would make every row "now", and the
+    pages' orderings and date filters need a year's spread. Only inside this script."""
+    created = [model._meta.get_field("created_at") for model in models]
+    for field in created:
+        field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field in created:
+            field.auto_now_add = True
 
 
 _AUDIT_COLUMNS = ("id", "at", "actor_id", "actor_username", "action", "object_type", "object_id",
