@@ -5,21 +5,25 @@ Run it against a database seeded by ``bench/volume.py`` (issue 16's volume):
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_volume
     .venv/bin/python bench/volume.py && .venv/bin/python bench/bench_pages.py
 
-Each page is asked ``--runs`` times (after ``--warmup``) through Django's test client in this
-process, as the persona who would use it (the data scientist with the most environments, the
-approver with the most waiting tasks, a platform admin, an auditor), and so is its baseline
-(``bench/baseline.py``: the same rows from the same tables, no scoping, navigation or policy),
-interleaved so that both see the same machine. Printed: p50 and p95 in ms, SQL statements per
-request, and the ratio of the page's p50 to the baseline's — a Markdown table for the README.
+With production settings (DEBUG off), each page is asked ``--runs`` times (after ``--warmup``)
+through Django's test client in this process, as the persona who would use it (the data
+scientist with the most environments, the approver with the most waiting tasks, a platform
+admin, an auditor), and so is its baseline (``bench/baseline.py``: the same rows from the same
+tables, no scoping, navigation or policy), interleaved so that both see the same machine.
+Printed: p50 and p95 in ms, SQL statements per request, and the ratio of the page's p50 to the
+baseline's — a Markdown table for the README.
 The network, TLS and gunicorn are not measured here (bench_throughput covers concurrency).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
+import secrets
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +68,18 @@ def pages(people: dict[str, Any]) -> list[Page]:
         Page("environment detail", "scientist",
              f"/environments/{people['environment'].pk}/", "/baseline/environments/"),
     ]
+
+
+def production_like_env(port: int = 8077) -> dict[str, str]:
+    """Settings as production runs them (DEBUG off: cached templates, no query log), with
+    throwaway keys and var directory; the database is DATABASE_URL's."""
+    return {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "PORTAL_PARAMETER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "ALLOWED_HOSTS": "127.0.0.1,testserver", "PORTAL_PLAIN_HTTP": "true",
+            "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+            "PORTAL_VAR_DIR": os.environ.get("PORTAL_VAR_DIR") or tempfile.mkdtemp(
+                prefix="bench-pages-")}
 
 
 def personas() -> dict[str, Any]:
@@ -112,18 +128,18 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", default="", help="pages whose name contains this")
     options = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DEBUG", "true")
+    os.environ.update(production_like_env())
     import django
 
     django.setup()
     from django.conf import settings
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.urls import clear_url_caches
 
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest
     settings.ROOT_URLCONF = "baseline"
-    settings.ALLOWED_HOSTS = ["*"]
     clear_url_caches()
     people = personas()
     clients = {}

@@ -16,11 +16,9 @@ throughput as a ratio of the baseline's — a Markdown table for the README.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -89,19 +87,14 @@ def main() -> None:
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false",
-           "SECRET_KEY": secrets.token_urlsafe(50),
-           "PORTAL_PARAMETER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-           "ALLOWED_HOSTS": "127.0.0.1,testserver", "PORTAL_PLAIN_HTTP": "true",
-           "PORTAL_BASE_URL": f"http://127.0.0.1:{options.port}",
-           "PORTAL_VAR_DIR": os.environ.get("PORTAL_VAR_DIR") or tempfile.mkdtemp(
-               prefix="bench-throughput-"),
+    from bench_pages import pages, personas, production_like_env
+
+    env = {**os.environ, **production_like_env(options.port),
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH)])}
     os.environ.update(env)
     import django
 
     django.setup()
-    from bench_pages import pages, personas
     from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
