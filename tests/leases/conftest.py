@@ -2,3 +2,19 @@
 
 from tests.provisioning.conftest import *  # noqa: F403  (fixtures: available, queued, …)
 from tests.provisioning.conftest import _no_real_aws  # noqa: F401  (autouse: the fake AWS)
+
+
+import pytest  # noqa: E402
+
+from tests.leases.autostop_support import Clock, Sweeper  # noqa: E402
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def sweeper(monkeypatch: pytest.MonkeyPatch, clock: Clock,
+            django_capture_on_commit_callbacks: object) -> Sweeper:
+    return Sweeper(monkeypatch, clock, django_capture_on_commit_callbacks)
