@@ -137,9 +137,9 @@ def rules_for(environment: Environment) -> AutoStopRules:
 
 def idle_since(environment: Environment, state: AutoStop | None) -> datetime:
     """Where the idle clock starts: the last open or start through the portal, else when the
-    notebook became available, else when the auto-stop began watching it."""
-    marks = [environment.last_activity_at, environment.available_at,
-             state.created_at if state is not None else None, environment.created_at]
+    notebook was provisioned. (Not when the auto-stop row was made: an idle policy added
+    today stops the notebooks already idle for longer at the next sweep.)"""
+    marks = [environment.last_activity_at, environment.available_at, environment.created_at]
     return max(m for m in marks if m is not None)
 
 

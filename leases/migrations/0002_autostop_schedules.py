@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ('catalog', '0006_lease_terms'),
         ('leases', '0001_lease_initial'),
         ('portal', '0014_user_time_zone'),
-        ('provisioning', '0008_environment_last_activity_at'),
+        ('provisioning', '0008_environment_last_activity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
