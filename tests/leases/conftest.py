@@ -1,12 +1,11 @@
-"""Leases run on provisioning's fixtures: the fake AWS (instant), the cast's notebook."""
+"""Leases run on provisioning's fixtures: the fake AWS (instant), the cast's notebook; the
+auto-stop tests add a moving clock and a sweeper that runs its stop tasks in this process."""
 
+import pytest
+
+from tests.leases.autostop_support import Clock, Sweeper
 from tests.provisioning.conftest import *  # noqa: F403  (fixtures: available, queued, …)
 from tests.provisioning.conftest import _no_real_aws  # noqa: F401  (autouse: the fake AWS)
-
-
-import pytest  # noqa: E402
-
-from tests.leases.autostop_support import Clock, Sweeper  # noqa: E402
 
 
 @pytest.fixture

@@ -15,22 +15,24 @@ NEW_YORK = ZoneInfo("America/New_York")
 EVERY_DAY_20 = Schedule(weekdays="0123456", at=time(20, 0))
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_20_00_new_york_stays_20_00_local_across_the_march_change() -> None:
     # DST starts Sunday 2026-03-08 02:00 local: EST (UTC-5) before, EDT (UTC-4) after.
     saturday = EVERY_DAY_20.next(NEW_YORK, after=utc(2026, 3, 7, 12))
+    assert saturday is not None
     sunday = EVERY_DAY_20.next(NEW_YORK, after=saturday)
     assert saturday == utc(2026, 3, 8, 1)  # 20:00 EST
     assert sunday == utc(2026, 3, 9, 0)    # 20:00 EDT: 23 hours later, same local time
-    assert sunday.astimezone(NEW_YORK).hour == 20
+    assert sunday is not None and sunday.astimezone(NEW_YORK).hour == 20
 
 
 def test_20_00_new_york_stays_20_00_local_across_the_november_change() -> None:
     # DST ends Sunday 2026-11-01 02:00 local: EDT before, EST after (the day has 25 hours).
     saturday = EVERY_DAY_20.next(NEW_YORK, after=utc(2026, 10, 31, 12))
+    assert saturday is not None
     sunday = EVERY_DAY_20.next(NEW_YORK, after=saturday)
     assert saturday == utc(2026, 11, 1, 0)
     assert sunday == utc(2026, 11, 2, 1)
@@ -40,14 +42,15 @@ def test_20_00_new_york_stays_20_00_local_across_the_november_change() -> None:
 def test_a_time_repeated_by_the_fall_back_occurs_once() -> None:
     early = Schedule(weekdays="6", at=time(1, 30))  # 01:30 happens twice on 2026-11-01
     first = early.next(NEW_YORK, after=utc(2026, 10, 31, 12))
-    assert first == utc(2026, 11, 1, 5, 30)  # the first 01:30 (EDT)
+    assert first is not None and first == utc(2026, 11, 1, 5, 30)  # the first 01:30 (EDT)
     assert early.next(NEW_YORK, after=first) == utc(2026, 11, 8, 6, 30)  # a week later, EST
 
 
 def test_a_time_skipped_by_the_spring_forward_stops_just_after_the_gap() -> None:
     early = Schedule(weekdays="6", at=time(2, 30))  # 02:30 does not exist on 2026-03-08
     when = early.next(NEW_YORK, after=utc(2026, 3, 7, 12))
-    assert when == utc(2026, 3, 8, 7, 30)  # 03:30 EDT: the offset before the change
+    # 03:30 EDT: the offset before the change
+    assert when is not None and when == utc(2026, 3, 8, 7, 30)
     assert when.astimezone(NEW_YORK).hour == 3
 
 

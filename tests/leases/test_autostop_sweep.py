@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db
 AVAILABLE, STOPPING = Environment.Status.AVAILABLE, Environment.Status.STOPPING
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def status(environment: Environment) -> str:
