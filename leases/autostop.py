@@ -193,14 +193,13 @@ def autostop_opt_out_set(*, environment: Environment, user: User, opted_out: boo
     return state
 
 
-def autostop_text(environment: Environment, *, now: datetime | None = None) -> str:
-    """The environment page's line: "stops weekdays 20:00 Europe/Paris; idle stop after 4 h
-    without an open, next at 2026-03-09 18:00 CET" (the owner's clock)."""
-    rules = rules_for(environment)
+def autostop_text(environment: Environment, *, rules: AutoStopRules, state: AutoStop | None,
+                  now: datetime | None = None) -> str:
+    """The environment page's line: "Stops weekdays 20:00 Europe/Paris; idle stop after 4 h
+    without an open; next at 2026-03-09 18:00 CET." (the owner's clock); "" without rules."""
     if not rules.active:
         return ""
     zone = user_time_zone(environment.owner)
-    state = AutoStop.objects.filter(pk=environment.pk).first()
     text = rules.text(zone)
     if opted_out_effective(state, rules):
         return f"Switched off by the owner ({text})."

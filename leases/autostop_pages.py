@@ -8,16 +8,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from leases.autostop import AutoStopError, autostop_opt_out_set, autostop_text
 from leases.models import AutoStop
 from leases.schedules import policies_read, rules_for, rules_of
 from portal.http import request_user
+from portal.services import user_time_zone_set
 from portal.time_zones import user_time_zone
 from provisioning.models import Environment
 from provisioning.selectors import environment_for_user
@@ -51,16 +54,17 @@ def autostop_environment_panel(request: HttpRequest, context: Mapping[str, Any])
     environment = context.get("environment")
     if not isinstance(environment, Environment) or not environment.notebook_instance_name:
         return ""
-    text = autostop_text(environment)
-    if not text:
+    rules = rules_for(environment)  # one query; one more when a rule applies
+    if not rules.active:
         return ""
     user = request_user(request)
-    rules = rules_for(environment)
     state = AutoStop.objects.filter(pk=environment.pk).first()
+    text = autostop_text(environment, rules=rules, state=state)
     opted_out = bool(state is not None and state.opted_out)
     is_owner = environment.owner_id == user.pk
     return render_to_string("leases/_autostop_environment.html", {
-        "environment": environment, "text": text, "opted_out": opted_out,
+        "environment": environment, "text": text, "opted_out": opted_out, "is_owner": is_owner,
+        "zone": user_time_zone(user).key, "own_zone": user.time_zone,
         "can_switch": is_owner and environment.status != Environment.Status.TERMINATED
         and (rules.may_opt_out or opted_out),
     }, request=request)
@@ -87,3 +91,25 @@ def autostop_opt_out(request: HttpRequest, pk: str) -> HttpResponse:
     messages.success(request, "Auto-stop switched off." if wanted == "1"
                      else "Auto-stop switched back on.")
     return redirect("provisioning:environment_detail", pk=environment.pk)
+
+
+@login_required
+@require_POST
+def autostop_time_zone(request: HttpRequest) -> HttpResponse:
+    """The signed-in person sets their time zone (the clock their auto-stop schedules run on);
+    their environments' next stops are recomputed by the next sweep."""
+    user = request_user(request)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = "/"
+    try:
+        changed = user_time_zone_set(user=user, name=request.POST.get("time_zone", "")[:100],
+                                     http_request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    if changed:
+        AutoStop.objects.filter(environment__owner=user).update(due_at=timezone.now())
+        messages.success(request, f"Your time zone is now {user_time_zone(user).key}.")
+    return redirect(back)

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:pk>/extend", views.lease_extend, name="lease_extend"),
     path("<uuid:pk>/pause", views.lease_pause_view, name="lease_pause"),
     path("<uuid:pk>/autostop", autostop_pages.autostop_opt_out, name="autostop_opt_out"),
+    path("time-zone", autostop_pages.autostop_time_zone, name="time_zone"),
 ]

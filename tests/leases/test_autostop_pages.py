@@ -158,3 +158,34 @@ def test_a_time_zone_is_an_iana_name(name: str) -> None:
 def test_anything_else_is_refused(name: str) -> None:
     with pytest.raises(ValidationError):
         time_zone_validate(name)
+
+
+def test_the_owner_sets_their_time_zone_audited_and_their_next_stops_are_recomputed(
+        client: Client, scientist: User, project: Any, env: Environment, clock: Clock) -> None:
+    policy(project=project)
+    AutoStop.objects.create(environment=env, due_at=datetime(2026, 3, 2, 19, tzinfo=UTC))
+    client.force_login(scientist)
+    page = client.get(f"/environments/{env.pk}/").content.decode()
+    assert 'id="time-zone-form"' in page
+    response = client.post("/leases/time-zone", {"time_zone": "America/New_York",
+                                                 "next": f"/environments/{env.pk}/"})
+    assert response.status_code == 302 and response["Location"] == f"/environments/{env.pk}/"
+    scientist.refresh_from_db()
+    assert scientist.time_zone == "America/New_York"
+    audit = AuditEvent.objects.get(action="user.time_zone_changed")
+    assert audit.data == {"before": "Europe/Paris", "after": "America/New_York"}
+    assert AutoStop.objects.get(pk=env.pk).due_at == clock.now
+    assert "Stops weekdays 20:00 America/New_York" in client.get(
+        f"/environments/{env.pk}/").content.decode()
+
+
+def test_a_bad_time_zone_is_refused_and_an_outside_next_is_not_followed(
+        client: Client, scientist: User, env: Environment) -> None:
+    client.force_login(scientist)
+    response = client.post("/leases/time-zone", {"time_zone": "Mars/Olympus",
+                                                 "next": "https://evil.example/"})
+    assert response["Location"] == "/"
+    assert "not an IANA time zone name" in client.get("/").content.decode()
+    scientist.refresh_from_db()
+    assert scientist.time_zone == "Europe/Paris"
+    assert not AuditEvent.objects.filter(action="user.time_zone_changed").exists()
