@@ -51,6 +51,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "leases.tasks.leases_sweep",
             "schedule": float(settings.PORTAL_LEASE_SWEEP_SECONDS),
         }
+    if settings.PORTAL_AUTOSTOP_SWEEP_SECONDS:
+        schedule["autostop-sweep"] = {  # schedules and idle stops of notebooks
+            "task": "leases.tasks.schedules_sweep",
+            "schedule": float(settings.PORTAL_AUTOSTOP_SWEEP_SECONDS),
+        }
     if settings.PORTAL_BUDGET_SWEEP_SECONDS:
         schedule["budget-notices-sweep"] = {  # 80 % / 100 % of budget, once per month each
             "task": "quotas.tasks.budget_notices_sweep",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_int, env_list
+from portal.env import env_int, env_list, env_str
+from portal.time_zones import time_zone_or_none
 
 # Lease offered on the request form and the longest one a requester may pick, when neither the
 # product nor the project sets one (days).
@@ -39,3 +40,14 @@ PORTAL_LEASE_SWEEP_BATCH = env_int("PORTAL_LEASE_SWEEP_BATCH", 500, minimum=1)
 
 # Budgets (quotas.notices): how often the 80 % / 100 % threshold notices are checked; 0: never.
 PORTAL_BUDGET_SWEEP_SECONDS = env_int("PORTAL_BUDGET_SWEEP_SECONDS", 900, minimum=0)
+
+# Auto-stop (leases.autostop): the time zone of people who set none (an IANA name; the
+# schedules run on the owner's clock), and the sweep: seconds between runs (0: off), and the
+# environments one sweep looks at at most.
+PORTAL_OWNER_TIME_ZONE = env_str("PORTAL_OWNER_TIME_ZONE", "Europe/London")
+if time_zone_or_none(PORTAL_OWNER_TIME_ZONE) is None:
+    raise ImproperlyConfigured(
+        f"PORTAL_OWNER_TIME_ZONE must be an IANA time zone name (like Europe/London), got "
+        f"{PORTAL_OWNER_TIME_ZONE!r}")
+PORTAL_AUTOSTOP_SWEEP_SECONDS = env_int("PORTAL_AUTOSTOP_SWEEP_SECONDS", 300, minimum=0)
+PORTAL_AUTOSTOP_SWEEP_BATCH = env_int("PORTAL_AUTOSTOP_SWEEP_BATCH", 500, minimum=1)

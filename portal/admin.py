@@ -149,8 +149,8 @@ class UserAdmin(AuditedAdmin):
     search_fields = ["username", "email", "first_name", "last_name"]
     list_filter = ["is_active", "department"]
     fields = ["username", "first_name", "last_name", "email", "department", "cost_center",
-              "manager", "owner_id", "roles", "idp_groups", "is_active", "last_login",
-              "last_saml_sign_in"]
+              "manager", "owner_id", "time_zone", "roles", "idp_groups", "is_active",
+              "last_login", "last_saml_sign_in"]
     readonly_fields = ["username", "first_name", "last_name", "email", "department",
                        "cost_center", "owner_id", "roles", "idp_groups", "last_login",
                        "last_saml_sign_in"]

@@ -23,6 +23,7 @@ _known: set[str] = {
     "policy_pack.downloaded",
     "project.changed", "project.created", "project.deactivated", "project.deleted",
     "user.changed", "user.created", "user.deleted", "user.roles_changed",
+    "user.time_zone_changed",
 }
 
 

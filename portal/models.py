@@ -14,6 +14,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from portal.audit_chain import chain_link
+from portal.time_zones import time_zone_validate
 
 aws_account_id_validator = RegexValidator(r"^\d{12}$", "An AWS account id is 12 digits.")
 aws_region_validator = RegexValidator(
@@ -51,6 +52,10 @@ class User(AbstractUser):
     roles = models.JSONField(default=list, blank=True)
     idp_groups = models.JSONField(default=list, blank=True)
     last_saml_sign_in = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[time_zone_validate],
+        help_text="IANA time zone name (Europe/Paris); blank: PORTAL_OWNER_TIME_ZONE. "
+                  "Auto-stop schedules run on this clock.")
 
     def has_role(self, role: str) -> bool:
         return self.is_active and role in (self.roles or [])

@@ -217,3 +217,20 @@ def user_sync_from_saml(
             },
         )
     return user
+
+
+def user_time_zone_set(*, user: User, name: str, http_request: HttpRequest | None = None) -> bool:
+    """Someone sets their own time zone (an IANA name; blank: the portal's default). Raises
+    ``ValidationError`` for anything else; returns False when it was already that. Audited."""
+    from portal.time_zones import time_zone_validate
+
+    value = (name or "").strip()
+    time_zone_validate(value)
+    if value == user.time_zone:
+        return False
+    before = user.time_zone
+    user.time_zone = value
+    user.save(update_fields=["time_zone"])
+    audit_record(action="user.time_zone_changed", actor=user, request=http_request, obj=user,
+                 data={"before": before, "after": value})
+    return True

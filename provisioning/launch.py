@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from portal.middleware import client_ip
 from portal.models import User
@@ -29,6 +30,7 @@ from provisioning.models import Environment
 from provisioning.services import (
     Kind,
     Status,
+    activity_bump,
     environment_aws_unreachable,
     environment_locked,
     event_add,
@@ -178,6 +180,7 @@ def environment_launch(*, environment: Environment, user: User,
                        or f"{environment.domain_id}/{environment.user_profile_name}"})
     event_add(environment=environment, kind=Kind.LAUNCH,
               message=f"Opened by {user.display_name} from {ip or 'an unknown address'}.")
+    activity_bump(environment)
     return Launch(url=url)
 
 
@@ -198,6 +201,7 @@ def _start_for_launch(environment: Environment, *, user: User, http_request: Htt
         environment_refuse_unless_allowed(locked, phase=PHASE_START)  # a quota may refuse
         environment_status_set(locked, to=Status.STARTING)
         locked.acting_user = user
+        locked.last_activity_at = timezone.now()  # the idle auto-stop counts from here
         locked.save()
         event_add(environment=locked, kind=Kind.START,
                   message=f"Starting the notebook to open it for {user.display_name}.")

@@ -54,6 +54,8 @@ def _notebook_move(*, environment: Environment, user: User, http_request: HttpRe
         environment_status_set(locked, to=to)
         locked.status_message = ""
         locked.acting_user = user
+        if verb == "start":  # a start through the portal is activity (the idle auto-stop)
+            locked.last_activity_at = timezone.now()
         locked.save()
         event_add(environment=locked, kind=kind,
                   message=f"{verb.title()} requested by {user.display_name}.")

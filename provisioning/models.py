@@ -120,6 +120,10 @@ class Environment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     available_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The last open (presigned URL) or start through the portal: the idle "
+                  "auto-stop of the leases app counts from it.")
     terminated_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(
         null=True, blank=True,

@@ -65,6 +65,15 @@ Kind = EnvironmentEvent.Kind
 
 # --- Small helpers ---------------------------------------------------------------------------
 
+def activity_bump(environment: Environment) -> None:
+    """Record an open (presigned URL) or a start through the portal: the idle auto-stop (leases)
+    counts its deadline from ``last_activity_at``, so each open pushes it back (Coder's
+    activity bump). One UPDATE, no lock: the latest writer wins, which is the latest open."""
+    now = timezone.now()
+    environment.last_activity_at = now
+    Environment.objects.filter(pk=environment.pk).update(last_activity_at=now)
+
+
 def event_add(*, environment: Environment, kind: str, message: str) -> EnvironmentEvent:
     return EnvironmentEvent.objects.create(environment=environment, kind=kind, message=message)
 

@@ -157,6 +157,12 @@ RULES: dict[tuple[str, str], str] = {
     ("leases/<uuid:pk>/extend", "POST"): "400 404 404 404 404 403 404 302",
     ("leases/<uuid:pk>/pause", "GET"): "405 405 405 405 405 405 405 302",
     ("leases/<uuid:pk>/pause", "POST"): "403 404 404 404 404 400 404 302",
+    # The owner's auto-stop switch (no "off" posted: an error message and back to the page).
+    ("leases/<uuid:pk>/autostop", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/autostop", "POST"): "302 404 404 404 404 403 404 302",
+    # Everyone sets their own time zone (nothing posted: unchanged, back to the dashboard).
+    ("leases/time-zone", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/time-zone", "POST"): "302 302 302 302 302 302 302 302",
     # Live fragments (htmx) and in-app notifications: scoped like their pages; a notice is its
     # recipient's (the requester's here), marking all read touches only one's own.
     ("api/v1/notifications", "GET"): "200 200 200 200 200 200 200 401",

@@ -197,8 +197,8 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    # (the menu's count of what waits is one of them)
-    assert len(queries) == 13, [q["sql"] for q in queries.captured_queries]
+    # (the menu's count of what waits is one of them, the auto-stop policies another)
+    assert len(queries) == 14, [q["sql"] for q in queries.captured_queries]
 
 
 def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(
