@@ -50,6 +50,7 @@ urlpatterns = [
     path("environments/", include("provisioning.urls")),
     path("projects/", include("provisioning.team_urls")),
     path("leases/", include("leases.urls")),
+    path("guardrails/", include("guardrails.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/v1/", include("catalog.api_urls")),
     path("api/v1/", include("approvals.api_urls")),
