@@ -3,8 +3,8 @@
 Where both the product and the project set a default or a maximum, the shorter applies (the
 stricter of the two curators wins); neither: ``PORTAL_LEASE_DEFAULT_DAYS`` /
 ``PORTAL_LEASE_MAX_DAYS``. An app above catalog may cap the maximum further
-(``lease_cap_register``: guardrails does); the shortest wins and its reason is kept. The grace before termination is the project's, else
-``PORTAL_LEASE_GRACE_DAYS``.
+(``lease_cap_register``): the shortest wins and its reason is kept. The grace before
+termination is the project's, else ``PORTAL_LEASE_GRACE_DAYS``.
 """
 
 from __future__ import annotations

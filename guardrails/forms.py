@@ -87,7 +87,7 @@ class GuardrailForm(forms.Form):
         return data
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in self.fields:
             if name.startswith("instance_types_") and name in data:
                 try:

@@ -19,7 +19,7 @@ class GuardrailVersionQuerySet(models.QuerySet["GuardrailVersion"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise VersionsAreKept("Guardrail versions are kept as they are: make a new version.")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise VersionsAreKept("Guardrail versions are kept: they cannot be deleted.")
 
 

@@ -29,7 +29,7 @@ def guardrail_violators(*, in_force: InForce | None) -> list[ViolationRow]:
     environments = (Environment.objects.exclude(status__in=GONE)
                     .select_related("product", "project", "owner", "origin_request")
                     .order_by("project__slug", "provisioned_product_name"))
-    rows = []
+    rows: list[ViolationRow] = []
     for environment in environments:
         subject = Subject(kind=environment.product.kind,
                           product_id=environment.product.product_id,

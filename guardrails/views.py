@@ -45,8 +45,9 @@ def guardrail_current(request: HttpRequest) -> HttpResponse:
                                      "check the version in force and save again.")
             else:
                 found = len(guardrail_violators(in_force=guardrails_in_force()))
+                breaches = "rule breach" if found == 1 else "rule breaches"
                 messages.success(request, f"Guardrails version {version.number} is in force; "
-                                          f"{found} rule breaches by existing environments.")
+                                          f"{found} {breaches} by existing environments.")
                 return redirect("guardrails:guardrail_report")
         status = 400
     return render(request, "guardrails/current.html", {

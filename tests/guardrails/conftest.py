@@ -25,11 +25,12 @@ GROUP, OTHER_GROUP = "sg-0123456789abcdef0", "sg-0fedcba9876543210"
 
 
 @pytest.fixture
-def governed(notebook: Product) -> Product:
+def governed(request: pytest.FixtureRequest) -> Product:
     """The notebook product with RootAccess, DirectInternetAccess (both may be Enabled by its
     curation), SubnetId and SecurityGroupIds (free text) besides its instance type, volume and
     fixed KMS key."""
-    version = notebook.versions.get(active=True)
+    product: Product = request.getfixturevalue("notebook")  # the approvals folder's
+    version = product.versions.get(active=True)
     for position, (key, extra) in enumerate([
         ("RootAccess", {"default": "Enabled", "allowed_values": ["Enabled", "Disabled"]}),
         ("DirectInternetAccess", {"default": "Enabled",
@@ -38,7 +39,7 @@ def governed(notebook: Product) -> Product:
         ("SecurityGroupIds", {"default": "", "parameter_type": "CommaDelimitedList"}),
     ], start=10):
         ParameterSpec.objects.create(version=version, key=key, position=position, **extra)
-    return notebook
+    return product
 
 
 def safe_values(instance_type: str = "ml.t3.medium", **extra: str) -> dict[str, str]:

@@ -18,8 +18,14 @@ from approvals.services import request_create
 from catalog.models import ParameterOverride, Product
 from portal.models import AuditEvent, Project, User
 from tests.approvals.conftest import make_environment
-from tests.guardrails.conftest import GROUP, OTHER_GROUP, OTHER_SUBNET, STRICT, put_in_force, \
-    safe_values
+from tests.guardrails.conftest import (
+    GROUP,
+    OTHER_GROUP,
+    OTHER_SUBNET,
+    STRICT,
+    put_in_force,
+    safe_values,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,12 +15,19 @@ from provisioning.guards import EnvironmentRefused
 from provisioning.lifecycle import environment_start, environment_stop
 from provisioning.models import Environment
 from provisioning.services import environment_provision, environment_provision_run
-from tests.approvals.conftest import platform_admin  # noqa: F401  (fixture)
 from tests.guardrails.conftest import put_in_force
 from tests.provisioning.conftest import approved_request, run_until_settled
 from tests.provisioning.test_quota_at_provision_and_start import run_until_settled_follow
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def platform_admin(db: None) -> User:
+    from portal.models import Role
+    from tests.conftest import make_user
+
+    return make_user("pat.admin", roles=[Role.CATALOG_ADMIN])
 NO_SMALL = {"instance_types_by_environment": {"dev": ("ml.m5.xlarge",)}}
 
 
