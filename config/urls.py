@@ -57,6 +57,7 @@ urlpatterns = [
     path("api/v1/", include("provisioning.api_urls")),
     path("api/v1/", include(project_view_api)),
     path("api/v1/", include("quotas.api_urls")),
+    path("api/v1/", include("guardrails.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # A page for people: an anonymous visitor is sent to sign in (the schema itself stays a 401).
     path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api_schema")),

@@ -164,6 +164,8 @@ RULES: dict[tuple[str, str], str] = {
     ("guardrails/versions/<int:number>/", "POST"): "405 405 405 405 405 405 405 302",
     ("guardrails/report/", "GET"): "403 403 403 403 403 200 403 302",
     ("guardrails/report/", "POST"): "405 405 405 405 405 405 405 302",
+    ("api/v1/guardrails", "GET"): "403 403 403 403 403 200 403 401",
+    ("api/v1/guardrails", "DELETE"): "403 403 403 403 403 405 403 401",
     # Live fragments (htmx) and in-app notifications: scoped like their pages; a notice is its
     # recipient's (the requester's here), marking all read touches only one's own.
     ("api/v1/notifications", "GET"): "200 200 200 200 200 200 200 401",

@@ -178,3 +178,17 @@ def test_the_request_form_offers_only_what_both_allow(
     assert "Guardrail: root access disabled." in body
     # The stricter curation wins too: the project is dev, so prod's list does not apply.
     assert "ml.c5.large" not in body
+
+
+def test_the_api_reads_the_rules_in_force(platform_admin: User, scientist: User) -> None:
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(platform_admin)
+    assert api.get("/api/v1/guardrails").json()["version"] is None
+    put_in_force(platform_admin, max_lease_days=9, reason="Short leases")
+    body = api.get("/api/v1/guardrails").json()
+    assert body["version"] == 1 and body["reason"] == "Short leases"
+    assert body["created_by"] == "pat.admin" and body["rules"]["max_lease_days"] == 9
+    api.force_authenticate(scientist)
+    assert api.get("/api/v1/guardrails").status_code == 403
