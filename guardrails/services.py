@@ -34,8 +34,8 @@ def guardrails_change(*, rules: Guardrails, reason: str, actor: User,
                       http_request: HttpRequest | None = None) -> GuardrailVersion:
     """Make ``rules`` the organisation's guardrails: a new version; the earlier ones are kept."""
     with transaction.atomic():
-        # Two admins saving at once: the table lock of the numbering is the unique number
-        # (the second insert fails its constraint and is retried by the admin, never merged).
+        # Two admins saving at once read the same top number: the unique number makes the
+        # second insert fail (its page asks to save again) instead of one hiding the other.
         previous = GuardrailVersion.objects.aggregate(top=Max("number"))["top"] or 0
         version = GuardrailVersion.objects.create(
             number=previous + 1, rules=rules.to_json(), reason=reason.strip(), created_by=actor)
