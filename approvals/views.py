@@ -58,6 +58,7 @@ from approvals.spend import project_spend_picture
 from catalog.forms import ProductRequestForm
 from catalog.leases import lease_terms
 from catalog.models import Product, ProductVersion
+from catalog.narrowing import parameters_narrowed
 from catalog.parameters import EffectiveParameter, parameters_effective
 from catalog.resource_choices import (
     AccountChoices,
@@ -183,6 +184,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
     wanted_project = str(request.POST.get("req-project") or initial["project"])
     listing = _account_choices(projects, wanted=wanted_project, parameters=parameters)
     parameters = parameters_with_choices(parameters, listing.choices)
+    # Apps above catalog may be stricter than the curation (guardrails): the stricter wins.
+    parameters = parameters_narrowed(parameters, product=product, project=projects.filter(
+        slug=wanted_project).first() or projects.first())
     parameter_form = ProductRequestForm(
         data, version=version, parameters=parameters, choice_labels=listing.choices,
         current=dict(current.parameters) if current is not None else None,

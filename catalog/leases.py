@@ -2,13 +2,15 @@
 
 Where both the product and the project set a default or a maximum, the shorter applies (the
 stricter of the two curators wins); neither: ``PORTAL_LEASE_DEFAULT_DAYS`` /
-``PORTAL_LEASE_MAX_DAYS``. The grace before termination is the project's, else
-``PORTAL_LEASE_GRACE_DAYS``.
+``PORTAL_LEASE_MAX_DAYS``. An app above catalog may cap the maximum further
+(``lease_cap_register``): the shortest wins and its reason is kept. The grace before
+termination is the project's, else ``PORTAL_LEASE_GRACE_DAYS``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 
@@ -21,6 +23,22 @@ class LeaseTerms:
     default_days: int
     max_days: int
     grace_days: int
+    # Why the maximum is what it is, when a registered cap set it ("" otherwise).
+    cap_reason: str = ""
+
+
+class LeaseCap(Protocol):
+    def __call__(self, product: Product, project: Project | None, /
+                 ) -> tuple[int, str] | None: ...
+
+
+_caps: list[LeaseCap] = []
+
+
+def lease_cap_register(cap: LeaseCap) -> None:
+    """Register a cap: (days, reason) or None; registering one twice keeps one."""
+    if cap not in _caps:
+        _caps.append(cap)
 
 
 def _shortest(*values: int | None) -> int | None:
@@ -35,6 +53,12 @@ def lease_terms(*, product: Product, project: Project | None) -> LeaseTerms:
     max_days = _shortest(product.lease_max_days, project_max) or settings.PORTAL_LEASE_MAX_DAYS
     default_days = _shortest(product.lease_default_days, project_default) \
         or settings.PORTAL_LEASE_DEFAULT_DAYS
+    reason = ""
+    for cap in _caps:
+        capped = cap(product, project)
+        if capped is not None and capped[0] < max_days:
+            max_days, reason = capped
     grace = project.lease_grace_days if project is not None else None
     return LeaseTerms(default_days=min(default_days, max_days), max_days=max_days,
-                      grace_days=settings.PORTAL_LEASE_GRACE_DAYS if grace is None else grace)
+                      grace_days=settings.PORTAL_LEASE_GRACE_DAYS if grace is None else grace,
+                      cap_reason=reason)

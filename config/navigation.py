@@ -69,6 +69,7 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
         ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
         ("AWS policy pack", "policy_pack", user.is_catalog_admin),
+        ("Guardrails", "guardrails:guardrail_current", user.is_catalog_admin),
         ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
         ("Audit trail", "audit_event_list", user.is_auditor or user.is_catalog_admin),
         ("API", "api_docs", True),

@@ -163,6 +163,15 @@ RULES: dict[tuple[str, str], str] = {
     # Everyone sets their own time zone (nothing posted: unchanged, back to the dashboard).
     ("leases/time-zone", "GET"): "405 405 405 405 405 405 405 302",
     ("leases/time-zone", "POST"): "302 302 302 302 302 302 302 302",
+    # Guardrails: platform admins only; an empty POST lacks the reason (400, nothing saved).
+    ("guardrails/", "GET"): "403 403 403 403 403 200 403 302",
+    ("guardrails/", "POST"): "403 403 403 403 403 400 403 302",
+    ("guardrails/versions/<int:number>/", "GET"): "403 403 403 403 403 200 403 302",
+    ("guardrails/versions/<int:number>/", "POST"): "405 405 405 405 405 405 405 302",
+    ("guardrails/report/", "GET"): "403 403 403 403 403 200 403 302",
+    ("guardrails/report/", "POST"): "405 405 405 405 405 405 405 302",
+    ("api/v1/guardrails", "GET"): "403 403 403 403 403 200 403 401",
+    ("api/v1/guardrails", "DELETE"): "403 403 403 403 403 405 403 401",
     # Live fragments (htmx) and in-app notifications: scoped like their pages; a notice is its
     # recipient's (the requester's here), marking all read touches only one's own.
     ("api/v1/notifications", "GET"): "200 200 200 200 200 200 200 401",
@@ -307,6 +316,7 @@ class World:
                 parts[i] = str(pk[owner])
         url = "/".join(parts) + QUERIES.get(route, "").format(product=self.product.pk)
         return "/" + (url.replace("<str:key>", "InstanceType").replace("<slug:slug>", "fraud")
+                      .replace("<int:number>", "1")
                       .replace("<reference:reference>", self.request.reference)
                       .replace("<slug:name>", "scp-guardrails")
                       .replace("<str:name>", self.environment.notebook_instance_name)
@@ -345,6 +355,7 @@ class World:
 @pytest.fixture
 def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outsider: User,
           manager: User, auditor: User, project: Project, other_project: Project) -> World:
+    from guardrails.models import GuardrailVersion
     from provisioning.models import Environment
 
     # Fixtures of the approvals cast, imported above (named here, not as arguments, for ruff).
@@ -366,6 +377,8 @@ def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outs
     outsider_environment = environment_of(
         outsider, other_project, *make_notebook_product(other_project, product_id="prod-nb0002"),
         "credit-otto-nb-1")
+    # A guardrails version to show (no rule on: it refuses nothing here).
+    GuardrailVersion.objects.create(number=1, rules={}, reason="The matrix's version")
     cast: dict[str, User | None] = {
         "requester": scientist, "colleague": colleague, "outsider": outsider,
         "manager": manager, "other_manager": other_mgr, "platform_admin": admin_user,

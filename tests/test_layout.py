@@ -1,4 +1,5 @@
-"""The dependency rule: config → leases → quotas → provisioning → approvals → catalog → portal.
+"""The dependency rule: config → guardrails → leases → quotas → provisioning → approvals → catalog
+→ portal.
 
 An app never names an app to its left, neither in an import nor in a string (a dotted path such
 as ``"provisioning.tasks.x"``, or a URL name such as ``"catalog:product_list"``), and no app names
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAIN = ["portal", "catalog", "approvals", "provisioning", "quotas", "leases"]  # lowest first
+CHAIN = ["portal", "catalog", "approvals", "provisioning", "quotas", "leases",  # lowest first
+         "guardrails"]
 TOP = "config"
 
 

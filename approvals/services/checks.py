@@ -32,6 +32,8 @@ class RequestToCheck:
     action: str
     environment_ref: str | None
     values: Mapping[str, str] = field(default_factory=dict)
+    # The lease asked for: a create's, or an extension's days (None for other actions).
+    lease_days: int | None = None
 
 
 class RequestCheck(Protocol):

@@ -277,7 +277,7 @@ def _request_create(
         # Registered checks (quotas) count what is asked for under the same lock.
         to_check = RequestToCheck(
             requester=requester, project=project, product=product, version=version,
-            action=action, environment_ref=ref, values=values)
+            action=action, environment_ref=ref, values=values, lease_days=lease)
         limits = request_check_errors(to_check)
         if limits:
             errors[ERRORS_KEY] = limits
@@ -331,7 +331,8 @@ def _lease_days(errors: dict[str, Any], *, action: str, value: Any, product: Pro
         errors["lease_days"] = ["A whole number of days."]
         return None
     if not 1 <= days <= terms.max_days:
-        errors["lease_days"] = [f"Between 1 and {terms.max_days} days."]
+        why = f" ({terms.cap_reason})" if terms.cap_reason else ""
+        errors["lease_days"] = [f"Between 1 and {terms.max_days} days{why}."]
         return None
     return days
 

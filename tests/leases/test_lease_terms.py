@@ -31,11 +31,12 @@ def test_the_shorter_of_product_and_project_applies(project: Any, notebook: Any,
     settings.PORTAL_LEASE_DEFAULT_DAYS, settings.PORTAL_LEASE_MAX_DAYS = 30, 90
     settings.PORTAL_LEASE_GRACE_DAYS = 7
     assert lease_terms(product=product, project=project).__dict__ == {
-        "default_days": 30, "max_days": 90, "grace_days": 7}
+        "default_days": 30, "max_days": 90, "grace_days": 7, "cap_reason": ""}
     product.lease_max_days, project.lease_max_days = 20, 60
     project.lease_default_days, project.lease_grace_days = 45, 2
     assert lease_terms(product=product, project=project).__dict__ == {
-        "default_days": 20, "max_days": 20, "grace_days": 2}  # default capped at the maximum
+        # the default capped at the maximum
+        "default_days": 20, "max_days": 20, "grace_days": 2, "cap_reason": ""}
 
 
 def test_a_request_gets_the_default_lease_or_the_one_picked_within_the_maximum(
