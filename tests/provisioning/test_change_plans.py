@@ -246,3 +246,24 @@ def test_a_terminate_request_previews_that_all_resources_are_removed(
     assert "All resources removed" in html
     assert "dana-nb" in html and 'data-action="REMOVE"' in html
     assert notebook.provisioned_product_id in html
+
+
+def test_the_plan_is_checked_until_aws_finishes_it_and_a_create_failed_says_why(
+        notebook: Environment, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provisioning.backends import PlanStatus
+
+    answers = [PlanStatus(plan_id="x", status="CREATE_IN_PROGRESS"),
+               PlanStatus(plan_id="x", status="CREATE_FAILED",
+                          status_message="Parameter SubnetId is invalid")]
+    monkeypatch.setattr(AwsBackend, "describe_provisioned_product_plan",
+                        lambda self, *, plan_id: answers.pop(0))
+    request = change(notebook, InstanceType="ml.m5.xlarge")
+    plan = ResourcePlan.objects.get(request=request)
+    assert plan_step(plan_pk=plan.pk) == ResourcePlan.State.CREATING
+    plan.refresh_from_db()
+    assert (plan.aws_status, plan.checks) == ("CREATE_IN_PROGRESS", 1) and plan.plan_id
+    assert CallLog.objects.filter(operation="CreateProvisionedProductPlan").count() == 1
+    assert plan_step(plan_pk=plan.pk) == ResourcePlan.State.FAILED  # no second create
+    assert CallLog.objects.filter(operation="CreateProvisionedProductPlan").count() == 1
+    plan.refresh_from_db()
+    assert plan.message == "Parameter SubnetId is invalid"
