@@ -18,7 +18,8 @@ class ApprovalsConfig(AppConfig):
             "approvalrule.changed", "approvalrule.created", "approvalrule.deleted",
             "approvalstep.changed", "approvalstep.created", "approvalstep.deleted",
             "request.approved", "request.cancelled", "request.created", "request.expired",
-            "request.handed_off", "request.rejected", "request.submit_repeated",
+            "request.handed_off", "request.reapproval", "request.rejected",
+            "request.submit_repeated",
         )
         # ``<reference:…>`` in the page and API routes (REQ-1042), registered once for both.
         from django.urls import register_converter

@@ -304,6 +304,9 @@ class ApprovalTask(models.Model):
     # The policy's four-eyes-across-steps setting when the task opened, so a later policy edit
     # never changes who may decide a request in flight.
     distinct_step_approvers = models.BooleanField(default=True)
+    # A round the request was sent back from (its change plan went stale): kept for the record,
+    # its decisions no longer count for four eyes across steps.
+    superseded = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 

@@ -19,12 +19,15 @@ _R = Request.Status
 _T = ApprovalTask.Status
 
 # Every transition leaves "pending": a decided, withdrawn or expired request (or task) is final,
-# so a late decision can never reopen or overturn it.
+# so a late decision can never reopen or overturn it. One exception, never a person's: an approved
+# change request whose plan went stale before it was applied goes back to "pending" for its
+# approvers to see the new plan (``workflow.request_reapproval``).
 Tracked = Request | ApprovalTask
 
 TRANSITIONS: dict[type[Tracked], dict[str, frozenset[str]]] = {
     Request: {
         _R.PENDING: frozenset({_R.APPROVED, _R.REJECTED, _R.CANCELLED, _R.EXPIRED}),
+        _R.APPROVED: frozenset({_R.PENDING}),
     },
     ApprovalTask: {
         _T.PENDING: frozenset({_T.APPROVED, _T.REJECTED, _T.EXPIRED, _T.SKIPPED}),

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals.chain import ChainStep, request_chain, waiting_step
+from approvals.change_preview import change_preview_for
 from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
 from approvals.form_start import (
     FormStart,
@@ -294,6 +295,7 @@ def _detail(request: HttpRequest, approval: Request, *, status: int = 200,
         "history": requester_history(request=approval),
         "budget_share": budget_share(request=approval),
         "spend": project_spend_picture(request=approval),
+        "preview": change_preview_for(request=approval),
         "can_cancel": approval.requester_id == user.pk and approval.is_pending,
         "decision_form": decision_form or DecisionForm(),
         "error": error,

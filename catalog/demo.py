@@ -7,6 +7,10 @@
   the project account. The platform team fixes them per product (hidden, fixed parameters) with
   the values read from the account itself (EC2 DescribeSubnets/DescribeSecurityGroups, KMS
   ListAliases through the project's role), so requesters never type ids.
+- Renaming a notebook: the platform team lets a change request rename a notebook instance
+  (``on_change`` "replace" on NotebookInstanceName). CloudFormation replaces a notebook whose
+  name changes (NotebookInstanceName is a create-only property), so the demo's change preview
+  shows its approver a replacement, in red and in words.
 """
 
 from __future__ import annotations
@@ -132,4 +136,28 @@ def demo_network_seed() -> list[str]:
                                "source": "seed_demo_catalog"})
             done.append(f"{product.aws_account_id}/{product.aws_region} {product.name}: "
                         f"{key} fixed")
+    return done
+
+
+RENAMABLE_KEY = "NotebookInstanceName"
+
+
+def demo_rename_seed() -> list[str]:
+    """Let change requests rename the demo's notebooks, unless that parameter is curated."""
+    done: list[str] = []
+    products = Product.objects.filter(retired_at__isnull=True).order_by("aws_account_id", "name")
+    for product in products:
+        if not ParameterSpec.objects.filter(version__product=product, key=RENAMABLE_KEY,
+                                            retired_at__isnull=True).exists():
+            continue
+        if ParameterOverride.objects.filter(product=product, key=RENAMABLE_KEY).exists():
+            continue
+        ParameterOverride.objects.create(
+            product=product, key=RENAMABLE_KEY, on_change="replace",
+            help_text="Renaming replaces the notebook: its storage volume is deleted.")
+        audit_record(action="catalog.parameter_override_set", obj=product,
+                     data={"key": RENAMABLE_KEY, "on_change": "replace",
+                           "source": "seed_demo_catalog"})
+        done.append(f"{product.aws_account_id}/{product.aws_region} {product.name}: "
+                    f"{RENAMABLE_KEY} may change (replaces the notebook)")
     return done

@@ -39,3 +39,17 @@ class ProvisioningConfig(AppConfig):
 
         project_spend_register(project_month_to_date)
         environment_link_reader_register(request_environment_links)
+        # Change requests are approved on a Service Catalog plan (provisioning/change_plans.py).
+        from approvals.change_preview import (
+            change_preview_reader_register,
+            request_closed_register,
+            request_opened_register,
+        )
+        from provisioning.change_plans import plan_discard, plan_open, plan_preview
+
+        change_preview_reader_register(plan_preview)
+        request_opened_register(plan_open)
+        request_closed_register(plan_discard)
+        audit_actions_register(
+            "change_plan.deleted", "change_plan.executed", "change_plan.failed",
+            "change_plan.ready", "change_plan.requested", "change_plan.stale")

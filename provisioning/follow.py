@@ -22,6 +22,7 @@ from provisioning.backends import (
     Transient,
     backend_for,
 )
+from provisioning.change_plans import plan_execute, plan_for
 from provisioning.day2 import environment_change_plan, environment_change_tags, tags_as_rows
 from provisioning.day2_projects import (
     UPDATE_SENT,
@@ -122,6 +123,8 @@ def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], 
             if environment.status == Status.TERMINATING:  # already gone: nothing left to do
                 return "done", [], {}, ""
             raise
+        if record is None:  # its change plan is still being made, or was stale and made again
+            return "running", [], {}, ""
         with transaction.atomic():
             locked = environment_locked(environment.pk)
             if locked.status == environment.status and not locked.last_record_id:
@@ -150,13 +153,16 @@ def _notebook_errors(status: str) -> list[str]:
     return ["The notebook instance is Failed in AWS."] if status == "Failed" else []
 
 
-def _day2_call(backend: ProvisioningBackend, environment: Environment) -> RecordStatus:
+def _day2_call(backend: ProvisioningBackend, environment: Environment) -> RecordStatus | None:
     if environment.status == Status.TERMINATING:
         return backend.terminate_provisioned_product(
             provisioned_product_id=environment.provisioned_product_id,
             token=environment.operation_token)
     request = environment.pending_request
     assert request is not None
+    approved = plan_for(request)
+    if approved is not None:  # what was approved is what is applied: the plan, not a new update
+        return plan_execute(backend, environment, approved)
     plan = environment_change_plan(environment=environment, request=request)
     tags = environment_change_tags(environment=environment, request=request)
     if environment.is_sagemaker_project:

@@ -205,3 +205,41 @@ class EnvironmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}: {self.message[:60]}"
+
+
+class ResourcePlan(models.Model):
+    """The Service Catalog plan (a CloudFormation change set) a change request is approved on.
+
+    One per request; made again (``generation`` + 1) when it went stale before it was applied.
+    ``base_record_id`` is the provisioned product's LastRecordId when the plan was made: a
+    different one at execution time means the product changed since, and the plan is stale.
+    """
+
+    class State(models.TextChoices):
+        CREATING = "creating", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXECUTED = "executed", "Executed"
+        DELETED = "deleted", "Deleted"
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="+")
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE,
+                                    related_name="resource_plans")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CREATING)
+    plan_id = models.CharField(max_length=64, blank=True)
+    aws_status = models.CharField(max_length=32, blank=True)
+    message = models.TextField(blank=True)
+    changes = models.JSONField(default=list, blank=True)
+    base_record_id = models.CharField(max_length=64, blank=True)
+    generation = models.PositiveSmallIntegerField(default=1)
+    checks = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.plan_id or 'plan'} ({self.state})"
+
+    @property
+    def token(self) -> str:
+        """The IdempotencyToken of this generation's CreateProvisionedProductPlan."""
+        return f"{self.request_id}-{self.generation}"

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from portal.metrics import sweeper_actions_count
 from portal.tasking import shared_bound_task, shared_task
-from provisioning import follow, services, sweep
+from provisioning import change_plans, follow, services, sweep
 from provisioning.backends import Transient
 
 
@@ -64,3 +64,26 @@ def environments_reconcile_task() -> dict[str, Any]:
     report = sweep.environments_reconcile()
     sweeper_actions_count(sweep="reconcile", report=dict(report))
     return report
+
+
+@shared_bound_task(name="provisioning.tasks.change_plan_task", acks_late=True,
+                   reject_on_worker_lost=True, max_retries=None)
+def change_plan_task(self: Task, plan_pk: int) -> str:
+    """CreateProvisionedProductPlan once, then one DescribeProvisionedProductPlan check (the
+    service enqueues the next one); throttling retries with capped backoff."""
+    try:
+        return change_plans.plan_step(plan_pk=plan_pk)
+    except Transient as exc:
+        raise self.retry(exc=exc, countdown=provision_retry_delay(self.request.retries or 0)
+                         ) from None
+
+
+@shared_bound_task(name="provisioning.tasks.change_plan_delete_task", acks_late=True,
+                   reject_on_worker_lost=True, max_retries=10)
+def change_plan_delete_task(self: Task, plan_pk: int) -> None:
+    """DeleteProvisionedProductPlan for the plan of a rejected, cancelled or expired request."""
+    try:
+        change_plans.plan_delete_run(plan_pk=plan_pk)
+    except Transient as exc:
+        raise self.retry(exc=exc, countdown=provision_retry_delay(self.request.retries or 0)
+                         ) from None

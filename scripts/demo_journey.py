@@ -135,9 +135,23 @@ class Journey:
             raise JourneyFailed(f"{request_path} is not in the inbox: "
                                 f"{page.inner_text('#inbox')!r}")
         link.click()
+        self.wait_change_preview()
         page.fill("[name=comment]", comment)
         with page.expect_navigation():
             page.click("#approve")
+
+    def wait_change_preview(self, timeout: float = 60.0) -> None:
+        """A change request is approved on its plan: reload the request page until the worker
+        has made it (the preview is pending until then; approving earlier is refused)."""
+        deadline = time.monotonic() + timeout
+        while self.page.locator("#change-preview-pending").count():
+            if time.monotonic() > deadline:
+                raise JourneyFailed("the change preview was never ready")
+            time.sleep(1)
+            self.page.reload()
+        if self.page.locator("#change-preview-error").count():
+            raise JourneyFailed("the change preview failed: "
+                                + self.page.inner_text("#change-preview-error"))
 
     # -- environments ----------------------------------------------------------------------
     def environment_ids(self) -> set[str]:

@@ -7,7 +7,8 @@
 - ``names``: ``live_name_check_register``: a new environment may not take a live one's name.
 - ``decide``: ``request_approve``, ``request_reject``, ``tasks_approve``, ``request_cancel``.
 - ``workflow``: who may decide (``task_approvers``, ``task_is_eligible``, ``earlier_deciders``),
-  ``workflow_advance``, ``task_close``, ``request_close`` (also used by the sweep).
+  ``workflow_advance``, ``task_close``, ``request_close`` (also used by the sweep),
+  ``request_reapproval`` (a stale change plan sends an approved request back).
 - ``handoff``: ``hand_off_register`` and ``request_hand_off`` (approved requests to provisioning).
 - ``environments``: ``environment_resolver_register`` and ``EnvironmentFacts``, how day-2
   requests learn about the environment they name without importing provisioning.
@@ -56,6 +57,7 @@ from approvals.services.names import live_name_check_register, live_name_checks
 from approvals.services.workflow import (
     earlier_deciders,
     request_close,
+    request_reapproval,
     task_approvers,
     task_close,
     task_is_eligible,
@@ -71,7 +73,8 @@ __all__ = [
     "live_name_check_register", "live_name_checks", "request_submit",
     "environment_resolver_register",
     "environment_resolvers", "hand_off_handlers", "hand_off_register", "parameters_masked",
-    "request_approve", "request_cancel", "request_close", "request_create", "request_hand_off",
+    "request_approve", "request_cancel", "request_close", "request_reapproval", "request_create",
+    "request_hand_off",
     "request_reject", "task_approvers", "task_close", "task_is_eligible", "tasks_approve",
     "workflow_advance",
 ]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from approvals.change_preview import request_opened
 from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.notifications import describe, notify
@@ -308,6 +309,7 @@ def _request_create(
         )
         notify(request=request, recipients=[requester], subject=f"Request submitted: {product}",
                lines=["Your request was submitted.", describe(request)])
+        request_opened(request=request)  # a change request's plan is made (provisioning)
         workflow_advance(request=request, next_position=0, actor=requester,
                          http_request=http_request)
     return request

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.http import HttpRequest
 
+from approvals.change_preview import change_preview_approve_refusal
 from approvals.errors import (
     AlreadyDecided,
     ApprovalError,
@@ -69,6 +70,10 @@ def _decide(*, task: ApprovalTask, approver: User, verdict: str, comment: str,
     with transaction.atomic():
         request, task = _lock(task=task)
         _eligibility_check(request=request, task=task, approver=approver)
+        if verdict == Decision.Verdict.APPROVE:
+            refusal = change_preview_approve_refusal(request=request)
+            if refusal:  # what is approved must be the plan that will be applied
+                raise InvalidTransition(refusal)
         decision = Decision.objects.create(task=task, approver=approver, verdict=verdict,
                                            comment=comment)
         audit_record(action="approval.decided", actor=approver, request=http_request, obj=request,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from approvals.change_preview import request_closed
 from approvals.models import ApprovalTask, Decision, Request
 from approvals.notifications import describe, notify
 from approvals.policies import Approvers, StepPlan, approvers_resolve, fallback_group, step_plans
@@ -27,7 +28,8 @@ def earlier_deciders(*, task: ApprovalTask) -> set[int]:
     """
     if not task.distinct_step_approvers:
         return set()
-    others = Decision.objects.filter(task__request_id=task.request_id)
+    # Decisions of a round the request was sent back from (its plan went stale) do not count.
+    others = Decision.objects.filter(task__request_id=task.request_id, task__superseded=False)
     if task.pk is not None:  # a task being opened has no decision yet
         others = others.exclude(task_id=task.pk)
     return set(others.values_list("approver", flat=True))
@@ -170,6 +172,7 @@ def request_close(*, request: Request, status: str, actor: User | None, reason: 
         approvers[user.pk] = user
     request.status_reason = reason
     status_transition(obj=request, to=status, update_fields=["status_reason"])
+    request_closed(request=request)  # its change plan, if any, is deleted (provisioning)
     audit_record(action=f"request.{status}", actor=actor, request=http_request, obj=request,
                  project=request.project, data={"reason": reason})
     label = request.get_status_display().lower()
@@ -178,3 +181,27 @@ def request_close(*, request: Request, status: str, actor: User | None, reason: 
         lines.append(f"Reason: {reason}")
     notify(request=request, recipients=[request.requester, *approvers.values()],
            subject=f"Request {label}: {request.product}", lines=lines)
+
+
+def request_reapproval(*, request: Request, reason: str, actor_label: str) -> None:
+    """Send an approved (locked) request back to its approvers: what they approved can no longer
+    be applied as approved (its change plan went stale and was made again).
+
+    The earlier round's tasks are kept as they were, marked superseded (their deciders may decide
+    again); the workflow opens from its first step, which notifies the approvers. Audited as
+    ``request.reapproval`` with ``actor_label`` (a portal rule acted, not a person).
+    """
+    request.tasks.filter(superseded=False).update(superseded=True)
+    request.status_reason = reason
+    request.handed_off_at = None
+    status_transition(obj=request, to=Request.Status.PENDING,
+                      update_fields=["status_reason", "handed_off_at"])
+    request.decided_at = None
+    request.save(update_fields=["decided_at", "updated_at"])
+    audit_record(action="request.reapproval", actor_username=actor_label, obj=request,
+                 project=request.project, data={"reason": reason})
+    notify(request=request, recipients=[request.requester],
+           subject=f"Request back for approval: {request.product}",
+           lines=["Your approved request goes back to its approvers.", f"Reason: {reason}",
+                  describe(request)])
+    workflow_advance(request=request, next_position=0, actor=None, http_request=None)

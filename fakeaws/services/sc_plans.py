@@ -3,6 +3,8 @@
 Facts (Service Catalog API reference): CreateProvisionedProductPlan (PlanType CLOUDFORMATION)
 previews ResourceChanges with Action ADD/MODIFY/REMOVE and Replacement TRUE/FALSE/CONDITIONAL;
 ExecuteProvisionedProductPlan provisions or updates and answers a RecordDetail;
+DeleteProvisionedProductPlan removes a plan (PlanId); there is no plan for a termination (plans
+list the resources to be created or modified);
 UpdateProvisionedProductProperties changes OWNER (or LAUNCH_ROLE) and answers a record id.
 """
 
@@ -160,6 +162,14 @@ def execute_provisioned_product_plan(*, caller: Caller, region: str, params: dic
     plan.status, plan.updated_at = "EXECUTE_SUCCESS", clock.now()
     plan.save(update_fields=["status", "updated_at"])
     return answer
+
+
+@operation(SC, "DeleteProvisionedProductPlan")
+def delete_provisioned_product_plan(*, caller: Caller, region: str, params: dict[str, Any]
+                                    ) -> dict[str, Any]:
+    """Deletes the plan; a plan that does not exist is ResourceNotFoundException."""
+    _plan(caller, region, params.get("PlanId")).delete()
+    return {}
 
 
 @operation(SC, "UpdateProvisionedProductProperties")

@@ -11,6 +11,7 @@ from django.conf import settings
 from portal.aws import AwsSession, admin_role_arn, session_name_for
 from portal.models import Project, User
 from provisioning.backends.aws import AwsBackend
+from provisioning.backends.aws_plans import PlanOrder, PlanStatus
 from provisioning.backends.base import (
     AccessDenied,
     BackendError,
@@ -28,7 +29,8 @@ from provisioning.backends.base import (
 )
 
 __all__ = [
-    "AccessDenied", "BackendError", "Invalid", "NotFound", "ProvisionOrder",
+    "AccessDenied", "BackendError", "Invalid", "NotFound", "PlanOrder", "PlanStatus",
+    "ProvisionOrder",
     "ProvisionedProductStatus", "ProvisioningBackend", "RecordStatus", "RoleUnavailable",
     "SageMakerProjectStatus",
     "Tag", "Throttled", "Transient", "aws_session_for", "backend_for",

@@ -19,6 +19,7 @@ from portal.aws import AwsSession, aws_client
 from portal.aws_errors import AwsErrorKind, AwsFailure, aws_failure_classify
 from portal.models import Project
 from provisioning.backends.aws_discovery import ResourceDiscoveryCalls
+from provisioning.backends.aws_plans import ProvisionedProductPlanCalls
 from provisioning.backends.aws_projects import SageMakerProjectCalls
 from provisioning.backends.base import (
     AccessDenied,
@@ -95,7 +96,7 @@ def _record_errors(detail: Mapping[str, Any]) -> list[str]:
     ]
 
 
-class AwsBackend(SageMakerProjectCalls, ResourceDiscoveryCalls):
+class AwsBackend(SageMakerProjectCalls, ResourceDiscoveryCalls, ProvisionedProductPlanCalls):
     """Service Catalog and SageMaker in the project's account and region."""
 
     def __init__(

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from provisioning.backends.aws_plans import PlanOrder, PlanStatus
 
 
 class BackendError(Exception):
@@ -140,6 +143,14 @@ class ProvisioningBackend(Protocol):
     def describe_provisioned_product(
         self, *, provisioned_product_id: str
     ) -> ProvisionedProductStatus: ...
+
+    def create_provisioned_product_plan(self, *, order: PlanOrder) -> str: ...
+
+    def describe_provisioned_product_plan(self, *, plan_id: str) -> PlanStatus: ...
+
+    def execute_provisioned_product_plan(self, *, plan_id: str, token: str) -> RecordStatus: ...
+
+    def delete_provisioned_product_plan(self, *, plan_id: str) -> None: ...
 
     def search_provisioned_products(
         self, *, name_prefix: str = ""

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# approved → pending: a change request whose plan went stale goes back to its approvers.
 REQUEST_ALLOWED = {("pending", "approved"), ("pending", "rejected"), ("pending", "cancelled"),
-                   ("pending", "expired")}
+                   ("pending", "expired"), ("approved", "pending")}
 TASK_ALLOWED = {("pending", "approved"), ("pending", "rejected"), ("pending", "expired"),
                 ("pending", "skipped")}
 REQUEST_PAIRS = list(product(Request.Status.values, repeat=2))

@@ -13,7 +13,12 @@ from django.utils import timezone
 
 from approvals import states
 from approvals.models import ApprovalTask, Request
-from approvals.services import request_approve, request_cancel, request_reject
+from approvals.services import (
+    request_approve,
+    request_cancel,
+    request_reapproval,
+    request_reject,
+)
 from approvals.sweep import approval_tasks_sweep
 from portal.models import AuditEvent, User
 
@@ -40,11 +45,21 @@ def expire(request: Request, people: dict[str, User]) -> None:
     approval_tasks_sweep(now=timezone.now())
 
 
+def reapproval(request: Request, people: dict[str, User]) -> None:
+    approve(request, people)
+    request.refresh_from_db()
+    request_reapproval(request=request, reason="The change plan went stale.",
+                       actor_label="portal:change-plan")
+
+
 SCENARIOS: dict[str, Callable[[Request, dict[str, User]], None]] = {
-    "approve": approve, "reject": reject, "cancel": cancel, "expire": expire}
+    "approve": approve, "reject": reject, "cancel": cancel, "expire": expire,
+    "reapproval": reapproval}
 
 # The audit action each edge writes (the request's events name the request; a task's, its step).
 ACTIONS = {"request": "request.{to}", "approvaltask": "approval.task_{to}"}
+# Back to pending is no decision: it says why the request was sent back.
+SPECIAL = {("request", "approved", "pending"): "request.reapproval"}
 
 
 def table_edges() -> set[Edge]:
@@ -84,7 +99,7 @@ def test_every_request_and_task_transition_is_audited(
         assert len(taken) > before, f"{name} took no transition"
 
     for (model, _source, target), request_pk in taken:
-        action = ACTIONS[model].format(to=target)
+        action = SPECIAL.get((model, _source, target)) or ACTIONS[model].format(to=target)
         assert AuditEvent.objects.filter(action=action, object_id=str(request_pk)).exists(), (
             f"{model} → {target} of request {request_pk} left no {action} audit event")
     assert {edge for edge, _ in taken} == table_edges()  # the walk covered the whole table

@@ -84,6 +84,9 @@ def test_the_demo_seed_adds_prices_and_fixed_network_values_but_never_overwrites
     fixed = dict(notebook.overrides.filter(hidden=True).values_list("key", "fixed_value"))
     assert fixed["SubnetId"].startswith("subnet-") and fixed["KmsKeyId"] == "alias/ml-notebooks"
     assert fixed["SecurityGroupIds"].startswith("sg-")
+    # The demo lets a change rename a notebook: the change preview then shows a replacement.
+    assert notebook.overrides.get(key="NotebookInstanceName").on_change == "replace"
+    assert "NotebookInstanceName may change (replaces the notebook)" in out.getvalue()
     InstancePrice.objects.filter(instance_type="ml.t3.medium").update(usd_per_hour="0.0600")
     notebook.overrides.filter(key="SubnetId").update(fixed_value="subnet-chosen")
     _sync()

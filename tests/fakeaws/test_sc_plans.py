@@ -49,6 +49,19 @@ def test_a_renaming_plan_says_the_notebook_is_replaced(project_client: Any) -> N
     assert change["Replacement"] == "TRUE"
 
 
+def test_a_deleted_plan_is_gone(project_client: Any) -> None:
+    sc = project_client("servicecatalog")
+    provision(sc)
+    plan = _plan(sc, NotebookInstanceName="dana-nb", InstanceType="ml.m5.xlarge")
+    assert_valid_output(sc, "DeleteProvisionedProductPlan",
+                        sc.delete_provisioned_product_plan(PlanId=plan["PlanId"]))
+    for call in (sc.describe_provisioned_product_plan, sc.execute_provisioned_product_plan,
+                 sc.delete_provisioned_product_plan):
+        with pytest.raises(ClientError) as caught:
+            call(PlanId=plan["PlanId"])
+        assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
 def test_owner_transfer_changes_whose_search_finds_the_product(project_client: Any) -> None:
     dana = project_client("servicecatalog", session_name="dana.scientist")
     colin = project_client("servicecatalog", session_name="colin.colleague")

@@ -203,7 +203,8 @@ def sent_tasks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         return sent
     from provisioning import tasks
 
-    for task in (tasks.environment_provision_task, tasks.environment_follow_task):
+    for task in (tasks.environment_provision_task, tasks.environment_follow_task,
+                 tasks.change_plan_task, tasks.change_plan_delete_task):
         def apply_async(args: tuple[Any, ...] = (), kwargs: Any = None, *, _name: str = task.name,
                         countdown: float | None = None, **options: Any) -> None:
             sent.calls.append((_name, tuple(args), countdown))

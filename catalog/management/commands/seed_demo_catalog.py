@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from catalog.demo import demo_network_seed, demo_prices_seed
+from catalog.demo import demo_network_seed, demo_prices_seed, demo_rename_seed
 
 
 class Command(BaseCommand):
@@ -18,6 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         lines = [f"added price {line}" for line in demo_prices_seed()]
         lines += demo_network_seed()
+        lines += demo_rename_seed()
         for line in lines:
             self.stdout.write(line)
         if not lines:
