@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('approvals', '0010_approvaltask_superseded'),
-        ('provisioning', '0007_lease_terms'),
+        ('provisioning', '0008_environment_last_activity'),
     ]
 
     operations = [
