@@ -24,8 +24,11 @@ import json
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from provisioning import follow
 from provisioning.models import AwsEventReceipt, Environment
+from provisioning.services import environment_locked, follow_delay, follow_schedule
 
 logger = logging.getLogger(__name__)
 Status = Environment.Status
@@ -97,6 +100,22 @@ def _notebook_targets(envelope: dict[str, Any]) -> tuple[str, list[Environment]]
     return status, list(found)
 
 
+def _check(environment: Environment) -> str:
+    """The follow-up's check, now. If AWS has not caught up with its own event (a stack can be
+    complete a moment before Service Catalog's record says so), the next check is made soon,
+    not after the fallback wait: the event said the end is here."""
+    seen = environment.status
+    outcome = follow.environment_follow_run(environment_id=environment.pk,
+                                            attempt=environment.follow_attempt)
+    if outcome.result == "waiting":
+        with transaction.atomic():
+            locked = environment_locked(environment.pk)
+            if locked.status == seen and locked.follow_attempt == outcome.attempt:
+                follow_schedule(locked, attempt=outcome.attempt + 1,
+                                delay=follow_delay(0))
+    return outcome.result
+
+
 def event_handle(envelope: dict[str, Any]) -> str:
     """Handle one parsed event once (by its id); returns what happened, for the log.
 
@@ -113,9 +132,7 @@ def event_handle(envelope: dict[str, Any]) -> str:
         status, targets = _notebook_targets(envelope)
     else:
         status, targets = "other-kind", []
-    results = [follow.environment_follow_run(environment_id=environment.pk,
-                                             attempt=environment.follow_attempt).result
-               for environment in targets]
+    results = [_check(environment) for environment in targets]
     outcome = f"{status}: {', '.join(results)}" if results else f"{status}: no environment"
     AwsEventReceipt.objects.get_or_create(
         event_id=event_id, defaults={"detail_type": str(envelope["detail-type"])[:80],

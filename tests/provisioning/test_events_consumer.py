@@ -193,3 +193,30 @@ def test_the_status_follows_the_event_within_five_seconds(
 
     done = Record.objects.get(record_id=environment.last_record_id).done_at
     assert 0 <= (environment.available_at - done).total_seconds() <= 5
+
+
+def test_an_event_ahead_of_the_record_brings_the_next_check_near_not_the_fallback(
+        events_on: None, shapes_catalog: dict[str, Product], fake_aws: Baseline,
+        scientist: User, project: Project, django_capture_on_commit_callbacks: Any) -> None:
+    from fakeaws.models import ProvisionedProduct
+
+    client = events_client()
+    events_receive_once(client=client, wait_seconds=0)
+    environment = provisioning(shapes_catalog, fake_aws, scientist, project,
+                               django_capture_on_commit_callbacks)
+    clock.advance(6)
+    environment = check(environment, django_capture_on_commit_callbacks)
+    stack = ProvisionedProduct.objects.get(pp_id=environment.provisioned_product_id).stack_id
+    client.send_message(QueueUrl=QUEUE, MessageBody=json.dumps({
+        "version": "0", "id": "early-1", "detail-type": "CloudFormation Stack Status Change",
+        "source": "aws.cloudformation", "account": project.aws_account_id,
+        "region": project.aws_region, "time": "2026-12-02T03:00:00Z", "resources": [stack],
+        "detail": {"stack-id": stack, "status-details": {"status": "CREATE_COMPLETE",
+                                                         "status-reason": ""}}}))
+    with django_capture_on_commit_callbacks(execute=True):
+        events_receive_once(client=client, wait_seconds=0)
+    environment = Environment.objects.get(pk=environment.pk)
+    assert environment.status == Status.PROVISIONING  # the record is still in progress
+    assert describes() == 2
+    assert environment.next_check_at is not None
+    assert (environment.next_check_at - environment.updated_at).total_seconds() < 10
