@@ -124,17 +124,35 @@ def test_a_notebook_stop_ends_with_its_state_change_event(
 def test_a_second_delivery_of_the_same_event_id_is_ignored(
         events_on: None, shapes_catalog: dict[str, Product], fake_aws: Baseline,
         scientist: User, project: Project, django_capture_on_commit_callbacks: Any) -> None:
+    from fakeaws.models import ProvisionedProduct
+
     client = events_client()
     environment = provisioning(shapes_catalog, fake_aws, scientist, project,
                                django_capture_on_commit_callbacks)
+    stack = ProvisionedProduct.objects.get(pp_id=environment.provisioned_product_id).stack_id
+    body = json.dumps({  # a settled status while the record is still in progress: each
+        # handling of it would ask DescribeRecord again
+        "version": "0", "id": "dup-1", "detail-type": "CloudFormation Stack Status Change",
+        "source": "aws.cloudformation", "account": project.aws_account_id,
+        "region": project.aws_region, "time": "2026-12-02T03:00:00Z", "resources": [stack],
+        "detail": {"stack-id": stack, "status-details": {"status": "CREATE_COMPLETE",
+                                                         "status-reason": ""}}})
+    for _ in range(2):  # EventBridge's at-least-once delivery: the same id twice
+        client.send_message(QueueUrl=QUEUE, MessageBody=body)
+        with django_capture_on_commit_callbacks(execute=True):
+            report = events_receive_once(client=client, wait_seconds=0)
+        assert report.left == 0
+    assert describes() == 1  # one check for two deliveries
+    assert AwsEventReceipt.objects.filter(event_id="dup-1").count() == 1
+    assert Environment.objects.get(pk=environment.pk).status == Status.PROVISIONING
     clock.advance(31)
     done = next(m for m in QueueMessage.objects.filter(queue__name="portal-events")
                 if "CREATE_COMPLETE" in m.body)
-    client.send_message(QueueUrl=QUEUE, MessageBody=done.body)  # EventBridge's redelivery
+    client.send_message(QueueUrl=QUEUE, MessageBody=done.body)  # the real one, twice
     with django_capture_on_commit_callbacks(execute=True):
         events_receive_once(client=client, wait_seconds=0)
     assert Environment.objects.get(pk=environment.pk).status == Status.AVAILABLE
-    assert describes() == 1  # one check for two deliveries
+    assert describes() == 2
     assert AwsEventReceipt.objects.filter(event_id=json.loads(done.body)["id"]).count() == 1
     assert not QueueMessage.objects.filter(queue__name="portal-events").exists()
 
