@@ -238,3 +238,21 @@ def test_an_event_ahead_of_the_record_brings_the_next_check_near_not_the_fallbac
     assert describes() == 2
     assert environment.next_check_at is not None
     assert (environment.next_check_at - environment.updated_at).total_seconds() < 10
+
+
+def test_the_consume_events_command_receives_handles_and_beats(events_on: None) -> None:
+    from django.core.management import call_command
+
+    from provisioning.events_health import events_consumer_healthy
+    from provisioning.models import EventsConsumerBeat
+
+    assert not events_consumer_healthy()
+    events_client().send_message(QueueUrl=QUEUE, MessageBody=json.dumps(
+        {"version": "0", "id": "cmd-1", "detail-type": "SageMaker Notebook Instance State Change",
+         "source": "aws.sagemaker", "account": "111111111111", "region": "eu-west-1",
+         "time": "2026-12-02T03:00:00Z", "resources": [],
+         "detail": {"NotebookInstanceName": "nb", "NotebookInstanceStatus": "InService"}}))
+    call_command("consume_events", "--once", "--wait", "0")
+    assert AwsEventReceipt.objects.get(event_id="cmd-1").outcome == "InService: no environment"
+    assert EventsConsumerBeat.objects.count() == 1 and events_consumer_healthy()
+    assert not QueueMessage.objects.filter(queue__name="portal-events").exists()
