@@ -74,6 +74,24 @@ PORTAL_AWS_CONSISTENCY_SECONDS = env_int("PORTAL_AWS_CONSISTENCY_SECONDS", 60, m
 # Follow-up backoff: first delay, doubling up to the cap, with jitter.
 PORTAL_FOLLOW_FIRST_SECONDS = env_int("PORTAL_FOLLOW_FIRST_SECONDS", 5, minimum=0)
 PORTAL_FOLLOW_MAX_SECONDS = env_int("PORTAL_FOLLOW_MAX_SECONDS", 60, minimum=1)
+# Event-driven status (README, "Event-driven status"): EventBridge → SQS state changes read by
+# ``manage.py consume_events``. While a consumer is healthy (it finished a receive within
+# PORTAL_EVENTS_HEALTHY_SECONDS), a follow-up that events cover waits
+# PORTAL_EVENTS_FALLBACK_SECONDS between DescribeRecord checks instead of the backoff above.
+PORTAL_EVENTS_ENABLED = env_bool("PORTAL_EVENTS_ENABLED", False)
+PORTAL_EVENTS_QUEUE_URL = env_str("PORTAL_EVENTS_QUEUE_URL", "")
+if PORTAL_EVENTS_ENABLED and not PORTAL_EVENTS_QUEUE_URL.startswith("https://sqs."):
+    raise ImproperlyConfigured(
+        "PORTAL_EVENTS_QUEUE_URL must be an SQS queue URL "
+        "(https://sqs.<region>.amazonaws.com/<account>/<name>) when PORTAL_EVENTS_ENABLED is on, "
+        f"got {PORTAL_EVENTS_QUEUE_URL!r}")
+PORTAL_EVENTS_FALLBACK_SECONDS = env_int("PORTAL_EVENTS_FALLBACK_SECONDS", 300, minimum=30)
+PORTAL_EVENTS_HEALTHY_SECONDS = env_int("PORTAL_EVENTS_HEALTHY_SECONDS", 90, minimum=30)
+PORTAL_EVENTS_KEEP_HOURS = env_int("PORTAL_EVENTS_KEEP_HOURS", 48, minimum=1)
+# The fake AWS's events rule targets this queue (fake mode; empty: the fake sends no events).
+FAKEAWS_EVENTS_QUEUE_URL = env_str(
+    "FAKEAWS_EVENTS_QUEUE_URL", PORTAL_EVENTS_QUEUE_URL if PORTAL_EVENTS_ENABLED else "")
+FAKEAWS_EVENTS_MAX_RECEIVE = env_int("FAKEAWS_EVENTS_MAX_RECEIVE", 5, minimum=1)
 # Worker liveness: beat sends a heartbeat task this often; /healthz/workers and the admin index
 # report a problem when no worker has run one for PORTAL_WORKER_SILENT_SECONDS.
 PORTAL_WORKER_HEARTBEAT_SECONDS = env_int("PORTAL_WORKER_HEARTBEAT_SECONDS", 60, minimum=5)
@@ -156,11 +174,13 @@ PORTAL_PROVISION_RETRY_MAX_SECONDS = env_int("PORTAL_PROVISION_RETRY_MAX_SECONDS
 # its jitter (x1.3); a shorter timeout is refused. The timeout is also how long the messages a
 # killed worker had taken stay invisible in Redis (`unacked`), hence short, not Celery's 1 h.
 PORTAL_BROKER_VISIBILITY_SECONDS = env_int("PORTAL_BROKER_VISIBILITY_SECONDS", 600, minimum=1)
-PORTAL_LONGEST_COUNTDOWN_SECONDS = 1.3 * max(PORTAL_PROVISION_RETRY_MAX_SECONDS,
-                                             PORTAL_FOLLOW_MAX_SECONDS)
+PORTAL_LONGEST_COUNTDOWN_SECONDS = 1.3 * max(
+    PORTAL_PROVISION_RETRY_MAX_SECONDS, PORTAL_FOLLOW_MAX_SECONDS,
+    PORTAL_EVENTS_FALLBACK_SECONDS if PORTAL_EVENTS_ENABLED else 0)
 if PORTAL_BROKER_VISIBILITY_SECONDS <= PORTAL_LONGEST_COUNTDOWN_SECONDS:
     raise ImproperlyConfigured(
         f"PORTAL_BROKER_VISIBILITY_SECONDS must be more than the longest countdown "
-        f"({PORTAL_LONGEST_COUNTDOWN_SECONDS:.0f} s: 1.3 x the larger of "
-        f"PORTAL_PROVISION_RETRY_MAX_SECONDS and PORTAL_FOLLOW_MAX_SECONDS), got "
+        f"({PORTAL_LONGEST_COUNTDOWN_SECONDS:.0f} s: 1.3 x the largest of "
+        f"PORTAL_PROVISION_RETRY_MAX_SECONDS, PORTAL_FOLLOW_MAX_SECONDS and, with events on, "
+        f"PORTAL_EVENTS_FALLBACK_SECONDS), got "
         f"{PORTAL_BROKER_VISIBILITY_SECONDS}: Redis would deliver waiting retries twice")

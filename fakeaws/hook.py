@@ -75,6 +75,9 @@ def _answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
         if handler is None:
             raise AwsError("InvalidAction" if query else "UnknownOperationException",
                            f"The action {operation} is not valid for this endpoint.", 400)
+        waiting = service.waits.get(operation)
+        if waiting is not None:
+            waiting(caller=caller, region=signed.region, params=params)
         with transaction.atomic():
             data = handler(caller=caller, region=signed.region, params=params)
     except AwsError as error:

@@ -294,3 +294,40 @@ class ProvisionedProductPlan(models.Model):
 
     def __str__(self) -> str:
         return self.plan_id
+
+
+class Queue(models.Model):
+    """An SQS standard queue; ``attributes`` as SQS keeps them (strings), RedrivePolicy included."""
+
+    account = models.CharField(max_length=12)
+    region = models.CharField(max_length=32)
+    name = models.CharField(max_length=80)
+    attributes = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "region", "name"],
+                                               name="fakeaws_queue_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}/{self.name}"
+
+
+class QueueMessage(models.Model):
+    """A message on a fake queue: invisible until ``visible_at`` (delay, or a receive's
+    visibility timeout); ``receipt`` is the handle of its latest receive."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="messages")
+    message_id = models.CharField(max_length=36, unique=True)
+    body = models.TextField()
+    sent_at = models.DateTimeField()
+    visible_at = models.DateTimeField()
+    receive_count = models.PositiveIntegerField(default=0)
+    first_received_at = models.DateTimeField(null=True)
+    receipt = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["queue", "visible_at"])]
+
+    def __str__(self) -> str:
+        return self.message_id

@@ -28,12 +28,16 @@ from botocore.model import Shape
 class AwsError(Exception):
     """An error AWS would answer: code, message, HTTP status."""
 
-    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True,
+                 query_code: str = "") -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
         self.sender = sender
+        # JSON services that were query services (SQS, ``awsQueryCompatible``) also answer the
+        # query-era code in ``x-amzn-query-error: <code>;Sender``, which botocore prefers.
+        self.query_code = query_code
 
 
 def validation(message: str) -> AwsError:
@@ -89,8 +93,12 @@ def json_answer(url: str, data: dict[str, Any], content_type: str) -> AWSRespons
 def json_error(url: str, error: AwsError, content_type: str) -> AWSResponse:
     rid = request_id()
     body = json.dumps({"__type": error.code, "message": error.message}).encode()
-    return response(url, error.status, {"x-amzn-RequestId": rid, "Content-Type": content_type,
-                                        "x-amzn-ErrorType": error.code}, body)
+    headers = {"x-amzn-RequestId": rid, "Content-Type": content_type,
+               "x-amzn-ErrorType": error.code}
+    if error.query_code:
+        headers["x-amzn-query-error"] = (
+            f"{error.query_code};{'Sender' if error.sender else 'Receiver'}")
+    return response(url, error.status, headers, body)
 
 
 def query_request(body: bytes | str | None) -> dict[str, Any]:

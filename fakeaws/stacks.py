@@ -27,6 +27,7 @@ from django.conf import settings
 from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
 from fakeaws.cfn import PhysicalResource, StackContext, StackInstance, Template, TemplateError
+from fakeaws.events import notebook_events
 from fakeaws.models import (
     NotebookInstance,
     ProvisionedProduct,
@@ -193,6 +194,8 @@ def _notebook_write(product: ProvisionedProduct, resource: PhysicalResource, rea
             account=product.account, region=product.region, name=resource.name,
             status="Pending", next_status="InService", next_at=ready_at, created_at=now,
             product=product, **fields)
+        notebook_events(NotebookInstance.objects.get(account=product.account,
+                                                     region=product.region, name=resource.name))
         return
     # CloudFormation updates a notebook in place: Updating, then back to where it was.
     back = "InService" if notebook.status in ("InService", "Pending") else notebook.status
@@ -200,6 +203,7 @@ def _notebook_write(product: ProvisionedProduct, resource: PhysicalResource, rea
         setattr(notebook, key, value)
     notebook.status, notebook.next_status, notebook.next_at = "Updating", back, ready_at
     notebook.save()
+    notebook_events(notebook)
 
 
 def _profile_write(product: ProvisionedProduct, resource: PhysicalResource, ready_at: datetime
@@ -225,6 +229,9 @@ def resource_delete(*, product: ProvisionedProduct, logical_id: str, due: dateti
         NotebookInstance.objects.filter(account=product.account, region=product.region,
                                         name=row.name).update(
             status="Deleting", next_status="", next_at=due)
+        for notebook in NotebookInstance.objects.filter(account=product.account,
+                                                        region=product.region, name=row.name):
+            notebook_events(notebook)
     elif row.resource_type == PROFILE:
         UserProfile.objects.filter(arn=row.arn).update(status="Deleting", next_status="",
                                                        next_at=due)

@@ -125,6 +125,12 @@ def _client_make(service_name: str, *, config: Config, **credentials: str) -> An
     return client
 
 
+def aws_portal_client(service_name: str, *, region: str) -> Any:
+    """A boto3 client in the portal's own account (its base credentials, no role assumed), for
+    what the portal itself owns, such as its events queue."""
+    return _client_make(service_name, config=aws_config(region=region), **_base_credentials())
+
+
 def admin_role_arn(project: Project) -> str:
     """The configured admin role in the project's account, or "" when none is configured."""
     name = settings.PORTAL_AWS_ADMIN_ROLE_NAME

@@ -42,6 +42,12 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from portal.models import Project, User
+from portal.policy_pack_events import (
+    bus_policy,
+    forwarding_permissions,
+    queue_policy,
+    rule_patterns,
+)
 from portal.services import audit_record
 
 VERSION = "2012-10-17"
@@ -71,7 +77,7 @@ class PolicyDocument:
     """One downloadable document: its name (the URL slug), what it is for, and the JSON."""
 
     name: str
-    kind: str  # "trust", "permissions" or "scp"
+    kind: str  # "trust", "permissions", "scp"; with events: "queue", "bus", "event-pattern"
     title: str
     body: dict[str, Any]
     project: Project | None = None
@@ -203,18 +209,39 @@ def guardrails_scp() -> dict[str, Any]:
     return {"Version": VERSION, "Statement": statements}
 
 
+def _event_documents(projects: list[Project]) -> list[PolicyDocument]:
+    return [
+        PolicyDocument(name="events-queue-policy", kind="queue",
+                       title="Events queue policy (SQS, portal account)",
+                       body=queue_policy(consumer_arn=portal_principal_arn())),
+        PolicyDocument(name="events-bus-policy", kind="bus",
+                       title="Central event bus policy (portal account)",
+                       body=bus_policy(projects)),
+        PolicyDocument(name="events-forwarding-role", kind="permissions",
+                       title="Project accounts: role of the forwarding rules",
+                       body=forwarding_permissions()),
+        PolicyDocument(name="events-rule-patterns", kind="event-pattern",
+                       title="EventBridge rules: event patterns (project accounts and bus)",
+                       body=rule_patterns()),
+    ]
+
+
 def policy_pack(*, projects: Iterable[Project]) -> list[PolicyDocument]:
-    """Every document, the SCP first, then two per project (trust, permissions)."""
+    """Every document, the SCP first, then two per project (trust, permissions), then, with
+    events on, the event documents (``portal.policy_pack_events``)."""
     documents = [PolicyDocument(
         name="scp-guardrails", kind="scp", title="Service control policy: SageMaker guardrails",
         body=guardrails_scp())]
-    for project in projects:
+    projects_seen = list(projects)
+    for project in projects_seen:
         documents.append(PolicyDocument(
             name=f"{project.slug}-trust", kind="trust", project=project,
             title=f"{project.name}: project role trust policy", body=trust_policy(project)))
         documents.append(PolicyDocument(
             name=f"{project.slug}-permissions", kind="permissions", project=project,
             title=f"{project.name}: project role permissions", body=permissions_policy(project)))
+    if settings.PORTAL_EVENTS_ENABLED:
+        documents += _event_documents(list(projects_seen))
     scp = documents[0]
     if len(scp.json_text()) > SCP_MAX_CHARS:
         raise PolicyPackUnavailable(f"The SCP is {len(scp.json_text())} characters; AWS allows "

@@ -67,7 +67,7 @@ def policy_pack_download(request: HttpRequest, name: str) -> HttpResponse:
 
 class PolicyDocumentOutput(serializers.Serializer[Any]):
     name = serializers.CharField()
-    kind = serializers.CharField(help_text="scp, trust or permissions")
+    kind = serializers.CharField(help_text="scp, trust, permissions, queue, bus or event-pattern")
     title = serializers.CharField()
     project = serializers.CharField(source="project.slug", allow_null=True, default=None)
     document = serializers.SerializerMethodField()

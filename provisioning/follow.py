@@ -251,7 +251,7 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
             return FollowOutcome(environment.status)
         environment.follow_checks += 1
         environment.save()
-        delay = follow_delay(environment.follow_checks)
+        delay = follow_delay(environment.follow_checks, environment=environment)
         follow_schedule(environment, attempt=attempt + 1, delay=delay)
         return FollowOutcome("waiting", attempt=attempt + 1)
 

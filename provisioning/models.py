@@ -243,3 +243,28 @@ class ResourcePlan(models.Model):
     def token(self) -> str:
         """The IdempotencyToken of this generation's CreateProvisionedProductPlan."""
         return f"{self.request_id}-{self.generation}"
+
+
+class AwsEventReceipt(models.Model):
+    """An EventBridge event the events consumer has handled, by its ``id``: EventBridge and SQS
+    deliver at least once, so a second delivery of the same id is ignored. Kept for
+    ``PORTAL_EVENTS_KEEP_HOURS`` (the consumer deletes older rows)."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    detail_type = models.CharField(max_length=80, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.outcome}"
+
+
+class EventsConsumerBeat(models.Model):
+    """When an events consumer last finished a receive (``name``: host and pid): while one is
+    recent, the follow-up waits long between checks and lets the events drive status."""
+
+    name = models.CharField(max_length=120, unique=True)
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%H:%M:%S}"

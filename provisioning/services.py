@@ -43,6 +43,7 @@ from provisioning.backends import (
     Transient,
     backend_for,
 )
+from provisioning.events_health import events_cover
 from provisioning.guards import PHASE_PROVISION, environment_refusals
 from provisioning.hooks import environment_created
 from provisioning.models import Environment, EnvironmentEvent
@@ -89,12 +90,17 @@ def environment_locked(environment_id: Any) -> Environment:
     ).get(pk=environment_id)
 
 
-def follow_delay(checks: int) -> float:
+def follow_delay(checks: int, *, environment: Environment | None = None) -> float:
     """Delay before the next check after ``checks`` checks: 5 s doubling to a 60 s cap.
 
     The jitter (10-30 % on top) spreads follow-ups of environments approved together; keeping it
-    positive keeps a ten-minute provisioning within 12 DescribeRecord calls.
+    positive keeps a ten-minute provisioning within 12 DescribeRecord calls. After the first
+    check of an ``environment`` that events cover while a consumer is healthy
+    (``provisioning.events_health.events_cover``), the next check is the fallback one,
+    PORTAL_EVENTS_FALLBACK_SECONDS away: the event of its end triggers the final check.
     """
+    if environment is not None and checks >= 1 and events_cover(environment):
+        return settings.PORTAL_EVENTS_FALLBACK_SECONDS * random.uniform(1.0, 1.3)
     first = settings.PORTAL_FOLLOW_FIRST_SECONDS
     base = min(float(settings.PORTAL_FOLLOW_MAX_SECONDS), first * 2.0 ** min(checks, 20))
     return base * random.uniform(1.1, 1.3)

@@ -45,6 +45,7 @@ USERS_FILE = ROOT / "portal" / "devidp" / "demo_users.yaml"
 IDP_STATE = VAR / "devidp"
 IDP_CERT = IDP_STATE / "idp.crt"
 
+DEMO_EVENTS_QUEUE = "https://sqs.eu-west-1.amazonaws.com/999999999999/portal-events"
 STARTUP_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
 
@@ -52,7 +53,8 @@ STOP_TIMEOUT = 15.0
 NOT_INHERITED = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "PORTAL_VAR_DIR",
                  "STATIC_ROOT", "PORTAL_AWS_MODE", "PORTAL_AWS_CLIENT_HOOK",
                  "PORTAL_AWS_STATIC_CREDENTIALS", "FAKEAWS_CATALOG_FILE",
-                 "PORTAL_SAML_IDP_METADATA_URL",
+                 "PORTAL_SAML_IDP_METADATA_URL", "PORTAL_EVENTS_ENABLED",
+                 "PORTAL_EVENTS_QUEUE_URL", "FAKEAWS_EVENTS_QUEUE_URL",
                  "PORTAL_SAML_IDP_METADATA_FILE", "PORTAL_SAML_IDP_X509CERT",
                  "DJANGO_SETTINGS_MODULE")
 
@@ -96,6 +98,9 @@ def demo_environment() -> dict[str, str]:
         PORTAL_SAML_IDP_SSO_URL=f"{IDP_URL}/sso/redirect",
         PORTAL_SAML_IDP_X509CERT_FILE=str(IDP_CERT),
         PORTAL_SAML_IDP_NAME="Demo IdP",
+        # Event-driven status: the fake's EventBridge fills this queue, consume_events reads it.
+        PORTAL_EVENTS_ENABLED="true",
+        PORTAL_EVENTS_QUEUE_URL=DEMO_EVENTS_QUEUE,
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -125,6 +130,7 @@ def prepare(env: dict[str, str]) -> None:
         ("curating the demo catalog", [*manage, "seed_demo_catalog"]),
         ("seeding demo approval policies", [*manage, "seed_demo_policies"]),
         ("seeding demo quotas", [*manage, "seed_demo_quotas"]),
+        ("creating the fake's events queue", [*manage, "fakeaws_events_queue"]),
     ):
         say(title)
         if not run_step(args, env):
@@ -278,6 +284,9 @@ def children() -> list[Child]:
                          "--concurrency", "2"]),
         Child("beat", [str(BIN / "celery"), "-A", "config", "beat", "-l", "info",
                        "--schedule", str(VAR / "celerybeat-schedule")]),
+        # The events consumer (EventBridge → SQS → status), a process of its own: a long poll
+        # would hold a worker slot for 20 s at a time.
+        Child("events", [PYTHON, "manage.py", "consume_events"]),
     ]
 
 

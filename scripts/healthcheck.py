@@ -1,9 +1,10 @@
-"""Container health checks: ``python scripts/healthcheck.py web|worker|beat``; exit 0 when healthy.
+"""Container health checks: ``python scripts/healthcheck.py web|worker|beat|events``; 0: healthy.
 
 web     GET /healthz on this container (PORTAL_HEALTHCHECK_URL), sent with a Host header the
         portal accepts (the first ALLOWED_HOSTS entry), so host validation stays on.
 worker  this worker answers a Celery ping through the broker.
 beat    the broker accepts a connection (beat can enqueue its periodic tasks).
+events  an events consumer finished a receive within PORTAL_EVENTS_HEALTHY_SECONDS.
 """
 
 from __future__ import annotations
@@ -53,7 +54,19 @@ def beat() -> bool:
     return True
 
 
-CHECKS = {"web": web, "worker": worker, "beat": beat}
+def events() -> bool:
+    import django
+
+    django.setup()
+    from provisioning.events_health import events_consumer_healthy
+
+    if events_consumer_healthy():
+        return True
+    print("events: no consumer finished a receive recently", file=sys.stderr)
+    return False
+
+
+CHECKS = {"web": web, "worker": worker, "beat": beat, "events": events}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:

@@ -27,10 +27,14 @@ class Service:
     protocol: str            # json, query, ec2
     namespace: str = ""      # XML namespace of query answers
     operations: dict[str, Handler] = field(default_factory=dict)
+    json_version: str = "1.1"
+    # Run before an operation's transaction, outside it (SQS long polling waits here, so a
+    # waiting receive never holds a database transaction open).
+    waits: dict[str, Handler] = field(default_factory=dict)
 
     @property
     def content_type(self) -> str:
-        return "application/x-amz-json-1.1"
+        return f"application/x-amz-json-{self.json_version}"
 
     def output_shape(self, operation: str) -> Shape | None:
         return service_model(self.model_name).operation_model(operation).output_shape
@@ -45,12 +49,23 @@ _SERVICES: dict[str, Service] = {
     "cloudformation": Service("cloudformation", "cloudformation", "query",
                               "http://cloudformation.amazonaws.com/doc/2010-05-15/"),
     "ec2": Service("ec2", "ec2", "ec2", "http://ec2.amazonaws.com/doc/2016-11-15/"),
+    # SQS speaks JSON 1.0 since 2023 (botocore's model: protocol json, jsonVersion 1.0,
+    # awsQueryCompatible); its errors carry the query-era code in x-amzn-query-error.
+    "sqs": Service("sqs", "sqs", "json", json_version="1.0"),
 }
 
 
 def operation(signing_name: str, name: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         _SERVICES[signing_name].operations[name] = fn
+        return fn
+    return register
+
+
+def wait(signing_name: str, name: str) -> Callable[[Handler], Handler]:
+    """Register what runs before ``name``'s transaction (see ``Service.waits``)."""
+    def register(fn: Handler) -> Handler:
+        _SERVICES[signing_name].waits[name] = fn
         return fn
     return register
 
@@ -70,8 +85,9 @@ def _load_handlers() -> None:
         sc_provisioning,
         servicecatalog,
         sm_projects,
+        sqs,
         sts,
     )
 
 
-__all__ = ["Caller", "Handler", "Service", "operation", "service", "service_model"]
+__all__ = ["Caller", "Handler", "Service", "operation", "service", "service_model", "wait"]

@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
+from fakeaws.events import notebook_events
 from fakeaws.identity import Caller
 from fakeaws.models import NotebookInstance, SageMakerProject, StudioDomain, Tag, UserProfile
 from fakeaws.owner import owner_check
@@ -76,6 +77,8 @@ def _move(notebook: NotebookInstance, *, allowed: list[str], to: str, then: str)
     notebook.next_at = clock.now() + timedelta(seconds=seconds)
     notebook.modified_at = clock.now()
     notebook.save()
+    if notebook.status != "Pending":  # a start's events follow once its outcome is known
+        notebook_events(notebook)
 
 
 def _notebook_detail(nb: NotebookInstance) -> dict[str, Any]:
@@ -137,6 +140,7 @@ def start_notebook_instance(*, caller: Caller, region: str, params: dict[str, An
     if reason:
         notebook.next_status = "Failed"
     notebook.save(update_fields=["failure_reason", "next_status"])
+    notebook_events(notebook)
     return {}
 
 

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from fakeaws import clock
 from fakeaws.cfn import ParameterError, TemplateError
+from fakeaws.events import stack_events_for_record
 from fakeaws.identity import Caller
 from fakeaws.models import ProvisionedProduct, Record
 from fakeaws.owner import owner_check
@@ -114,6 +115,8 @@ def _start(*, product: ProvisionedProduct, record_type: str, token: str, artifac
     product.status, product.last_record_id = "UNDER_CHANGE", record.record_id
     product.parameters, product.artifact_id, product.path_id = parameters, artifact_id, path_id
     product.save()
+    stack_events_for_record(product, record_type=record_type, failure=record.failure,
+                            created=created, done=done)
     return record
 
 
