@@ -51,6 +51,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "leases.tasks.leases_sweep",
             "schedule": float(settings.PORTAL_LEASE_SWEEP_SECONDS),
         }
+    if settings.PORTAL_LEAVER_SWEEP_SECONDS:
+        schedule["leavers-sweep"] = {  # leavers' environments terminated after the grace days
+            "task": "identity.tasks.handovers_sweep",
+            "schedule": float(settings.PORTAL_LEAVER_SWEEP_SECONDS),
+        }
     if settings.PORTAL_BUDGET_SWEEP_SECONDS:
         schedule["budget-notices-sweep"] = {  # 80 % / 100 % of budget, once per month each
             "task": "quotas.tasks.budget_notices_sweep",

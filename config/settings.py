@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "provisioning",
     "leases",
     "quotas",
+    "identity",
     "fakeaws",
 ]
 

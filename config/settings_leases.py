@@ -39,3 +39,8 @@ PORTAL_LEASE_SWEEP_BATCH = env_int("PORTAL_LEASE_SWEEP_BATCH", 500, minimum=1)
 
 # Budgets (quotas.notices): how often the 80 % / 100 % threshold notices are checked; 0: never.
 PORTAL_BUDGET_SWEEP_SECONDS = env_int("PORTAL_BUDGET_SWEEP_SECONDS", 900, minimum=0)
+
+# Leavers (identity.tasks): seconds between sweeps terminating leavers' environments whose grace
+# days are over (0: off), and the terminations one sweep hands to the workers at most.
+PORTAL_LEAVER_SWEEP_SECONDS = env_int("PORTAL_LEAVER_SWEEP_SECONDS", 900, minimum=0)
+PORTAL_LEAVER_SWEEP_BATCH = env_int("PORTAL_LEAVER_SWEEP_BATCH", 500, minimum=1)

@@ -141,6 +141,10 @@ class ProvisioningBackend(Protocol):
         self, *, provisioned_product_id: str
     ) -> ProvisionedProductStatus: ...
 
+    def update_provisioned_product_properties(
+        self, *, provisioned_product_id: str, properties: Mapping[str, str], token: str
+    ) -> str: ...
+
     def search_provisioned_products(
         self, *, name_prefix: str = ""
     ) -> list[ProvisionedProductStatus]:
