@@ -4,8 +4,10 @@
 Service Catalog with UpdateProvisionedProductProperties (OWNER: the new owner's assumed-role
 ARN in the project's role, ``arn:aws:sts::<account>:assumed-role/<role>/<session>``, the
 principal the portal acts as for them; the IdempotencyToken is the handover's, so a retried
-task gets the same record back), then the owner in the portal and the owner value of the
-environment's tag set (the tag the IAM owner condition compares with ``aws:userid``).
+task gets the same record back), sets the notebook's owner tag with SageMaker AddTags (the tag
+the IAM owner condition compares with ``aws:userid``), then the owner in the portal and the
+owner value of the environment's tag set. The provisioned product's own tags are not changed:
+Service Catalog changes them only through UpdateProvisionedProduct (a stack update).
 ``handovers_terminate_due`` (beat) terminates the environments whose grace period is over.
 """
 
@@ -53,6 +55,21 @@ def _finish(handover: Handover, *, state: str, detail: str) -> None:
     handover.save()
 
 
+def _aws_owner_change(environment: Environment, *, principal: str, new_owner: User,
+                      token: str) -> str:
+    """The provisioned product's OWNER, then the owner tag of its notebook (what the IAM owner
+    condition compares when the new owner opens it); both calls may be repeated harmlessly."""
+    backend = backend_for(environment.project)
+    record_id = backend.update_provisioned_product_properties(
+        provisioned_product_id=environment.provisioned_product_id,
+        properties={"OWNER": principal}, token=token)
+    if environment.notebook_instance_name:
+        _, arn = backend.notebook_describe(notebook_name=environment.notebook_instance_name)
+        backend.resource_tags_add(arn=arn, tags={settings.PORTAL_TAG_KEYS["owner"]:
+                                                 new_owner.owner_id})
+    return record_id
+
+
 def handover_transfer(*, handover_id: int) -> str:
     """Transfer one environment to its new owner; returns the handover's state afterwards.
 
@@ -76,10 +93,9 @@ def handover_transfer(*, handover_id: int) -> str:
         principal = owner_principal_arn(project=environment.project, user=new_owner)
         if environment.provisioned_product_id and principal:
             try:
-                handover.record_id = backend_for(environment.project).\
-                    update_provisioned_product_properties(
-                        provisioned_product_id=environment.provisioned_product_id,
-                        properties={"OWNER": principal}, token=f"handover-{handover.pk}")
+                handover.record_id = _aws_owner_change(environment, principal=principal,
+                                                       new_owner=new_owner,
+                                                       token=f"handover-{handover.pk}")
             except BackendError as exc:
                 if exc.transient:
                     handover.save(update_fields=["attempts"])

@@ -42,6 +42,9 @@ def test_the_transfer_changes_the_owner_in_aws_and_in_the_portal(
     assert event.data["to"] == manager.username and event.data["owner_arn"] == MANAGER_ARN
     status = backend_for(available.project).describe_record(record_id=handover.record_id)
     assert status.status == "SUCCEEDED"
+    backend = backend_for(available.project)
+    _, arn = backend.notebook_describe(notebook_name=available.notebook_instance_name)
+    assert backend.resource_tags(arn=arn)["owner"] == manager.owner_id
 
 
 def test_a_second_run_of_the_transfer_changes_nothing(available: Environment,
