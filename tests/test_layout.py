@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAIN = ["portal", "catalog", "approvals", "provisioning", "quotas", "leases", "identity"]  # lowest first
+# lowest first
+CHAIN = ["portal", "catalog", "approvals", "provisioning", "quotas", "leases", "identity"]
 TOP = "config"
 
 
