@@ -67,7 +67,8 @@ def _requests_cancel(user: User, *, project: Project | None, actor: User | None,
     return cancelled
 
 
-def _tasks_reassign(user: User, *, actor: User | None, actor_label: str) -> list[dict[str, Any]]:
+def _tasks_reassign(user: User, *, actor: User | None, actor_label: str,
+                    project: Project | None = None) -> list[dict[str, Any]]:
     """Each open task naming the person: they are taken off it and its fallback group (the
     step's escalation group, else PORTAL_APPROVAL_FALLBACK_GROUP) may decide it instead."""
     moved = []
@@ -75,6 +76,8 @@ def _tasks_reassign(user: User, *, actor: User | None, actor_label: str) -> list
                                          request__status=Request.Status.PENDING,
                                          eligible_approvers=user)
              .select_related("escalation_group", "request__project"))
+    if project is not None:
+        tasks = tasks.filter(request__project=project)
     for task in tasks:
         group = task.escalation_group or fallback_group()
         task.eligible_approvers.remove(user)
@@ -83,7 +86,8 @@ def _tasks_reassign(user: User, *, actor: User | None, actor_label: str) -> list
                      actor_username="" if actor else actor_label, obj=task.request,
                      project=task.request.project,
                      data={"task": task.pk, "step": task.name, "from": user.username,
-                           "group": group.name, "reason": "the approver left"})
+                           "group": group.name,
+                           "reason": "the approver left" + (" the project" if project else "")})
         moved.append({"task": task.pk, "request": task.request.reference, "step": task.name,
                       "group": group.name})
     return moved
@@ -198,7 +202,8 @@ def person_reactivate(*, user: User, source: str, actor: User | None = None,
 def person_leave_project(*, user: User, project: Project, source: str,
                          actor: User | None = None, reason: str = "") -> Departure | None:
     """A mover: the person's membership of ``project`` ends, and their pending requests and
-    environments there are handled as a leaver's. None when they were not a member."""
+    environments there are handled as a leaver's, and the approval tasks of that project naming
+    them go to the fallback group. None when they were not a member."""
     with transaction.atomic():
         deleted, _ = Membership.objects.filter(user=user, project=project).delete()
         if not deleted:
@@ -208,7 +213,9 @@ def person_leave_project(*, user: User, project: Project, source: str,
             actor_username=actor.username if actor else LEAVER_ACTOR, reason=reason[:500])
         departure.requests_cancelled = _requests_cancel(
             user, project=project, actor=actor, reason="The requester left the project.")
-        departure.save(update_fields=["requests_cancelled"])
+        departure.tasks_reassigned = _tasks_reassign(user, actor=actor, actor_label=LEAVER_ACTOR,
+                                                     project=project)
+        departure.save(update_fields=["requests_cancelled", "tasks_reassigned"])
         handovers = _environments_hand_over(
             departure,
             environments=_live(Environment.objects.filter(owner=user, project=project)))

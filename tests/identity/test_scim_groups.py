@@ -162,3 +162,18 @@ def test_the_next_saml_sign_in_without_the_group_makes_a_mover(
     sign_in(["CN=other,DC=bank"])
     assert not Membership.objects.filter(user=scientist, project=project).exists()
     assert Departure.objects.get(person=scientist).source == "saml"
+
+
+def test_a_movers_approval_tasks_in_that_project_go_to_the_fallback(
+        scim: Scim, manager: User, colleague: User, project: Project, notebook: Any) -> None:
+    from tests.identity.test_person_deactivate import pending_request
+
+    project.access_group = "ml-fraud-team"
+    project.save()
+    request, task = pending_request(colleague, project, notebook, [manager])
+    group = create_group(scim, "ml-fraud-team", [manager, colleague])
+    scim.call("PATCH", f"Groups/{group['id']}", {"schemas": [PATCH], "Operations": [
+        {"op": "remove", "path": f'members[value eq "{manager.pk}"]'}]})
+    assert manager not in task.eligible_approvers.all()
+    assert Departure.objects.get(person=manager).tasks_reassigned[0]["request"] == (
+        request.reference)
