@@ -138,3 +138,14 @@ def test_the_sweep_task_sends_one_task_per_due_termination(
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.handovers_sweep_task() == {"dispatched": 1}
     assert ("identity.tasks.handover_terminate", (handover.pk,), None) in identity_tasks.calls
+
+
+def test_the_leavers_sweep_is_on_the_beat_schedule(settings: Any) -> None:
+    from config.schedules import beat_schedule
+    from identity import tasks
+
+    entry = beat_schedule()["leavers-sweep"]
+    assert entry["task"] == tasks.handovers_sweep_task.name
+    assert entry["schedule"] == float(settings.PORTAL_LEAVER_SWEEP_SECONDS)
+    settings.PORTAL_LEAVER_SWEEP_SECONDS = 0
+    assert "leavers-sweep" not in beat_schedule()
