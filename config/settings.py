@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "leases",
     "quotas",
     "guardrails",
+    "identity",
     "fakeaws",
 ]
 

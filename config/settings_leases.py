@@ -51,3 +51,7 @@ if time_zone_or_none(PORTAL_OWNER_TIME_ZONE) is None:
         f"{PORTAL_OWNER_TIME_ZONE!r}")
 PORTAL_AUTOSTOP_SWEEP_SECONDS = env_int("PORTAL_AUTOSTOP_SWEEP_SECONDS", 300, minimum=0)
 PORTAL_AUTOSTOP_SWEEP_BATCH = env_int("PORTAL_AUTOSTOP_SWEEP_BATCH", 500, minimum=1)
+# Leavers (identity.tasks): seconds between sweeps terminating leavers' environments whose grace
+# days are over (0: off), and the terminations one sweep hands to the workers at most.
+PORTAL_LEAVER_SWEEP_SECONDS = env_int("PORTAL_LEAVER_SWEEP_SECONDS", 900, minimum=0)
+PORTAL_LEAVER_SWEEP_BATCH = env_int("PORTAL_LEAVER_SWEEP_BATCH", 500, minimum=1)

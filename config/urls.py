@@ -51,6 +51,8 @@ urlpatterns = [
     path("projects/", include("provisioning.team_urls")),
     path("leases/", include("leases.urls")),
     path("guardrails/", include("guardrails.urls")),
+    path("people/", include("identity.urls")),
+    path("scim/v2/", include("identity.scim_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/v1/", include("catalog.api_urls")),
     path("api/v1/", include("approvals.api_urls")),

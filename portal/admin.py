@@ -143,7 +143,9 @@ class ProjectAdmin(AuditedAdmin):
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin):
-    """People come from the IdP; admins may only deactivate someone or fix a manager link."""
+    """People come from the IdP; admins may only fix a manager link here. Deactivating someone
+    is the audited *Deactivate* of the leavers page (or the IdP's SCIM): it also ends their
+    sessions and token and hands over what they had, which a bare ``is_active`` flag would not."""
 
     list_display = ["username", "email", "department", "cost_center", "manager", "is_active"]
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -152,8 +154,8 @@ class UserAdmin(AuditedAdmin):
               "manager", "owner_id", "time_zone", "roles", "idp_groups", "is_active",
               "last_login", "last_saml_sign_in"]
     readonly_fields = ["username", "first_name", "last_name", "email", "department",
-                       "cost_center", "owner_id", "roles", "idp_groups", "last_login",
-                       "last_saml_sign_in"]
+                       "cost_center", "owner_id", "roles", "idp_groups", "is_active",
+                       "last_login", "last_saml_sign_in"]
     autocomplete_fields = ["manager"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

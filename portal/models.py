@@ -132,6 +132,27 @@ class Project(models.Model):
         null=True, blank=True,
         help_text="Days between the lease end (notebooks stopped) and termination; empty: "
                   "PORTAL_LEASE_GRACE_DAYS.")
+    # Leavers and movers (the identity app): what becomes of an environment whose owner is
+    # deactivated (SCIM, a platform admin) or loses access to this project.
+    class LeaverEnvironments(models.TextChoices):
+        MANAGER = "manager", "Transfer to the owner's manager"
+        LEAD = "lead", "Transfer to a project lead"
+        TERMINATE = "terminate", "Terminate after the grace days"
+
+    leaver_environments = models.CharField(
+        max_length=10, choices=LeaverEnvironments.choices, default=LeaverEnvironments.MANAGER,
+        help_text="When an owner leaves (or leaves this project): the environment is handed to "
+                  "their manager or a project lead (owner in the portal and in AWS), or "
+                  "stopped and terminated after the grace days. Without anyone to hand it to, "
+                  "it is terminated after the grace days.")
+    leaver_grace_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Days between a leaver's environment being stopped and its "
+                              "termination (when it is not handed over).")
+    access_group = models.CharField(
+        max_length=500, blank=True,
+        help_text="IdP group (name or DN) whose members may use the project: removing a member "
+                  "from it (SCIM group update, or the next SAML sign-in without it) ends their "
+                  "membership. Empty: memberships are managed here only.")
     members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         User, through="Membership", related_name="projects"
     )

@@ -120,6 +120,16 @@ def roles_for_groups(groups: Iterable[str]) -> list[str]:
     )
 
 
+def group_names_match(*, held: Iterable[str], wanted: str) -> bool:
+    """Whether groups ``held`` include ``wanted`` as ``roles_for_groups`` compares them: a DN
+    matches the whole DN (case-insensitively), a plain name also matches a held DN's CN."""
+    names: set[str] = set()
+    for group in held:
+        names.update({group, _dn_normal(group), _common_name(group)})
+    names.discard("")
+    return _dn_normal(wanted.strip()) in names
+
+
 def owner_id_for(*, user: User, attributes: Mapping[str, str]) -> str:
     values = {
         "username": user.username,

@@ -172,6 +172,30 @@ RULES: dict[tuple[str, str], str] = {
     ("guardrails/report/", "POST"): "405 405 405 405 405 405 405 302",
     ("api/v1/guardrails", "GET"): "403 403 403 403 403 200 403 401",
     ("api/v1/guardrails", "DELETE"): "403 403 403 403 403 405 403 401",
+    # Leavers (identity): the report for platform admins and auditors, the actions for admins.
+    ("people/leavers/", "GET"): "403 403 403 403 403 200 200 302",
+    ("people/leavers/", "POST"): "405 405 405 405 405 405 405 302",
+    ("people/deactivate", "GET"): "405 405 405 405 405 405 405 302",
+    ("people/deactivate", "POST"): "403 403 403 403 403 400 403 302",
+    ("people/scim-tokens/", "GET"): "403 403 403 403 403 200 403 302",
+    ("people/scim-tokens/", "POST"): "403 403 403 403 403 400 403 302",
+    ("people/scim-tokens/<int:pk>/revoke", "GET"): "405 405 405 405 405 405 405 302",
+    ("people/scim-tokens/<int:pk>/revoke", "POST"): "403 403 403 403 403 404 403 302",
+    # SCIM: only the SCIM bearer token opens it, never a session (tests/identity).
+    ("scim/v2/ServiceProviderConfig", "GET"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/ServiceProviderConfig", "POST"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/ResourceTypes", "GET"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/ResourceTypes", "POST"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Schemas", "GET"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Schemas", "POST"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Users", "GET"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Users", "POST"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Users/<str:pk>", "GET"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Users/<str:pk>", "POST"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Groups", "GET"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Groups", "POST"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Groups/<str:pk>", "GET"): "401 401 401 401 401 401 401 401",
+    ("scim/v2/Groups/<str:pk>", "POST"): "401 401 401 401 401 401 401 401",
     # Live fragments (htmx) and in-app notifications: scoped like their pages; a notice is its
     # recipient's (the requester's here), marking all read touches only one's own.
     ("api/v1/notifications", "GET"): "200 200 200 200 200 200 200 401",
@@ -308,7 +332,8 @@ class World:
     def url(self, route: str) -> str:
         pk = {"catalog": self.product.pk, "requests": self.request.pk, "tasks": self.task.pk,
               "environments": self.environment.pk, "leases": self.environment.pk,
-              "notifications": self.notification.pk}
+              "notifications": self.notification.pk,
+              "scim-tokens": 999999}  # no such token: a 404 for the admin
         parts = route.split("/")
         for i, part in enumerate(parts):
             if part in {"<int:pk>", "<uuid:pk>"}:
@@ -321,6 +346,7 @@ class World:
                       .replace("<slug:name>", "scp-guardrails")
                       .replace("<str:name>", self.environment.notebook_instance_name)
                       .replace("<str:domain_id>", "d-fraud").replace("<str:profile>", "dana")
+                      .replace("<str:pk>", "1")
                       .replace("^saml/(?P<organization_slug>[^/]+)/", "saml/portal/"))
 
     def call(self, persona: str, method: str, route: str) -> tuple[int, bytes]:

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAIN = ["portal", "catalog", "approvals", "provisioning", "quotas", "leases",  # lowest first
-         "guardrails"]
+         "guardrails", "identity"]
 TOP = "config"
 
 

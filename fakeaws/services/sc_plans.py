@@ -1,11 +1,11 @@
-"""Service Catalog plans (change sets) and owner transfer.
+"""Service Catalog plans (change sets).
 
 Facts (Service Catalog API reference): CreateProvisionedProductPlan (PlanType CLOUDFORMATION)
 previews ResourceChanges with Action ADD/MODIFY/REMOVE and Replacement TRUE/FALSE/CONDITIONAL;
 ExecuteProvisionedProductPlan provisions or updates and answers a RecordDetail;
 DeleteProvisionedProductPlan removes a plan (PlanId); there is no plan for a termination (plans
-list the resources to be created or modified);
-UpdateProvisionedProductProperties changes OWNER (or LAUNCH_ROLE) and answers a record id.
+list the resources to be created or modified).
+(The owner transfer, UpdateProvisionedProductProperties, is in ``sc_provisioning``.)
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from fakeaws import clock
 from fakeaws.baseline import baseline_ensure
 from fakeaws.cfn import PhysicalResource, StackContext, StackInstance, TemplateError
 from fakeaws.identity import Caller
-from fakeaws.models import ProvisionedProduct, ProvisionedProductPlan, Record
-from fakeaws.owner import owner_check
+from fakeaws.models import ProvisionedProduct, ProvisionedProductPlan
 from fakeaws.protocol import AwsError
 from fakeaws.services.registry import operation
 from fakeaws.services.sc_provisioning import (
@@ -170,30 +169,3 @@ def delete_provisioned_product_plan(*, caller: Caller, region: str, params: dict
     """Deletes the plan; a plan that does not exist is ResourceNotFoundException."""
     _plan(caller, region, params.get("PlanId")).delete()
     return {}
-
-
-@operation(SC, "UpdateProvisionedProductProperties")
-def update_provisioned_product_properties(*, caller: Caller, region: str,
-                                          params: dict[str, Any]) -> dict[str, Any]:
-    product = ProvisionedProduct.objects.filter(
-        account=caller.account, region=region, terminated=False,
-        pp_id=params.get("ProvisionedProductId")).first()
-    if product is None:
-        raise not_found(f"Provisioned product {params.get('ProvisionedProductId')} not found.")
-    owner_check(caller=caller, action="servicecatalog:UpdateProvisionedProductProperties",
-                resource_arn=product.arn, tags=dict(product.tags))
-    properties = dict(params.get("ProvisionedProductProperties") or {})
-    if set(properties) - {"OWNER", "LAUNCH_ROLE"}:
-        raise invalid("Only OWNER and LAUNCH_ROLE can be updated.")
-    if "OWNER" in properties:
-        product.created_by = str(properties["OWNER"])
-        product.save(update_fields=["created_by"])
-    now = clock.now()
-    record = Record.objects.create(
-        record_id=new_id("rec-"), product=product,
-        record_type="UPDATE_PROVISIONED_PRODUCT_PROPERTIES",
-        provision_token=str(params.get("IdempotencyToken", "")),
-        artifact_id=product.artifact_id, path_id=product.path_id, created_at=now,
-        visible_at=now, done_at=now, settled=True)
-    return {"ProvisionedProductId": product.pp_id, "ProvisionedProductProperties": properties,
-            "RecordId": record.record_id, "Status": "CREATED"}

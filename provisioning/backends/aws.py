@@ -214,6 +214,18 @@ class AwsBackend(SageMakerProjectCalls, ResourceDiscoveryCalls, ProvisionedProdu
             )
         return self._record(response["RecordDetail"])
 
+    def update_provisioned_product_properties(
+        self, *, provisioned_product_id: str, properties: Mapping[str, str], token: str
+    ) -> str:
+        """UpdateProvisionedProductProperties (OWNER: an IAM user, role or STS assumed-role ARN
+        of the same account; LAUNCH_ROLE: a role ARN); returns the RecordId. Idempotent on
+        ``token`` (IdempotencyToken, required, 1-128 of ``[a-zA-Z0-9][a-zA-Z0-9_-]*``)."""
+        with translated_errors("UpdateProvisionedProductProperties"):
+            response = self._client("servicecatalog").update_provisioned_product_properties(
+                ProvisionedProductId=provisioned_product_id,
+                ProvisionedProductProperties=dict(properties), IdempotencyToken=token)
+        return str(response.get("RecordId", ""))
+
     @staticmethod
     def _provisioned(detail: Mapping[str, Any]) -> ProvisionedProductStatus:
         return ProvisionedProductStatus(

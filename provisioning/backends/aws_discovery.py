@@ -31,6 +31,13 @@ class ResourceDiscoveryCalls:
                 NotebookInstanceName=notebook_name)
         return str(response["NotebookInstanceName"]), str(response["NotebookInstanceArn"])
 
+    def resource_tags_add(self, *, arn: str, tags: dict[str, str]) -> None:
+        """SageMaker AddTags: adds the tags, overwriting the value of a key already there
+        (SageMaker API reference: "Adds or overwrites one or more tags")."""
+        with self._errors("AddTags"):
+            self._client("sagemaker").add_tags(
+                ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
     def notebooks_list(self, *, name_contains: str = "") -> list[tuple[str, str]]:
         """(name, ARN) of every notebook instance of the account and region (all pages)."""
         client = self._client("sagemaker")

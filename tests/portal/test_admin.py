@@ -21,6 +21,7 @@ def project_form(**overrides: str) -> dict[str, str]:
         "cost_center": "CC-5005", "environment": "dev", "aws_account_id": "444444444444",
         "aws_region": "eu-west-1", "aws_role_arn": "", "aws_external_id": "",
         "monthly_budget": "1500", "budget_policy": "off", "active": "on",
+        "leaver_environments": "manager", "leaver_grace_days": "14", "access_group": "",
         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
         "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
     }
