@@ -55,6 +55,7 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         schedule["autostop-sweep"] = {  # schedules and idle stops of notebooks
             "task": "leases.tasks.schedules_sweep",
             "schedule": float(settings.PORTAL_AUTOSTOP_SWEEP_SECONDS),
+        }
     if settings.PORTAL_LEAVER_SWEEP_SECONDS:
         schedule["leavers-sweep"] = {  # leavers' environments terminated after the grace days
             "task": "identity.tasks.handovers_sweep",
