@@ -31,7 +31,7 @@ from fakeaws.identity import Caller
 from fakeaws.models import NotebookInstance, SageMakerProject, StudioDomain, Tag, UserProfile
 from fakeaws.owner import owner_check
 from fakeaws.protocol import AwsError, validation
-from fakeaws.services.paging import page
+from fakeaws.services.paging import page, page_next_token, page_window
 from fakeaws.services.registry import operation
 from fakeaws.stacks import new_id, tags_set
 
@@ -110,22 +110,28 @@ def describe_notebook_instance(*, caller: Caller, region: str, params: dict[str,
 @operation(SM, "ListNotebookInstances")
 def list_notebook_instances(*, caller: Caller, region: str, params: dict[str, Any]
                             ) -> dict[str, Any]:
-    rows = []
-    for nb in NotebookInstance.objects.filter(account=caller.account, region=region):
-        settled = notebook_settle(nb)
-        if settled is not None:
-            rows.append(settled)
+    """Pages of NotebookInstanceSummary: MaxResults 1-100 (botocore's model), default 10;
+    SortBy Name (the default), CreationTime or Status; a token not issued here is a
+    ValidationException. Only the page's rows are read."""
+    mine = NotebookInstance.objects.filter(account=caller.account, region=region)
+    for due in mine.filter(next_at__lte=clock.now()):
+        notebook_settle(due)
+    rows = mine
     if params.get("NameContains"):
-        rows = [n for n in rows if str(params["NameContains"]) in n.name]
+        rows = rows.filter(name__contains=str(params["NameContains"]))
     if params.get("StatusEquals"):
-        rows = [n for n in rows if n.status == params["StatusEquals"]]
-    key = "created_at" if params.get("SortBy", "Name") == "CreationTime" else "name"
-    rows.sort(key=lambda n: getattr(n, key), reverse=params.get("SortOrder") == "Descending")
-    items = [{"NotebookInstanceName": n.name, "NotebookInstanceArn": n.arn,
+        rows = rows.filter(status=str(params["StatusEquals"]))
+    key = {"CreationTime": "created_at", "Status": "status"}.get(
+        str(params.get("SortBy", "Name")), "name")
+    descending = params.get("SortOrder") == "Descending"
+    rows = rows.order_by(f"-{key}" if descending else key, "pk")
+    start, count = page_window(token=params.get("NextToken"), size=params.get("MaxResults"),
+                               default=10, maximum=100, invalid_code="ValidationException")
+    chunk = [{"NotebookInstanceName": n.name, "NotebookInstanceArn": n.arn,
               "NotebookInstanceStatus": n.status, "InstanceType": n.instance_type,
-              "CreationTime": n.created_at, "LastModifiedTime": n.modified_at} for n in rows]
-    chunk, token = page(items, token=params.get("NextToken"), size=params.get("MaxResults"),
-                        default=10, maximum=100, invalid_code="ValidationException")
+              "CreationTime": n.created_at, "LastModifiedTime": n.modified_at}
+             for n in rows[start:start + count]]
+    token = page_next_token(start=start, count=count, total=rows.count())
     return {"NotebookInstances": chunk, **({"NextToken": token} if token else {})}
 
 

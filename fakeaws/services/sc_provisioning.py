@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from fakeaws import clock
 from fakeaws.cfn import ParameterError, TemplateError
@@ -29,7 +30,7 @@ from fakeaws.identity import Caller
 from fakeaws.models import ProvisionedProduct, Record
 from fakeaws.owner import owner_check
 from fakeaws.protocol import AwsError
-from fakeaws.services.paging import page
+from fakeaws.services.paging import page, page_next_token, page_window
 from fakeaws.services.registry import operation
 from fakeaws.services.servicecatalog import (
     SC,
@@ -291,8 +292,12 @@ def describe_provisioned_product(*, caller: Caller, region: str, params: dict[st
 @operation(SC, "SearchProvisionedProducts")
 def search_provisioned_products(*, caller: Caller, region: str, params: dict[str, Any]
                                 ) -> dict[str, Any]:
+    """Pages of provisioned products: PageSize up to 100 (botocore's model), default 20; a
+    token not issued here is an InvalidParametersException (the operation's only client error).
+    Only the page's rows are read; in-flight records are settled first, so a terminate that has
+    completed drops out of the list."""
     rows = ProvisionedProduct.objects.filter(account=caller.account, region=region,
-                                             terminated=False).order_by("created_at", "id")
+                                             terminated=False)
     level = params.get("AccessLevelFilter") or {"Key": "User", "Value": "Self"}
     if level.get("Key") == "User":
         rows = rows.filter(created_by=caller.arn)
@@ -308,21 +313,20 @@ def search_provisioned_products(*, caller: Caller, region: str, params: dict[str
             rows = rows.filter(pp_id=value)
         else:
             rows = rows.filter(name__icontains=query)
-    products = []
-    for product in rows:
-        last = Record.objects.filter(record_id=product.last_record_id).first()
-        if last is not None:
-            record_settle(last)
-            product.refresh_from_db()
-        if not product.terminated:
-            products.append(product)
+    in_flight = Record.objects.filter(product__in=rows, settled=False,
+                                      record_id=F("product__last_record_id"))
+    for record in in_flight:
+        record_settle(record)
+    rows = rows.filter(terminated=False).order_by("created_at", "id")
+    start, count = page_window(token=params.get("PageToken"), size=params.get("PageSize"),
+                               default=20, maximum=100)
     items = [{**{k: v for k, v in _pp_detail(p).items() if v != ""},
               "Tags": [{"Key": k, "Value": v} for k, v in p.tags.items()],
               "PhysicalId": p.stack_id, "UserArn": p.created_by,
-              "UserArnSession": p.created_by} for p in products]
-    chunk, token = page(items, token=params.get("PageToken"), size=params.get("PageSize"),
-                        default=20, maximum=100)
-    return {"ProvisionedProducts": chunk, "TotalResultsCount": len(items),
+              "UserArnSession": p.created_by} for p in rows[start:start + count]]
+    total = rows.count()
+    token = page_next_token(start=start, count=count, total=total)
+    return {"ProvisionedProducts": items, "TotalResultsCount": total,
             **({"NextPageToken": token} if token else {})}
 
 

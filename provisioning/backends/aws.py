@@ -37,6 +37,8 @@ from provisioning.backends.base import (
 )
 
 OUTPUT_PAGE_SIZE = 20  # DescribeRecord's largest page
+# SearchProvisionedProducts PageSize and ListNotebookInstances MaxResults: both at most 100.
+LIST_PAGE_SIZE = 100
 
 _DOMAIN_ERRORS: dict[AwsErrorKind, type[BackendError]] = {
     AwsErrorKind.THROTTLED: Throttled,
@@ -250,21 +252,31 @@ class AwsBackend(SageMakerProjectCalls, ResourceDiscoveryCalls, ProvisionedProdu
         self, *, name_prefix: str = ""
     ) -> list[ProvisionedProductStatus]:
         """Every provisioned product the role sees in the account (optionally by name prefix)."""
+        return list(self._provisioned_pages(name_prefix=name_prefix))
+
+    def provisioned_products_list(self) -> Iterator[ProvisionedProductStatus]:
+        """Every provisioned product of the account and region, one page at a time."""
+        return self._provisioned_pages(name_prefix="")
+
+    def _provisioned_pages(self, *, name_prefix: str) -> Iterator[ProvisionedProductStatus]:
+        # SearchProvisionedProducts: AccessLevelFilter Account sees every user's products;
+        # PageSize at most 100 (botocore's model); NextPageToken until the last page. Without a
+        # SortBy the order is not guaranteed between pages, so a product may be skipped or
+        # repeated: callers key by id and confirm a missing one with DescribeProvisionedProduct.
         client = self._client("servicecatalog")
         kwargs: dict[str, Any] = {"AccessLevelFilter": {"Key": "Account", "Value": "self"},
-                                  "PageSize": 100}
+                                  "PageSize": LIST_PAGE_SIZE}
         if name_prefix:
             kwargs["Filters"] = {"SearchQuery": [f"name:{name_prefix}"]}
-        found: list[ProvisionedProductStatus] = []
         with translated_errors("SearchProvisionedProducts"):
             while True:
                 response = client.search_provisioned_products(**kwargs)
-                found.extend(self._provisioned(p) for p in response.get("ProvisionedProducts", []))
+                for product in response.get("ProvisionedProducts", []):
+                    yield self._provisioned(product)
                 token = response.get("NextPageToken")
                 if not token:
-                    break
+                    return
                 kwargs["PageToken"] = token
-        return found
 
     # --- SageMaker projects -----------------------------------------------------------------
 
@@ -311,6 +323,22 @@ class AwsBackend(SageMakerProjectCalls, ResourceDiscoveryCalls, ProvisionedProdu
                 NotebookInstanceName=notebook_name
             )
         return str(response.get("NotebookInstanceStatus", ""))
+
+    def notebook_statuses_list(self) -> Iterator[tuple[str, str]]:
+        """(name, NotebookInstanceStatus) of every notebook instance of the account and region,
+        one ListNotebookInstances page (MaxResults at most 100) at a time."""
+        client = self._client("sagemaker")
+        kwargs: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE}
+        with translated_errors("ListNotebookInstances"):
+            while True:
+                response = client.list_notebook_instances(**kwargs)
+                for summary in response.get("NotebookInstances", []):
+                    yield (str(summary["NotebookInstanceName"]),
+                           str(summary.get("NotebookInstanceStatus", "")))
+                token = response.get("NextToken")
+                if not token:
+                    return
+                kwargs["NextToken"] = token
 
     def notebook_start(self, *, notebook_name: str) -> None:
         with translated_errors("StartNotebookInstance"):

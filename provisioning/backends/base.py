@@ -7,7 +7,7 @@ exceptions, so services decide on retry or failure without knowing about boto3.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -160,6 +160,11 @@ class ProvisioningBackend(Protocol):
     ) -> list[ProvisionedProductStatus]:
         ...
 
+    def provisioned_products_list(self) -> Iterator[ProvisionedProductStatus]:
+        """Every provisioned product of the account and region, page by page (eventually
+        consistent: a product may be missing from it, so absence alone proves nothing)."""
+        ...
+
     def create_sagemaker_project(
         self, *, project_name: str, description: str, order: ProvisionOrder
     ) -> SageMakerProjectStatus: ...
@@ -180,6 +185,11 @@ class ProvisioningBackend(Protocol):
     def notebook_describe(self, *, notebook_name: str) -> tuple[str, str]: ...
 
     def notebook_status(self, *, notebook_name: str) -> str: ...
+
+    def notebook_statuses_list(self) -> Iterator[tuple[str, str]]:
+        """(name, status) of every notebook instance of the account and region, page by page
+        (eventually consistent, like the list above)."""
+        ...
 
     def notebook_start(self, *, notebook_name: str) -> None: ...
 

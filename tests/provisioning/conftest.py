@@ -251,3 +251,10 @@ def console_client(service: str, project: Project, *, who: str = "someone.consol
 
     return client(service, region=project.aws_region, credentials=session_credentials(
         account=project.aws_account_id, session_name=who, source_identity=who))
+
+
+def notebook_summary(name: str, status: str) -> dict[str, Any]:
+    """A ListNotebookInstances NotebookInstanceSummary, for Stubber responses."""
+    return {"NotebookInstanceName": name, "NotebookInstanceStatus": status,
+            "NotebookInstanceArn": f"arn:aws:sagemaker:eu-west-1:111111111111:"
+                                   f"notebook-instance/{name}"}

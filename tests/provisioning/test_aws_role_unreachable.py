@@ -14,7 +14,12 @@ from provisioning.follow import environment_follow_run
 from provisioning.models import Environment
 from provisioning.services import environment_provision
 from provisioning.sweep import environments_reconcile
-from tests.provisioning.conftest import AwsStubs, approved_request, make_notebook_product
+from tests.provisioning.conftest import (
+    AwsStubs,
+    approved_request,
+    make_notebook_product,
+    notebook_summary,
+)
 
 pytestmark = pytest.mark.django_db
 Status = Environment.Status
@@ -94,9 +99,8 @@ def test_reconcile_records_an_unreachable_project_and_carries_on_with_the_others
         "ProvisionedProducts": [{"Id": "pp-other", "Name": other.provisioned_product_name,
                                  "Status": "AVAILABLE",
                                  "ProvisioningArtifactId": version.artifact_id}]})
-    aws.stub("sagemaker").add_response("describe_notebook_instance",
-                                       {"NotebookInstanceStatus": "InService"},
-                                       {"NotebookInstanceName": "nb-other"})
+    aws.stub("sagemaker").add_response("list_notebook_instances", {"NotebookInstances": [
+        notebook_summary("nb-other", "InService")]}, {"MaxResults": 100})
 
     assert environments_reconcile() == {"unreachable": 1, "unchanged": 1}
 
@@ -118,9 +122,8 @@ def test_a_reachable_project_again_clears_the_unreachable_message(
                                  "Name": available.provisioned_product_name,
                                  "Status": "AVAILABLE",
                                  "ProvisioningArtifactId": available.version.artifact_id}]})
-    aws.stub("sagemaker").add_response("describe_notebook_instance",
-                                       {"NotebookInstanceStatus": "InService"},
-                                       {"NotebookInstanceName": available.notebook_instance_name})
+    aws.stub("sagemaker").add_response("list_notebook_instances", {"NotebookInstances": [
+        notebook_summary(available.notebook_instance_name, "InService")]}, {"MaxResults": 100})
     assert environments_reconcile() == {"unchanged": 1}
     available.refresh_from_db()
     assert available.status_message == ""

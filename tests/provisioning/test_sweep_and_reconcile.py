@@ -14,7 +14,12 @@ from portal.models import AuditEvent, Project, User
 from provisioning.models import Environment
 from provisioning.services import environment_provision_run
 from provisioning.sweep import environments_reconcile, environments_sweep
-from tests.provisioning.conftest import SentTasks, approved_request, console_client
+from tests.provisioning.conftest import (
+    SentTasks,
+    approved_request,
+    console_client,
+    notebook_summary,
+)
 
 pytestmark = pytest.mark.django_db
 LONG_AGO = timedelta(hours=1)
@@ -139,9 +144,8 @@ def test_reconcile_through_aws_records_a_version_changed_outside_the_portal(
                                  "Status": "AVAILABLE", "ProvisioningArtifactId": "pa-nb0001v9",
                                  "LastRecordId": "rec-7"}]},
         {"AccessLevelFilter": {"Key": "Account", "Value": "self"}, "PageSize": 100})
-    aws.stub("sagemaker").add_response(
-        "describe_notebook_instance", {"NotebookInstanceStatus": "InService"},
-        {"NotebookInstanceName": available.notebook_instance_name})
+    aws.stub("sagemaker").add_response("list_notebook_instances", {"NotebookInstances": [
+        notebook_summary(available.notebook_instance_name, "InService")]}, {"MaxResults": 100})
     assert environments_reconcile() == {"changed": 1}
     available.refresh_from_db()
     assert available.version.name == "v9"
