@@ -149,7 +149,8 @@ def two_person_steps(manager: User, other_manager: User, scientist: User, projec
     first.users.add(manager)
     second = ApprovalStep.objects.create(rule=rule, position=1, name="Second", approvers="users")
     second.users.add(other_manager)
-    return request_notebook(scientist, project, notebook)
+    request: Request = request_notebook(scientist, project, notebook)
+    return request
 
 
 def test_nobody_decides_two_steps_of_one_request_even_as_a_delegate(

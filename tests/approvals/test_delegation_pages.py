@@ -22,8 +22,8 @@ def deputy(db: None) -> User:
     return make_user("dave.deputy", roles=[Role.APPROVER])
 
 
-def signed_in(user: User, **kwargs: bool) -> Client:
-    client = Client(**kwargs)
+def signed_in(user: User, *, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
     client.force_login(user)
     return client
 
@@ -109,7 +109,7 @@ def test_nobody_else_ends_it(manager: User, deputy: User, other_manager: User) -
 
 
 def test_the_page_needs_csrf(manager: User, deputy: User) -> None:
-    client = signed_in(manager, enforce_csrf_checks=True)
+    client = signed_in(manager, csrf=True)
     assert client.post("/requests/delegations/", form()).status_code == 403
     assert not ApprovalDelegation.objects.exists()
 
