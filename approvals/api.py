@@ -130,6 +130,8 @@ class ChainPersonOutput(serializers.Serializer[Any]):
 
 class ChainDecisionOutput(serializers.Serializer[Any]):
     approver = ChainPersonOutput()
+    on_behalf_of = ChainPersonOutput(allow_null=True, help_text="The approver the decider "
+                                     "stood in for as their delegate; null: their own right")
     verdict = serializers.CharField()
     comment = serializers.CharField()
     at = serializers.DateTimeField()
@@ -164,6 +166,8 @@ class MyRequestOutput(RequestListOutput):
 
 class DecisionOutput(serializers.Serializer[Any]):
     approver = serializers.CharField(source="approver.username")
+    on_behalf_of = serializers.CharField(source="on_behalf_of.username", allow_null=True,
+                                         help_text="Whom a delegate decided for; null: none")
     verdict = serializers.CharField()
     comment = serializers.CharField()
     at = serializers.DateTimeField()
@@ -229,6 +233,10 @@ class InboxOutput(serializers.Serializer[Any]):
     approvals = serializers.IntegerField()
     escalated = serializers.BooleanField()
     created_at = serializers.DateTimeField()
+    on_behalf_of = serializers.CharField(
+        source="on_behalf_of_username",
+        help_text="The username of the approver you would decide for as their delegate "
+                  "(out of office); empty: the task names you")
     request = RequestListOutput()
     justification = serializers.CharField(source="request.justification")
 

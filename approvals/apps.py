@@ -17,6 +17,7 @@ class ApprovalsConfig(AppConfig):
             "approvalpolicy.changed", "approvalpolicy.created", "approvalpolicy.deleted",
             "approvalrule.changed", "approvalrule.created", "approvalrule.deleted",
             "approvalstep.changed", "approvalstep.created", "approvalstep.deleted",
+            "delegation.created", "delegation.ended",
             "request.approved", "request.cancelled", "request.created", "request.expired",
             "request.handed_off", "request.reapproval", "request.rejected",
             "request.submit_repeated",

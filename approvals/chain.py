@@ -55,6 +55,8 @@ class ChainDecision:
     verdict_label: str
     comment: str
     at: datetime
+    # The approver the decider stood in for as their delegate; None: in their own right.
+    on_behalf_of: ChainPerson | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def _earlier(tasks: Sequence[ApprovalTask], task: ApprovalTask | None) -> set[in
     """Who decided another step (``workflow.earlier_deciders`` on prefetched rows)."""
     if task is not None and not task.distinct_step_approvers:
         return set()
-    return {d.approver_id for t in tasks if t is not task for d in t.decisions.all()}
+    return {pk for t in tasks if t is not task for d in t.decisions.all()
+            for pk in (d.approver_id, d.on_behalf_of_id) if pk is not None}
 
 
 def _task_step(task: ApprovalTask, *, tasks: Sequence[ApprovalTask], request: Request
@@ -211,7 +214,7 @@ def request_chain(*, request: Request, tasks: Sequence[ApprovalTask]) -> list[Ch
                         for p in plans]
     distinct = True if request.matched_rule is None else \
         request.matched_rule.policy.distinct_step_approvers
-    excluded = {d.approver_id for t in tasks for d in t.decisions.all()} if distinct else set()
+    excluded = _earlier(tasks, None) if distinct else set()
     people = _future_people(request, plans, excluded=excluded)
     for plan in plans:
         found, groups = people[plan.position]
@@ -224,5 +227,7 @@ def request_chain(*, request: Request, tasks: Sequence[ApprovalTask]) -> list[Ch
 def decision_list(decisions: Iterable[Decision]) -> list[ChainDecision]:
     """Decisions as the chain shows them."""
     return [ChainDecision(approver=_person(d.approver), verdict=d.verdict,
-                          verdict_label=d.get_verdict_display(), comment=d.comment, at=d.at)
+                          verdict_label=d.get_verdict_display(), comment=d.comment, at=d.at,
+                          on_behalf_of=None if d.on_behalf_of is None
+                          else _person(d.on_behalf_of))
             for d in decisions]

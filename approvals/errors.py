@@ -56,3 +56,11 @@ class InvalidTransition(ApprovalError):
     """The request is not in a state that allows this action."""
 
     status_code = 409
+
+
+class DelegationInvalid(ApprovalError):
+    """A delegation's input is invalid; ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("The delegation is not valid; see the errors per field.")
+        self.errors = errors

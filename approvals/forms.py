@@ -78,3 +78,20 @@ class BulkApproveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["tasks"].choices = [(pk, pk) for pk in task_ids]  # type: ignore[attr-defined]
         self.fields["tasks"].error_messages["required"] = "Select at least one request."
+
+
+class DelegationForm(forms.Form):
+    """Name a delegate for a date range (out of office); the service validates the rest."""
+
+    delegate = forms.CharField(label="Delegate (username)", max_length=150,
+                               help_text="An active colleague who decides for you meanwhile.")
+    starts_on = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label="Last day", widget=forms.DateInput(attrs={"type": "date"}),
+                              help_text="Included: the delegation ends at the end of this day.")
+    reason = forms.CharField(label="Reason", max_length=500, required=False,
+                             help_text="E.g. annual leave; the delegate and auditors see it.")
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, field_messages in errors.items():
+            for message in field_messages:
+                self.add_error(key if key in self.fields else None, message)

@@ -335,6 +335,11 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    # The approver named on the task for whom ``approver`` decided as their delegate (out of
+    # office, ``ApprovalDelegation``); null: ``approver`` decided in their own right.
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+")
     comment = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -346,3 +351,36 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approver} {self.verdict} {self.task}"
+
+
+class ApprovalDelegation(models.Model):
+    """An approver's delegate while they are out of office, from ``starts_on`` to ``ends_on``
+    (both days included, in the portal's time zone) unless ended early (``ended_at``).
+
+    During the range the delegate may decide, on the delegator's behalf, the tasks that name the
+    delegator in person (named users, project leads, the manager step); never group steps, and
+    never a delegation of a delegation (``approvals.services.delegations``).
+    """
+
+    delegator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="delegations_given")
+    delegate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="delegations_received")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["delegate", "ends_on"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=F("starts_on")),
+                                   name="delegation_ends_after_start"),
+            models.CheckConstraint(condition=~models.Q(delegate=F("delegator")),
+                                   name="delegation_not_to_oneself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegator} to {self.delegate}, {self.starts_on} to {self.ends_on}"

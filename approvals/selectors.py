@@ -13,10 +13,26 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
+from django.utils import timezone
 
-from approvals.models import ApprovalTask, Decision, Request, reference_number
+from approvals.models import ApprovalDelegation, ApprovalTask, Decision, Request, reference_number
+from approvals.services.delegations import delegations_in_range
 from portal.models import AuditEvent, User
 
 REQUEST_RELATED = ("requester", "project", "product", "version")
@@ -29,6 +45,29 @@ def _named(user: User, **task_filter: Any) -> Q:
         | Exists(ApprovalTask.eligible_groups.through.objects.filter(group__user=user,
                                                                      **task_filter))
     )
+
+
+def _on_behalf(user: User, **task_filter: Any) -> QuerySet[Any]:
+    """Rows "task names X in person" where the user is X's delegate today and X could decide:
+    X is not the requester, has not decided the task (nor had it decided for them), and under
+    four eyes across steps decided no other step of the request (``task_delegator`` in SQL)."""
+    through = ApprovalTask.eligible_approvers.through
+    by_them = Q(approver=OuterRef("user")) | Q(on_behalf_of=OuterRef("user"))
+    decided = Decision.objects.filter(by_them, task=OuterRef("approvaltask"))
+    earlier = Decision.objects.filter(by_them, task__request=OuterRef(
+        "approvaltask__request")).exclude(task=OuterRef("approvaltask"))
+    return (through.objects.filter(
+        user__in=delegations_in_range().filter(delegate=user).values("delegator"),
+        **task_filter)
+        .exclude(user=F("approvaltask__request__requester"))
+        .exclude(Exists(decided))
+        .exclude(Q(approvaltask__distinct_step_approvers=True) & Exists(earlier)))
+
+
+def _named_or_delegated(user: User) -> Q:
+    """The task (the outer query's row) names the user, or someone the user stands in for."""
+    return Q(_named(user, approvaltask=OuterRef("pk"))) | Q(
+        Exists(_on_behalf(user, approvaltask=OuterRef("pk"))))
 
 
 def may_approve(*, user: User) -> bool:
@@ -47,8 +86,9 @@ def may_approve(*, user: User) -> bool:
     # the check then looks at the pending tasks, not the whole history of group tasks.
     named = ApprovalTask.objects.filter(status=ApprovalTask.Status.PENDING).filter(
         _named(user, approvaltask=OuterRef("pk")))
+    delegated = delegations_in_range().filter(delegate=user)
     return bool(User.objects.filter(pk=user.pk).filter(
-        Exists(leads) | Exists(reports) | Exists(named)).exists())
+        Exists(leads) | Exists(reports) | Exists(named) | Exists(delegated)).exists())
 
 
 def requests_for_user(*, user: User) -> QuerySet[Request]:
@@ -57,7 +97,14 @@ def requests_for_user(*, user: User) -> QuerySet[Request]:
     queryset = Request.objects.select_related(*REQUEST_RELATED)
     if user.is_auditor or user.is_catalog_admin:
         return queryset
-    return queryset.filter(Q(requester=user) | _named(user, approvaltask__request=OuterRef("pk")))
+    # A delegate sees the requests of the tasks they stand in for, and keeps seeing those they
+    # decided after the delegation ends.
+    standing_in = ApprovalTask.eligible_approvers.through.objects.filter(
+        approvaltask__request=OuterRef("pk"),
+        user__in=delegations_in_range().filter(delegate=user).values("delegator"))
+    decided = Decision.objects.filter(task__request=OuterRef("pk"), approver=user)
+    return queryset.filter(Q(requester=user) | _named(user, approvaltask__request=OuterRef("pk"))
+                           | Exists(standing_in) | Exists(decided))
 
 
 def request_for_user(*, user: User, pk: object) -> Request:
@@ -92,8 +139,8 @@ def tasks_queryset() -> QuerySet[ApprovalTask]:
         to_attr="active_members"))
     return (ApprovalTask.objects.order_by("position", "pk")
             .prefetch_related("eligible_approvers", Prefetch("eligible_groups", groups),
-                              Prefetch("decisions", Decision.objects.select_related("approver")
-                                       .order_by("at", "pk"))))
+                              Prefetch("decisions", Decision.objects.select_related(
+                                  "approver", "on_behalf_of").order_by("at", "pk"))))
 
 
 def tasks_prefetch() -> Prefetch[Any, Any, Any]:
@@ -107,15 +154,17 @@ def inbox_tasks(*, user: User) -> QuerySet[ApprovalTask]:
     Bare (no joins, no order): what the menu counts; the inbox page uses `inbox_for_user`."""
     if not user.is_authenticated or not user.is_active:
         return ApprovalTask.objects.none()
-    mine = Decision.objects.filter(task=OuterRef("pk"), approver=user)
-    # Four eyes across steps: a step is not in the inbox of whoever decided an earlier one.
-    earlier = Decision.objects.filter(task__request=OuterRef("request"), approver=user).exclude(
+    by_user = Q(approver=user) | Q(on_behalf_of=user)
+    mine = Decision.objects.filter(by_user, task=OuterRef("pk"))
+    # Four eyes across steps: a step is not in the inbox of whoever decided an earlier one
+    # (or had it decided on their behalf).
+    earlier = Decision.objects.filter(by_user, task__request=OuterRef("request")).exclude(
         task=OuterRef("pk"))
     return (
         ApprovalTask.objects.filter(
             status=ApprovalTask.Status.PENDING, request__status=Request.Status.PENDING,
         )
-        .filter(_named(user, approvaltask=OuterRef("pk")))
+        .filter(_named_or_delegated(user))
         .exclude(request__requester=user)
         .exclude(Exists(mine))
         .exclude(Q(distinct_step_approvers=True) & Exists(earlier))
@@ -124,9 +173,20 @@ def inbox_tasks(*, user: User) -> QuerySet[ApprovalTask]:
 
 
 def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
-    """The inbox page: `inbox_tasks` with the request's parts and the approvals so far."""
+    """The inbox page: `inbox_tasks` with the request's parts and the approvals so far, and
+    ``on_behalf_of_username``/``on_behalf_of_name``: whom the user would decide for as their
+    delegate (empty when the task names the user themselves)."""
+    def delegator(field: str) -> Any:
+        return Case(When(_named(user, approvaltask=OuterRef("pk")), then=Value("")),
+                    default=Subquery(_on_behalf(user, approvaltask=OuterRef("pk"))
+                                     .order_by("user__username").values(field)[:1]),
+                    output_field=CharField())
+
     return (
         inbox_tasks(user=user)
+        .annotate(on_behalf_of_username=delegator("user__username"),
+                  on_behalf_of_name=delegator("user__first_name"),
+                  on_behalf_of_last_name=delegator("user__last_name"))
         .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
         # A correlated count per shown row, not a GROUP BY: the paginator's COUNT(*) then
         # counts the open tasks alone instead of grouping every matching task first.
@@ -147,7 +207,7 @@ def task_for_user(*, user: User, pk: object) -> ApprovalTask:
         raise Http404("No such task.")
     task = (
         ApprovalTask.objects.filter(pk=key)
-        .filter(Q(request__requester=user) | _named(user, approvaltask=OuterRef("pk")))
+        .filter(Q(request__requester=user) | _named_or_delegated(user))
         .select_related(*(f"request__{name}" for name in REQUEST_RELATED))
         .first()
     )
@@ -201,3 +261,31 @@ def budget_share(*, request: Request) -> Decimal | None:
     if cost is None or not budget:
         return None
     return (cost * 100 / budget).quantize(Decimal("0.1"))
+
+
+def delegations_for_user(*, user: User) -> QuerySet[ApprovalDelegation]:
+    """The delegations the user named (as the delegator), newest first."""
+    if not user.is_authenticated:
+        return ApprovalDelegation.objects.none()
+    return ApprovalDelegation.objects.filter(delegator=user).select_related("delegate")
+
+
+def delegations_to_user(*, user: User) -> QuerySet[ApprovalDelegation]:
+    """The delegations naming the user as delegate that are in force or still to come."""
+    if not user.is_authenticated:
+        return ApprovalDelegation.objects.none()
+    return ApprovalDelegation.objects.filter(
+        delegate=user, ended_at__isnull=True, ends_on__gte=timezone.localdate(),
+        delegator__is_active=True).select_related("delegator").order_by("starts_on", "pk")
+
+
+def delegation_for_user(*, user: User, pk: object) -> ApprovalDelegation:
+    """One of the user's own delegations; Http404 for anyone else's."""
+    try:
+        key = int(str(pk))
+    except ValueError:
+        raise Http404("No such delegation.") from None
+    found = delegations_for_user(user=user).filter(pk=key).first()
+    if found is None:
+        raise Http404("No such delegation.")
+    return found

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import live_views, views
+from approvals import delegation_views, live_views, views
 
 app_name = "approvals"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/live", live_views.inbox_live, name="inbox_live"),
     path("inbox/approve", views.inbox_bulk_approve, name="inbox_bulk_approve"),
+    path("delegations/", delegation_views.delegations, name="delegations"),
+    path("delegations/<int:pk>/end", delegation_views.delegation_end_view,
+         name="delegation_end"),
     path("tasks/<int:pk>/decide", views.task_decide, name="task_decide"),
     path("<uuid:pk>/", views.request_detail, name="request_detail"),
     path("<uuid:pk>/live", live_views.request_live, name="request_live"),

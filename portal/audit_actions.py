@@ -14,7 +14,7 @@ from itertools import groupby
 
 _known: set[str] = {
     "api_token.rotated",
-    "audit.exported",
+    "audit.archived", "audit.exported",
     "auth.session_roles_expired", "auth.sign_in", "auth.sign_in_failed", "auth.sign_in_locked",
     "auth.sign_out", "auth.sign_out_refused",
     # <model>.created/changed/deleted: the audited admin pages (portal/admin.py AuditedAdmin)

@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
@@ -25,7 +24,6 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -33,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.audit_actions import audit_action_choices
 from portal.csv_stream import csv_line
+from portal.keyset import keyset_page
 from portal.middleware import client_ip
 from portal.models import AuditEvent, User
 from portal.saml_config import SAML_APP_SLUG
@@ -174,42 +173,27 @@ def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, Query
 
 
 AUDIT_PAGE_SIZE = 50
-AUDIT_PAGE_CAP = 100  # pages counted and offered; older events: narrow the dates
-
-
-class CappedPaginator(Paginator):  # type: ignore[type-arg]
-    """Counts at most ``cap_pages`` pages of rows: a COUNT over a LIMITed subquery instead of
-    an exact COUNT(*) of the whole (append-only, ever-growing) table, and no OFFSET beyond the
-    cap. ``more`` says there are older rows than the pages offered."""
-
-    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap_pages: int) -> None:
-        super().__init__(object_list, per_page)
-        self.rows = object_list
-        self.cap_pages = cap_pages
-        self.more = False
-
-    @cached_property
-    def count(self) -> int:
-        limit = self.per_page * self.cap_pages
-        counted = self.rows[:limit + 1].count()
-        self.more = counted > limit
-        return min(counted, limit)
+AUDIT_PAGE_CAP = 100  # pages' worth of rows counted: beyond, the count reads "more than"
+BAD_CURSOR = "That page link is not valid (changed, or cut short); here are the newest events."
 
 
 @login_required
 @require_GET
 def audit_event_list(request: HttpRequest) -> HttpResponse:
+    """Keyset pages (``?older=`` / ``?newer=`` signed cursors, ``portal.keyset``), no OFFSET."""
     form, events = _filtered_audit_events(request)
-    page = CappedPaginator(events, AUDIT_PAGE_SIZE, cap_pages=AUDIT_PAGE_CAP).get_page(
-        request.GET.get("page")
-    )
+    page = keyset_page(events, older=request.GET.get("older"), newer=request.GET.get("newer"),
+                       size=AUDIT_PAGE_SIZE, count_cap=AUDIT_PAGE_SIZE * AUDIT_PAGE_CAP)
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("older", "newer", "page"):
+        query.pop(key, None)
+    bad_filter = form.is_bound and bool(form.errors)
     return render(
         request,
         "portal/audit_event_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-        status=400 if form.is_bound and form.errors else 200,
+        {"form": form, "page": page, "query": query.urlencode(),
+         "cursor_error": BAD_CURSOR if page.invalid else ""},
+        status=400 if bad_filter or page.invalid else 200,
     )
 
 

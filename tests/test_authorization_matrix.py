@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +22,9 @@ from django.contrib import admin
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from approvals.models import ApprovalDelegation
 from portal.aws import credential_cache
 from portal.models import Notification, Project, User
 from tests.approvals.conftest import (  # noqa: F401  (fixtures reused from the approvals cast)
@@ -119,6 +122,13 @@ RULES: dict[tuple[str, str], str] = {
     ("requests/inbox/", "POST"): "405 405 405 405 405 405 405 302",
     ("requests/inbox/approve", "GET"): "405 405 405 405 405 405 405 302",
     ("requests/inbox/approve", "POST"): "400 400 400 400 400 400 400 302",
+    # Out of office (delegations): approvers only (403 for whoever has nothing to approve; the
+    # outsider leads their own project); an empty form is a 400. Ending one is its delegator's
+    # (the manager's here); 404 for everyone else.
+    ("requests/delegations/", "GET"): "403 403 200 200 200 200 403 302",
+    ("requests/delegations/", "POST"): "403 403 400 400 400 400 403 302",
+    ("requests/delegations/<int:pk>/end", "GET"): "405 405 405 405 405 405 405 302",
+    ("requests/delegations/<int:pk>/end", "POST"): "404 404 404 302 404 404 404 302",
     ("requests/tasks/<int:pk>/decide", "GET"): "405 405 405 405 405 405 405 302",
     ("requests/tasks/<int:pk>/decide", "POST"): "400 404 404 400 404 404 404 302",
     ("requests/<uuid:pk>/", "GET"): "200 404 404 200 404 200 200 302",
@@ -306,8 +316,9 @@ class World:
 
     def __init__(self, cast: dict[str, User | None], *, request: Any, task: Any, product: Any,
                  environment: Any, outsider_request: Any, outsider_environment: Any,
-                 notification: Any) -> None:
+                 notification: Any, delegation: Any) -> None:
         self.cast = cast
+        self.delegation = delegation
         self.notification = notification
         self._clients: dict[str, Client] = {}
         self.request, self.task, self.product = request, task, product
@@ -334,6 +345,7 @@ class World:
               "environments": self.environment.pk, "leases": self.environment.pk,
               "notifications": self.notification.pk,
               "scim-tokens": 999999}  # no such token: a 404 for the admin
+              "notifications": self.notification.pk, "delegations": self.delegation.pk}
         parts = route.split("/")
         for i, part in enumerate(parts):
             if part in {"<int:pk>", "<uuid:pk>"}:
@@ -415,7 +427,13 @@ def world(request: pytest.FixtureRequest, scientist: User, colleague: User, outs
                  outsider_environment=outsider_environment,
                  # the requester's in-app notice: others marking it read is a 404
                  notification=Notification.objects.create(
-                     recipient=scientist, kind="approval", text="A notice", link="/"))
+                     recipient=scientist, kind="approval", text="A notice", link="/"),
+                 # the manager's out-of-office delegate: ending it is the manager's alone (it
+                 # starts tomorrow, so the other manager decides nothing for them today)
+                 delegation=ApprovalDelegation.objects.create(
+                     delegator=manager, delegate=other_mgr,
+                     starts_on=timezone.localdate() + timedelta(days=1),
+                     ends_on=timezone.localdate() + timedelta(days=1)))
 
 
 def schema_route(path: str) -> str:

@@ -5,6 +5,8 @@
 - ``idempotency``: ``idempotency_key_clean``, ``IdempotencyKeyReused`` (same key, other input).
 - ``checks``: ``request_check_register``: apps above approvals may refuse a request (quotas).
 - ``names``: ``live_name_check_register``: a new environment may not take a live one's name.
+- ``delegations``: ``delegation_create``, ``delegation_end``, ``delegations_in_range``,
+  ``task_delegator`` (who an out-of-office approver's delegate may decide for).
 - ``decide``: ``request_approve``, ``request_reject``, ``tasks_approve``, ``request_cancel``.
 - ``workflow``: who may decide (``task_approvers``, ``task_is_eligible``, ``earlier_deciders``),
   ``workflow_advance``, ``task_close``, ``request_close`` (also used by the sweep),
@@ -35,6 +37,12 @@ from approvals.services.decide import (
     request_cancel,
     request_reject,
     tasks_approve,
+)
+from approvals.services.delegations import (
+    delegation_create,
+    delegation_end,
+    delegations_in_range,
+    task_delegator,
 )
 from approvals.services.environments import (
     EnvironmentFacts,
@@ -69,6 +77,7 @@ __all__ = [
     "RequestSubmitted", "RequestToCheck", "request_check_errors", "request_check_register",
     "request_review_reasons", "request_review_register",
     "request_checks",
+    "delegation_create", "delegation_end", "delegations_in_range", "task_delegator",
     "earlier_deciders", "environment_current", "idempotency_key_clean",
     "live_name_check_register", "live_name_checks", "request_submit",
     "environment_resolver_register",

@@ -25,6 +25,7 @@ from approvals.errors import (
 from approvals.models import ApprovalTask, Decision, Request
 from approvals.notifications import describe, notify
 from approvals.policies import step_plans
+from approvals.services.delegations import task_delegator
 from approvals.services.workflow import (
     earlier_deciders,
     request_close,
@@ -47,15 +48,21 @@ def _lock(*, task: ApprovalTask) -> tuple[Request, ApprovalTask]:
     return request, locked
 
 
-def _eligibility_check(*, request: Request, task: ApprovalTask, approver: User) -> None:
-    """Separation of duties, checked under the lock whatever the caller checked before."""
+def _eligibility_check(*, request: Request, task: ApprovalTask, approver: User) -> User | None:
+    """Separation of duties, checked under the lock whatever the caller checked before.
+
+    Returns the approver named on the task that ``approver`` decides for as their delegate
+    (``approvals.services.delegations``), or None when they decide in their own right."""
     if request.requester_id == approver.pk:
         raise SelfApproval("You cannot decide your own request.")
     if approver.pk in earlier_deciders(task=task):
         raise NotEligible("You decided an earlier step of this request; someone else must "
                           "decide this one.")
+    on_behalf_of = None
     if not task_is_eligible(task=task, user=approver):
-        raise NotEligible("You are not an approver of this step.")
+        on_behalf_of = task_delegator(task=task, user=approver)
+        if on_behalf_of is None:
+            raise NotEligible("You are not an approver of this step.")
     if task.status != ApprovalTask.Status.PENDING or request.status != Request.Status.PENDING:
         raise AlreadyDecided(
             f"Already decided: this step is {task.get_status_display().lower()} and the "
@@ -63,23 +70,41 @@ def _eligibility_check(*, request: Request, task: ApprovalTask, approver: User) 
         )
     if Decision.objects.filter(task=task, approver=approver).exists():
         raise AlreadyDecided("Already decided: you have decided this step before.")
+    if Decision.objects.filter(task=task, on_behalf_of=approver).exists():
+        raise AlreadyDecided("Already decided: your delegate decided this step for you.")
+    return on_behalf_of
+
+
+def _on_behalf_notify(*, request: Request, task: ApprovalTask, decision: Decision,
+                      delegator: User) -> None:
+    """The approver whose delegate decided learns of it (in the portal and by e-mail)."""
+    verdict = decision.get_verdict_display().lower()
+    notify(request=request, recipients=[delegator],
+           subject=f"Decided on your behalf: {request.product}",
+           lines=[f"{decision.approver.display_name}, your delegate, {verdict} “{task.name}” "
+                  "on your behalf.", describe(request)]
+           + ([f"Comment: {decision.comment}"] if decision.comment else []))
 
 
 def _decide(*, task: ApprovalTask, approver: User, verdict: str, comment: str,
             http_request: HttpRequest | None) -> Decision:
     with transaction.atomic():
         request, task = _lock(task=task)
-        _eligibility_check(request=request, task=task, approver=approver)
+        on_behalf_of = _eligibility_check(request=request, task=task, approver=approver)
         if verdict == Decision.Verdict.APPROVE:
             refusal = change_preview_approve_refusal(request=request)
             if refusal:  # what is approved must be the plan that will be applied
                 raise InvalidTransition(refusal)
         decision = Decision.objects.create(task=task, approver=approver, verdict=verdict,
-                                           comment=comment)
+                                           comment=comment, on_behalf_of=on_behalf_of)
+        delegated = {} if on_behalf_of is None else {"on_behalf_of": on_behalf_of.username}
         audit_record(action="approval.decided", actor=approver, request=http_request, obj=request,
                      project=request.project,
                      data={"task": task.pk, "step": task.name, "verdict": verdict,
-                           "comment": comment})
+                           "comment": comment, **delegated})
+        if on_behalf_of is not None:
+            _on_behalf_notify(request=request, task=task, decision=decision,
+                              delegator=on_behalf_of)
         if verdict == Decision.Verdict.REJECT:
             task_close(task=task, request=request, status=ApprovalTask.Status.REJECTED,
                        actor=approver, http_request=http_request)

@@ -24,7 +24,9 @@ def earlier_deciders(*, task: ApprovalTask) -> set[int]:
     """Who decided another step of the task's request, when the task must be decided by others.
 
     Four eyes across steps: whoever approved the manager step may not also approve the platform
-    step (the policy's ``distinct_step_approvers``, copied onto the task when it opened).
+    step (the policy's ``distinct_step_approvers``, copied onto the task when it opened). A
+    decision made on someone's behalf (a delegate's) counts for both the delegate and the
+    approver they stood in for.
     """
     if not task.distinct_step_approvers:
         return set()
@@ -32,7 +34,8 @@ def earlier_deciders(*, task: ApprovalTask) -> set[int]:
     others = Decision.objects.filter(task__request_id=task.request_id, task__superseded=False)
     if task.pk is not None:  # a task being opened has no decision yet
         others = others.exclude(task_id=task.pk)
-    return set(others.values_list("approver", flat=True))
+    return {pk for pair in others.values_list("approver", "on_behalf_of") for pk in pair
+            if pk is not None}
 
 
 def task_approvers(*, task: ApprovalTask) -> list[User]:

@@ -79,3 +79,30 @@ def test_my_requests_run_a_constant_number_of_queries(
     shown = len(response.json()["results"]) if api else response.content.decode().count(
         'data-request="')
     assert shown == 50
+
+
+@pytest.mark.parametrize(("path", "api"), [
+    ("/requests/inbox/", False), ("/api/v1/inbox", True),
+])
+def test_the_delegates_inbox_runs_a_constant_number_of_queries(
+    path: str, api: bool, manager: User, project: Project, notebook: Product
+) -> None:
+    from django.utils import timezone
+
+    from approvals.models import ApprovalDelegation
+
+    deputy = make_user("dave.deputy")
+    today = timezone.localdate()
+    ApprovalDelegation.objects.create(delegator=manager, delegate=deputy, starts_on=today,
+                                      ends_on=today)
+    client: Client = APIClient() if api else Client()
+    client.force_login(deputy)
+    _requests(1, project=project, product=notebook, manager=manager)
+    one = _count(lambda: client.get(path))
+    _requests(49, project=project, product=notebook, manager=manager)
+    fifty = _count(lambda: client.get(path))
+    assert one == fifty
+    response = client.get(path)
+    body = response.content.decode()
+    shown = len(response.json()["results"]) if api else body.count('data-on-behalf-of="')
+    assert shown == 50

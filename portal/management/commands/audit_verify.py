@@ -2,7 +2,9 @@
 
 Walks the events in id order, recomputing each hash and checking each link; stops at the first
 broken one, naming the row, and exits 1. Without ``--file`` it reads the database (streamed);
-with it, a CSV from the audit export page (no database needed beyond settings).
+with it, a CSV from the audit export page (no database needed beyond settings). ``--archive``
+(repeatable, oldest first) puts the files of ``audit_archive`` before the database's rows, so the
+trail is checked from its first event even after old months were moved out.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.audit_archive import archives_then_database
 from portal.audit_chain import CHAIN_FIELDS, ChainReport, chain_verify, export_record
 from portal.models import AuditEvent
 
@@ -42,6 +45,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--file", type=Path,
                             help="an audit export (CSV) to verify instead of the database")
+        parser.add_argument("--archive", type=Path, action="append", default=[],
+                            help="an archive from `audit_archive` (repeat, oldest first): its "
+                                 "rows come before the database's, as one chain")
         parser.add_argument("--partial", action="store_true",
                             help="accept rows that do not start at the first event (a filtered "
                                  "export); its rows must still be contiguous")
@@ -57,7 +63,11 @@ class Command(BaseCommand):
                               f"{time.monotonic() - started:.1f} s")
 
         source: Any
-        if options["file"]:
+        if options["archive"] and options["file"]:
+            raise CommandError("--archive goes with the database, not with --file")
+        if options["archive"]:
+            source = archives_then_database(options["archive"], database_rows())
+        elif options["file"]:
             try:
                 source = file_rows(options["file"])
             except (OSError, ValueError, csv.Error) as error:
@@ -69,6 +79,8 @@ class Command(BaseCommand):
                                   expect_hash=options["expect_hash"], progress=progress)
         except (ValueError, KeyError, TypeError) as error:  # an export cell that is not valid
             raise CommandError(f"unreadable row: {error}") from error
+        except OSError as error:  # an archive that cannot be read
+            raise CommandError(f"cannot read an archive: {error}") from error
         finally:
             if isinstance(source, Generator):  # stopped early: close the server-side cursor
                 source.close()
