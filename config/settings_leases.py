@@ -39,3 +39,7 @@ PORTAL_LEASE_SWEEP_BATCH = env_int("PORTAL_LEASE_SWEEP_BATCH", 500, minimum=1)
 
 # Budgets (quotas.notices): how often the 80 % / 100 % threshold notices are checked; 0: never.
 PORTAL_BUDGET_SWEEP_SECONDS = env_int("PORTAL_BUDGET_SWEEP_SECONDS", 900, minimum=0)
+
+# Cost Explorer actuals (provisioning.actuals): seconds between checks; each account is read at
+# most once per UTC day whatever this is (0: never read).
+PORTAL_COST_ACTUALS_SECONDS = env_int("PORTAL_COST_ACTUALS_SECONDS", 3600, minimum=0)

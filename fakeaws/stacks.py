@@ -26,6 +26,7 @@ from django.conf import settings
 
 from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
+from fakeaws.billing import runs_end
 from fakeaws.cfn import PhysicalResource, StackContext, StackInstance, Template, TemplateError
 from fakeaws.models import (
     NotebookInstance,
@@ -222,6 +223,7 @@ def resource_delete(*, product: ProvisionedProduct, logical_id: str, due: dateti
     if row is None:
         return
     if row.resource_type == NOTEBOOK:
+        runs_end(arn=row.arn, at=clock.now())
         NotebookInstance.objects.filter(account=product.account, region=product.region,
                                         name=row.name).update(
             status="Deleting", next_status="", next_at=due)

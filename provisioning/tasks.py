@@ -14,7 +14,7 @@ from django.conf import settings
 
 from portal.metrics import sweeper_actions_count
 from portal.tasking import shared_bound_task, shared_task
-from provisioning import follow, services, sweep
+from provisioning import actuals, follow, services, sweep
 from provisioning.backends import Transient
 
 
@@ -64,3 +64,12 @@ def environments_reconcile_task() -> dict[str, Any]:
     report = sweep.environments_reconcile()
     sweeper_actions_count(sweep="reconcile", report=dict(report))
     return report
+
+
+@shared_task(name="provisioning.tasks.cost_actuals_fetch", acks_late=True,
+             reject_on_worker_lost=True)
+def cost_actuals_fetch_task() -> dict[str, Any]:
+    """Cost Explorer actuals, once per account per UTC day (a second run the same day skips)."""
+    report = actuals.cost_actuals_fetch()
+    return {"fetched": report.fetched, "skipped": report.skipped, "failed": report.failed,
+            "calls": report.calls}

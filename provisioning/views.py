@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.http import request_user as _user
 from portal.http import response_no_store as _no_store
 from portal.models import Project
-from provisioning import lifecycle, metering, selectors, services
+from provisioning import actuals, lifecycle, metering, selectors, services
 from provisioning.hooks import environment_notes
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.live_views import timeline_context
@@ -104,6 +104,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "parameters": parameters,
         "runs": _runs(parameters),
         "cost": metering.environment_cost_so_far(environment),
+        "actuals": actuals.environment_actuals(environment),
         "notes": environment_notes(environment, user),
         "requests": selectors.environment_requests(environment=environment),
     })

@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
+from fakeaws.billing import runs_end, runs_follow
 from fakeaws.identity import Caller
 from fakeaws.models import NotebookInstance, SageMakerProject, StudioDomain, Tag, UserProfile
 from fakeaws.owner import owner_check
@@ -43,10 +44,13 @@ def notebook_settle(notebook: NotebookInstance) -> NotebookInstance | None:
     """Apply a due transition; None when a deletion completed."""
     if notebook.next_at is not None and clock.now() >= notebook.next_at:
         if notebook.status == "Deleting":
+            runs_end(arn=notebook.arn, at=notebook.next_at)
             notebook.delete()
             return None
+        took_effect = notebook.next_at
         notebook.status, notebook.next_status, notebook.next_at = notebook.next_status, "", None
         notebook.save(update_fields=["status", "next_status", "next_at"])
+        runs_follow(notebook, at=took_effect)
     return notebook
 
 
@@ -76,6 +80,7 @@ def _move(notebook: NotebookInstance, *, allowed: list[str], to: str, then: str)
     notebook.next_at = clock.now() + timedelta(seconds=seconds)
     notebook.modified_at = clock.now()
     notebook.save()
+    runs_follow(notebook, at=notebook.modified_at)
 
 
 def _notebook_detail(nb: NotebookInstance) -> dict[str, Any]:
