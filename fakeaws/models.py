@@ -166,6 +166,7 @@ class UserProfile(models.Model):
     next_status = models.CharField(max_length=32, blank=True)
     next_at = models.DateTimeField(null=True)
     execution_role = models.CharField(max_length=2048, blank=True)
+    idle_settings = models.JSONField(default=dict)  # JupyterLab's IdleSettings, as validated
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField()
     product = models.ForeignKey(ProvisionedProduct, null=True, on_delete=models.SET_NULL)

@@ -28,6 +28,7 @@ from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
 from fakeaws.billing import runs_end
 from fakeaws.cfn import PhysicalResource, StackContext, StackInstance, Template, TemplateError
+from fakeaws.cfn.idle_settings import idle_settings_read
 from fakeaws.models import (
     NotebookInstance,
     ProvisionedProduct,
@@ -215,7 +216,8 @@ def _profile_write(product: ProvisionedProduct, resource: PhysicalResource, read
         defaults={"arn": resource.arn, "status": "Pending", "next_status": "InService",
                   "next_at": ready_at, "product": product, "created_at": now, "modified_at": now,
                   "execution_role": str(settings_.get("ExecutionRole", "")
-                                        if isinstance(settings_, dict) else "")})
+                                        if isinstance(settings_, dict) else ""),
+                  "idle_settings": idle_settings_read(props, logical_id=resource.logical_id)})
 
 
 def resource_delete(*, product: ProvisionedProduct, logical_id: str, due: datetime) -> None:

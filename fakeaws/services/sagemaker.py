@@ -275,8 +275,14 @@ def _profile_detail(p: UserProfile) -> dict[str, Any]:
     detail: dict[str, Any] = {
         "DomainId": p.domain.domain_id, "UserProfileArn": p.arn, "UserProfileName": p.name,
         "Status": p.status, "CreationTime": p.created_at, "LastModifiedTime": p.modified_at}
+    user_settings: dict[str, Any] = {}
     if p.execution_role:
-        detail["UserSettings"] = {"ExecutionRole": p.execution_role}
+        user_settings["ExecutionRole"] = p.execution_role
+    if p.idle_settings:
+        user_settings["JupyterLabAppSettings"] = {
+            "AppLifecycleManagement": {"IdleSettings": dict(p.idle_settings)}}
+    if user_settings:
+        detail["UserSettings"] = user_settings
     return detail
 
 
