@@ -8,4 +8,5 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:pk>/", views.lease_detail, name="lease_detail"),
     path("<uuid:pk>/extend", views.lease_extend, name="lease_extend"),
     path("<uuid:pk>/pause", views.lease_pause_view, name="lease_pause"),
+    path("<uuid:pk>/shorten", views.lease_shorten_view, name="lease_shorten"),
 ]

@@ -157,6 +157,8 @@ RULES: dict[tuple[str, str], str] = {
     ("leases/<uuid:pk>/extend", "POST"): "400 404 404 404 404 403 404 302",
     ("leases/<uuid:pk>/pause", "GET"): "405 405 405 405 405 405 405 302",
     ("leases/<uuid:pk>/pause", "POST"): "403 404 404 404 404 400 404 302",
+    ("leases/<uuid:pk>/shorten", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/shorten", "POST"): "403 404 404 404 404 400 404 302",
     # Live fragments (htmx) and in-app notifications: scoped like their pages; a notice is its
     # recipient's (the requester's here), marking all read touches only one's own.
     ("api/v1/notifications", "GET"): "200 200 200 200 200 200 200 401",
