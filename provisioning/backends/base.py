@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class BackendError(Exception):
@@ -170,6 +170,9 @@ class ProvisioningBackend(Protocol):
     def notebook_presigned_url(
         self, *, notebook_name: str, session_seconds: int, owner_id: str
     ) -> str: ...
+
+    def studio_idle_settings(self, *, domain_id: str, user_profile_name: str
+                             ) -> dict[str, Any]: ...
 
     def studio_presigned_url(
         self, *, domain_id: str, user_profile_name: str, expires_seconds: int,
