@@ -133,3 +133,13 @@ def test_the_setting_refuses_minutes_outside_sagemakers_bounds(value: list[str])
     with pytest.raises(ImproperlyConfigured, match="PORTAL_STUDIO_IDLE_MINUTES"):
         _idle_minutes(value)
     assert _idle_minutes([]) is None and _idle_minutes(["120", "60", "480"]) == (120, 60, 480)
+
+
+def test_the_demo_seed_maps_the_demo_studio_products_idle_parameters(
+        fake_aws: Baseline, shapes_catalog: dict[str, Product]) -> None:
+    from catalog.demo import demo_prices_seed
+
+    demo_prices_seed()
+    assert Product.objects.get(pk=shapes_catalog[STUDIO].pk).idle_parameters == IDLE_MAPPING
+    fixture = shapes_catalog["fixtures/studio-profile-arn-only.yaml"]
+    assert Product.objects.get(pk=fixture.pk).idle_parameters == {}  # no such parameters
