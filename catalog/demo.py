@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from catalog.idle import IDLE_FIELDS
 from catalog.models import InstancePrice, ParameterOverride, ParameterSpec, Product, StoragePrice
 from portal.aws import aws_client
 from portal.models import Project
@@ -76,6 +77,29 @@ def demo_prices_seed() -> list[str]:
                          "flat_monthly_usd": str(DEMO_SAGEMAKER_PROJECT_MONTHLY)},
                          "source": "seed_demo_prices"})
         added.append(f"{product.name}: flat {DEMO_SAGEMAKER_PROJECT_MONTHLY} USD/month")
+    added.extend(_demo_idle_seed())
+    return added
+
+
+def _demo_idle_seed() -> list[str]:
+    """The demo's Studio profiles get the portal's idle shutdown through the template's own
+    parameters (named like the IdleSettings fields, IdleShutdown for LifecycleManagement)."""
+    names = {"LifecycleManagement": "IdleShutdown",
+             **{field: field for field in IDLE_FIELDS if field != "LifecycleManagement"}}
+    added = []
+    for product in Product.objects.filter(kind=Product.Kind.STUDIO_USER_PROFILE,
+                                          idle_parameters={}):
+        keys = set(product.versions.filter(retired_at__isnull=True)
+                   .values_list("parameters__key", flat=True))
+        mapping = {field: key for field, key in names.items() if key in keys}
+        if not mapping:
+            continue
+        product.idle_parameters = mapping
+        product.save(update_fields=["idle_parameters", "updated_at"])
+        audit_record(action="catalog.product_updated", obj=product,
+                     data={"idle_parameters": {"before": {}, "after": mapping},
+                           "source": "seed_demo_prices"})
+        added.append(f"{product.name}: idle shutdown through {', '.join(sorted(mapping))}")
     return added
 
 

@@ -14,6 +14,7 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
+from catalog.idle import IDLE_FIELDS
 from catalog.models import ParameterOverride, Product, ProductVersion
 from catalog.parameters import (
     ON_CHANGE_KEEP,
@@ -196,9 +197,24 @@ class ProductCurationForm(forms.Form):
                 initial=product.output_mapping.get(name, default_key),
             )
             self.output_keys.append(name)
+        self.idle_keys: list[str] = []
+        if product.kind == Product.Kind.STUDIO_USER_PROFILE:
+            for name, label in IDLE_FIELDS.items():
+                self.fields[f"idle_{name}"] = forms.CharField(
+                    required=False, label=f"Parameter carrying the {label}",
+                    initial=(product.idle_parameters or {}).get(name, ""),
+                    help_text="Filled with the portal's idle-shutdown setting at provisioning; "
+                              "empty: left to the template.")
+                self.idle_keys.append(name)
 
     def output_mapping(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(f"output_{name}", "") for name in self.output_keys}
+
+    def idle_parameters(self) -> dict[str, str] | None:
+        """The idle mapping entered (None: the form has no such fields for this kind)."""
+        if not self.idle_keys:
+            return None
+        return {name: self.cleaned_data.get(f"idle_{name}", "") for name in self.idle_keys}
 
 
 def _output_fields(product: Product) -> dict[str, str]:

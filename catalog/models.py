@@ -95,6 +95,12 @@ class Product(AwsTargetFields):
         default=dict, blank=True,
         help_text="Which stack output carries each resource identifier of the kind.",
     )
+    # Studio profiles: which template parameter carries each idle-shutdown setting
+    # (catalog.idle); empty: the portal leaves idle shutdown to the template.
+    idle_parameters = models.JSONField(
+        default=dict, blank=True,
+        help_text="Template parameter carrying each IdleSettings field (LifecycleManagement, "
+                  "IdleTimeoutInMinutes, MinIdleTimeoutInMinutes, MaxIdleTimeoutInMinutes).")
     # TagOptions as DescribeProvisioningParameters of the launch path reports them ({key:
     # [values]}): product-, portfolio- and hub-shared ones alike. None: not read yet.
     launch_tag_options = models.JSONField(null=True, blank=True)

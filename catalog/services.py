@@ -20,6 +20,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from catalog.idle import idle_parameters_clean
 from catalog.models import (
     InstancePrice,
     ParameterOverride,
@@ -66,6 +67,7 @@ def product_update(
     default_version: ProductVersion | None | bool = False,
     hide_deprecated: bool | None = None,
     output_mapping: Mapping[str, str] | None = None,
+    idle_parameters: Mapping[str, str] | None = None,
     lease_default_days: int | None | bool = False,
     lease_max_days: int | None | bool = False,
 ) -> Product:
@@ -119,6 +121,11 @@ def product_update(
         change("output_mapping", product.output_mapping, cleaned)
         product.output_mapping = cleaned
         fields.append("output_mapping")
+    if idle_parameters is not None:
+        idle = idle_parameters_clean(product=product, mapping=idle_parameters)
+        change("idle_parameters", product.idle_parameters, idle)
+        product.idle_parameters = idle
+        fields.append("idle_parameters")
     for name, value in (("lease_default_days", lease_default_days),
                         ("lease_max_days", lease_max_days)):
         if value is False:

@@ -232,6 +232,7 @@ def admin_product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     visible_to_groups=form.cleaned_data["visible_to_groups"],
                     visible_to_projects=form.cleaned_data["visible_to_projects"],
                     output_mapping=form.output_mapping(),
+                    idle_parameters=form.idle_parameters(),
                     lease_default_days=form.cleaned_data["lease_default_days"],
                     lease_max_days=form.cleaned_data["lease_max_days"],
                 )

@@ -66,4 +66,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "quotas.tasks.budget_notices_sweep",
             "schedule": float(settings.PORTAL_BUDGET_SWEEP_SECONDS),
         }
+    if settings.PORTAL_COST_ACTUALS_SECONDS:
+        schedule["cost-actuals"] = {  # Cost Explorer, once per account per UTC day
+            "task": "provisioning.tasks.cost_actuals_fetch",
+            "schedule": float(settings.PORTAL_COST_ACTUALS_SECONDS),
+        }
     return schedule

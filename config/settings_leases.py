@@ -55,3 +55,26 @@ PORTAL_AUTOSTOP_SWEEP_BATCH = env_int("PORTAL_AUTOSTOP_SWEEP_BATCH", 500, minimu
 # days are over (0: off), and the terminations one sweep hands to the workers at most.
 PORTAL_LEAVER_SWEEP_SECONDS = env_int("PORTAL_LEAVER_SWEEP_SECONDS", 900, minimum=0)
 PORTAL_LEAVER_SWEEP_BATCH = env_int("PORTAL_LEAVER_SWEEP_BATCH", 500, minimum=1)
+# Cost Explorer actuals (provisioning.actuals): seconds between checks; each account is read at
+# most once per UTC day whatever this is (0: never read).
+PORTAL_COST_ACTUALS_SECONDS = env_int("PORTAL_COST_ACTUALS_SECONDS", 3600, minimum=0)
+
+
+def _idle_minutes(values: list[str]) -> tuple[int, int, int] | None:
+    """``timeout,min,max`` in minutes, each 60-525600 (SageMaker's IdleSettings bounds) and
+    min <= timeout <= max; empty: the portal sets no idle shutdown."""
+    if not values:
+        return None
+    try:
+        timeout, lowest, highest = (int(v) for v in values)
+    except ValueError:
+        timeout = lowest = highest = -1
+    if not (60 <= lowest <= timeout <= highest <= 525600):
+        raise ImproperlyConfigured(
+            "PORTAL_STUDIO_IDLE_MINUTES must be 'timeout,min,max' in minutes, each 60 to "
+            f"525600 with min <= timeout <= max (like 120,60,480), got {','.join(values)!r}")
+    return timeout, lowest, highest
+
+
+# Studio idle shutdown (catalog.idle): what the curated idle parameters of a Studio product get.
+PORTAL_STUDIO_IDLE_MINUTES = _idle_minutes(env_list("PORTAL_STUDIO_IDLE_MINUTES", "120,60,480"))

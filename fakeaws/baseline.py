@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from fakeaws import clock
 from fakeaws.catalog.definition import catalog_load
-from fakeaws.models import AccountRegion, StudioDomain
+from fakeaws.models import AccountRegion, CostAllocationTag, StudioDomain
 
 
 def _hex(*parts: str, length: int) -> str:
@@ -93,6 +93,13 @@ def baseline_ensure(*, account: str, region: str) -> Baseline:
                 execution_role=base.studio_execution_role_arn, kms_key_id=base.kms_key_arn,
                 created_at=clock.now(),
             )
+            # The platform team activated these as cost-allocation tags in Billing before the
+            # first project used the account (Cost Explorer groups by a tag only once active).
+            CostAllocationTag.objects.bulk_create(
+                [CostAllocationTag(account=account, key=str(key), status="Active",
+                                   updated_at=clock.now())
+                 for key in catalog_load().baseline.get("cost_allocation_tags", [])],
+                ignore_conflicts=True)
     except IntegrityError:
         pass  # another process got there first; the rows are the same
     return base

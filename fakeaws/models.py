@@ -166,6 +166,7 @@ class UserProfile(models.Model):
     next_status = models.CharField(max_length=32, blank=True)
     next_at = models.DateTimeField(null=True)
     execution_role = models.CharField(max_length=2048, blank=True)
+    idle_settings = models.JSONField(default=dict)  # JupyterLab's IdleSettings, as validated
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField()
     product = models.ForeignKey(ProvisionedProduct, null=True, on_delete=models.SET_NULL)
@@ -331,3 +332,46 @@ class QueueMessage(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class MeteredRun(models.Model):
+    """A resource's billable run (a notebook InService), what the fake Cost Explorer bills.
+
+    ``tags`` are the resource's tags when the run began: billing attributes a line item to the
+    tags the resource carried while it ran, so a tag removed later does not rewrite history.
+    ``ended_at`` is null while it still runs.
+    """
+
+    account = models.CharField(max_length=12)
+    region = models.CharField(max_length=32)
+    resource_arn = models.CharField(max_length=2048)
+    usage_type = models.CharField(max_length=64)  # the instance type
+    usd_per_hour = models.DecimalField(max_digits=12, decimal_places=6)
+    tags = models.JSONField(default=dict)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "started_at"],
+                                name="fakeaws_run_account_start")]
+
+    def __str__(self) -> str:
+        return f"{self.resource_arn} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CostAllocationTag(models.Model):
+    """A user-defined tag key's cost-allocation status in an account (Billing console /
+    UpdateCostAllocationTagsStatus). Cost Explorer groups by a key only while it is active, and
+    only for usage from the day it was activated (no backfill in the fake)."""
+
+    account = models.CharField(max_length=12)
+    key = models.CharField(max_length=128)
+    status = models.CharField(max_length=8)  # Active, Inactive
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "key"],
+                                               name="fakeaws_cost_tag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.key} {self.status}"

@@ -26,7 +26,9 @@ from django.conf import settings
 
 from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
+from fakeaws.billing import runs_end
 from fakeaws.cfn import PhysicalResource, StackContext, StackInstance, Template, TemplateError
+from fakeaws.cfn.idle_settings import idle_settings_read
 from fakeaws.events import notebook_events
 from fakeaws.models import (
     NotebookInstance,
@@ -218,7 +220,8 @@ def _profile_write(product: ProvisionedProduct, resource: PhysicalResource, read
         defaults={"arn": resource.arn, "status": "Pending", "next_status": "InService",
                   "next_at": ready_at, "product": product, "created_at": now, "modified_at": now,
                   "execution_role": str(settings_.get("ExecutionRole", "")
-                                        if isinstance(settings_, dict) else "")})
+                                        if isinstance(settings_, dict) else ""),
+                  "idle_settings": idle_settings_read(props, logical_id=resource.logical_id)})
 
 
 def resource_delete(*, product: ProvisionedProduct, logical_id: str, due: datetime) -> None:
@@ -226,6 +229,7 @@ def resource_delete(*, product: ProvisionedProduct, logical_id: str, due: dateti
     if row is None:
         return
     if row.resource_type == NOTEBOOK:
+        runs_end(arn=row.arn, at=clock.now())
         NotebookInstance.objects.filter(account=product.account, region=product.region,
                                         name=row.name).update(
             status="Deleting", next_status="", next_at=due)

@@ -15,6 +15,7 @@ class LeasesConfig(AppConfig):
         from portal.panels import panel_register
         from provisioning.hooks import environment_created_register, environment_notes_register
 
+        audit_actions_register("lease.paused", "lease.resumed", "lease.shortened")
         hand_off_register(lease_extend_apply)
         environment_created_register(lease_open)
         environment_notes_register(lease_page_notes)

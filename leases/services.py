@@ -305,6 +305,54 @@ def lease_resume(*, environment: Environment, admin: User,
     return lease
 
 
+def lease_shorten(*, environment: Environment, admin: User, ends_at: datetime, reason: str,
+                  http_request: HttpRequest | None = None, now: datetime | None = None) -> Lease:
+    """A platform admin brings the lease's end forward to ``ends_at`` (not in the past, before
+    the current end), with a reason. The next sweep after ``ends_at`` stops the environment;
+    the warnings not sent yet are due at once when their time has passed."""
+    if not admin.is_catalog_admin:
+        raise PermissionDenied("Only platform admins can shorten a lease.")
+    now = now or timezone.now()
+    text = (reason or "").strip()
+    if not text:
+        raise LeaseError("Say why the lease is shortened.")
+    if len(text) > REASON_MAX:
+        raise LeaseError(f"The reason is at most {REASON_MAX} characters.")
+    if timezone.is_naive(ends_at):
+        raise LeaseError("Give the new end with its time zone (the form's times are UTC).")
+    if ends_at < now:
+        raise LeaseError(f"The new end {_when(ends_at)} is in the past.")
+    with transaction.atomic():
+        lease = _locked(environment.pk)
+        if lease is None:
+            raise LeaseError("This environment has no lease.")
+        env = lease.environment
+        if lease.ended_at is not None or env.status == Status.TERMINATED:
+            raise LeaseError("This lease has already ended.")
+        if lease.paused:
+            raise LeaseError("Enforcement of this lease is paused: resume it first, or the "
+                             "new end would not be enforced.")
+        before = env.expires_at
+        if before is not None and ends_at >= before:
+            raise LeaseError(f"The lease already ends {_when(before)}: shortening needs an "
+                             "earlier end (a later one is an extension request).")
+        env.expires_at = ends_at
+        Environment.objects.filter(pk=env.pk).update(expires_at=ends_at)
+        lease.due_at = lease_next_due(lease, end=ends_at, grace=grace_days(env), now=now)
+        lease.save(update_fields=["due_at"])
+        _event(env, f"Lease shortened by {admin.display_name}: it now ends "
+                    f"{_when(ends_at)} ({text}).")
+        audit_record(action="lease.shortened", actor=admin, request=http_request, obj=env,
+                     project=env.project,
+                     data={"before": before.isoformat() if before else None,
+                           "ends_at": ends_at.isoformat(), "reason": text})
+        lease_notify(environment=env, subject=f"Lease shortened: {env.provisioned_product_name}",
+                     lines=[f"A platform admin brought the end of the lease of "
+                            f"{env.provisioned_product_name} forward to {_when(ends_at)}: "
+                            f"{text}", "It is stopped then."])
+    return lease
+
+
 def lease_state_text(lease: Lease | None, environment: Environment) -> str:
     """One line saying where the lease stands, as its owner reads it."""
     if lease is None or environment.expires_at is None:

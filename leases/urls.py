@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern] = [
     path("<uuid:pk>/pause", views.lease_pause_view, name="lease_pause"),
     path("<uuid:pk>/autostop", autostop_pages.autostop_opt_out, name="autostop_opt_out"),
     path("time-zone", autostop_pages.autostop_time_zone, name="time_zone"),
+    path("<uuid:pk>/shorten", views.lease_shorten_view, name="lease_shorten"),
 ]

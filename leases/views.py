@@ -1,8 +1,9 @@
 """The lease page of an environment: its end and state, the one-click extension request (the
-owner), pausing and resuming enforcement (platform admins)."""
+owner), pausing and resuming enforcement and shortening the lease (platform admins)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.errors import RequestInvalid
@@ -17,7 +19,14 @@ from approvals.models import Request
 from approvals.services import request_create
 from catalog.leases import lease_terms
 from leases.models import Lease
-from leases.services import LeaseError, grace_days, lease_pause, lease_resume, lease_state_text
+from leases.services import (
+    LeaseError,
+    grace_days,
+    lease_pause,
+    lease_resume,
+    lease_shorten,
+    lease_state_text,
+)
 from portal.http import request_user as _user
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.selectors import environment_for_user
@@ -25,7 +34,7 @@ from provisioning.selectors import environment_for_user
 
 def _page(request: HttpRequest, environment: Environment, *, status: int = 200,
           errors: list[str] | None = None, days: Any = None, justification: str = "",
-          pause_error: str = "") -> HttpResponse:
+          pause_error: str = "", shorten_error: str = "") -> HttpResponse:
     user = _user(request)
     lease = Lease.objects.filter(pk=environment.pk).select_related("paused_by").first()
     terms = lease_terms(product=environment.product, project=environment.project)
@@ -46,7 +55,7 @@ def _page(request: HttpRequest, environment: Environment, *, status: int = 200,
         "errors": errors or [], "days": days or terms.default_days,
         "justification": justification or f"Extend the lease of "
                                           f"{environment.provisioned_product_name}.",
-        "pause_error": pause_error,
+        "pause_error": pause_error, "shorten_error": shorten_error,
     }, status=status)
 
 
@@ -100,4 +109,29 @@ def lease_pause_view(request: HttpRequest, pk: str) -> HttpResponse:
             messages.success(request, "Lease enforcement paused.")
     except LeaseError as exc:
         return _page(request, environment, status=400, pause_error=str(exc))
+    return redirect("leases:lease_detail", pk=environment.pk)
+
+
+@login_required
+@require_POST
+def lease_shorten_view(request: HttpRequest, pk: str) -> HttpResponse:
+    """A platform admin brings the end forward ("ends_at": a UTC date and time)."""
+    user = _user(request)
+    environment = environment_for_user(user=user, pk=pk)
+    if not user.is_catalog_admin:
+        raise PermissionDenied("Only platform admins can shorten a lease.")
+    raw = request.POST.get("ends_at", "").strip()
+    try:
+        ends_at = datetime.fromisoformat(raw)
+    except ValueError:
+        return _page(request, environment, status=400,
+                     shorten_error=f"{raw[:40]!r} is not a date and time (YYYY-MM-DD HH:MM).")
+    if timezone.is_naive(ends_at):
+        ends_at = ends_at.replace(tzinfo=UTC)  # the form says UTC
+    try:
+        lease_shorten(environment=environment, admin=user, ends_at=ends_at,
+                      reason=request.POST.get("reason", ""), http_request=request)
+    except LeaseError as exc:
+        return _page(request, environment, status=400, shorten_error=str(exc))
+    messages.success(request, f"Lease shortened: it ends {ends_at:%Y-%m-%d %H:%M} UTC.")
     return redirect("leases:lease_detail", pk=environment.pk)

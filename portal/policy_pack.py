@@ -171,6 +171,9 @@ def permissions_policy(project: Project) -> dict[str, Any]:
         {"Sid": "OwnerOnlySageMakerProjects", "Effect": "Allow",
          "Action": ["sagemaker:DeleteProject", "sagemaker:UpdateProject"],
          "Resource": f"{sagemaker}:project/*", "Condition": _owner_condition()},
+        # The daily actuals by the portal-environment tag (Cost Explorer takes no resource).
+        {"Sid": "CostExplorerRead", "Effect": "Allow", "Action": "ce:GetCostAndUsage",
+         "Resource": "*"},
     ]}
 
 

@@ -31,7 +31,7 @@ class ProvisioningConfig(AppConfig):
             "environment.status_changed", "environment.stop", "environment.terminate",
             "environment.terminated", "environment.update", "environment.update_failed",
             "environment.update_refused",
-            "environment.updated",
+            "environment.updated", "cost.actuals_fetched",
         )
         # The approver's page shows the project's metered spend beside the request.
         from approvals.spend import project_spend_register

@@ -26,6 +26,7 @@ change is not replayed. Months are calendar months in UTC, as AWS bills.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -168,13 +169,20 @@ def _priced_intervals(environments: Sequence[Environment], until: datetime
     prices = prices_for_regions(regions=regions)
     storage = storage_prices_for_regions(regions=regions)
     edges = _edges_by_environment(environments)
+    # Rates depend on the product, region and parameters only: many environments share them
+    # (the budget sweep meters thousands), so each set is estimated once.
+    known: dict[tuple[Any, str, str], Rates] = {}
     for environment in environments:
         recorded = edges[str(environment.pk)]
         if not recorded and environment.status != Status.QUEUED:
             recorded = [(environment.available_at or environment.created_at, environment.status)]
         intervals = status_intervals(created_at=environment.created_at, edges=recorded,
                                      until=until)
-        yield environment, intervals, _rates(environment, prices, storage)
+        key = (environment.product_id, environment.project.aws_region,
+               json.dumps(environment.parameters or {}, sort_keys=True, default=str))
+        if key not in known:
+            known[key] = _rates(environment, prices, storage)
+        yield environment, intervals, known[key]
 
 
 def environment_costs(environments: Sequence[Environment], *, until: datetime | None = None,

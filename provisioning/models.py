@@ -268,3 +268,42 @@ class EventsConsumerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%H:%M:%S}"
+
+
+class CostActualsFetch(models.Model):
+    """One day's Cost Explorer read for an AWS account: at most one GetCostAndUsage series per
+    account and UTC day (``provisioning.actuals``). ``through`` is the last day it covered;
+    ``untagged_usd`` the account's cost Cost Explorer could not attribute by the tag."""
+
+    aws_account_id = models.CharField(max_length=12)
+    day = models.DateField()
+    fetched_at = models.DateTimeField()
+    through = models.DateField()
+    untagged_usd = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    error = models.TextField(blank=True)  # the call failed: retried at the next sweep
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["aws_account_id", "day"],
+                                               name="cost_actuals_fetch_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.aws_account_id} {self.day}"
+
+
+class EnvironmentDailyCost(models.Model):
+    """An environment's actual cost on one UTC day, as Cost Explorer reported it by its
+    ``portal-environment`` tag; ``estimated`` until AWS finalises the month."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE,
+                                    related_name="daily_costs")
+    day = models.DateField()
+    usd = models.DecimalField(max_digits=14, decimal_places=4)
+    estimated = models.BooleanField(default=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["environment", "day"],
+                                               name="environment_daily_cost_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.environment_id} {self.day} ${self.usd}"

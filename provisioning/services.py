@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from approvals.models import Request
 from catalog.checks import launch_path_for
+from catalog.idle import idle_parameters_fill
 from catalog.models import Product
 from catalog.parameters import SAGEMAKER_PROJECT_PARAMETERS
 from portal.aws_errors import aws_text_redact
@@ -223,7 +224,7 @@ def _parameters_for(environment: Environment) -> dict[str, str]:
     if environment.product.kind == Product.Kind.SAGEMAKER_PROJECT:
         for key in SAGEMAKER_PROJECT_PARAMETERS:
             parameters.pop(key, None)
-    return parameters
+    return idle_parameters_fill(environment.product, parameters)
 
 
 def environment_tags(*, environment: Environment, request: Request,

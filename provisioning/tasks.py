@@ -14,7 +14,7 @@ from django.conf import settings
 
 from portal.metrics import sweeper_actions_count
 from portal.tasking import shared_bound_task, shared_task
-from provisioning import change_plans, follow, services, sweep
+from provisioning import actuals, change_plans, follow, services, sweep
 from provisioning.backends import Transient
 
 
@@ -87,3 +87,12 @@ def change_plan_delete_task(self: Task, plan_pk: int) -> None:
     except Transient as exc:
         raise self.retry(exc=exc, countdown=provision_retry_delay(self.request.retries or 0)
                          ) from None
+
+
+@shared_task(name="provisioning.tasks.cost_actuals_fetch", acks_late=True,
+             reject_on_worker_lost=True)
+def cost_actuals_fetch_task() -> dict[str, Any]:
+    """Cost Explorer actuals, once per account per UTC day (a second run the same day skips)."""
+    report = actuals.cost_actuals_fetch()
+    return {"fetched": report.fetched, "skipped": report.skipped, "failed": report.failed,
+            "calls": report.calls}

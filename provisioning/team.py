@@ -27,6 +27,7 @@ from django.utils import timezone
 from approvals.models import Request
 from portal.models import Membership, Project, User
 from provisioning import metering
+from provisioning.actuals import ProjectActuals, project_actuals
 from provisioning.models import Environment
 
 REQUEST_RELATED = ("requester", "project", "product", "version")
@@ -116,6 +117,7 @@ class ProjectSummary:
     requests: list[Request]
     month_to_date: Decimal
     people: list[PersonSpend] = field(default_factory=list)
+    actuals: ProjectActuals | None = None
 
     @property
     def project(self) -> Project:
@@ -135,11 +137,19 @@ class ProjectSummary:
         for environment in self.environments:
             yield environment, self.costs[environment.pk]
 
+    def rows_with_actuals(self) -> Iterator[tuple[Environment, metering.EnvironmentCost,
+                                                  Decimal | None]]:
+        """(environment, metered cost, Cost Explorer's month to date or None)."""
+        found = self.actuals.by_environment if self.actuals else {}
+        for environment in self.environments:
+            yield environment, self.costs[environment.pk], found.get(environment.pk)
+
 
 def project_summary(*, scope: ProjectScope, now: datetime | None = None,
                     requests_limit: int = 100) -> ProjectSummary:
-    """The project view's content. Five queries whatever the size: environments alive this
-    month, their status edges, instance and storage prices, and the latest requests."""
+    """The project view's content. Seven queries whatever the size: environments alive this
+    month, their status edges, instance and storage prices, the latest requests, and Cost
+    Explorer's actuals (the rows and the account's last read)."""
     now = now or timezone.now()
     start = metering.month_start(now)
     alive = list(Environment.objects.filter(project=scope.project).filter(scope.owned("owner"))
@@ -159,4 +169,5 @@ def project_summary(*, scope: ProjectScope, now: datetime | None = None,
         requests=list(project_requests(scope=scope)[:requests_limit]),
         month_to_date=sum((c.usd for c in costs.values()), Decimal("0.00")),
         people=sorted(people.values(), key=lambda p: (-p.month_to_date, p.user.username)),
+        actuals=project_actuals(scope.project, [e.pk for e in alive], now=now),
     )

@@ -81,15 +81,28 @@ def _alive(project_ids: Sequence[int], now: datetime) -> list[Environment]:
                 .select_related("product", "project"))
 
 
-def month_to_date_by_project(project_ids: Sequence[int], now: datetime
-                             ) -> dict[int, Decimal]:
-    """Each project's metered spend this month: four queries for any number of projects."""
+SPEND_BATCH = 1000  # environments metered per batch by ``month_to_date_by_project``
+
+
+def month_to_date_by_project(project_ids: Sequence[int], now: datetime, *,
+                             batch: int = SPEND_BATCH) -> dict[int, Decimal]:
+    """Each project's metered spend this month, in bounded batches of ``batch`` environments
+    (keyset on the primary key): four queries per batch (the environments, their edges, the
+    instance and the storage prices), however many environments the projects hold."""
     spend = {pk: Decimal("0.00") for pk in project_ids}
-    alive = _alive(project_ids, now)
-    costs = environment_costs(alive, since=month_start(now), until=now)
-    for environment in alive:
-        spend[environment.project_id] += costs[environment.pk].usd
-    return spend
+    alive = (Environment.objects.filter(project_id__in=list(project_ids), created_at__lt=now)
+             .filter(Q(terminated_at__isnull=True) | Q(terminated_at__gte=month_start(now)))
+             .select_related("product", "project").order_by("pk"))
+    after = None
+    while True:
+        chunk = list((alive if after is None else alive.filter(pk__gt=after))[:batch])
+        if chunk:
+            costs = environment_costs(chunk, since=month_start(now), until=now)
+            for environment in chunk:
+                spend[environment.project_id] += costs[environment.pk].usd
+        if len(chunk) < batch:
+            return spend
+        after = chunk[-1].pk
 
 
 def project_forecast(project: Project, now: datetime | None = None) -> Forecast:

@@ -3,7 +3,8 @@ budget, once per month each (a ``BudgetNotice`` row per project, month and thres
 constraint makes a second sweep, or two racing ones, send nothing more).
 
 The figure is the month-to-date spend (what has been metered, not the forecast). A sweep that
-sends nothing runs a constant number of queries whatever the number of projects.
+sends nothing runs two queries plus four per batch of environments
+(``quotas.budgets.month_to_date_by_project``), whatever the number of projects.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from portal.models import Membership, Project, User
 from portal.notifications import notify
 from portal.services import audit_record
 from provisioning.metering import month_start
-from quotas.budgets import month_to_date_by_project
+from quotas.budgets import SPEND_BATCH, month_to_date_by_project
 from quotas.models import BudgetNotice
 
 THRESHOLDS = (80, 100)
@@ -32,15 +33,17 @@ class NoticeReport:
     sent: list[tuple[str, int]] = field(default_factory=list)  # (project slug, percent)
 
 
-def budget_notices_sweep(now: datetime | None = None) -> NoticeReport:
-    """Send every threshold notice due this month and not sent yet."""
+def budget_notices_sweep(now: datetime | None = None, *, batch: int = SPEND_BATCH
+                         ) -> NoticeReport:
+    """Send every threshold notice due this month and not sent yet (spend metered ``batch``
+    environments at a time)."""
     now = now or timezone.now()
     month = month_start(now).date()
     projects = list(Project.objects.filter(active=True, monthly_budget__gt=0))
     report = NoticeReport()
     if not projects:
         return report
-    spend = month_to_date_by_project([p.pk for p in projects], now)
+    spend = month_to_date_by_project([p.pk for p in projects], now, batch=batch)
     sent = set(BudgetNotice.objects.filter(month=month, project__in=projects)
                .values_list("project_id", "percent"))
     due = [(p, pct) for p in projects for pct in THRESHOLDS

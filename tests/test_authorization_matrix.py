@@ -206,6 +206,8 @@ RULES: dict[tuple[str, str], str] = {
     ("scim/v2/Groups", "POST"): "401 401 401 401 401 401 401 401",
     ("scim/v2/Groups/<str:pk>", "GET"): "401 401 401 401 401 401 401 401",
     ("scim/v2/Groups/<str:pk>", "POST"): "401 401 401 401 401 401 401 401",
+    ("leases/<uuid:pk>/shorten", "GET"): "405 405 405 405 405 405 405 302",
+    ("leases/<uuid:pk>/shorten", "POST"): "403 404 404 404 404 400 404 302",
     # Live fragments (htmx) and in-app notifications: scoped like their pages; a notice is its
     # recipient's (the requester's here), marking all read touches only one's own.
     ("api/v1/notifications", "GET"): "200 200 200 200 200 200 200 401",
@@ -343,9 +345,8 @@ class World:
     def url(self, route: str) -> str:
         pk = {"catalog": self.product.pk, "requests": self.request.pk, "tasks": self.task.pk,
               "environments": self.environment.pk, "leases": self.environment.pk,
-              "notifications": self.notification.pk,
+              "notifications": self.notification.pk, "delegations": self.delegation.pk,
               "scim-tokens": 999999}  # no such token: a 404 for the admin
-              "notifications": self.notification.pk, "delegations": self.delegation.pk}
         parts = route.split("/")
         for i, part in enumerate(parts):
             if part in {"<int:pk>", "<uuid:pk>"}:

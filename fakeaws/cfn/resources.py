@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import TemplateError
+from .idle_settings import idle_settings_read
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,8 @@ def resource_build(*, naming: Naming, type_: str, properties: dict[str, Any],
         raise TemplateError(
             f"Properties validation failed for resource {naming.logical_id} with message: "
             f"#: required key [{missing[0]}] not found")
+    if type_ == "AWS::SageMaker::UserProfile":
+        idle_settings_read(properties, logical_id=naming.logical_id)
     if previous is not None:
         return PhysicalResource(
             logical_id=naming.logical_id, type=type_, physical_id=previous.physical_id,

@@ -44,6 +44,7 @@ _SERVICES: dict[str, Service] = {
     "servicecatalog": Service("servicecatalog", "servicecatalog", "json"),
     "sagemaker": Service("sagemaker", "sagemaker", "json"),
     "kms": Service("kms", "kms", "json"),
+    "ce": Service("ce", "ce", "json"),
     "tagging": Service("tagging", "resourcegroupstaggingapi", "json"),
     "sts": Service("sts", "sts", "query", "https://sts.amazonaws.com/doc/2011-06-15/"),
     "cloudformation": Service("cloudformation", "cloudformation", "query",
@@ -79,6 +80,7 @@ def service(signing_name: str) -> Service | None:
 def _load_handlers() -> None:
     # Imported here: the handler modules register themselves with ``operation``.
     from fakeaws.services import (  # noqa: F401
+        ce,
         platform,
         sagemaker,
         sc_plans,

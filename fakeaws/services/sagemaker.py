@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from fakeaws import clock, faults
 from fakeaws.baseline import baseline_ensure
+from fakeaws.billing import runs_end, runs_follow
 from fakeaws.events import notebook_events
 from fakeaws.identity import Caller
 from fakeaws.models import NotebookInstance, SageMakerProject, StudioDomain, Tag, UserProfile
@@ -44,10 +45,13 @@ def notebook_settle(notebook: NotebookInstance) -> NotebookInstance | None:
     """Apply a due transition; None when a deletion completed."""
     if notebook.next_at is not None and clock.now() >= notebook.next_at:
         if notebook.status == "Deleting":
+            runs_end(arn=notebook.arn, at=notebook.next_at)
             notebook.delete()
             return None
+        took_effect = notebook.next_at
         notebook.status, notebook.next_status, notebook.next_at = notebook.next_status, "", None
         notebook.save(update_fields=["status", "next_status", "next_at"])
+        runs_follow(notebook, at=took_effect)
     return notebook
 
 
@@ -79,6 +83,7 @@ def _move(notebook: NotebookInstance, *, allowed: list[str], to: str, then: str)
     notebook.save()
     if notebook.status != "Pending":  # a start's events follow once its outcome is known
         notebook_events(notebook)
+    runs_follow(notebook, at=notebook.modified_at)
 
 
 def _notebook_detail(nb: NotebookInstance) -> dict[str, Any]:
@@ -280,8 +285,14 @@ def _profile_detail(p: UserProfile) -> dict[str, Any]:
     detail: dict[str, Any] = {
         "DomainId": p.domain.domain_id, "UserProfileArn": p.arn, "UserProfileName": p.name,
         "Status": p.status, "CreationTime": p.created_at, "LastModifiedTime": p.modified_at}
+    user_settings: dict[str, Any] = {}
     if p.execution_role:
-        detail["UserSettings"] = {"ExecutionRole": p.execution_role}
+        user_settings["ExecutionRole"] = p.execution_role
+    if p.idle_settings:
+        user_settings["JupyterLabAppSettings"] = {
+            "AppLifecycleManagement": {"IdleSettings": dict(p.idle_settings)}}
+    if user_settings:
+        detail["UserSettings"] = user_settings
     return detail
 
 

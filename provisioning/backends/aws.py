@@ -360,6 +360,15 @@ class AwsBackend(SageMakerProjectCalls, ResourceDiscoveryCalls, ProvisionedProdu
             )
         return str(response["AuthorizedUrl"])
 
+    def studio_idle_settings(self, *, domain_id: str, user_profile_name: str
+                             ) -> dict[str, Any]:
+        """The profile's JupyterLab IdleSettings as SageMaker has them ({}: none set)."""
+        with translated_errors("DescribeUserProfile"):
+            response = self._client("sagemaker").describe_user_profile(
+                DomainId=domain_id, UserProfileName=user_profile_name)
+        jupyter = (response.get("UserSettings") or {}).get("JupyterLabAppSettings") or {}
+        return dict((jupyter.get("AppLifecycleManagement") or {}).get("IdleSettings") or {})
+
     def studio_presigned_url(
         self, *, domain_id: str, user_profile_name: str, expires_seconds: int,
         session_seconds: int, owner_id: str,

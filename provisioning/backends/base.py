@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from provisioning.backends.aws_plans import PlanOrder, PlanStatus
@@ -198,6 +198,9 @@ class ProvisioningBackend(Protocol):
     def notebook_presigned_url(
         self, *, notebook_name: str, session_seconds: int, owner_id: str
     ) -> str: ...
+
+    def studio_idle_settings(self, *, domain_id: str, user_profile_name: str
+                             ) -> dict[str, Any]: ...
 
     def studio_presigned_url(
         self, *, domain_id: str, user_profile_name: str, expires_seconds: int,

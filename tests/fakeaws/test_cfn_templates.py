@@ -35,6 +35,12 @@ SAMPLES = {
 # cfn-lint warnings judged acceptable, per file: W6001 flags an output that re-exports an
 # imported value; the profile reports its domain id that way on purpose.
 ACCEPTED_WARNINGS = {"studio-user-profile.yaml": {"W6001"}}
+# Findings where the bundled cfn-lint schema lags CloudFormation: its UserProfile schema
+# defines AppLifecycleManagement/IdleSettings but JupyterLabAppSettings does not reference them,
+# while the CloudFormation reference (AWS::SageMaker::UserProfile JupyterLabAppSettings) lists
+# AppLifecycleManagement. Only this exact message is accepted.
+SCHEMA_LAG = {("studio-user-profile.yaml", "E3002",
+               "Additional properties are not allowed ('AppLifecycleManagement' was unexpected)")}
 
 
 def test_there_are_templates_to_check() -> None:
@@ -83,7 +89,8 @@ def test_the_linter_does_report_a_broken_template(rules: RulesCollection) -> Non
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_cfn_lint_finds_no_errors(path: Path, rules: RulesCollection) -> None:
     accepted = ACCEPTED_WARNINGS.get(path.name, set())
-    assert {f for f in findings(path.read_text(), rules) if f[0] not in accepted} == set()
+    assert {f for f in findings(path.read_text(), rules) if f[0] not in accepted
+            and (path.name, f[0], f[2]) not in SCHEMA_LAG} == set()
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)

@@ -19,7 +19,7 @@ from catalog.models import Product
 from portal.models import AuditEvent, Membership, Notification, Project, User
 from provisioning.models import Environment
 from quotas import budgets
-from quotas.budgets import hours_left, month_end, project_forecast
+from quotas.budgets import hours_left, month_end, month_to_date_by_project, project_forecast
 from quotas.models import BudgetNotice
 from quotas.notices import budget_notices_sweep
 from tests.approvals.conftest import make_environment, request_notebook
@@ -170,6 +170,28 @@ def test_the_sweep_runs_constant_queries(
         Membership.objects.create(user=manager, project=other, role="lead")
         _over(other, scientist, notebook, "100000")
     assert quiet_sweep() == few <= 6
+
+
+def test_the_sweep_meters_in_bounded_batches_of_constant_queries(
+        scientist: User, manager: User, project: Project, notebook: Product) -> None:
+    now = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+    project.monthly_budget = Decimal("1000000")
+    project.save(update_fields=["monthly_budget"])
+
+    def queries_with(environments: int) -> int:
+        while Environment.objects.filter(project=project).count() < environments:
+            _running_since(scientist, project, notebook, "ml.m5.4xlarge",
+                           datetime(2026, 12, 1, tzinfo=UTC))
+        with CaptureQueriesContext(connection) as queries:
+            assert budget_notices_sweep(now, batch=2).sent == []
+        return len(queries)
+
+    # Two batches (2 + 1), then three (2 + 2 + 1), then four (2 + 2 + 2 + 1): four queries
+    # more per batch (environments, edges, two price tables), nothing per environment.
+    three, five, seven = queries_with(3), queries_with(5), queries_with(7)
+    assert five - three == 4 and seven - five == 4
+    assert month_to_date_by_project([project.pk], now, batch=2)[project.pk] \
+        == month_to_date_by_project([project.pk], now, batch=100)[project.pk] > 0
 
 
 def test_over_budget_with_the_approval_policy_adds_a_platform_admin_step(
