@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 SWEEPS: dict[str, str] = {
     "lease": "leases.sweep.leases_sweep",
     "budget": "quotas.notices.budget_notices_sweep",
+    "schedules": "leases.autostop_sweep.schedules_sweep",
 }
 
 
@@ -49,7 +51,7 @@ def populate(total: int, projects: int, due: int) -> None:
 
     from approvals.models import Request
     from catalog.models import InstancePrice, Product, ProductVersion
-    from leases.models import Lease
+    from leases.models import Lease, StopPolicy
     from portal.models import Membership, Project, User
     from provisioning.models import Environment
 
@@ -75,6 +77,11 @@ def populate(total: int, projects: int, due: int) -> None:
             slug=f"bench-{index}", name=f"Bench {index}", cost_center="CC-1", environment="dev",
             aws_account_id="111111111111", aws_region="eu-west-1", monthly_budget=budget)
         Membership.objects.create(user=lead, project=project, role=Membership.ProjectRole.LEAD)
+        # Every project stops notebooks weekdays at 20:00 and after 4 idle hours: the notebooks,
+        # available since the 1st and never opened, are all idle — the schedules sweep has a
+        # stop to send for each.
+        StopPolicy.objects.create(project=project, weekdays="01234", stop_at=dt_time(20, 0),
+                                  idle_hours=4)
         for start in range(0, per_project, 2000):
             size = min(2000, per_project - start)
             with transaction.atomic():
@@ -107,8 +114,8 @@ def _quiet_side_effects() -> None:
     from leases import tasks
     from portal import notifications
 
-    tasks.lease_enforce_task.apply_async = (  # type: ignore[method-assign]
-        lambda args=(), **kw: None)
+    for task in (tasks.lease_enforce_task, tasks.autostop_stop_task):
+        task.apply_async = lambda args=(), **kw: None  # type: ignore[method-assign]
     notifications.email_enqueue = lambda *, messages: None
 
 
@@ -116,7 +123,9 @@ def _did_something(result: Any) -> bool:
     """Whether a sweep's report says it did any work (lists, counts and mappings in it)."""
     if result is None:
         return False
-    if isinstance(result, (int, list, dict, tuple, set)):
+    if isinstance(result, dict):  # counts by name: work when any of them is not zero
+        return any(bool(v) for v in result.values())
+    if isinstance(result, (int, list, tuple, set)):
         return bool(result)
     values = vars(result).values() if hasattr(result, "__dict__") else [result]
     return any(bool(v) for v in values if isinstance(v, (int, list, dict, tuple, set)))

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.leases import lease_terms
+from catalog.leases import LeaseTerms, lease_terms
 from leases.models import Lease
 from leases.services import DAY, LEASE_ACTOR, lease_next_due
 from portal.services import audit_record
@@ -41,8 +41,13 @@ def leases_open_missing(*, now: datetime, batch: int) -> int:
     if not environments:
         return 0
     leases, events = [], []
+    # The terms once per (product, project): their caps may read (the guardrails' version).
+    terms_of: dict[tuple[int, int], LeaseTerms] = {}
     for environment in environments:
-        terms = lease_terms(product=environment.product, project=environment.project)
+        key = (environment.product_id, environment.project_id)
+        if key not in terms_of:
+            terms_of[key] = lease_terms(product=environment.product, project=environment.project)
+        terms = terms_of[key]
         environment.expires_at = environment.expires_at or now + terms.default_days * DAY
         lease = Lease(environment=environment)
         lease.due_at = lease_next_due(lease, end=environment.expires_at,

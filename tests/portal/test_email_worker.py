@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -66,13 +67,19 @@ def test_the_worker_times_out_on_a_hung_relay_retries_and_delivers(
     assert relay.connections == 2  # the hung first connection, then the retry
     assert FailedEmail.objects.count() == 0
 
-    records = []
-    for line in worker.lines:
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue  # Celery's start-up banner is printed, not logged
-    ours = [r for r in records if r["logger"] == "portal.tasks"]
+    def logged() -> list[dict[str, Any]]:
+        records = []
+        for line in list(worker.lines):
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue  # Celery's start-up banner is printed, not logged
+        return [r for r in records if r["logger"] == "portal.tasks"]
+
+    # The relay has the message before the worker logs its delivery: wait for that line too.
+    while len(logged()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    ours = logged()
     assert [r["level"] for r in ours] == ["WARNING", "INFO"], worker.output()
     assert "retrying" in ours[0]["message"] and "timed out" in ours[0]["message"]
     assert all(r["request_id"] == REQUEST_ID for r in ours), ours
