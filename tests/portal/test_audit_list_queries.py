@@ -110,3 +110,22 @@ def test_a_trail_under_the_cap_counts_exactly(client: Client, auditor: User,
     page = client.get("/audit/?action=bulk.&page=2")
     assert "Page 2 of 2 " in page.content.decode()
     assert len(page.context["page"]) == 2
+
+
+def test_the_admin_changelist_never_reads_the_whole_trail(
+        client: Client, platform_admin: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: no exact COUNT(*) of the table, no SELECT DISTINCT action for the filter."""
+    monkeypatch.setattr("portal.admin.AUDIT_PAGE_CAP", 1)
+    client.force_login(platform_admin)
+    for n in range(105):
+        AuditEvent.objects.create(action="bulk.event", object_repr=f"event {n}")
+    queries = [sql.upper() for sql in _queries(client, ADMIN_LIST)]
+    trail = [sql for sql in queries if "PORTAL_AUDITEVENT" in sql]
+    assert not [sql for sql in trail if "DISTINCT" in sql]
+    counts = [sql for sql in trail if "COUNT(" in sql]
+    assert len(counts) == 1 and "LIMIT 101" in counts[0]
+    page = client.get(ADMIN_LIST).content.decode()
+    assert "100+ audit events" in page
+    filtered = client.get(ADMIN_LIST + "?action=bulk.event").content.decode()
+    assert "event 104" in filtered and "100+ audit events" in filtered
+    assert "event 104" not in client.get(ADMIN_LIST + "?action=auth.sign_in").content.decode()
