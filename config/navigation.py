@@ -7,14 +7,13 @@ from django.conf import settings
 from django.db.models import IntegerField, QuerySet, Subquery, Value
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from approvals.selectors import inbox_tasks, may_approve
+from approvals.selectors import inbox_tasks
 from portal.http import request_user
 from portal.models import User
 from portal.selectors import notifications_unread
-from provisioning.team import has_project_view
+from provisioning.menu_roles import menu_roles
 
 
 class _Count(Subquery):
@@ -49,31 +48,6 @@ def waiting_for(*, user: User, approver: bool) -> Waiting:
     tasks_count, unread_count = row or (0, 0)
     return Waiting(tasks=tasks_count, unread=unread_count,
                    inbox_url=reverse("approvals:inbox") if approver else "")
-
-
-MENU_SESSION_KEY = "portal_menu_roles"
-
-
-def menu_roles(request: HttpRequest, user: User) -> tuple[bool, bool]:
-    """Whether the person may approve at all and has a project view: what the menu offers.
-
-    Both are costly to ask (several EXISTS over tasks, memberships and reports) and change
-    rarely, so the session keeps the answer for PORTAL_MENU_ROLE_SECONDS (0: ask every page).
-    A person newly named on a task, made a lead or given a report sees the menu entry within
-    that time; the pages themselves always check the person's scope on every request."""
-    lifetime = settings.PORTAL_MENU_ROLE_SECONDS
-    now = timezone.now().timestamp()
-    session = getattr(request, "session", None)
-    kept = session.get(MENU_SESSION_KEY) if session is not None and lifetime else None
-    if (isinstance(kept, list) and len(kept) == 4 and kept[0] == user.pk
-            and 0 <= now - float(kept[1]) < lifetime):
-        return bool(kept[2]), bool(kept[3])
-    approver = may_approve(user=user)
-    # Leads and line managers are approvers already: nobody else pays for the query.
-    projects = approver and has_project_view(user=user)
-    if session is not None and lifetime:
-        session[MENU_SESSION_KEY] = [user.pk, now, approver, projects]
-    return approver, projects
 
 
 def _menu(request: HttpRequest) -> dict[str, Any]:
