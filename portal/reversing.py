@@ -50,3 +50,8 @@ def _halves(viewname: str, sample: object) -> tuple[str, str] | None:
         return None
     before, _, after = url.partition(marker)
     return before, after
+
+
+def reverse_key_clear() -> None:
+    """Forget the split URLs (after routes change at run time, as tests do)."""
+    _split.clear()

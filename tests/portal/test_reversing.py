@@ -22,9 +22,9 @@ def test_the_url_is_reverse_s(route: str, key: object) -> None:
 
 
 def test_the_resolver_is_walked_once_per_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    reversing._split.clear()
+    reversing.reverse_key_clear()
     calls: list[object] = []
-    real = reversing.reverse
+    real = reverse
 
     def counting(viewname: str, args: list[object]) -> str:
         calls.append(args[0])
