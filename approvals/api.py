@@ -120,7 +120,10 @@ class RequestListOutput(serializers.Serializer[Any]):
     @extend_schema_field(EnvironmentLinkOutput(allow_null=True))
     def get_environment(self, obj: Request) -> dict[str, Any] | None:
         link = self.context.get("links", {}).get(obj.pk)
-        return None if link is None else dict(EnvironmentLinkOutput(link).data)
+        if link is None:
+            return None
+        # EnvironmentLinkOutput's fields, without a serializer per row (issue 16).
+        return {"id": str(link.id) or None, "name": str(link.name), "status": str(link.status)}
 
 
 class ChainPersonOutput(serializers.Serializer[Any]):

@@ -139,7 +139,11 @@ class Request(models.Model):
 
     class Meta:
         ordering = ["-created_at", "pk"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [models.Index(fields=["status", "created_at"]),
+                   # An environment's page finds its day-2 requests by their environment_ref
+                   # (a scan of every request without it, issue 16); create requests have none.
+                   models.Index(fields=["environment_ref"], name="request_environment_ref",
+                                condition=models.Q(environment_ref__isnull=False))]
         constraints = [
             # Scoped to the requester: another user's key never finds this request. The database
             # enforces it, so two simultaneous submits with one key store exactly one request.

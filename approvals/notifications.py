@@ -10,12 +10,12 @@ from django.urls import reverse
 from approvals.models import Request
 from portal.models import User
 from portal.notifications import notify as portal_notify
+from portal.reversing import reverse_key
 
 
 def request_url(*, request: Request) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + reverse(
-        "approvals:request_detail", kwargs={"pk": request.pk}
-    )
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse_key("approvals:request_detail",
+                                                               request.pk)
 
 
 def notify(*, request: Request, recipients: Iterable[User], subject: str, lines: list[str]) -> None:

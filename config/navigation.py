@@ -9,11 +9,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from approvals.selectors import inbox_tasks, may_approve
+from approvals.selectors import inbox_tasks
 from portal.http import request_user
 from portal.models import User
 from portal.selectors import notifications_unread
-from provisioning.team import has_project_view
+from provisioning.menu_roles import menu_roles
 
 
 class _Count(Subquery):
@@ -56,9 +56,7 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
     if cached is not None:
         return cached
     user = request_user(request)
-    approver = may_approve(user=user)
-    # Leads and line managers are approvers already: nobody else pays for the query.
-    projects = approver and has_project_view(user=user)
+    approver, projects = menu_roles(request, user)
     candidates = [
         ("Dashboard", "dashboard", True),
         ("Catalog", "catalog:product_list", True),

@@ -220,6 +220,9 @@ PORTAL_SAML_MAX_BODY_BYTES = env_int("PORTAL_SAML_MAX_BODY_BYTES", 256 * 1024, m
 # A SAML session ends this long after its sign-in, so roles the IdP removed stop working (the
 # person signs in again through the IdP, which sends the current groups).
 PORTAL_SESSION_ROLE_SECONDS = env_int("PORTAL_SESSION_ROLE_SECONDS", 900, minimum=60)
+# The menu's "may approve" and "has a project view" answers are kept in the session this long
+# (they cost several EXISTS per page); 0 asks on every page.
+PORTAL_MENU_ROLE_SECONDS = env_int("PORTAL_MENU_ROLE_SECONDS", 60, minimum=0)
 
 # API tokens expire this many days after they are issued (the token page shows the date).
 PORTAL_API_TOKEN_DAYS = env_int("PORTAL_API_TOKEN_DAYS", 90, minimum=1)

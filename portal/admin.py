@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model
+from django.core.paginator import Paginator
+from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from portal.audit_actions import known_audit_actions
 from portal.models import AuditEvent, FailedEmail, Membership, Project, User
 from portal.services import audit_record
+from portal.views import AUDIT_PAGE_CAP
 from portal.worker_health import worker_problem
 
 
@@ -181,11 +185,62 @@ class UserAdmin(AuditedAdmin):
         return False
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The action filter from the registered action names: the default filter's
+    ``SELECT DISTINCT action`` reads the whole trail on every page (issue 16)."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        known = list(known_audit_actions())
+        current = str(self.value() or "")
+        if current and current not in known:  # an older action still filters, and shows
+            known.insert(0, current)
+        return [(action, action) for action in known]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(action=value) if value else queryset
+
+
+class CappedPaginator(Paginator):  # type: ignore[type-arg]
+    """Counts at most ``cap_pages`` pages of rows: a COUNT over a LIMITed subquery instead of
+    an exact COUNT(*) of the whole (append-only, ever-growing) table, and no OFFSET beyond the
+    cap. ``more`` says there are older rows than the pages offered. (The portal's own audit
+    list pages by keyset, ``portal.keyset``; the Django admin's changelist pages by number.)"""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap_pages: int) -> None:
+        super().__init__(object_list, per_page)
+        self.rows = object_list
+        self.cap_pages = cap_pages
+        self.more = False
+
+    @cached_property
+    def count(self) -> int:
+        limit = self.per_page * self.cap_pages
+        counted = self.rows[:limit + 1].count()
+        self.more = counted > limit
+        return min(counted, limit)
+
+
+class AuditAdminPaginator(CappedPaginator):
+    """The portal audit list's capped count, for the admin changelist (which counts the
+    whole ever-growing table otherwise); the page says "N+" when there are older rows."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *args: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, cap_pages=AUDIT_PAGE_CAP)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin[AuditEvent]):
     list_display = ["at", "actor_username", "action", "object_repr", "project", "source_ip"]
     list_select_related = ["project"]  # one query for the page, not one per row (issue 16)
-    list_filter = ["action"]
+    list_filter = [AuditActionFilter]
+    # No second COUNT(*) of the whole table for "N of M selected" (issue 16).
+    show_full_result_count = False
+    paginator = AuditAdminPaginator
     search_fields = ["actor_username", "action", "object_repr", "object_id"]
 
 

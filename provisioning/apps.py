@@ -38,6 +38,12 @@ class ProvisioningConfig(AppConfig):
         from provisioning.metering import project_month_to_date
 
         project_spend_register(project_month_to_date)
+        # The menu's approver/project-view answers are worked out at sign-in, then kept.
+        from django.contrib.auth.signals import user_logged_in
+
+        from provisioning.menu_roles import menu_roles_at_sign_in
+
+        user_logged_in.connect(menu_roles_at_sign_in, dispatch_uid="provisioning.menu_roles")
         environment_link_reader_register(request_environment_links)
         # Change requests are approved on a Service Catalog plan (provisioning/change_plans.py).
         from approvals.change_preview import (

@@ -10,13 +10,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
-from django.urls import reverse
 
 from approvals.links import EnvironmentLink
 from approvals.models import Request
 from catalog.models import Product
 from catalog.parameters import parameters_effective
 from portal.models import User
+from portal.reversing import reverse_key
 from portal.sealing import is_sealed
 from provisioning.models import Environment, EnvironmentEvent
 
@@ -148,7 +148,7 @@ def request_environment_links(requests: Sequence[Request], user: User
         link = EnvironmentLink(
             id=str(environment.pk) if shown else "", name=environment.name,
             status=environment.status, status_label=environment.get_status_display(),
-            url=reverse("provisioning:environment_detail", args=[environment.pk]) if shown
+            url=reverse_key("provisioning:environment_detail", environment.pk) if shown
             else "")
         for pk in [environment.origin_request_id, *refs.get(environment.pk, [])]:
             links[pk] = link

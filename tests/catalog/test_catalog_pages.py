@@ -179,10 +179,10 @@ def test_the_catalog_page_runs_a_constant_number_of_queries(
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("catalog:product_list"))
     assert response.status_code == 200
-    # session, user, products, the menu's "may approve" (a scientist holds no approver role),
-    # the cards' estimates: prices, InstanceType specs and overrides (catalog.estimates), and the
-    # menu's count of what waits (unread notifications; no tasks for a scientist)
-    assert len(queries) == 9, [q["sql"] for q in queries.captured_queries]
+    # session, user, products, the cards' estimates: prices, InstanceType specs and overrides
+    # (catalog.estimates), and the menu's count of what waits (unread notifications; no tasks
+    # for a scientist). The menu's "may approve" was answered at sign-in and is kept (issue 16).
+    assert len(queries) == 8, [q["sql"] for q in queries.captured_queries]
 
 
 @pytest.mark.parametrize("parameters", [1, 30])
@@ -197,8 +197,9 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    # (the menu's count of what waits is one of them, the auto-stop policies another)
-    assert len(queries) == 14, [q["sql"] for q in queries.captured_queries]
+    # (the menu's count of what waits is one of them, the auto-stop policies another; its
+    # "may approve" is kept from sign-in)
+    assert len(queries) == 13, [q["sql"] for q in queries.captured_queries]
 
 
 def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(

@@ -1,0 +1,61 @@
+"""``portal.reversing.reverse_key``: the string ``reverse`` gives, one resolver walk a route."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.test import override_settings
+from django.urls import path, reverse
+
+from portal import reversing
+
+
+@pytest.mark.parametrize(("route", "key"), [
+    ("catalog:product_detail", 7), ("catalog:product_detail", 1234567),
+    ("approvals:request_detail", uuid.uuid4()),
+    ("provisioning:environment_detail", uuid.UUID(int=1)),
+])
+def test_the_url_is_reverse_s(route: str, key: object) -> None:
+    assert reversing.reverse_key(route, key) == reverse(route, args=[key])
+
+
+def test_the_resolver_is_walked_once_per_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    reversing.reverse_key_clear()
+    calls: list[object] = []
+    real = reverse
+
+    def counting(viewname: str, args: list[object]) -> str:
+        calls.append(args[0])
+        return real(viewname, args=args)
+
+    monkeypatch.setattr(reversing, "reverse", counting)
+    urls = [reversing.reverse_key("catalog:product_detail", n) for n in range(1, 40)]
+    assert urls == [f"/catalog/{n}/" for n in range(1, 40)] and len(calls) == 1
+    # A key a URL would quote, or of another type, goes through reverse itself.
+    assert reversing.reverse_key("catalog:product_detail", "7") == "/catalog/7/"
+    assert len(calls) == 2
+
+
+def test_a_script_prefix_is_kept_apart() -> None:
+    from django.urls import set_script_prefix
+
+    assert reversing.reverse_key("catalog:product_detail", 3) == "/catalog/3/"
+    set_script_prefix("/portal/")
+    try:
+        assert reversing.reverse_key("catalog:product_detail", 3) == "/portal/catalog/3/"
+    finally:
+        set_script_prefix("/")
+
+
+@override_settings(ROOT_URLCONF="tests.portal.test_reversing")
+def test_another_urlconf_is_its_own() -> None:
+    assert reversing.reverse_key("one", 5) == "/elsewhere/5/"
+
+
+def _view(request: HttpRequest, pk: int) -> HttpResponse:
+    return HttpResponse(str(pk))
+
+
+urlpatterns = [path("elsewhere/<int:pk>/", _view, name="one")]
