@@ -9,7 +9,6 @@ of the whole trail (PostgreSQL docs, pg_trgm, "Index Support": GIN trigram index
 LIKE/ILIKE). SQLite has neither; there the migration does nothing (tests/portal check both).
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEX_NAME = "portal_audit_repr_trgm"
@@ -22,15 +21,18 @@ PG_BACKWARD = f"DROP INDEX IF EXISTS {INDEX_NAME}"
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         schema_editor.execute(PG_FORWARD)
 
 
 def backward(apps, schema_editor):
+    # The extension stays: other objects may use it, and it holds no data.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_BACKWARD)
 
 
 class Migration(migrations.Migration):
     dependencies = [("portal", "0015_project_leaver_policy")]
-    # TrigramExtension is itself a no-op on any database but PostgreSQL.
-    operations = [TrigramExtension(), migrations.RunPython(forward, backward)]
+    # Not django.contrib.postgres's TrigramExtension: its backwards step looks the extension up
+    # in pg_extension on any database, and fails on SQLite when migrating back.
+    operations = [migrations.RunPython(forward, backward)]

@@ -80,7 +80,8 @@ def test_the_admin_publishes_and_restricts_a_product_from_its_page(
                                  "output_notebook_instance_name": "NotebookInstanceName"})
     assert response.status_code == 302
     assert Product.objects.get(pk=notebook.pk).published is False
-    assert AuditEvent.objects.filter(action="catalog.product_updated").count() == 1
+    assert AuditEvent.objects.filter(action="catalog.product_updated", actor=platform_admin,
+                                     object_id=str(notebook.pk)).count() == 1
 
 
 def test_the_admin_hides_a_parameter_and_narrows_another_from_the_product_page(

@@ -168,7 +168,8 @@ def test_an_admin_curates_a_product_through_the_api(
         "default_version": notebook.versions.get(name="v2").pk}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["visible_to_groups"] == ["ml-gpu-users"]
-    assert AuditEvent.objects.filter(action="catalog.product_updated").count() == 1
+    assert AuditEvent.objects.filter(action="catalog.product_updated", actor=platform_admin,
+                                     object_id=str(notebook.pk)).count() == 1
 
     bad = client.patch(f"/api/v1/catalog/admin/products/{notebook.pk}",
                        {"visible_to_groups": ["nobody"]}, format="json")
