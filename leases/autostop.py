@@ -140,9 +140,14 @@ def autostop_stop(*, environment_id: Any, rule: str, label: str,
             return "nothing"
         today = now.astimezone(user_time_zone(environment.owner)).date()
         if state.noticed_on != today:
+            # Once a day per owner, not per notebook: five notebooks stopped at 20:00 are one
+            # notice (each stop is on its own timeline and in the audit trail).
+            told = AutoStop.objects.filter(environment__owner_id=environment.owner_id,
+                                           noticed_on=today).exists()
             state.noticed_on = today
             state.save(update_fields=["noticed_on"])
-            _notify(environment, rule=rule, label=label, rules=rules)
+            if not told:
+                _notify(environment, rule=rule, label=label, rules=rules)
     return "stopped"
 
 
@@ -156,7 +161,8 @@ def _notify(environment: Environment, *, rule: str, label: str, rules: AutoStopR
            email_subject=subject, link_label="Open the environment",
            email_lines=[f"{environment.product.name} ({name}) was stopped: {why}.",
                         "Start it again from the portal whenever you need it; its data is "
-                        "kept. You get at most one such notice a day."])
+                        "kept. You get at most one such notice a day: other notebooks of yours "
+                        "stopped automatically today are marked so in My environments."])
 
 
 def autostop_opt_out_set(*, environment: Environment, user: User, opted_out: bool,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -158,11 +159,45 @@ REFUSED_MORE = (" Stop or terminate an environment, wait for next month, or ask 
                 "to raise the budget.")
 
 
+# A change is weighed against the forecast while its environment runs (a stopped notebook
+# costs its compute again only once started, and a start is checked then).
+CHANGE_WEIGHED = (Environment.Status.AVAILABLE, Environment.Status.STARTING,
+                  Environment.Status.UPDATING)
+
+
+def _change_hourly(request: RequestToCheck) -> Decimal | None:
+    """What a change (``update``) adds per hour: its estimate with the new values less the
+    environment's now; None when it adds nothing, is not running, or is not priced."""
+    project = request.project
+    environment = Environment.objects.filter(
+        pk=request.environment_ref, project=project, status__in=CHANGE_WEIGHED).first() \
+        if request.environment_ref else None
+    if environment is None:
+        return None
+    before = cost_estimate(region=project.aws_region, parameters=dict(environment.parameters),
+                           product=request.product)
+    after = cost_estimate(region=project.aws_region,
+                          parameters={**environment.parameters, **request.values},
+                          product=request.product)
+    if after is None or before is None or after.usd_per_hour <= before.usd_per_hour:
+        return None
+    return after.usd_per_hour - before.usd_per_hour
+
+
 def _overrun(request: RequestToCheck, policy: str) -> str:
     project = request.project
-    if request.action != Request.Action.CREATE or project.budget_policy != policy \
-            or project.monthly_budget <= 0:
+    if request.action not in (Request.Action.CREATE, Request.Action.UPDATE) \
+            or project.budget_policy != policy or project.monthly_budget <= 0:
         return ""
+    if request.action == Request.Action.UPDATE:
+        try:
+            hourly = _change_hourly(request)
+        except (ValueError, ValidationError):  # not an environment id: refused elsewhere
+            return ""
+        if hourly is None:
+            return ""
+        return budget_overrun(project=project, hourly=hourly,
+                              what=f"change of {request.product.name or 'the environment'}")
     estimate = cost_estimate(region=project.aws_region, parameters=dict(request.values),
                              product=request.product)
     if estimate is None:
@@ -172,7 +207,8 @@ def _overrun(request: RequestToCheck, policy: str) -> str:
 
 
 def request_budget_check(request: RequestToCheck) -> list[str]:
-    """Request time, policy ``refuse``: a new environment over the forecast is refused."""
+    """Request time, policy ``refuse``: a new environment, or a change that costs more per hour
+    (the difference, while it runs), that takes the forecast over the budget is refused."""
     found = _overrun(request, Project.BudgetPolicy.REFUSE)
     return [found + REFUSED_MORE] if found else []
 

@@ -207,6 +207,18 @@ def test_the_owner_is_told_at_most_once_a_day(
     assert notices.count() == 2
 
 
+def test_an_owner_with_several_notebooks_stopped_the_same_day_is_told_once(
+        paris_owner: Any, project: Any, notebook: Any, sweeper: Sweeper) -> None:
+    policy(project=project, idle_hours=1)
+    envs = notebooks(3, owner=paris_owner, project=project, notebook=notebook,
+                     at=utc(2026, 3, 2, 17, 30))
+    sweeper.sweep(utc(2026, 3, 2, 18, 31))
+    assert sweeper.outcomes == ["stopped"] * 3
+    assert Notification.objects.filter(recipient=paris_owner, kind="autostop").count() == 1
+    for env in envs:  # each stop is still on its own timeline
+        assert env.events.filter(message__icontains="stop").exists()
+
+
 def test_studio_profiles_and_sagemaker_projects_are_not_looked_at(
         scientist: Any, project: Any, sweeper: Sweeper) -> None:
     for kind in (Product.Kind.STUDIO_USER_PROFILE, Product.Kind.SAGEMAKER_PROJECT):

@@ -246,3 +246,40 @@ def month_start_of_now() -> datetime:
 
     from provisioning.metering import month_start
     return month_start(timezone.now() - timedelta(hours=1))
+
+
+def test_a_change_that_costs_more_per_hour_is_weighed_by_the_difference(
+        monkeypatch: pytest.MonkeyPatch, scientist: User, project: Project,
+        notebook: Product) -> None:
+    """Day 2 (issue 14): resizing a running notebook adds the hourly difference for the hours
+    left; a change that costs no more, or to a stopped notebook, is not weighed."""
+    from approvals.services import request_create
+
+    _clock(monkeypatch, LAST_DAY)  # 10 h left
+    running = _running_since(scientist, project, notebook, "ml.m5.xlarge",  # $0.23/h
+                             LAST_DAY - timedelta(hours=1))
+    Environment.objects.filter(pk=running.pk).update(parameters={
+        "NotebookInstanceName": "dana-nb", "InstanceType": "ml.m5.xlarge"})
+    # Spent 0.23, committed 2.30: 2.53. To a GPU: (3.825 - 0.23) × 10 = 35.95 more.
+    _refuse(project, "38.47")
+
+    def change(instance_type: str) -> Request:
+        return request_create(
+            requester=scientist, project_slug=project.slug, product_id=notebook.pk,
+            parameters={"NotebookInstanceName": "dana-nb", "InstanceType": instance_type},
+            tag_choices={"data-classification": "internal"}, justification="Resize",
+            action=Request.Action.UPDATE, environment_ref=str(running.pk))
+
+    with pytest.raises(RequestInvalid) as caught:
+        change("ml.p3.2xlarge")
+    [message] = caught.value.errors["limits"]
+    assert "this change of" in message and "would add $35.95 ($3.595/h × 10.0 h)" in message
+    assert not Request.objects.filter(action="update").exists()
+    change("ml.t3.medium")  # cheaper: nothing added
+    Request.objects.filter(action="update").update(status=Request.Status.CANCELLED)
+    _refuse(project, "38.48")  # exactly at the budget fits
+    change("ml.p3.2xlarge")
+    Request.objects.filter(action="update").update(status=Request.Status.CANCELLED)
+    _refuse(project, "10")
+    Environment.objects.filter(pk=running.pk).update(status="stopped")
+    change("ml.p3.2xlarge")  # stopped: checked when it starts, not here
