@@ -36,12 +36,15 @@ def menu_roles(request: HttpRequest, user: User) -> tuple[bool, bool]:
     if session is None or not lifetime:
         return _asked(user)
     now = timezone.now().timestamp()
+    # Kept for this person with these roles only: a sign-in that brings new roles from the IdP
+    # (after the answers were kept, the sign-in's own receiver included) asks again at once.
+    roles = ",".join(sorted(str(role) for role in user.roles or [])) + f"|{user.is_active}"
     kept = session.get(MENU_SESSION_KEY)
-    if (isinstance(kept, list) and len(kept) == 4 and kept[0] == user.pk
+    if (isinstance(kept, list) and len(kept) == 5 and kept[0] == user.pk and kept[4] == roles
             and 0 <= now - float(kept[1]) < lifetime):
         return bool(kept[2]), bool(kept[3])
     approver, projects = _asked(user)
-    session[MENU_SESSION_KEY] = [user.pk, now, approver, projects]
+    session[MENU_SESSION_KEY] = [user.pk, now, approver, projects, roles]
     return approver, projects
 
 

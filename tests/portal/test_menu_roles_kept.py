@@ -66,3 +66,16 @@ def test_the_kept_answer_belongs_to_the_user_who_was_asked(
     assert INBOX in _page(client)[0]
     client.force_login(scientist)
     assert INBOX not in _page(client)[0]
+
+
+def test_new_roles_from_the_idp_bring_the_entry_at_once() -> None:
+    """The answers are kept for the roles they were asked with: a sign-in whose SAML groups make
+    the person a platform admin after they were kept (as the sign-in's own receiver keeps them
+    before the roles are applied) asks again on the next page."""
+    pat = make_user("pat.admin")
+    client = Client()
+    client.force_login(pat)
+    assert INBOX not in _page(client)[0]
+    pat.roles = ["catalog_admin"]
+    pat.save(update_fields=["roles"])
+    assert INBOX in _page(client)[0]
