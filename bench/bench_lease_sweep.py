@@ -57,8 +57,9 @@ def populate(total: int, due: int, missing: int) -> None:
         with transaction.atomic():
             requests = Request.objects.bulk_create(
                 Request(requester=owner, project=project, product=product, version=version,
-                        justification="bench", status=Request.Status.APPROVED)
-                for _ in range(size))
+                        justification="bench", status=Request.Status.APPROVED,
+                        number=1_000_000 + start + i)  # bulk_create skips save()'s numbering
+                for i in range(size))
             environments = Environment.objects.bulk_create(
                 Environment(id=uuid.uuid4(), origin_request=r, owner=owner, project=project,
                             product=product, version=version, status="available",

@@ -270,9 +270,6 @@ def _created_as_given(*models: Any) -> Iterator[None]:
             field.auto_now_add = True
 
 
-_AUDIT_COLUMNS = ("id", "at", "actor_id", "actor_username", "action", "object_type", "object_id",
-                  "object_repr", "project_id", "data", "source_ip", "request_id", "prev_hash",
-                  "hash")
 
 
 def _audit_events(volume: Volume, users: list[Any], projects: list[Any],
@@ -336,10 +333,13 @@ def _audit_events(volume: Volume, users: list[Any], projects: list[Any],
 
 
 def _audit_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
-    columns = ", ".join(_AUDIT_COLUMNS)
+    from portal.audit_chain import CHAIN_FIELDS
+
+    stored = (*CHAIN_FIELDS, "hash")  # the hashed columns and the hash: every column there is
+    columns = ", ".join(stored)
 
     def values(row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(json.dumps(row[c]) if c == "data" else row[c] for c in _AUDIT_COLUMNS)
+        return tuple(json.dumps(row[c]) if c == "data" else row[c] for c in stored)
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -349,7 +349,7 @@ def _audit_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
                 for row in rows:
                     copy.write_row(values(row))
         else:
-            marks = ", ".join("%s" for _ in _AUDIT_COLUMNS)
+            marks = ", ".join("%s" for _ in stored)
             cursor.executemany(f"INSERT INTO portal_auditevent ({columns}) "  # noqa: S608
                                f"VALUES ({marks})",
                                [values(row) for row in rows])
