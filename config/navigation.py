@@ -70,6 +70,7 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         ("Guardrails", "guardrails:guardrail_current", user.is_catalog_admin),
         ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
         ("Audit trail", "audit_event_list", user.is_auditor or user.is_catalog_admin),
+        ("Leavers", "identity:leavers_report", user.is_auditor or user.is_catalog_admin),
         ("API", "api_docs", True),
     ]
     menu = {

@@ -1,4 +1,5 @@
-"""Platform admins' pages: the leavers report, deactivating a person, the SCIM tokens."""
+"""Platform admins' pages: the leavers report, deactivating (and reactivating) a person, the SCIM
+tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from identity.models import Departure, Handover, ScimToken
-from identity.offboarding import AlreadyInactive, person_deactivate
+from identity.offboarding import AlreadyInactive, person_deactivate, person_reactivate
 from identity.scim_auth import scim_token_create, scim_token_revoke
 from portal.http import request_user
 from portal.models import User
@@ -26,7 +27,7 @@ def _admin(request: HttpRequest, *, auditor_too: bool = False) -> User:
 
 
 def _report(request: HttpRequest, *, status: int = 200, error: str = "",
-            username: str = "", reason: str = "") -> HttpResponse:
+            username: str = "", reason: str = "", reactivate_error: str = "") -> HttpResponse:
     user = _admin(request, auditor_too=True)
     departures = (Departure.objects.select_related("person", "project")
                   .prefetch_related(Prefetch("handovers", queryset=Handover.objects
@@ -34,7 +35,8 @@ def _report(request: HttpRequest, *, status: int = 200, error: str = "",
                   [:REPORT_SIZE])
     return render(request, "identity/leavers.html", {
         "departures": departures, "can_deactivate": user.is_catalog_admin, "error": error,
-        "username": username, "reason": reason}, status=status)
+        "username": username, "reason": reason, "reactivate_error": reactivate_error},
+        status=status)
 
 
 @login_required
@@ -69,6 +71,26 @@ def person_deactivate_view(request: HttpRequest) -> HttpResponse:
     except AlreadyInactive:
         return _report(request, status=400, error=f"{username} is already deactivated.",
                        username=username, reason=reason)
+    return redirect("identity:leavers_report")
+
+
+@login_required
+@require_POST
+def person_reactivate_view(request: HttpRequest) -> HttpResponse:
+    """A platform admin lets a deactivated person sign in again (a rehire, an undone mistake):
+    what was handed over stays handed over (``person_reactivate``)."""
+    admin = _admin(request)
+    username = request.POST.get("username", "").strip()
+    person = User.objects.filter(username=username).first() if username else None
+    error = ""
+    if person is None:
+        error = "No person with that username."
+    elif request.POST.get("confirm") != "yes":
+        error = "Confirm the reactivation: they may sign in again."
+    elif not person_reactivate(user=person, source="portal", actor=admin, request=request):
+        error = f"{username} is active already."
+    if error:
+        return _report(request, status=400, reactivate_error=error)
     return redirect("identity:leavers_report")
 
 

@@ -40,6 +40,9 @@ class DemoProject:
     cost_center: str
     monthly_budget: Decimal
     description: str = ""
+    # The demo journey's leaver (scripts/demo_journey.py): a deactivated person's environments
+    # are stopped and handed to their manager (dana.scientist's are maria.manager's then).
+    leaver_environments: str = Project.LeaverEnvironments.MANAGER
 
     @property
     def aws_role_arn(self) -> str:
@@ -92,7 +95,7 @@ def _project_ensure(spec: DemoProject, report: list[str]) -> Project:
         environment=spec.environment, aws_account_id=spec.aws_account_id,
         aws_region=spec.aws_region, cost_center=spec.cost_center,
         monthly_budget=spec.monthly_budget, aws_role_arn=spec.aws_role_arn,
-        aws_external_id=DEMO_EXTERNAL_ID,
+        aws_external_id=DEMO_EXTERNAL_ID, leaver_environments=spec.leaver_environments,
     )
     project.full_clean()
     project.save()

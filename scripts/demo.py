@@ -10,6 +10,7 @@ stopped too and the exit code is non-zero.
 Everything runs with the demo environment below: DEBUG off as in production, but plain HTTP on
 localhost, SQLite and Celery's filesystem transport under var/, the fake AWS of fakeaws/ (every
 boto3 call answered in AWS's wire protocol; state in the database the web and worker share).
+``DEMO_PORT`` moves the portal off 8000 (the dev IdP takes the port after it).
 """
 
 from __future__ import annotations
@@ -37,8 +38,22 @@ VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 PYTHON = sys.executable
 
-PORTAL_PORT = 8000
-IDP_PORT = 8001
+
+
+def demo_port(raw: str | None) -> int:
+    """The portal's port: ``DEMO_PORT`` (default 8000); the dev IdP listens on the next one."""
+    try:
+        port = int(raw or "8000")
+    except ValueError:
+        port = 0
+    if not 1024 <= port <= 65534:
+        raise SystemExit(f"DEMO_PORT must be a port from 1024 to 65534 (the dev IdP takes the "
+                         f"next one), got {raw!r}")
+    return port
+
+
+PORTAL_PORT = demo_port(os.environ.get("DEMO_PORT"))
+IDP_PORT = PORTAL_PORT + 1
 PORTAL_URL = f"http://localhost:{PORTAL_PORT}"
 IDP_URL = f"http://localhost:{IDP_PORT}"
 USERS_FILE = ROOT / "portal" / "devidp" / "demo_users.yaml"

@@ -187,6 +187,8 @@ RULES: dict[tuple[str, str], str] = {
     ("people/leavers/", "POST"): "405 405 405 405 405 405 405 302",
     ("people/deactivate", "GET"): "405 405 405 405 405 405 405 302",
     ("people/deactivate", "POST"): "403 403 403 403 403 400 403 302",
+    ("people/reactivate", "GET"): "405 405 405 405 405 405 405 302",
+    ("people/reactivate", "POST"): "403 403 403 403 403 400 403 302",
     ("people/scim-tokens/", "GET"): "403 403 403 403 403 200 403 302",
     ("people/scim-tokens/", "POST"): "403 403 403 403 403 400 403 302",
     ("people/scim-tokens/<int:pk>/revoke", "GET"): "405 405 405 405 405 405 405 302",

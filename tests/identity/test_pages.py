@@ -109,3 +109,66 @@ def test_the_management_command_prints_a_working_key(db: None, capsys: Any) -> N
     call_command("scim_token", "--name", "okta")
     key = capsys.readouterr().out.strip()
     assert Client(HTTP_AUTHORIZATION=f"Bearer {key}").get("/scim/v2/Users").status_code == 200
+
+
+def test_an_admin_reactivates_a_leaver_and_what_was_handed_over_stays(
+        platform_admin: User, scientist: User, manager: User, available: Environment) -> None:
+    admin = signed_in(platform_admin)
+    admin.post("/people/deactivate", {"username": scientist.username, "reason": "Left the bank",
+                                      "confirm": "yes"})
+    assert 'class="reactivate-form"' in admin.get("/people/leavers/").content.decode()
+
+    response = admin.post("/people/reactivate", {"username": scientist.username,
+                                                 "confirm": "yes"})
+
+    assert response.status_code == 302
+    scientist.refresh_from_db()
+    assert scientist.is_active
+    event = AuditEvent.objects.get(action="person.reactivated")
+    assert event.actor == platform_admin and event.data == {"source": "portal"}
+    handover = Departure.objects.get().handovers.get()
+    assert handover.new_owner == manager  # reactivating hands nothing back
+    report = admin.get("/people/leavers/").content.decode()
+    assert 'data-active="true"' in report and 'class="reactivate-form"' not in report
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"username": "nobody", "confirm": "yes"}, "No person"),
+    ({"username": "dana.scientist"}, "Confirm the reactivation"),
+    ({}, "No person"),
+])
+def test_bad_reactivate_forms_change_nothing(platform_admin: User, scientist: User,
+                                             form: dict[str, str], message: str) -> None:
+    person_deactivate(user=scientist, source="scim")
+    response = signed_in(platform_admin).post("/people/reactivate", form)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    scientist.refresh_from_db()
+    assert not scientist.is_active
+    assert not AuditEvent.objects.filter(action="person.reactivated").exists()
+
+
+def test_reactivating_someone_active_is_a_clear_error(platform_admin: User,
+                                                      scientist: User) -> None:
+    response = signed_in(platform_admin).post("/people/reactivate", {
+        "username": scientist.username, "confirm": "yes"})
+    assert response.status_code == 400 and "active already" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="person.reactivated").exists()
+
+
+def test_only_platform_admins_reactivate(scientist: User, auditor: User, manager: User) -> None:
+    person_deactivate(user=scientist, source="scim")
+    for person in (manager, auditor):
+        assert signed_in(person).post("/people/reactivate", {
+            "username": scientist.username, "confirm": "yes"}).status_code == 403
+    assert "reactivate-form" not in signed_in(auditor).get("/people/leavers/").content.decode()
+    scientist.refresh_from_db()
+    assert not scientist.is_active
+
+
+def test_the_leavers_report_is_in_the_menu_of_admins_and_auditors(
+        platform_admin: User, auditor: User, manager: User) -> None:
+    item = 'data-nav="identity:leavers_report"'
+    assert item in signed_in(platform_admin).get("/").content.decode()
+    assert item in signed_in(auditor).get("/").content.decode()
+    assert item not in signed_in(manager).get("/").content.decode()

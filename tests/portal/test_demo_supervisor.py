@@ -70,6 +70,26 @@ def test_the_demo_environment_is_production_like_on_plain_http(
     assert env["PORTAL_SAML_IDP_X509CERT_FILE"].endswith("var/devidp/idp.crt")
 
 
+def test_demo_port_moves_the_portal_and_the_idp_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEMO_PORT", "8130")
+    moved = load_demo()
+    monkeypatch.setattr(moved, "VAR", tmp_path / "var")
+    assert (moved.PORTAL_PORT, moved.IDP_PORT) == (8130, 8131)
+    assert moved.PORTAL_URL == "http://localhost:8130"
+    env = moved.demo_environment()
+    assert env["PORTAL_BASE_URL"] == "http://localhost:8130"
+    assert env["PORTAL_SAML_IDP_ENTITY_ID"] == "http://localhost:8131/metadata"
+
+
+@pytest.mark.parametrize("raw", ["eighty", "80", "65535"])
+def test_a_bad_demo_port_is_a_clear_error(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_PORT", raw)
+    with pytest.raises(SystemExit, match="DEMO_PORT must be a port"):
+        load_demo()
+
+
 def test_the_users_table_shows_each_demo_user_with_role_and_projects(demo: ModuleType) -> None:
     lines = demo.users_table().splitlines()
 

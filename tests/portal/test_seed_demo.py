@@ -35,6 +35,8 @@ def test_it_creates_the_two_demo_projects(db: None) -> None:
     assert (credit.name, credit.environment, credit.aws_account_id, credit.aws_region,
             credit.cost_center, credit.monthly_budget) == (
         "Credit risk modelling", "uat", "222222222222", "eu-west-1", "CC-2002", Decimal("5000"))
+    # The demo journey's leaver: their environments go to their manager.
+    assert {fraud.leaver_environments, credit.leaver_environments} == {"manager"}
 
 
 def test_it_creates_every_idp_user_with_their_attributes(db: None, demo_users: list[dict]) -> None:
