@@ -31,7 +31,9 @@ _ACTION_LABELS = {"ADD": "Added", "MODIFY": "Modified", "REMOVE": "Removed", "IM
 @dataclass(frozen=True)
 class ResourceChangeRow:
     """One ResourceChange of a plan: ``action`` ADD|MODIFY|REMOVE|IMPORT, ``replacement``
-    TRUE|FALSE|CONDITIONAL (empty for ADD/REMOVE), the properties whose change causes it."""
+    TRUE|FALSE|CONDITIONAL (empty for ADD/REMOVE), the properties whose change causes it, and
+    of those the ones that (may) recreate the resource (RequiresRecreation ALWAYS or
+    CONDITIONALLY): a resize with a rename replaces a notebook because of the name only."""
 
     action: str
     logical_id: str
@@ -39,6 +41,7 @@ class ResourceChangeRow:
     physical_id: str = ""
     replacement: str = ""
     properties: tuple[str, ...] = ()
+    recreating: tuple[str, ...] = ()
 
     @property
     def replaced(self) -> bool:

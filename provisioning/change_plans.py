@@ -331,7 +331,8 @@ def plan_preview(request: Request) -> ChangePreview | None:
         resource_type=str(c.get("ResourceType", "")),
         physical_id=str(c.get("PhysicalResourceId", "")),
         replacement=str(c.get("Replacement", "")),
-        properties=tuple(c.get("Properties") or ())) for c in plan.changes)
+        properties=tuple(c.get("Properties") or ()),
+        recreating=tuple(c.get("Recreates") or ())) for c in plan.changes)
     return ChangePreview(state=PREVIEW_READY, rows=rows, plan_id=plan.plan_id)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from fakeaws import clock
 from fakeaws.baseline import baseline_ensure
 from fakeaws.cfn import PhysicalResource, StackContext, StackInstance, TemplateError
+from fakeaws.cfn.resources import resource_type
 from fakeaws.identity import Caller
 from fakeaws.models import ProvisionedProduct, ProvisionedProductPlan
 from fakeaws.protocol import AwsError
@@ -35,6 +36,19 @@ from fakeaws.services.servicecatalog import (
 from fakeaws.stacks import new_id
 
 _ACTIONS = {"Add": "ADD", "Modify": "MODIFY", "Remove": "REMOVE"}
+
+
+def recreation(resource_type_name: str, property_name: str) -> str:
+    """A detail's RequiresRecreation, per property as in AWS (not per resource): a notebook
+    resized and renamed in one plan says NEVER for InstanceType ("Update requires: No
+    interruption" in the AWS::SageMaker::NotebookInstance reference) and ALWAYS for
+    NotebookInstanceName ("Replacement"), while the resource's Replacement is TRUE."""
+    spec = resource_type(resource_type_name)
+    if property_name in spec.replacement:
+        return "ALWAYS"
+    if property_name in spec.conditional:
+        return "CONDITIONALLY"
+    return "NEVER"
 
 
 def _changes(plan: ProvisionedProductPlan, existing: ProvisionedProduct | None
@@ -71,9 +85,8 @@ def _changes(plan: ProvisionedProductPlan, existing: ProvisionedProduct | None
                                 "ResourceType": change.resource_type,
                                 "Scope": ["PROPERTIES"] if change.properties else [],
                                 "Details": [{"Target": {"Attribute": "PROPERTIES", "Name": name,
-                                                        "RequiresRecreation": "NEVER"
-                                                        if change.replacement == "False"
-                                                        else "ALWAYS"},
+                                                        "RequiresRecreation": recreation(
+                                                            change.resource_type, name)},
                                              "Evaluation": "STATIC",
                                              "CausingEntity": name}
                                             for name in change.properties]}

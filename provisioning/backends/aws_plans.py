@@ -63,11 +63,16 @@ class PlanOrder:
 
 
 def _change(change: Mapping[str, Any]) -> dict[str, Any]:
-    """A ResourceChange as the portal keeps it: the names of the properties that cause it."""
+    """A ResourceChange as the portal keeps it: the names of the properties that cause it, and
+    of those the ones that recreate it."""
     row: dict[str, Any] = {key: str(change.get(key, "")) for key in (
         "Action", "LogicalResourceId", "PhysicalResourceId", "ResourceType", "Replacement")}
-    row["Properties"] = sorted({str(d.get("Target", {}).get("Name", ""))
-                                for d in change.get("Details") or []} - {""})
+    details = [d.get("Target") or {} for d in change.get("Details") or []]
+    row["Properties"] = sorted({str(t.get("Name", "")) for t in details} - {""})
+    # The ones whose change recreates the resource (RequiresRecreation is per property).
+    row["Recreates"] = sorted({str(t.get("Name", "")) for t in details
+                               if t.get("RequiresRecreation") in ("ALWAYS", "CONDITIONALLY")}
+                              - {""})
     return row
 
 

@@ -49,6 +49,20 @@ def test_a_renaming_plan_says_the_notebook_is_replaced(project_client: Any) -> N
     assert change["Replacement"] == "TRUE"
 
 
+def test_a_resize_with_a_rename_says_which_property_replaces_the_notebook(
+        project_client: Any) -> None:
+    # AWS::SageMaker::NotebookInstance: InstanceType "No interruption", NotebookInstanceName
+    # "Replacement"; RequiresRecreation is per property, Replacement per resource.
+    sc = project_client("servicecatalog")
+    provision(sc)
+    plan = _plan(sc, NotebookInstanceName="dana-nb-2", InstanceType="ml.m5.xlarge")
+    [change] = sc.describe_provisioned_product_plan(PlanId=plan["PlanId"])["ResourceChanges"]
+    assert change["Replacement"] == "TRUE"
+    assert {d["Target"]["Name"]: d["Target"]["RequiresRecreation"]
+            for d in change["Details"]} == {"InstanceType": "NEVER",
+                                            "NotebookInstanceName": "ALWAYS"}
+
+
 def test_a_deleted_plan_is_gone(project_client: Any) -> None:
     sc = project_client("servicecatalog")
     provision(sc)

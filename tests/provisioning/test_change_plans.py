@@ -110,6 +110,8 @@ def test_a_change_request_gets_a_plan_the_approver_sees_replacement_in_red_and_w
     changes = {c["LogicalResourceId"]: c for c in plan.changes}
     assert changes["NotebookInstance"]["Replacement"] == "TRUE"
     assert "NotebookInstanceName" in changes["NotebookInstance"]["Properties"]
+    # The rename replaces it; the resize alone would not (InstanceType: "No interruption").
+    assert changes["NotebookInstance"]["Recreates"] == ["NotebookInstanceName"]
     assert changes["ExecutionRole"]["Replacement"] == "FALSE"  # its policy names the notebook
 
     html = page(approver, request)
@@ -117,6 +119,8 @@ def test_a_change_request_gets_a_plan_the_approver_sees_replacement_in_red_and_w
     row = html[html.rindex("<tr", 0, html.index('data-replacement="TRUE"')):]
     row = row[:row.index("</tr>")]
     assert 'class="change-destructive"' in row and REPLACED in row and "NotebookInstance" in row
+    assert 'data-recreates="NotebookInstanceName"' in row
+    assert 'data-recreates="InstanceType"' not in row and "<code>InstanceType</code>" in row
     role_row = html[html.rindex("<tr", 0, html.index('data-replacement="FALSE"')):]
     role_row = role_row[:role_row.index("</tr>")]
     assert "change-destructive" not in role_row and ">Modified<" in role_row
