@@ -12,11 +12,19 @@ the dev SAML IdP as the demo people and goes:
    needs the platform team again, see ``approvals/demo.py``); dana watches the update;
 5. dana terminates it and watches it go;
 6. dana requests a Studio user profile (maria.manager approves as the project lead) and a
-   SageMaker project (maria, then pat.admin), and opens the Studio profile once it is available.
+   SageMaker project (maria, then pat.admin), and opens the Studio profile once it is available;
+7. dana gets a CPU notebook (approved at once) and asks for a resize that replaces it: a bigger
+   instance under a new name (CloudFormation resizes a notebook in place; only the rename, a
+   create-only property, replaces it); pat.admin's request page shows the replacement in red
+   and in words, pat approves, and the plan is executed;
+8. pat.admin deactivates dana on the leavers page and sees her environments stopped and handed
+   to maria.manager, who now finds them in "My environments"; pat then reactivates dana (what
+   was handed over stays with maria), so the journey can run again.
 
-Every step prints a line and leaves a screenshot in ``--shots`` (``/tmp/demo-journey`` by
-default). Names get a random suffix, so the journey can run again against the same demo. Exit code
-0 when every step passed; otherwise the failing step and where its screenshot is.
+Every step prints a line (with the seconds since the start) and leaves a screenshot in
+``--shots`` (``/tmp/demo-journey`` by default). Names get a random suffix, so the journey can
+run again against the same demo. Exit code 0 when every step passed; otherwise the failing step
+and where its screenshot is.
 """
 
 from __future__ import annotations
@@ -38,6 +46,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 PROVISION_TIMEOUT_MS = 120_000
 GPU_TYPE = "ml.p3.2xlarge"
 CHANGE_TO = "ml.m5.xlarge"
+CPU_TYPE = "ml.t3.medium"  # under the CPU rule's $150/month: approved at once
+RESIZE_TO = "ml.m5.xlarge"  # over it: the platform team reviews the change
+HANDOVER_TIMEOUT = 90.0
+# The change preview's red (portal.css --bad, #b3261e) as the browser computes it.
+BAD_RED = "rgb(179, 38, 30)"
 
 
 class JourneyFailed(Exception):
@@ -126,8 +139,10 @@ class Journey:
         if status != expected:
             raise JourneyFailed(f"the request is {status!r}, expected {expected!r}")
 
-    def approve_in_inbox(self, request_path: str, comment: str) -> None:
-        """Find the request in the signed-in person's inbox and approve it with a comment."""
+    def approve_in_inbox(self, request_path: str, comment: str,
+                         check: Callable[[], None] | None = None) -> None:
+        """Find the request in the signed-in person's inbox and approve it with a comment
+        (``check`` looks at the request page first)."""
         page = self.page
         page.click("nav.nav a[data-nav='approvals:inbox']")
         link = page.locator(f"#inbox a[href={request_path!r}]")
@@ -136,6 +151,8 @@ class Journey:
                                 f"{page.inner_text('#inbox')!r}")
         link.click()
         self.wait_change_preview()
+        if check is not None:
+            check()
         page.fill("[name=comment]", comment)
         with page.expect_navigation():
             page.click("#approve")
@@ -152,6 +169,82 @@ class Journey:
         if self.page.locator("#change-preview-error").count():
             raise JourneyFailed("the change preview failed: "
                                 + self.page.inner_text("#change-preview-error"))
+
+    def expect_replacement_flagged(self, logical_id: str, because: str) -> None:
+        """The change preview says in words that ``logical_id`` is replaced because of the
+        property ``because`` (and of no other), and shows it red."""
+        page = self.page
+        warning = page.locator("#change-preview-warning")
+        if not warning.count() or "will be replaced" not in warning.inner_text():
+            raise JourneyFailed("no replacement warning on the request page")
+        row = page.locator("#change-preview-rows tr[data-replacement='TRUE']",
+                           has=page.locator(f"code:text-is({logical_id!r})"))
+        if not row.count():
+            raise JourneyFailed(f"{logical_id} is not shown as replaced: "
+                                f"{page.inner_text('#change-preview-rows')!r}")
+        action = row.locator(".change-action")
+        words = action.inner_text()
+        if "Replaced: deleted and created again, its data is lost" not in words:
+            raise JourneyFailed(f"the replacement is not said in words: {words!r}")
+        causes = row.locator("[data-recreates]").evaluate_all(
+            "marks => marks.map(mark => mark.dataset.recreates)")
+        if causes != [because]:
+            raise JourneyFailed(f"replaced because of {causes}, expected only {because}")
+        for shown in (action, warning):
+            colour = shown.evaluate("element => getComputedStyle(element).color")
+            if colour != BAD_RED:
+                raise JourneyFailed(f"the replacement is {colour}, not red")
+        # What the approver saw before approving (the step's own shot shows the inbox after).
+        page.screenshot(path=str(self.shot.with_name(f"{self.shot.stem}-preview.png")),
+                        full_page=True)
+
+    # -- people (platform admin) -----------------------------------------------------------
+    def leavers_open(self) -> None:
+        with self.page.expect_navigation():
+            self.page.click("nav.nav a[data-nav='identity:leavers_report']")
+
+    def deactivate(self, username: str, reason: str) -> None:
+        """On the leavers page: deactivate ``username`` (the audited admin action)."""
+        page = self.page
+        self.leavers_open()
+        page.fill("#deactivate-username", username)
+        page.fill("#deactivate-reason", reason)
+        page.check("#deactivate-form [name=confirm]")
+        with page.expect_navigation():
+            page.click("#deactivate")
+        if page.locator("#deactivate-error").count():
+            raise JourneyFailed(page.inner_text("#deactivate-error"))
+
+    def wait_handed_over(self, environment_id: str, new_owner: str,
+                         timeout: float = HANDOVER_TIMEOUT) -> str:
+        """Reload the leavers page until the environment's newest handover is done; returns
+        its row's text (what the platform admin reads)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            row = self.page.locator(f"tr.handover[data-environment={environment_id!r}]").first
+            state = row.get_attribute("data-state") if row.count() else None
+            if state == "done":
+                text = str(row.inner_text())
+                if new_owner not in text:
+                    raise JourneyFailed(f"handed to someone else: {text!r}")
+                return text
+            if state == "failed":
+                raise JourneyFailed(f"the handover failed: {row.inner_text()!r}")
+            if time.monotonic() > deadline:
+                raise JourneyFailed(f"the handover of {environment_id} is still {state!r}")
+            time.sleep(2)
+            self.page.reload()
+
+    def reactivate(self, username: str) -> None:
+        page = self.page
+        self.leavers_open()
+        form = page.locator(".reactivate-form",
+                            has=page.locator(f"input[name=username][value={username!r}]")).first
+        form.locator("[name=confirm]").check()
+        with page.expect_navigation():
+            form.locator("button").click()
+        if page.locator("#reactivate-error").count():
+            raise JourneyFailed(page.inner_text("#reactivate-error"))
 
     # -- environments ----------------------------------------------------------------------
     def environment_ids(self) -> set[str]:
@@ -210,10 +303,12 @@ def _slug(text: str) -> str:
 
 
 def run(journey: Journey) -> None:
-    """The whole journey: the notebook's life, then a Studio profile and a SageMaker project."""
+    """The whole journey: the notebook's life, a Studio profile and a SageMaker project, then a
+    change that replaces a notebook and the data scientist leaving."""
     suffix = secrets.token_hex(2)
     run_notebook(journey, suffix)
     run_studio_and_project(journey, suffix)
+    run_replacement_and_leaver(journey, suffix)
 
 
 def run_notebook(journey: Journey, suffix: str) -> None:
@@ -306,6 +401,72 @@ def run_studio_and_project(journey: Journey, suffix: str) -> None:
         j.sign_in("dana.scientist")
         j.environment_open_page(j.environment_new(known))
         j.wait_status("available")
+        j.sign_out()
+
+
+def run_replacement_and_leaver(journey: Journey, suffix: str) -> None:
+    """A resize that replaces the notebook (seen as a replacement by its approver), then the
+    data scientist deactivated: her environments stopped and handed to her manager.
+
+    CloudFormation changes a notebook's InstanceType and VolumeSizeInGB in place ("No
+    interruption"); the demo catalog fixes its subnet, security groups and KMS key (the
+    "Replacement" properties a requester could otherwise move), and CloudFormation replaces a
+    custom-named resource only under a new name. So the replacing change a requester can really
+    make is a resize with a rename (NotebookInstanceName: "Replacement")."""
+    j = journey
+    notebook, renamed = f"dana-cpu-{suffix}", f"dana-train-{suffix}"
+    tags = {"req-tag:workload": "notebook", "req-tag:data-classification": "internal"}
+
+    with j.step(f"dana.scientist requests a CPU notebook {notebook} ({CPU_TYPE}), approved at "
+                "once, and watches it become Available"):
+        j.sign_in("dana.scientist")
+        known = j.environment_ids()
+        j.request_new("SageMaker notebook instance", {"NotebookInstanceName": notebook},
+                      {"InstanceType": CPU_TYPE, **tags},
+                      "Feature engineering for the fraud model.")
+        j.expect_status("Approved")  # the CPU rule under $150/month: nobody needs to approve
+        environment = j.environment_new(known)
+        j.environment_open_page(environment)
+        j.wait_status("available")
+    with j.step(f"dana requests a resize that replaces it: {CPU_TYPE} -> {RESIZE_TO}, "
+                f"renamed {renamed}"):
+        j.page.click("#change-link")
+        j.page.wait_for_selector("#day-2")
+        change = j.submit({"NotebookInstanceName": renamed}, {"InstanceType": RESIZE_TO},
+                          "Training runs now: more memory, and the team's name for it.")
+        j.expect_status("Pending approval")  # over the CPU rule's $150/month: platform review
+        j.sign_out()
+    with j.step("pat.admin sees the replacement on the request page, in red and in words, and "
+                "approves (the plan is executed)"):
+        j.as_("pat.admin", lambda: j.approve_in_inbox(
+            change, "Replacement understood: Dana keeps her work in git.",
+            check=lambda: j.expect_replacement_flagged("NotebookInstance",
+                                                 because="NotebookInstanceName")))
+    with j.step(f"dana watches the notebook replaced by {renamed} until Available"):
+        j.sign_in("dana.scientist")
+        j.environment_open_page(environment)
+        j.wait_timeline("The change was applied.")
+        j.wait_status("available")
+        j.sign_out()
+    with j.step("pat.admin deactivates dana.scientist on the leavers page"):
+        j.sign_in("pat.admin")
+        j.deactivate("dana.scientist", "Left the bank (demo).")
+    with j.step("pat.admin sees her notebook stopped and handed to maria.manager"):
+        row = j.wait_handed_over(environment, "maria.manager")
+        if "(stopped)" not in row:
+            raise JourneyFailed(f"the notebook was not stopped: {row!r}")
+        j.sign_out()
+    with j.step("maria.manager (her manager) finds it, Stopped, in My environments"):
+        j.sign_in("maria.manager")
+        if environment not in j.environment_ids():
+            raise JourneyFailed("the notebook is not in maria.manager's environments")
+        j.environment_open_page(environment)
+        j.wait_status("stopped")
+        j.sign_out()
+    with j.step("pat.admin reactivates dana (the journey can run again); the notebook stays "
+                "maria's"):
+        j.sign_in("pat.admin")
+        j.reactivate("dana.scientist")
         j.sign_out()
 
 

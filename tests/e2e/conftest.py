@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from approvals.demo import demo_policies_seed
-from catalog.demo import demo_network_seed, demo_prices_seed
+from catalog.demo import demo_network_seed, demo_prices_seed, demo_rename_seed
 from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
 from portal.devidp.idp import DevIdP, UserDirectory
@@ -95,12 +95,16 @@ def sign_in_through_idp(page: Any, portal_url: str, username: str, password: str
     page.wait_for_url(f"{portal_url}/")
 
 
-def demo_catalog_curated(*, publish: bool = True, policies: bool = True) -> None:
+def demo_catalog_curated(*, publish: bool = True, policies: bool = True,
+                         renames: bool = False) -> None:
     """The fake AWS's demo catalog synced and curated as `make demo` does (seed_demo_catalog:
-    prices, the account's network choices, every product published; seed_demo_policies)."""
+    prices, the account's network choices, every product published; seed_demo_policies; with
+    ``renames`` also its renamable notebooks, a rename flagged as a replacement)."""
     assert catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND)).status == "succeeded"
     demo_prices_seed()
     demo_network_seed()
+    if renames:
+        demo_rename_seed()
     if publish:
         Product.objects.update(published=True)
     if policies:
@@ -122,7 +126,7 @@ def demo_portal(live_server: Any, live_idp: Any, settings: Any, scientist: User,
     settings.PORTAL_BASE_URL = live_server.url
     settings.FAKEAWS_CATALOG_FILE = ""
     settings.FAKEAWS_CONSISTENCY_SECONDS = 0
-    demo_catalog_curated()
+    demo_catalog_curated(renames=True)
     return str(live_server.url)
 
 
