@@ -239,6 +239,9 @@ TYPES: dict[str, ResourceType] = {
     "AWS::SageMaker::NotebookInstance": ResourceType(
         name_property="NotebookInstanceName", max_length=_SAGEMAKER_NAME,
         name_pattern=_SAGEMAKER_PATTERN, required=("InstanceType", "RoleArn"),
+        # "Update requires: Replacement" in the resource reference; every other property
+        # (InstanceType, VolumeSizeInGB, RootAccess, LifecycleConfigName, RoleArn, Tags, the
+        # code repositories) is "No interruption": a resize is never a replacement.
         replacement=frozenset({"DirectInternetAccess", "KmsKeyId", "NotebookInstanceName",
                                "PlatformIdentifier", "SecurityGroupIds", "SubnetId"}),
         attributes=("NotebookInstanceName", "NotebookInstanceArn"), build=_notebook),
