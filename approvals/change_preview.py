@@ -15,7 +15,7 @@ An approval is refused while the preview is being made or when it failed
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from approvals.models import Request
@@ -67,6 +67,34 @@ class ResourceChangeRow:
 
 
 @dataclass(frozen=True)
+class SummaryPart:
+    """One count of an inbox row's preview ("1 replaced (data loss)")."""
+
+    text: str
+    destructive: bool = False
+
+
+_SUMMARY_ORDER = ("added", "modified", "imported", "may be replaced (data loss possible)",
+                  "replaced (data loss)", "removed")
+
+
+def _summary_key(row: ResourceChangeRow) -> tuple[str, bool]:
+    if row.replaced:
+        return "replaced (data loss)", True
+    if row.may_be_replaced:
+        return "may be replaced (data loss possible)", True
+    words = {"ADD": "added", "MODIFY": "modified", "REMOVE": "removed",
+             "IMPORT": "imported"}.get(row.action, row.action.lower())
+    return words, row.action == "REMOVE"
+
+
+def _summary_order(item: tuple[tuple[str, bool], int]) -> tuple[int, str]:
+    words = item[0][0]
+    return (_SUMMARY_ORDER.index(words) if words in _SUMMARY_ORDER else len(_SUMMARY_ORDER),
+            words)
+
+
+@dataclass(frozen=True)
 class ChangePreview:
     """A request's preview: ``state`` pending|ready|failed|terminate, the rows, a message (the
     plan's error when it failed) and the plan's id in AWS."""
@@ -92,10 +120,30 @@ class ChangePreview:
     def is_terminate(self) -> bool:
         return self.state == PREVIEW_TERMINATE
 
+    @property
+    def summary(self) -> tuple[SummaryPart, ...]:
+        """The compact preview of an inbox row: a count per kind of change, the destructive
+        ones flagged (their words say it too: never colour alone)."""
+        if self.is_pending:
+            return (SummaryPart("preview being prepared"),)
+        if self.is_failed:
+            return (SummaryPart("preview failed", destructive=True),)
+        counts: dict[tuple[str, bool], int] = {}
+        for row in self.rows:
+            counts[_summary_key(row)] = counts.get(_summary_key(row), 0) + 1
+        if not counts:
+            return (SummaryPart("no resource changes"),)
+        return tuple(SummaryPart(f"{n} {words}", destructive=bad)
+                     for (words, bad), n in sorted(counts.items(), key=_summary_order))
+
 
 PreviewReader = Callable[[Request], "ChangePreview | None"]
+# Many requests at once (the inbox): their previews by request pk, in a constant number of
+# queries whatever the number of requests.
+PreviewsReader = Callable[[Sequence[Request]], Mapping[object, "ChangePreview"]]
 RequestHook = Callable[[Request], object]
 _readers: list[PreviewReader] = []
+_many_readers: list[PreviewsReader] = []
 _opened: list[RequestHook] = []
 _closed: list[RequestHook] = []
 
@@ -104,6 +152,22 @@ def change_preview_reader_register(reader: PreviewReader) -> None:
     """Register how a request's preview is read (registering twice keeps one)."""
     if reader not in _readers:
         _readers.append(reader)
+
+
+def change_previews_reader_register(reader: PreviewsReader) -> None:
+    """Register how the previews of many requests are read at once (twice keeps one)."""
+    if reader not in _many_readers:
+        _many_readers.append(reader)
+
+
+def change_previews_for(*, requests: Iterable[Request]) -> dict[object, ChangePreview]:
+    """The previews of ``requests`` by request pk (a request without one is left out)."""
+    wanted = list(requests)
+    found: dict[object, ChangePreview] = {}
+    for reader in _many_readers:
+        for pk, preview in reader([r for r in wanted if r.pk not in found]).items():
+            found.setdefault(pk, preview)
+    return found
 
 
 def request_opened_register(hook: RequestHook) -> None:
@@ -151,3 +215,12 @@ def change_preview_approve_refusal(*, request: Request) -> str:
         return ("The change preview failed, so there is nothing to approve: "
                 f"{preview.message or 'AWS gave no reason.'} Reject the request instead.")
     return ""
+
+
+def tasks_previews_attach(tasks: Iterable[object]) -> None:
+    """Give each inbox task (an ``ApprovalTask`` with its request loaded) a ``preview``: its
+    request's change preview or None, read for all of them at once."""
+    shown = list(tasks)
+    previews = change_previews_for(requests=[t.request for t in shown])  # type: ignore[attr-defined]
+    for task in shown:
+        task.preview = previews.get(task.request_id)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from approvals.chain import request_chain
+from approvals.change_preview import tasks_previews_attach
 from approvals.models import Request
 from approvals.selectors import (
     inbox_for_user,
@@ -53,5 +54,6 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
     """The inbox's table (the page of it the person looks at), for new and gone tasks."""
     tasks = Paginator(inbox_for_user(user=request_user(request)), INBOX_PAGE_SIZE).get_page(
         request.GET.get("page"))
+    tasks_previews_attach(tasks)
     return render(request, "approvals/_inbox_live.html",
                   {"page": tasks, **poll_context(live=True, idle=True)})

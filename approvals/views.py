@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals.chain import ChainStep, request_chain, waiting_step
-from approvals.change_preview import change_preview_for
+from approvals.change_preview import change_preview_for, tasks_previews_attach
 from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
 from approvals.form_start import (
     FormStart,
@@ -59,13 +59,8 @@ from approvals.spend import project_spend_picture
 from catalog.forms import ProductRequestForm
 from catalog.leases import lease_terms
 from catalog.models import Product, ProductVersion
-from catalog.narrowing import parameters_narrowed
 from catalog.parameters import EffectiveParameter, parameters_effective
-from catalog.resource_choices import (
-    AccountChoices,
-    parameter_choices_read,
-    parameters_with_choices,
-)
+from catalog.resource_choices import parameters_offered
 from catalog.selectors import (
     cost_estimate,
     prices_for_region,
@@ -123,17 +118,6 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _account_choices(projects: QuerySet[Project], *, wanted: str,
-                     parameters: list[EffectiveParameter]) -> AccountChoices:
-    """The account resources to offer, read in the chosen project (the products' projects share
-    its account and region), else the first; nothing to read without AWS-typed parameters."""
-    if not any(p.resource_type for p in parameters):
-        return AccountChoices(choices={}, unavailable={})
-    project = projects.filter(slug=wanted).first() or projects.first()
-    assert project is not None  # the caller returned early without projects
-    return parameter_choices_read(project=project, parameters=parameters)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
@@ -183,10 +167,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                                  initial=initial, lease=lease)
     # Subnets, VPCs, security groups and KMS keys: the project account's, as on the product page.
     wanted_project = str(request.POST.get("req-project") or initial["project"])
-    listing = _account_choices(projects, wanted=wanted_project, parameters=parameters)
-    parameters = parameters_with_choices(parameters, listing.choices)
     # Apps above catalog may be stricter than the curation (guardrails): the stricter wins.
-    parameters = parameters_narrowed(parameters, product=product, project=projects.filter(
+    parameters, listing = parameters_offered(version=version, project=projects.filter(
         slug=wanted_project).first() or projects.first())
     parameter_form = ProductRequestForm(
         data, version=version, parameters=parameters, choice_labels=listing.choices,
@@ -361,6 +343,7 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     tasks = Paginator(inbox_for_user(user=_user(request)), PAGE_SIZE).get_page(
         request.GET.get("page"))
+    tasks_previews_attach(tasks)
     return render(request, "approvals/inbox.html",
                   {"page": tasks, **poll_context(live=True, idle=True)})
 
@@ -375,6 +358,7 @@ def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     form = BulkApproveForm(request.POST, task_ids=open_ids)
     if not form.is_valid():
         page = Paginator(inbox_for_user(user=user), PAGE_SIZE).get_page(1)
+        tasks_previews_attach(page)
         return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form,
                       **poll_context(live=True, idle=True)}, status=400)
     found = {task.pk: task for task in ApprovalTask.objects.filter(

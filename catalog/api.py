@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -17,15 +18,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.estimates import BASIS_LABELS
+from catalog.leases import lease_terms
 from catalog.models import Product, ProductVersion
-from catalog.parameters import parameters_effective, parameters_json_schema, parameters_validate
+from catalog.parameters import parameters_json_schema, parameters_validate
+from catalog.resource_choices import parameters_offered
 from catalog.selectors import (
+    ProjectIdInvalid,
     cost_estimate,
     prices_for_region,
     product_for_admin,
     product_for_user,
     product_search,
     products_for_user,
+    project_for_product,
     version_default,
     version_for_form,
     versions_requestable,
@@ -69,18 +74,22 @@ class ProductDetailOutput(ProductListOutput):
     version = VersionOutput(allow_null=True)
     form = serializers.JSONField(help_text="The version's request form as JSON Schema.")
     fixed_parameters = serializers.ListField(child=serializers.CharField())
+    project = serializers.CharField(allow_null=True, help_text="The project the form is for.")
+    lease = serializers.DictField(help_text="default_days, max_days and what set the maximum.")
     estimate = CostEstimateOutput(allow_null=True, help_text="For the form's default values.")
     prices = serializers.DictField(child=serializers.CharField(),
                                    help_text="USD per hour by instance type (month = 730 h).")
 
     class Meta(ProductListOutput.Meta):
         fields = [*ProductListOutput.Meta.fields, "versions", "version", "form",
-                  "fixed_parameters", "estimate", "prices"]
+                  "fixed_parameters", "project", "lease", "estimate", "prices"]
 
 
 class ParametersInput(StrictInput):
     version = serializers.IntegerField(required=False,
                                        help_text="Version id; the default version if left out.")
+    project = serializers.CharField(required=False, allow_blank=True, help_text=(
+        "Project slug: checked as a request in that project is (its account, its guardrails)."))
     parameters = serializers.DictField(child=serializers.JSONField(), required=False,
                                        default=dict)
 
@@ -126,13 +135,18 @@ class ProductDetailView(APIView):
     @extend_schema(
         summary="A product with its request form as JSON Schema",
         parameters=[OpenApiParameter("version", int, description="Version id (default version "
-                                                                 "if left out)")],
+                                                                 "if left out)"),
+                    OpenApiParameter("project", str, description=(
+                        "Project slug: the form narrowed by that project's guardrails (its "
+                        "environment) and account; the curation's form if left out"))],
         responses=ProductDetailOutput,
     )
     def get(self, request: Request, pk: int) -> Response:
-        product = product_for_user(user=_user(request), pk=pk)
+        user = _user(request)
+        product = product_for_user(user=user, pk=pk)
         version = _version(product, request.query_params.get("version"))
-        parameters = parameters_effective(version=version)
+        project = _project(user, product, request.query_params.get("project"))
+        parameters, _listing = parameters_offered(version=version, project=project)
         prices = prices_for_region(region=product.aws_region)
         defaults = {p.key: p.default or "" for p in parameters}
         product.versions_list = versions_requestable(product=product)  # type: ignore[attr-defined]
@@ -141,10 +155,27 @@ class ProductDetailView(APIView):
             "version": VersionOutput(version).data,
             "form": parameters_json_schema(parameters=parameters),
             "fixed_parameters": [p.key for p in parameters if p.hidden],
+            "project": project.slug if project is not None else None,
+            "lease": _lease(product, project),
             "estimate": _estimate(product, defaults, prices),
             "prices": {k: str(v) for k, v in prices.items()},
         }
         return Response(data)
+
+
+def _project(user: Any, product: Product, slug: object) -> Project | None:
+    try:
+        return project_for_product(user=user, product=product, slug=slug)
+    except ProjectIdInvalid as exc:
+        raise serializers.ValidationError({"project": [str(exc)]}) from None
+    except Http404:
+        raise NotFound("No such project of yours for this product.") from None
+
+
+def _lease(product: Product, project: Project | None) -> dict[str, Any]:
+    terms = lease_terms(product=product, project=project)
+    return {"default_days": terms.default_days, "max_days": terms.max_days,
+            "max_reason": terms.cap_reason}
 
 
 def _estimate(product: Product, values: dict[str, str], prices: Any = None) -> Any:
@@ -164,7 +195,8 @@ class ProductParametersValidateView(APIView):
         body = ParametersInput(data=request.data)
         body.is_valid(raise_exception=True)
         version = _version(product, body.validated_data.get("version"))
-        parameters = parameters_effective(version=version)
+        project = _project(_user(request), product, body.validated_data.get("project"))
+        parameters, _listing = parameters_offered(version=version, project=project)
         try:
             values = parameters_validate(version=version, values=body.validated_data["parameters"],
                                          parameters=parameters)

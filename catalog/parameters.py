@@ -327,8 +327,13 @@ def parameters_json_schema(*, parameters: Iterable[EffectiveParameter]) -> dict[
             schema["description"] = p.help_text
         if p.default is not None and not p.no_echo:
             schema["default"] = p.default
-        if p.allowed_values and not p.is_list:
-            schema["enum"] = list(p.allowed_values)
+        offered = p.allowed_values or p.choices  # the curation's and guardrails', or the account's
+        if offered and not p.is_list:
+            schema["enum"] = list(offered)
+            if len(offered) == 1:  # fixed (e.g. a guardrail's RootAccess "Disabled")
+                schema["const"] = offered[0]
+        elif offered:  # a comma-separated list: each item is one of these
+            schema["x-allowed-items"] = list(offered)
         if p.is_number:
             schema["type"] = "number"  # a JSON number or its text both validate
             if p.default is not None and not p.no_echo:

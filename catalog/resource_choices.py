@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from catalog.models import ProductVersion
+from catalog.narrowing import parameters_narrowed
 from catalog.parameters import EffectiveParameter, parameters_effective
 from portal.aws import aws_client
 from portal.models import Project
@@ -168,15 +169,39 @@ def parameter_choices_for(
                                   client_for=client_for).choices
 
 
+def parameters_offered(*, version: ProductVersion, project: Project | None,
+                       client_for: ClientFactory | None = None, narrowed: bool = True
+                       ) -> tuple[list[EffectiveParameter], AccountChoices]:
+    """What a request for ``version`` in ``project`` may choose from, and the account listing
+    behind it: the one computation the product page's form, the API's JSON Schema, the request
+    form and the validation of a request share, so what one offers the others accept.
+
+    The effective parameters (the curation), AWS-typed ones with the project account's
+    resources as their choices, then every registered narrowing (``catalog.narrowing``: the
+    guardrails of the project's environment and the product's kind): the stricter wins.
+    Without a project: the curation's parameters as they are. ``narrowed=False``: without the
+    narrowings, for the validation of a submitted request, whose guardrail check (registered
+    with approvals and provisioning) refuses with the rule's name and version instead of a
+    bare "choose one of"; tests/guardrails/test_form_narrowing.py holds the two to agreement.
+    """
+    parameters = parameters_effective(version=version)
+    read = AccountChoices(choices={}, unavailable={})
+    if project is None:
+        return parameters, read
+    if any(p.resource_type for p in parameters):
+        read = parameter_choices_read(project=project, parameters=parameters,
+                                      client_for=client_for)
+        parameters = parameters_with_choices(parameters, read.choices)
+    if not narrowed:
+        return parameters, read
+    return parameters_narrowed(parameters, product=version.product, project=project), read
+
+
 def parameters_for_project(*, version: ProductVersion, project: Project
                            ) -> list[EffectiveParameter]:
-    """The version's effective parameters, AWS-typed ones with the project account's resources
-    as their choices (what validation checks a request against)."""
-    parameters = parameters_effective(version=version)
-    if not any(p.resource_type for p in parameters):
-        return parameters
-    read = parameter_choices_read(project=project, parameters=parameters)
-    return parameters_with_choices(parameters, read.choices)
+    """``parameters_offered`` before the narrowings, without the listing (what validation
+    checks a request against; the guardrail checks then refuse what they narrow away)."""
+    return parameters_offered(version=version, project=project, narrowed=False)[0]
 
 
 def parameters_with_choices(

@@ -9,6 +9,7 @@ when both are set). Anything else is a 404.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -27,6 +28,8 @@ from catalog.models import (
     SyncRun,
 )
 from portal.models import Membership, Project, User
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's slug (Project.slug is a SlugField)
 
 
 def products_for_user(*, user: User) -> QuerySet[Product]:
@@ -141,6 +144,24 @@ def projects_for_product(*, user: User, product: Product) -> QuerySet[Project]:
         memberships__user=user, active=True,
         aws_account_id=product.aws_account_id, aws_region=product.aws_region,
     ).order_by("name")
+
+
+class ProjectIdInvalid(ValueError):
+    """A project id (slug) that cannot name any project: the caller answers 400."""
+
+
+def project_for_product(*, user: User, product: Product, slug: object) -> Project | None:
+    """The project ``slug`` names among ``projects_for_product`` (None when no slug is given);
+    ProjectIdInvalid for what is not a slug, Http404 for a project out of the user's scope."""
+    if slug in (None, ""):
+        return None
+    text = str(slug)
+    if len(text) > 60 or not _SLUG.fullmatch(text):
+        raise ProjectIdInvalid("A project is named by its slug (letters, digits, - and _).")
+    project = projects_for_product(user=user, product=product).filter(slug=text).first()
+    if project is None:
+        raise Http404("No such project of yours for this product.")
+    return project
 
 
 # --- Platform admins ----------------------------------------------------------------------------

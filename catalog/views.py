@@ -23,11 +23,12 @@ from catalog.forms import (
     ProductCurationForm,
     ProductRequestForm,
 )
+from catalog.leases import lease_terms
 from catalog.live_views import sync_runs_context
 from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion, StoragePrice
-from catalog.parameters import parameters_effective
-from catalog.resource_choices import parameter_choices_for, parameters_with_choices
+from catalog.resource_choices import parameters_offered
 from catalog.selectors import (
+    ProjectIdInvalid,
     cost_estimate,
     prices_for_region,
     product_for_admin,
@@ -35,6 +36,7 @@ from catalog.selectors import (
     product_search,
     products_for_admin,
     products_for_user,
+    project_for_product,
     projects_for_product,
     version_for_form,
     version_requested_or_default,
@@ -103,14 +105,19 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("catalog:product_detail", pk=product.pk)
         return render(request, "catalog/product_detail.html", context)
     version = version_for_form(version=version)
-    parameters = parameters_effective(version=version)
-    choices: dict[str, list[tuple[str, str]]] = {}
-    # Subnets, VPCs, security groups and KMS keys are choices read from the project's account.
-    if any(p.resource_type for p in parameters):
-        project = context["projects"].first()
-        if project is not None:
-            choices = parameter_choices_for(project=project, parameters=parameters)
-    parameters = parameters_with_choices(parameters, choices)
+    # The form is narrowed for the chosen project (the first one by default): the curation, the
+    # project account's subnets, VPCs, security groups and KMS keys, and the guardrails of the
+    # project's environment, as the request form and the validation narrow it.
+    try:
+        project = project_for_product(user=user, product=product, slug=request.POST.get(
+            "project") or request.GET.get("project")) or context["projects"].first()
+    except ProjectIdInvalid as exc:
+        context["project_error"] = str(exc)
+        return render(request, "catalog/product_detail.html", context, status=400)
+    context.update({"project": project,
+                    "lease": lease_terms(product=product, project=project)})
+    parameters, listing = parameters_offered(version=version, project=project)
+    choices = listing.choices
     form = ProductRequestForm(request.POST or None, version=version, parameters=parameters,
                               choice_labels=choices)
     prices = prices_for_region(region=product.aws_region)

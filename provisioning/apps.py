@@ -48,12 +48,19 @@ class ProvisioningConfig(AppConfig):
         # Change requests are approved on a Service Catalog plan (provisioning/change_plans.py).
         from approvals.change_preview import (
             change_preview_reader_register,
+            change_previews_reader_register,
             request_closed_register,
             request_opened_register,
         )
-        from provisioning.change_plans import plan_discard, plan_open, plan_preview
+        from provisioning.change_plans import (
+            plan_discard,
+            plan_open,
+            plan_preview,
+            plan_previews,
+        )
 
         change_preview_reader_register(plan_preview)
+        change_previews_reader_register(plan_previews)
         request_opened_register(plan_open)
         request_closed_register(plan_discard)
         audit_actions_register(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -320,8 +321,33 @@ def plan_preview(request: Request) -> ChangePreview | None:
     if request.action != Request.Action.UPDATE:
         return None
     plan = plan_for(request)
-    if plan is None:
-        return None
+    return None if plan is None else _plan_preview(plan)
+
+
+def plan_previews(requests: Sequence[Request]) -> dict[object, ChangePreview]:
+    """``approvals.change_preview`` many-requests reader (the inbox): two queries at most,
+    whatever the number of requests (the update requests' plans, the terminated environments)."""
+    previews: dict[object, ChangePreview] = {}
+    updates = [r.pk for r in requests if r.action == Request.Action.UPDATE]
+    if updates:
+        for plan in ResourcePlan.objects.filter(request_id__in=updates):
+            previews[plan.request_id] = _plan_preview(plan)
+    terminations: dict[uuid.UUID, Request] = {}
+    for request in requests:
+        if request.action == Request.Action.TERMINATE:
+            try:
+                terminations[uuid.UUID(str(request.environment_ref))] = request
+            except ValueError:
+                continue
+    if terminations:
+        for environment in Environment.objects.filter(pk__in=list(terminations)):
+            request = terminations[environment.pk]
+            if environment.project_id == request.project_id:
+                previews[request.pk] = _terminate_preview(environment)
+    return previews
+
+
+def _plan_preview(plan: ResourcePlan) -> ChangePreview:
     if plan.state == State.CREATING:
         return ChangePreview(state=PREVIEW_PENDING)
     if plan.state == State.FAILED:

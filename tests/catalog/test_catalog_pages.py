@@ -199,7 +199,9 @@ def test_the_product_page_runs_a_constant_number_of_queries(
         assert client.get(url).status_code == 200
     # (the menu's count of what waits is one of them, the auto-stop policies another; its
     # "may approve" is kept from sign-in)
-    assert len(queries) == 13, [q["sql"] for q in queries.captured_queries]
+    # (+3 since the form is narrowed for a project: the project, the guardrails in force for the
+    # form and for the lease maximum)
+    assert len(queries) == 16, [q["sql"] for q in queries.captured_queries]
 
 
 def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(
@@ -208,7 +210,9 @@ def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(
     response = _client(scientist).get(reverse("catalog:product_detail", args=[notebook.pk]))
 
     version = notebook.versions.get(name="v2")
-    expected = f"{reverse('approvals:request_new')}?product={notebook.pk}&amp;version={version.pk}"
+    # ... for the project the form was narrowed for (the first one: the page's project choice).
+    expected = (f"{reverse('approvals:request_new')}?product={notebook.pk}&amp;"
+                f"version={version.pk}&amp;project=fraud")
     # A submit button of the "Check parameters" form: what was typed goes to the request form.
     button = re.search(r'<form method="post"[^>]*id="request-form".*?</form>',
                        response.content.decode(), re.S)

@@ -13,7 +13,11 @@ from django.urls import reverse
 from catalog import resource_choices
 from catalog.models import ParameterOverride, Product
 from catalog.parameters import parameters_effective
-from catalog.resource_choices import parameter_choices_for, parameters_with_choices
+from catalog.resource_choices import (
+    AccountChoices,
+    parameter_choices_for,
+    parameters_with_choices,
+)
 from portal.models import Project, User
 from tests.catalog.factories import product_make
 
@@ -149,7 +153,8 @@ def test_without_known_resources_the_page_asks_for_identifiers_as_text(
     product: Product, scientist: User, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The account could not be listed (no permission, unreachable role): nothing is known.
-    monkeypatch.setattr("catalog.views.parameter_choices_for", lambda **kwargs: {})
+    monkeypatch.setattr("catalog.resource_choices.parameter_choices_read",
+                        lambda **kwargs: AccountChoices(choices={}, unavailable={}))
     client = Client()
     client.force_login(scientist)
     page = client.get(reverse("catalog:product_detail", args=[product.pk])).content.decode()
