@@ -92,6 +92,7 @@ TARGETS: dict[str, list[str]] = {
     "provisioning/services.py": [
         "--no-migrations", "tests/provisioning/test_environment_provision.py",
         "tests/provisioning/test_environment_provision_run.py",
+        "tests/provisioning/test_environment_provision_records.py",
         "tests/provisioning/test_environment_lifecycle.py",
         "tests/provisioning/test_aws_role_unreachable.py",
         "tests/provisioning/test_sealed_parameters.py",
