@@ -69,6 +69,12 @@ _PORTAL = [
     "tests/portal",
 ]
 TARGETS: dict[str, list[str]] = {
+    # handoff.py first: its own tests on PostgreSQL (DATABASES below), where its row lock is
+    # observable; the other approvals services take the approvals directory on SQLite.
+    "approvals/services/handoff.py": [
+        "--reuse-db", "tests/approvals/test_request_hand_off.py",
+        "tests/approvals/test_request_hand_off_locks.py",
+    ],
     "approvals/services/*.py": _APPROVALS,
     "approvals/policies.py": _APPROVALS,
     # --no-migrations (pytest-django: tables straight from the models) saves ~2 s a mutant where
@@ -79,9 +85,32 @@ TARGETS: dict[str, list[str]] = {
         "tests/catalog/test_parameter_effective_rules.py",
     ],
     "provisioning/follow.py": _PROVISIONING,
-    "provisioning/services.py": _PROVISIONING,
+    # The whole provisioning directory puts ~128 tests (minutes on a loaded machine) behind each
+    # mutant of a widely run line: the files that call provisioning/services.py's functions
+    # (provision, run, lifecycle, failure, tags, parameters, quota and guardrail checks) are
+    # enough to kill its mutants, and need no data migration.
+    "provisioning/services.py": [
+        "--no-migrations", "tests/provisioning/test_environment_provision.py",
+        "tests/provisioning/test_environment_provision_run.py",
+        "tests/provisioning/test_environment_provision_records.py",
+        "tests/provisioning/test_environment_lifecycle.py",
+        "tests/provisioning/test_aws_role_unreachable.py",
+        "tests/provisioning/test_sealed_parameters.py",
+        "tests/provisioning/test_guardrails_before_aws.py",
+        "tests/provisioning/test_quota_at_provision_and_start.py",
+        "tests/provisioning/test_request_environment_links.py",
+        "tests/provisioning/test_names_and_tags.py",
+    ],
     "portal/services.py": _PORTAL,
     "portal/sso.py": _PORTAL,
+}
+# Module glob → the database its tests run on (DATABASE_URL; default: the SQLite test database).
+# SQLite has no SELECT … FOR UPDATE, so what handoff.py locks (and a mutant of its `of=`) is only
+# visible on PostgreSQL. MUTATION_DATABASE_URL overrides the URL; --reuse-db (in its TARGETS)
+# keeps pytest-django's test database between the mutants' runs (the schema is the same).
+DATABASES: dict[str, str] = {
+    "approvals/services/handoff.py": os.environ.get(
+        "MUTATION_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test_mutation"),
 }
 # Not copied into the scratch tree: version control, caches and run-time state.
 IGNORED = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache",
@@ -124,15 +153,23 @@ def modules_wanted(spec: str) -> list[tuple[str, list[str]]]:
     """The (module path, test files) pairs selected by ``MODULES`` (globs or prefixes)."""
     wanted = [s.strip() for s in spec.split(",") if s.strip()]
     chosen: list[tuple[str, list[str]]] = []
-    for pattern, tests in TARGETS.items():
+    for pattern, tests in TARGETS.items():  # a module takes the first glob that matches it
         for path in sorted(ROOT.glob(pattern)):
             relative = path.relative_to(ROOT).as_posix()
+            if relative in (c for c, _ in chosen):
+                continue
             if not wanted or any(fnmatch.fnmatch(relative, w) or relative.startswith(w)
                                  for w in wanted):
                 chosen.append((relative, tests))
     if wanted and not chosen:
         raise SystemExit(f"MODULES={spec!r} matches none of: {', '.join(TARGETS)}")
     return chosen
+
+
+def database_of(relative: str) -> str:
+    """The DATABASE_URL the module's tests run with ("": the default SQLite test database)."""
+    return next((url for pattern, url in DATABASES.items() if fnmatch.fnmatch(relative, pattern)),
+                "")
 
 
 def mutants_of(relative: str) -> list[Mutant]:
@@ -174,10 +211,12 @@ def sample(mutants: list[Mutant], *, size: int, seed: str, module: str) -> list[
 
 
 def run_tests(scratch: Path, tests: list[str], timeout: float, *,
-              coverage_of: str = "", data_file: str = "") -> str:
+              coverage_of: str = "", data_file: str = "", database: str = "") -> str:
     """'passed', 'failed' or 'timeout' for one run of the test files in the scratch tree; with
     ``coverage_of``, under coverage of that module, each test in its own context."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    if database:
+        env["DATABASE_URL"] = database
     runner = [sys.executable, "-m", "pytest"]
     if coverage_of:  # the context plugin lives in scripts/, next to this script
         env["PYTHONPATH"] = os.pathsep.join([str(scratch / "scripts"), env.get("PYTHONPATH", "")])
@@ -224,23 +263,25 @@ class Baselines:
     timeouts: dict[tuple[str, ...], float] = field(default_factory=dict)
 
     def timeout(self, tests: list[str], *, covering: str) -> float:
-        key = tuple(tests)
+        database = database_of(covering)
+        key = (*tests, database)
         if key not in self.timeouts:
-            modules = [m for m, t in self.chosen if t == tests]
+            modules = [m for m, t in self.chosen if t == tests and database_of(m) == database]
             started = time.monotonic()
             outcome = run_tests(self.scratch, tests, timeout=3600,
                                 coverage_of=",".join(modules) if self.select else "",
-                                data_file=str(self.data_file(tests)))
+                                data_file=str(self.data_file(tests, database)),
+                                database=database)
             if outcome != "passed":
                 raise SystemExit(f"{covering}: the tests fail without any mutant: "
                                  f"{' '.join(tests)}")
             self.timeouts[key] = max(MIN_TIMEOUT_SECONDS, 3 * (time.monotonic() - started))
         return self.timeouts[key]
 
-    def data_file(self, tests: list[str]) -> Path:
-        """The coverage file of the baseline run of ``tests`` (one per test list)."""
-        lists = list(dict.fromkeys(tuple(t) for _, t in self.chosen))
-        return self.scratch / f".mutation-coverage-{lists.index(tuple(tests))}"
+    def data_file(self, tests: list[str], database: str) -> Path:
+        """The coverage file of the baseline run of ``tests`` (one per test list and database)."""
+        lists = list(dict.fromkeys((*t, database_of(m)) for m, t in self.chosen))
+        return self.scratch / f".mutation-coverage-{lists.index((*tests, database))}"
 
 
 def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[Mutant],
@@ -250,10 +291,12 @@ def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[M
     score = Score(module=relative, total=total)
     timeout = baselines.timeout(tests, covering=relative)
     options = [t for t in tests if t.startswith("-")]
-    line_tests = (LineTests(baselines.data_file(tests), scratch / relative)
+    database = database_of(relative)
+    line_tests = (LineTests(baselines.data_file(tests, database), scratch / relative)
                   if baselines.select else None)
     original = (scratch / relative).read_text()
-    print(f"{relative}: {len(mutants)} of {total} mutants, tests: {' '.join(tests)}", flush=True)
+    print(f"{relative}: {len(mutants)} of {total} mutants, tests: {' '.join(tests)}"
+          f"{f', DATABASE_URL={database}' if database else ''}", flush=True)
     if line_tests is not None:
         score.coverage = line_tests.branch_coverage()
         print(f"  branch coverage with these tests: {score.coverage}", flush=True)
@@ -275,7 +318,7 @@ def module_score(scratch: Path, relative: str, tests: list[str], mutants: list[M
             else:
                 (scratch / relative).write_text(mutated)
                 outcome = {"failed": "killed", "passed": "survived"}.get(
-                    run_tests(scratch, chosen, timeout), "timeout")
+                    run_tests(scratch, chosen, timeout, database=database), "timeout")
                 (scratch / relative).write_text(original)
                 note = "" if chosen is tests else f" ({len(chosen) - len(options)} tests)"
             if outcome == "killed":

@@ -99,3 +99,14 @@ def test_without_a_registered_handler_the_hand_off_fails_and_stays_undone(
     gpu_request.refresh_from_db()
     assert gpu_request.handed_off_at is None
     assert not AuditEvent.objects.filter(action="request.handed_off").exists()
+
+
+def test_the_callers_request_shows_when_it_was_handed_off(
+    gpu_request: Request, manager: User, platform_admin: User, provisioning_services: list[Any],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        _approve_all(gpu_request, manager, platform_admin)
+    request_hand_off(request=gpu_request)  # no refresh: the caller's object is brought up to date
+    assert gpu_request.handed_off_at is not None
+    assert gpu_request.handed_off_at == Request.objects.get(pk=gpu_request.pk).handed_off_at

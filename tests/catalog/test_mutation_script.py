@@ -37,6 +37,20 @@ def test_modules_are_picked_by_glob_or_prefix_and_a_bad_pick_is_refused(
         mutation.modules_wanted("nowhere/at_all.py")
 
 
+def test_the_hand_off_module_runs_its_own_tests_on_postgresql_once_and_others_on_sqlite(
+    mutation: ModuleType,
+) -> None:
+    picked = mutation.modules_wanted("approvals/services")
+    paths = [p for p, _ in picked]
+    assert len(paths) == len(set(paths))  # a module matched by two globs is tested once
+    tests = dict(picked)
+    assert "tests/approvals/test_request_hand_off_locks.py" in tests[
+        "approvals/services/handoff.py"]
+    assert tests["approvals/services/decide.py"] == ["tests/approvals"]
+    assert mutation.database_of("approvals/services/handoff.py").startswith("postgres://")
+    assert mutation.database_of("approvals/services/decide.py") == ""
+
+
 def test_a_sample_is_the_same_for_the_same_seed_and_differs_for_another(
     mutation: ModuleType,
 ) -> None:
