@@ -7,11 +7,13 @@ accounts, 300 products, 100,000 requests, 20,000 environments and 500,000 audit 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_volume .venv/bin/python bench/volume.py
 
 Use an EMPTY, throwaway database: the script migrates it and adds rows (PostgreSQL: it is
-created when missing). Rows go in with ``bulk_create`` in batches, the audit trail with ``COPY``
-on PostgreSQL (``executemany`` on SQLite): the audit events are hashed into the chain here, in
-id order, after whatever the database already holds, so ``manage.py audit_verify`` passes on the
-result. Request numbers (REQ-…) are assigned in order and the counter moved past them, so the
-portal's next request gets the next number. Progress is printed as it goes.
+created when missing). Users, projects and products go in with ``bulk_create``; requests,
+environments, leases, tasks and the audit trail as plain tuples (``table_rows.TableRows``: COPY on
+PostgreSQL, ``executemany`` on SQLite), the PostgreSQL tables' secondary indexes built once after
+the load, in its transaction (``table_rows.indexes_built_after``). The audit events are hashed into
+the chain here, in id order, after whatever the database already holds, so ``manage.py
+audit_verify`` passes on the result. Request numbers (REQ-…) are assigned in order and the counter
+moved past them, so the portal's next request gets the next number. Progress is printed as it goes.
 
 What the rows look like (so that the pages have realistic work to do):
 
@@ -369,19 +371,6 @@ def _audit_insert(connection: Any, rows: Iterator[dict[str, Any]]) -> int:
         return len(batch)
 
 
-def _database_ready() -> None:
-    """PostgreSQL: create the database named in DATABASE_URL when it does not exist."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for field in fields(Volume):
@@ -391,7 +380,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-volume-"))
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    _database_ready()
+    from bench_django import database_create_missing
+
+    database_create_missing()
     import django
 
     django.setup()
