@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -168,10 +169,16 @@ def run(bench: Bench, database_url: str) -> tuple[int, list[str]]:
     return process.wait(), lines
 
 
+# gunicorn's own INFO lines (started, booting worker, exiting): in the console, not the report.
+_SERVER_INFO = re.compile(r"^\[\d{4}-\d\d-\d\d [^]]*\] \[\d+\] \[INFO\] ")
+
+
 def markdown(lines: list[str]) -> str:
-    """Markdown tables as they are, every other line in a text block."""
+    """Markdown tables as they are, every other line in a text block (gunicorn's INFO lines
+    left out)."""
     out: list[str] = []
     text: list[str] = []
+    lines = [line for line in lines if not _SERVER_INFO.match(line)]
 
     def flush() -> None:
         if text:
