@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_django import django_start
 
 
 def appends(count: int) -> dict[str, float]:
@@ -114,21 +109,15 @@ def fill(total: int) -> None:
                            "(SELECT max(id) FROM portal_auditevent))")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=100_000)
-    options = parser.parse_args()
-    os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-audit-"))
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    options = parser.parse_args(argv)
+    django_start("bench-audit")
     from django.core.management import call_command
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
     if options.appends:
         figures = appends(options.appends)

@@ -20,17 +20,12 @@ Figures are in the README ("Benchmarks").
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_django import django_start
 
 
 def populate(total: int, due: int, missing: int) -> None:
@@ -121,24 +116,17 @@ def enforce(count: int) -> tuple[list[float], list[int]]:
     return seconds, queries
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--environments", type=int, default=20_000)
     parser.add_argument("--due", type=int, default=2_000)
     parser.add_argument("--missing", type=int, default=1_000)
     parser.add_argument("--enforce", type=int, default=200)
-    options = parser.parse_args()
-    os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-lease-"))
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    options = parser.parse_args(argv)
+    django_start("bench-lease")
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, batch {settings.PORTAL_LEASE_SWEEP_BATCH}")
     begin = time.monotonic()
     populate(options.environments, options.due, options.missing)

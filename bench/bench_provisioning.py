@@ -31,14 +31,13 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_django import ROOT, django_start
+
 # The fake AWS answers at once: the benchmark measures the portal, not the fake's clock.
 FAKE_AT_ONCE = {"FAKEAWS_OPERATION_SECONDS": "0", "FAKEAWS_CONSISTENCY_SECONDS": "0",
                 "PORTAL_AWS_MODE": "fake", "PORTAL_FOLLOW_FIRST_SECONDS": "0"}
@@ -78,29 +77,25 @@ def wait_for(done: Callable[[], bool], *, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--latency", type=int, default=20)
     parser.add_argument("--throughput", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--spacing", type=float, default=0.2,
                         help="pause after each one finished in the latency runs")
-    args = parser.parse_args()
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="throughput run: approvals handed off per second (0: all at once, "
+                             "which measures the queue once it outgrows the workers)")
+    args = parser.parse_args(argv)
 
-    var_dir = Path(os.environ.setdefault("PORTAL_VAR_DIR",
-                                         tempfile.mkdtemp(prefix="bench-provisioning-")))
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.update(FAKE_AT_ONCE)
-    import django
-
-    django.setup()
+    django_start("bench-provisioning")
+    var_dir = Path(os.environ["PORTAL_VAR_DIR"])
     from django.conf import settings
-    from django.core.management import call_command
 
     from config.celery import app
 
-    call_command("migrate", verbosity=0)
     approve = _portal_setup()
     print(f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
           f"broker {settings.CELERY_BROKER_URL.split(':')[0]}, {args.workers} worker(s), "
@@ -167,15 +162,26 @@ def _throughput(args: Any, approve: Callable[[], tuple[Any, float]],
     noop_rate = args.throughput / (max(ran for _, ran in noop_runs(noop_log)) - started)
 
     started = time.time()
-    ids = [approve()[0].pk for _ in range(args.throughput)]
+    ids, handed = [], {}
+    for n in range(args.throughput):
+        if args.rate:  # paced: the n-th hand-off at n / rate seconds
+            time.sleep(max(0.0, started + n / args.rate - time.time()))
+        environment, at = approve()
+        ids.append(environment.pk)
+        handed[environment.pk] = at
     handed_off = time.time() - started
-    _wait_available(ids, timeout=1200)
+    done = _wait_available(ids, timeout=1200)
     elapsed = time.time() - started
     rate = args.throughput / elapsed
+    took = [done[pk] - at for pk, at in handed.items()]
+    pace = f"{args.rate:g} a second" if args.rate else "at once"
     print(f"throughput, no-op task: {args.throughput} at once, {noop_rate:.1f} tasks/s")
-    print(f"throughput, provisioning: {args.throughput} approvals handed off in {handed_off:.1f} "
-          f"s, all available after {elapsed:.1f} s: {rate:.1f} requests/s "
-          f"(x{noop_rate / rate:.1f} the no-op's time per item)")
+    print(f"throughput, provisioning: {args.throughput} approvals handed off {pace} in "
+          f"{handed_off:.1f} s, all available after {elapsed:.1f} s: {rate:.2f} requests/s "
+          f"(x{noop_rate / rate:.1f} the no-op's time per item); hand-off to available median "
+          f"{statistics.median(took):.1f} s, p95 {percentile(took, 0.95):.1f} s, first ten "
+          f"{statistics.median(took[:10]):.1f} s, last ten {statistics.median(took[-10:]):.1f} s "
+          f"(the same when the workers keep up)")
 
 
 def _portal_setup() -> Callable[[], tuple[Any, float]]:
@@ -227,17 +233,23 @@ def _portal_setup() -> Callable[[], tuple[Any, float]]:
     return approve
 
 
-def _wait_available(ids: list[Any], timeout: float) -> None:
+def _wait_available(ids: list[Any], timeout: float) -> dict[Any, float]:
+    """Wait until every environment is available; returns when each was seen available."""
     from provisioning.models import Environment
 
     deadline = time.time() + timeout
+    seen: dict[Any, float] = {}
     while True:
         rows = Environment.objects.filter(pk__in=ids)
         failed = rows.filter(status="failed").values_list("status_message", flat=True).first()
         if failed is not None:
             raise SystemExit(f"a provisioning failed: {failed}")
-        if rows.filter(status="available").count() == len(ids):
-            return
+        now = time.time()
+        for pk in rows.filter(status="available").exclude(pk__in=list(seen)).values_list(
+                "pk", flat=True):
+            seen[pk] = now
+        if len(seen) == len(ids):
+            return seen
         if time.time() > deadline:
             statuses = sorted(set(rows.values_list("status", flat=True)))
             raise SystemExit(f"timed out; statuses: {statuses}")

@@ -23,18 +23,13 @@ Figures are in the README ("Benchmarks").
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_django import django_start
 
 IN_FAKE = [False]  # set while the fake AWS answers a request (its SQL is not the portal's)
 
@@ -126,29 +121,22 @@ def measure(run: Callable[[], dict[str, int]], *, memory: bool) -> dict[str, Any
             "peak": peak}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--projects", type=int, default=20, help="per account")
     parser.add_argument("--environments", type=int, default=100, help="per project")
     parser.add_argument("--baseline-projects", type=int, default=10,
                         help="projects the old per-project reconcile is run for (scaled up)")
-    options = parser.parse_args()
-    os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-reconcile-"))
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    options = parser.parse_args(argv)
+    django_start("bench-reconcile")
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
     from portal.models import User
     from provisioning.reconcile import environments_reconcile
     from tests.provisioning.reconcile_fleet import fleet_create
 
-    call_command("migrate", verbosity=0)
     begin = time.monotonic()
     owner = User.objects.create(username="bench.owner", email="bench@bank.example")
     fleet = fleet_create(accounts=options.accounts, projects_per_account=options.projects,

@@ -22,20 +22,15 @@ Figures are in the README ("Benchmarks").
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_django import django_start
 
 # name → dotted path of the sweep function. Add a sweep here with one line.
 SWEEPS: dict[str, str] = {
@@ -150,7 +145,7 @@ def run_sweep(sweep: Callable[..., Any], rounds: int) -> list[tuple[float, int, 
     return calls
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--environments", type=int, default=20_000)
     parser.add_argument("--projects", type=int, default=20)
@@ -158,19 +153,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--sweep", action="append", default=[],
                         help=f"a name ({', '.join(SWEEPS)}) or a dotted path; repeatable")
-    options = parser.parse_args()
-    os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="bench-sweeps-"))
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    options = parser.parse_args(argv)
+    django_start("bench-sweeps")
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.utils.module_loading import import_string
 
-    call_command("migrate", verbosity=0)
     names = options.sweep or list(SWEEPS)
     sweeps = {name: import_string(SWEEPS.get(name, name)) for name in names}
     print(f"database: {connection.vendor}, lease batch {settings.PORTAL_LEASE_SWEEP_BATCH}, "

@@ -77,14 +77,14 @@ def wrk(script: Path, connections: int, seconds: int, port: int) -> dict[str, fl
             "p99": p99 / 1000, "errors": errors, "requests": total}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", default="10,50,100")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8077)
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     from bench_pages import pages, personas, production_like_env
@@ -144,9 +144,10 @@ def main() -> None:
         for connections in (int(c) for c in options.connections.split(",")):
             mine = wrk(work / "portal.lua", connections, options.seconds, options.port)
             base = wrk(work / "baseline.lua", connections, options.seconds, options.port)
+            ratio = f"{mine['rps'] / base['rps']:.2f}" if base["rps"] else "n/a"
             print(f"| {connections} | {mine['rps']:.1f} | {mine['p50']:.0f} | {mine['p95']:.0f} "
                   f"| {mine['p99']:.0f} | {mine['errors']:.0f} | {base['rps']:.1f} "
-                  f"| {base['p95']:.0f} | {mine['rps'] / base['rps']:.2f} |", flush=True)
+                  f"| {base['p95']:.0f} | {ratio} |", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
