@@ -232,7 +232,7 @@ def _requests_and_environments(volume: Volume, users: list[Any], projects: list[
             created = now - timedelta(seconds=rng.randrange(365 * 86400))
             number += 1
             is_env = i < volume.environments
-            status = "approved" if is_env else "pending" if i % 50 == 0 else rng.choice(decided)
+            status = "approved" if is_env else "pending" if i % 50 == 7 else rng.choice(decided)
             request_id = uuid.uuid4()
             requests.append((
                 request_id, number, owner.pk, project.pk, version.product_id, version.pk,
