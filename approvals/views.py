@@ -87,7 +87,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     links = environment_links(requests=rows, user=user)
     return render(request, "approvals/request_list.html", {
-        "page": page, "products": products_for_user(user=user)[:50],
+        # The "Request an environment" list shows a name and a kind: nothing else is read.
+        "page": page, "products": products_for_user(user=user).only("pk", "name", "kind")[:50],
         "rows": [RequestRow(request=r, waiting=waiting_step(request=r),
                             environment=links.get(r.pk)) for r in rows],
     })

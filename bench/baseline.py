@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template import engines
 from django.urls import include, path
@@ -24,7 +24,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.pagination import LimitOffsetPagination
 
 from approvals.models import ApprovalTask, Request
-from catalog.models import Product
+from catalog.models import ParameterSpec, Product, ProductVersion
 from portal.models import AuditEvent
 from provisioning.models import Environment
 
@@ -54,6 +54,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def catalog(request: HttpRequest) -> HttpResponse:
     rows = Product.objects.filter(published=True, retired_at__isnull=True).order_by("name")
     return _table(request, "Catalog", rows, 24, lambda p: (p.name, p.get_kind_display()))
+
+
+_PRODUCT = engines["django"].from_string(
+    "<!doctype html><html lang='en'><head><title>{{ product.name }}</title></head><body>"
+    "<h1>{{ product.name }}</h1><p>{{ product.description }}</p><ul>"
+    "{% for v in versions %}<li>{{ v.name }} {{ v.description }}</li>{% endfor %}</ul>"
+    "<form method='post'>{% csrf_token %}{% for p in parameters %}<label>{{ p.key }} "
+    "{% if p.allowed_values %}<select name='{{ p.key }}'>{% for a in p.allowed_values %}"
+    "<option{% if a == p.default %} selected{% endif %}>{{ a }}</option>{% endfor %}</select>"
+    "{% else %}<input name='{{ p.key }}' value='{{ p.default|default:'' }}'>{% endif %}"
+    "</label> {{ p.description }}{% endfor %}<button>Check</button></form></body></html>")
+
+
+def product(request: HttpRequest, pk: int) -> HttpResponse:
+    """The product, its live versions and the newest one's live parameters as form inputs."""
+    found = Product.objects.prefetch_related(Prefetch(
+        "versions", queryset=ProductVersion.objects.filter(
+            active=True, retired_at__isnull=True).order_by("-aws_created_at", "-pk"))).get(pk=pk)
+    versions = list(found.versions.all())
+    parameters = (ParameterSpec.objects.filter(version=versions[0], retired_at__isnull=True)
+                  .order_by("position", "key") if versions else ParameterSpec.objects.none())
+    return HttpResponse(_PRODUCT.render({"product": found, "versions": versions,
+                                         "parameters": parameters}, request))
 
 
 def environments(request: HttpRequest) -> HttpResponse:
@@ -156,6 +179,7 @@ class RequestsApi(ListAPIView[Request]):
 urlpatterns = [
     path("baseline/dashboard/", dashboard),
     path("baseline/catalog/", catalog),
+    path("baseline/catalog/<int:pk>/", product),
     path("baseline/environments/", environments),
     path("baseline/requests/", requests),
     path("baseline/inbox/", inbox),

@@ -67,6 +67,8 @@ def pages(people: dict[str, Any]) -> list[Page]:
         Page("audit (Django admin)", "admin", "/admin/portal/auditevent/", "/baseline/audit/"),
         Page("environment detail", "scientist",
              f"/environments/{people['environment'].pk}/", "/baseline/environments/"),
+        Page("product page", "scientist", f"/catalog/{people['product'].pk}/",
+             f"/baseline/catalog/{people['product'].pk}/"),
     ]
 
 
@@ -85,6 +87,7 @@ def production_like_env(port: int = 8077) -> dict[str, str]:
 def personas() -> dict[str, Any]:
     from django.db.models import Count
 
+    from catalog.selectors import products_for_user
     from portal.models import Role, User
     from provisioning.models import Environment
 
@@ -100,8 +103,13 @@ def personas() -> dict[str, Any]:
     if not (scientist and approver and admin and auditor):
         raise SystemExit("seed the database first: bench/volume.py")
     environment = Environment.objects.filter(owner=scientist).order_by("-created_at").first()
+    # The first product of the scientist's catalog with a version to request (its form).
+    product = products_for_user(user=scientist).filter(
+        versions__active=True, versions__retired_at__isnull=True).first()
+    if product is None:
+        raise SystemExit("the scientist sees no requestable product: seed with bench/volume.py")
     return {"scientist": scientist, "approver": approver, "admin": admin, "auditor": auditor,
-            "environment": environment}
+            "environment": environment, "product": product}
 
 
 def measure(get: Callable[[], Any], runs: int) -> tuple[list[float], int, int]:
@@ -151,7 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         client.force_login(people[name])
         clients[name] = client
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; personas: "
-          + ", ".join(f"{k} {v.username}" for k, v in people.items() if k != "environment"))
+          + ", ".join(f"{k} {v.username}" for k, v in people.items()
+                      if k not in ("environment", "product")))
     print("| page | p50 ms | p95 ms | SQL | baseline p50 ms | baseline SQL | ratio (p50) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for page in pages(people):

@@ -165,11 +165,13 @@ def catalog_card_estimates(*, products: list[Product]) -> dict[int, CostEstimate
         newest.setdefault(product_id, default or "")
         by_version[version_id] = default or ""
     curated: dict[int, str] = {}
-    for override in ParameterOverride.objects.filter(product__in=products,
-                                                     key=INSTANCE_TYPE_PARAMETER):
-        chosen = override.fixed_value if override.hidden else (override.default or "")
+    overrides = ParameterOverride.objects.filter(
+        product__in=products, key=INSTANCE_TYPE_PARAMETER).values_list(
+        "product_id", "hidden", "fixed_value", "default")
+    for product_id, hidden, fixed_value, default in overrides:
+        chosen = fixed_value if hidden else (default or "")
         if chosen:
-            curated[override.product_id] = chosen
+            curated[product_id] = chosen
     estimates: dict[int, CostEstimate | None] = {}
     for product in products:
         value = curated.get(product.pk) or by_version.get(product.default_version_id or 0) \

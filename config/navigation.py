@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import IntegerField, QuerySet, Subquery, Value
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 
 from approvals.selectors import inbox_tasks
@@ -47,7 +47,29 @@ def waiting_for(*, user: User, approver: bool) -> Waiting:
            .values_list("waiting_tasks", "waiting_unread").first())
     tasks_count, unread_count = row or (0, 0)
     return Waiting(tasks=tasks_count, unread=unread_count,
-                   inbox_url=reverse("approvals:inbox") if approver else "")
+                   inbox_url=menu_url("approvals:inbox") if approver else "")
+
+
+# (route, script prefix, urlconf) -> URL: the menu's routes take no argument, so each is reversed
+# once per process rather than a dozen resolver walks on every page (issue 16).
+_menu_urls: dict[tuple[str, str, str], str] = {}
+
+
+def menu_url(name: str) -> str:
+    """``reverse(name)`` of an argument-free route, kept per script prefix and URLconf."""
+    key = (name, get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF))
+    url = _menu_urls.get(key)
+    if url is None:
+        url = _menu_urls[key] = reverse(name)
+    return url
+
+
+FRAME_ROUTES = ("account_logout", "notification_list", "notification_badge")
+
+
+def menu_urls_clear() -> None:
+    """Forget the kept URLs (after routes change at run time, as tests do)."""
+    _menu_urls.clear()
 
 
 def _menu(request: HttpRequest) -> dict[str, Any]:
@@ -74,7 +96,7 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         ("API", "api_docs", True),
     ]
     menu = {
-        "items": [{"label": label, "url": reverse(name), "name": name}
+        "items": [{"label": label, "url": menu_url(name), "name": name}
                   for label, name, allowed in candidates if allowed],
         "waiting": waiting_for(user=user, approver=approver),
     }
@@ -91,6 +113,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is not None and user.is_authenticated:
         context["nav_items"] = SimpleLazyObject(lambda: _menu(request)["items"])
         context["menu_waiting"] = SimpleLazyObject(lambda: _menu(request)["waiting"])
+        # The signed-in frame's own links (sign out, the badge), kept as the menu's are.
+        context["frame_urls"] = {name: menu_url(name) for name in FRAME_ROUTES}
     else:
         context["nav_items"] = []
     return context

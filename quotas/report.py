@@ -55,8 +55,11 @@ class QuotaRow:
 def quota_report(*, user: User) -> list[QuotaRow]:
     """The person's limits, then their projects' (by project name), with what is in use."""
     mine = user_limits(user=user)
-    projects = {p.pk: p for p in projects_for_user(user=user)}
-    caps = list(ProjectQuota.objects.filter(project_id__in=projects).order_by("measure"))
+    # The caps of the person's active projects with their project, in one query (issue 16: the
+    # dashboard read the projects, then their caps).
+    caps = list(ProjectQuota.objects.filter(project__in=projects_for_user(user=user).values("pk"))
+                .select_related("project").order_by("measure"))
+    projects = {c.project_id: c.project for c in caps}
     own: list[Counted] = counted(owner_id=user.pk) if mine else []
     theirs = counted_in_projects({c.project_id for c in caps})
     regions = {i.region for i in own} | {i.region for items in theirs.values() for i in items}

@@ -199,9 +199,10 @@ def test_the_product_page_runs_a_constant_number_of_queries(
         assert client.get(url).status_code == 200
     # (the menu's count of what waits is one of them, the auto-stop policies another; its
     # "may approve" is kept from sign-in)
-    # (+3 since the form is narrowed for a project: the project, the guardrails in force for the
-    # form and for the lease maximum)
-    assert len(queries) == 16, [q["sql"] for q in queries.captured_queries]
+    # (11 since version_for_form takes the version with its product from product_for_user: the
+    # product and its overrides are not read again; +3 since the form is narrowed for a project:
+    # the project, the guardrails in force for the form and for the lease maximum)
+    assert len(queries) == 14, [q["sql"] for q in queries.captured_queries]
 
 
 def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(

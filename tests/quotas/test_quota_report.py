@@ -109,3 +109,33 @@ def test_the_api_counts_in_constant_queries(client: Client, scientist: User, pro
     with django_assert_max_num_queries(12):
         response = client.get(URL)
     assert response.json()["quotas"][0]["used"] == "20.00"
+
+
+def test_the_dashboard_reads_the_caps_of_any_number_of_projects_in_the_same_queries(
+    client: Client, scientist: User, project: Project,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.models import Membership
+
+    grant("running_environments", 3)
+    cap(project, "running_environments", 5)
+    client.force_login(scientist)
+    client.get("/")
+
+    def dashboard() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get("/").content.decode()
+        return len(queries), body
+
+    with_one, _ = dashboard()
+    for n in range(20):
+        more = Project.objects.create(
+            slug=f"capped-{n}", name=f"Capped {n:02}", cost_center="CC-9", environment="dev",
+            aws_account_id=f"{n:012}", aws_region="eu-west-1")
+        Membership.objects.create(user=scientist, project=more)
+        cap(more, "running_environments", 5)
+    with_twenty_one, body = dashboard()
+    assert with_twenty_one == with_one
+    assert all(f"capped-{n}" in body for n in range(20))
