@@ -72,8 +72,10 @@ def drop_template(tag: str) -> None:
     """At the end of the run (in the controller): the template and the run's marker files."""
     if not _ready_marker(tag).exists():
         return
-    old_name = str(connection.settings_dict["NAME"])
-    connection.settings_dict["NAME"] = template_name(tag)
-    connection.creation.destroy_test_db(old_name, verbosity=0)
+    name = template_name(tag)
+    if connection.vendor != "sqlite" or Path(name).exists():
+        old_name = str(connection.settings_dict["NAME"])
+        connection.settings_dict["NAME"] = name
+        connection.creation.destroy_test_db(old_name, verbosity=0)
     _ready_marker(tag).unlink(missing_ok=True)
     (Path(tempfile.gettempdir()) / f"portal-test-{tag}.lock").unlink(missing_ok=True)
