@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from pytest_django import DjangoDbBlocker
+from pytest_django.plugin import blocking_manager_key
 
 from portal.models import Membership, Project, Role, User
+from tests import database_template
 
 PROJECT_ROLE_ARN = "arn:aws:iam::111111111111:role/ml-portal-provisioning"
 PROJECT_EXTERNAL_ID = "ml-portal-demo-external-id"
@@ -27,6 +32,51 @@ def make_user(username: str, *, roles: list[str] | None = None, manager: User | 
     }
     defaults.update(extra)
     return User.objects.create(username=username, **defaults)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run in several processes (pytest-xdist's controller) names its template database; the
+    processes it starts inherit the name (tests/database_template.py)."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        os.environ.setdefault(database_template.TEMPLATE_VARIABLE,
+                              database_template.template_tag_for_run())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    tag = os.environ.get(database_template.TEMPLATE_VARIABLE)
+    if tag and not hasattr(config, "workerinput") and blocking_manager_key in config.stash:
+        with config.stash[blocking_manager_key].unblock():
+            database_template.drop_template(tag)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request: pytest.FixtureRequest, django_test_environment: None,
+                    django_db_blocker: DjangoDbBlocker, django_db_keepdb: bool,
+                    django_db_createdb: bool) -> Iterator[None]:
+    """pytest-django's test database, except that the processes of an xdist run clone one
+    migrated template instead of each migrating its own (tests/database_template.py). No test
+    uses ``serialized_rollback``, so no database is serialized."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
+    keepdb = django_db_keepdb and not django_db_createdb
+    tag = os.environ.get(database_template.TEMPLATE_VARIABLE)
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if tag and worker and not keepdb:
+        with django_db_blocker.unblock():
+            old_name = database_template.clone_for_process(tag=tag, worker=worker,
+                                                           verbosity=verbosity)
+        yield
+        with django_db_blocker.unblock():
+            database_template.destroy_clone(old_name=old_name, verbosity=verbosity)
+        return
+    with django_db_blocker.unblock():
+        databases = setup_databases(verbosity=verbosity, interactive=False,
+                                    keepdb=keepdb, serialized_aliases=set())
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(databases, verbosity=verbosity)
 
 
 @pytest.fixture(autouse=True)
