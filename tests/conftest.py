@@ -195,7 +195,10 @@ def _waits(item: pytest.Item) -> int:
     module = getattr(item, "module", None)
     # By identity: some imported names (botocore's ANY) are equal to everything.
     worker = module is not None and any(v is WorkerProcess for v in vars(module).values())
-    return int(worker) + int(bool(_BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))))
+    # A module that mostly waits on subprocesses of its own says so (tests/test_bench_run_all.py).
+    declared = int(getattr(module, "SUITE_WAITS", 0))
+    return max(declared, int(worker) + int(bool(
+        _BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

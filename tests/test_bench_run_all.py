@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Minutes of subprocesses: handed out first under xdist (tests/conftest.py).
+SUITE_WAITS = 2
 SECTIONS = ["pages", "throughput", "audit export", "reconcile", "sweeps", "provisioning"]
 
 

@@ -40,3 +40,13 @@ def test_a_run_without_xdist_keeps_the_order_it_was_given() -> None:
     items = collected()
     pytest_collection_modifyitems(types.SimpleNamespace(), items)  # type: ignore[arg-type]
     assert [item.nodeid for item in items] == [item.nodeid for item in collected()]
+
+
+def test_a_module_that_declares_its_waits_is_handed_out_with_the_journeys() -> None:
+    declared = types.ModuleType("declared")
+    declared.SUITE_WAITS = 2  # type: ignore[attr-defined]
+    items = [Item("tests/a.py::one", PLAIN), Item("tests/d.py::one", PLAIN, "live_server"),
+             Item("tests/e.py::one", declared)]
+    pytest_collection_modifyitems(types.SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    assert [item.nodeid for item in items] == ["tests/e.py::one", "tests/d.py::one",
+                                               "tests/a.py::one"]
