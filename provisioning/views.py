@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +13,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -217,8 +220,17 @@ def admin_environment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "provisioning/admin_environment_list.html", {
         "page": page, "filters": filters, "query": query,
         "statuses": Environment.Status.choices,
-        # The drop-downs show a slug/pk and a name: 200 projects and 300 products loaded whole
-        # were a good part of the page (issue 16).
-        "projects": Project.objects.order_by("slug").only("pk", "slug", "name"),
-        "products": selectors.products_with_environments().only("pk", "name"),
+        # The drop-downs: 200 projects and 300 products, loaded whole and rendered by a template
+        # loop, were a good part of the page (issue 16): their values and names only, as HTML.
+        "project_options": _options(Project.objects.order_by("slug").values_list("slug", "name"),
+                                    selected=filters["project"]),
+        "product_options": _options(selectors.products_with_environments()
+                                    .values_list("pk", "name"), selected=filters["product"]),
     })
+
+
+def _options(choices: Iterable[tuple[object, str]], *, selected: str) -> str:
+    """``<option>`` elements (escaped) of (value, label) pairs, the ``selected`` value marked."""
+    return format_html_join("", "<option value=\"{}\"{}>{}</option>", (
+        (value, mark_safe(" selected") if str(value) == selected else "", label)
+        for value, label in choices))
