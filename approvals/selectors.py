@@ -8,6 +8,7 @@ look but never decide).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -47,27 +48,38 @@ def _named(user: User, **task_filter: Any) -> Q:
     )
 
 
-def _on_behalf(user: User, **task_filter: Any) -> QuerySet[Any]:
+def delegators_today(*, user: User) -> list[int]:
+    """The people the user stands in for today as their delegate (one query; usually none)."""
+    return list(delegations_in_range().filter(delegate=user).values_list("delegator_id",
+                                                                         flat=True))
+
+
+def _on_behalf(user: User, *, delegators: Sequence[int] | None = None,
+               **task_filter: Any) -> QuerySet[Any]:
     """Rows "task names X in person" where the user is X's delegate today and X could decide:
     X is not the requester, has not decided the task (nor had it decided for them), and under
-    four eyes across steps decided no other step of the request (``task_delegator`` in SQL)."""
+    four eyes across steps decided no other step of the request (``task_delegator`` in SQL).
+    ``delegators``: ``delegators_today`` already read (None: a subquery reads them)."""
     through = ApprovalTask.eligible_approvers.through
     by_them = Q(approver=OuterRef("user")) | Q(on_behalf_of=OuterRef("user"))
     decided = Decision.objects.filter(by_them, task=OuterRef("approvaltask"))
     earlier = Decision.objects.filter(by_them, task__request=OuterRef(
         "approvaltask__request")).exclude(task=OuterRef("approvaltask"))
-    return (through.objects.filter(
-        user__in=delegations_in_range().filter(delegate=user).values("delegator"),
-        **task_filter)
+    standing_in: Any = list(delegators) if delegators is not None else \
+        delegations_in_range().filter(delegate=user).values("delegator")
+    return (through.objects.filter(user__in=standing_in, **task_filter)
         .exclude(user=F("approvaltask__request__requester"))
         .exclude(Exists(decided))
         .exclude(Q(approvaltask__distinct_step_approvers=True) & Exists(earlier)))
 
 
-def _named_or_delegated(user: User) -> Q:
-    """The task (the outer query's row) names the user, or someone the user stands in for."""
-    return Q(_named(user, approvaltask=OuterRef("pk"))) | Q(
-        Exists(_on_behalf(user, approvaltask=OuterRef("pk"))))
+def _named_or_delegated(user: User, *, delegators: Sequence[int] | None = None) -> Q:
+    """The task (the outer query's row) names the user, or someone the user stands in for
+    (``delegators`` known to be empty: the delegation branch is left out, not just false)."""
+    named = Q(_named(user, approvaltask=OuterRef("pk")))
+    if delegators is not None and not delegators:
+        return named
+    return named | Q(Exists(_on_behalf(user, delegators=delegators, approvaltask=OuterRef("pk"))))
 
 
 def may_approve(*, user: User) -> bool:
@@ -148,10 +160,13 @@ def tasks_prefetch() -> Prefetch[Any, Any, Any]:
     return Prefetch("tasks", queryset=tasks_queryset())
 
 
-def inbox_tasks(*, user: User) -> QuerySet[ApprovalTask]:
+def inbox_tasks(*, user: User, delegators: Sequence[int] | None = None
+                ) -> QuerySet[ApprovalTask]:
     """Open tasks the user may decide and has not decided yet; never their own requests, nor
     a later step of a request they decided an earlier step of (when the task says so).
-    Bare (no joins, no order): what the menu counts; the inbox page uses `inbox_for_user`."""
+    Bare (no joins, no order): what the menu counts; the inbox page uses `inbox_for_user`.
+    ``delegators``: ``delegators_today`` when already read (None: read inside the query, so
+    the menu's count stays one statement)."""
     if not user.is_authenticated or not user.is_active:
         return ApprovalTask.objects.none()
     by_user = Q(approver=user) | Q(on_behalf_of=user)
@@ -164,7 +179,7 @@ def inbox_tasks(*, user: User) -> QuerySet[ApprovalTask]:
         ApprovalTask.objects.filter(
             status=ApprovalTask.Status.PENDING, request__status=Request.Status.PENDING,
         )
-        .filter(_named_or_delegated(user))
+        .filter(_named_or_delegated(user, delegators=delegators))
         .exclude(request__requester=user)
         .exclude(Exists(mine))
         .exclude(Q(distinct_step_approvers=True) & Exists(earlier))
@@ -175,15 +190,24 @@ def inbox_tasks(*, user: User) -> QuerySet[ApprovalTask]:
 def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
     """The inbox page: `inbox_tasks` with the request's parts and the approvals so far, and
     ``on_behalf_of_username``/``on_behalf_of_name``: whom the user would decide for as their
-    delegate (empty when the task names the user themselves)."""
+    delegate (empty when the task names the user themselves).
+
+    Whom the user stands in for is read first (one small query): for the many who stand in
+    for nobody, the delegation subqueries (an EXISTS and three correlated subqueries, the most
+    costly part of the page to build, issue 16) are left out altogether."""
+    delegators = delegators_today(user=user)
+
     def delegator(field: str) -> Any:
+        if not delegators:
+            return Value("", output_field=CharField())
         return Case(When(_named(user, approvaltask=OuterRef("pk")), then=Value("")),
-                    default=Subquery(_on_behalf(user, approvaltask=OuterRef("pk"))
+                    default=Subquery(_on_behalf(user, delegators=delegators,
+                                                approvaltask=OuterRef("pk"))
                                      .order_by("user__username").values(field)[:1]),
                     output_field=CharField())
 
     return (
-        inbox_tasks(user=user)
+        inbox_tasks(user=user, delegators=delegators)
         .annotate(on_behalf_of_username=delegator("user__username"),
                   on_behalf_of_name=delegator("user__first_name"),
                   on_behalf_of_last_name=delegator("user__last_name"))

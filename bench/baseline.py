@@ -142,6 +142,21 @@ def all_environments(request: HttpRequest) -> HttpResponse:
                              e.owner.username, e.status))
 
 
+def environment(request: HttpRequest, pk: str) -> HttpResponse:
+    """One environment as its page shows it: its row with product, project, version and origin
+    request, its parameters, its requests (origin and day-2) and its timeline."""
+    env = Environment.objects.select_related("product", "project", "owner", "version",
+                                             "origin_request").get(pk=pk, owner_id=request.user.pk)
+    requests = Request.objects.filter(environment_ref=str(env.pk)).order_by("created_at")
+    rows = [(env.provisioned_product_name, env.product.name, env.version.name, env.project.name,
+             env.owner.username, env.origin_request.number, env.status, env.expires_at),
+            *((key, value) for key, value in (env.parameters or {}).items()),
+            *((r.number, r.action, r.status, r.created_at) for r in requests),
+            *((e.at, e.kind, e.message) for e in env.events.order_by("-at", "-pk"))]
+    return HttpResponse(_TABLE.render({"title": env.provisioned_product_name,
+                                       "count": len(rows), "rows": rows}, request))
+
+
 class _EnvironmentSerializer(serializers.ModelSerializer[Environment]):
     class Meta:
         model = Environment
@@ -186,6 +201,7 @@ urlpatterns = [
     path("baseline/audit/", audit),
     path("baseline/audit/export.csv", audit_export),
     path("baseline/environments/all/", all_environments),
+    path("baseline/environments/<uuid:pk>/", environment),
     path("baseline/api/environments", EnvironmentsApi.as_view()),
     path("baseline/api/requests", RequestsApi.as_view()),
     path("", include("config.urls")),

@@ -66,7 +66,8 @@ def pages(people: dict[str, Any]) -> list[Page]:
              "/baseline/audit/?object=request+12345"),
         Page("audit (Django admin)", "admin", "/admin/portal/auditevent/", "/baseline/audit/"),
         Page("environment detail", "scientist",
-             f"/environments/{people['environment'].pk}/", "/baseline/environments/"),
+             f"/environments/{people['environment'].pk}/",
+             f"/baseline/environments/{people['environment'].pk}/"),
         Page("product page", "scientist", f"/catalog/{people['product'].pk}/",
              f"/baseline/catalog/{people['product'].pk}/"),
     ]

@@ -46,6 +46,7 @@ from provisioning.services import (
     parameters_opened,
 )
 from provisioning.states import environment_status_set
+from provisioning.studio_idle import IdleRead, studio_idle_apply, studio_idle_read
 
 logger = logging.getLogger(__name__)
 
@@ -193,11 +194,14 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
     status_seen = environment.status
     unreachable: RoleUnavailable | None = None
     found: Found | None = None
+    idle: IdleRead | None = None
     try:
         state, errors, outputs, pp_id = _observe(environment)
         if state == "done" and status_seen in (Status.PROVISIONING, Status.UPDATING):
             found = environment_resource_lookup(
                 environment=environment, outputs={**environment.outputs, **outputs})
+            idle = studio_idle_read(environment, domain_id=found.domain_id if found else "",
+                                    user_profile_name=found.user_profile_name if found else "")
     except NotFound as exc:
         if exc.operation not in CONSISTENT_LATER:
             state, errors, outputs, pp_id = (
@@ -225,6 +229,7 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
         else:
             environment.aws_missing_since = None
         if state == "done":
+            studio_idle_apply(environment, idle)  # saved with the rest by environment_finish
             environment_finish(environment, outputs=outputs, found=found)
             return FollowOutcome(environment.status)
         if state == "refused" and environment.status in (Status.STARTING, Status.STOPPING):

@@ -116,6 +116,13 @@ class Environment(models.Model):
         help_text="When AWS first answered not-found for the record or project being followed "
                   "(eventual consistency): retried until PORTAL_AWS_CONSISTENCY_SECONDS later.")
     reconciled_at = models.DateTimeField(null=True, blank=True)
+    studio_idle = models.JSONField(
+        null=True, blank=True,
+        help_text="A Studio user profile's JupyterLab IdleSettings as DescribeUserProfile last "
+                  "answered ({}: none set; empty: not read yet), read when it is provisioned "
+                  "or changed and at each reconcile (provisioning.studio_idle); its page shows "
+                  "them without calling AWS.")
+    studio_idle_read_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -52,6 +52,7 @@ from provisioning.services import (
     event_add,
 )
 from provisioning.states import environment_status_set
+from provisioning.studio_idle import RECONCILE_COLUMNS, studio_idle_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ BATCH = 500
 SETTLED = (Status.AVAILABLE, Status.STOPPED, Status.FAILED)
 # The columns a verdict needs; the full row is loaded only for an environment that changed.
 _COLUMNS = ("pk", "provisioned_product_id", "notebook_instance_name", "status",
-            "status_message", "version__artifact_id")
+            "status_message", "version__artifact_id", *RECONCILE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ def _reconcile_target(projects: list[Project], report: dict[str, int]) -> None:
             try:
                 for row in rows:
                     seen = observe(row, listing)
+                    studio_idle_refresh(row, listing.backend)
                     if change_expected(row, seen):
                         report[environment_reconcile_observed(
                             environment_id=row["pk"], seen=seen, backend=listing.backend)] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -12,19 +13,20 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.models import Product
 from portal.http import request_user as _user
 from portal.http import response_no_store as _no_store
 from portal.models import Project
 from provisioning import actuals, lifecycle, metering, selectors, services
-from provisioning.backends import BackendError, backend_for
 from provisioning.hooks import environment_notes
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.live_views import timeline_context
 from provisioning.models import Environment
+from provisioning.studio_idle import studio_idle_in_force
 
 # Statuses in which the "Open" button is shown (stopped notebooks are started first).
 OPENABLE = (Environment.Status.AVAILABLE, Environment.Status.STOPPED,
@@ -111,21 +113,6 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "notes": environment_notes(environment, user),
         "requests": selectors.environment_requests(environment=environment),
     })
-
-
-def studio_idle_in_force(environment: Environment) -> dict[str, Any] | None:
-    """A live Studio profile's idle shutdown as SageMaker has it (DescribeUserProfile, in the
-    portal's own session, per page view: what is in force, not what was asked for); None for
-    other kinds, {"error": ...} when AWS cannot be read."""
-    live = environment.status in (Environment.Status.AVAILABLE, Environment.Status.UPDATING)
-    if environment.product.kind != Product.Kind.STUDIO_USER_PROFILE or not live \
-            or not (environment.domain_id and environment.user_profile_name):
-        return None
-    try:
-        return backend_for(environment.project).studio_idle_settings(
-            domain_id=environment.domain_id, user_profile_name=environment.user_profile_name)
-    except BackendError as exc:
-        return {"error": str(exc)}
 
 
 # The parameters that say what a SageMaker environment runs on (the demo catalog's and AWS's
@@ -233,6 +220,17 @@ def admin_environment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "provisioning/admin_environment_list.html", {
         "page": page, "filters": filters, "query": query,
         "statuses": Environment.Status.choices,
-        "projects": Project.objects.order_by("slug"),
-        "products": selectors.products_with_environments(),
+        # The drop-downs: 200 projects and 300 products, loaded whole and rendered by a template
+        # loop, were a good part of the page (issue 16): their values and names only, as HTML.
+        "project_options": _options(Project.objects.order_by("slug").values_list("slug", "name"),
+                                    selected=filters["project"]),
+        "product_options": _options(selectors.products_with_environments()
+                                    .values_list("pk", "name"), selected=filters["product"]),
     })
+
+
+def _options(choices: Iterable[tuple[object, str]], *, selected: str) -> str:
+    """``<option>`` elements (escaped) of (value, label) pairs, the ``selected`` value marked."""
+    return format_html_join("", "<option value=\"{}\"{}>{}</option>", (
+        (value, mark_safe(" selected") if str(value) == selected else "", label)
+        for value, label in choices))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 
 from approvals.change_preview import change_preview_approve_refusal
@@ -55,11 +56,12 @@ def _eligibility_check(*, request: Request, task: ApprovalTask, approver: User) 
     (``approvals.services.delegations``), or None when they decide in their own right."""
     if request.requester_id == approver.pk:
         raise SelfApproval("You cannot decide your own request.")
-    if approver.pk in earlier_deciders(task=task):
+    excluded = earlier_deciders(task=task)  # read once: task_is_eligible needs them too
+    if approver.pk in excluded:
         raise NotEligible("You decided an earlier step of this request; someone else must "
                           "decide this one.")
     on_behalf_of = None
-    if not task_is_eligible(task=task, user=approver):
+    if not task_is_eligible(task=task, user=approver, excluded=excluded):
         on_behalf_of = task_delegator(task=task, user=approver)
         if on_behalf_of is None:
             raise NotEligible("You are not an approver of this step.")
@@ -68,9 +70,12 @@ def _eligibility_check(*, request: Request, task: ApprovalTask, approver: User) 
             f"Already decided: this step is {task.get_status_display().lower()} and the "
             f"request is {request.get_status_display().lower()}."
         )
-    if Decision.objects.filter(task=task, approver=approver).exists():
+    # Both "already decided" checks in one query (a bulk approval runs this per task).
+    deciders = set(Decision.objects.filter(Q(approver=approver) | Q(on_behalf_of=approver),
+                                           task=task).values_list("approver_id", flat=True))
+    if approver.pk in deciders:
         raise AlreadyDecided("Already decided: you have decided this step before.")
-    if Decision.objects.filter(task=task, on_behalf_of=approver).exists():
+    if deciders:
         raise AlreadyDecided("Already decided: your delegate decided this step for you.")
     return on_behalf_of
 

@@ -46,11 +46,13 @@ def task_approvers(*, task: ApprovalTask) -> list[User]:
                              excluded=earlier_deciders(task=task))
 
 
-def task_is_eligible(*, task: ApprovalTask, user: User) -> bool:
-    """Whether the user may decide the task (named, or in one of its groups, not excluded)."""
+def task_is_eligible(*, task: ApprovalTask, user: User,
+                     excluded: set[int] | None = None) -> bool:
+    """Whether the user may decide the task (named, or in one of its groups, not excluded);
+    ``excluded``: ``earlier_deciders`` when the caller has already read them."""
     if not user.is_active or user.pk == task.request.requester_id:
         return False
-    if user.pk in earlier_deciders(task=task):
+    if user.pk in (earlier_deciders(task=task) if excluded is None else excluded):
         return False
     return (task.eligible_approvers.filter(pk=user.pk).exists()
             or user.groups.filter(pk__in=task.eligible_groups.values("pk")).exists())

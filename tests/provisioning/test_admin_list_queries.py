@@ -71,3 +71,17 @@ def test_the_admin_list_query_count_does_not_grow_with_its_rows(
     assert len(many) == len(few)
     products = [sql.upper() for sql in many if 'FROM "CATALOG_PRODUCT"' in sql.upper()]
     assert len(products) == 1 and "EXISTS" in products[0] and "DISTINCT" not in products[0]
+
+
+def test_the_drop_downs_mark_the_chosen_filter_and_escape_names(
+        client: Client, platform_admin: User, scientist: User, project: Project) -> None:
+    product, version = make_notebook_product(project)
+    Product.objects.filter(pk=product.pk).update(name="Notebook <b>GPU</b>")
+    _environments(requester=scientist, project=project, product=product, version=version,
+                  count=1)
+    client.force_login(platform_admin)
+    html = client.get(f"/environments/all/?product={product.pk}&project={project.slug}"
+                      ).content.decode()
+    assert f'<option value="{product.pk}" selected>Notebook &lt;b&gt;GPU&lt;/b&gt;</option>' in html
+    assert f'<option value="{project.slug}" selected>' in html
+    assert "<b>GPU</b>" not in html

@@ -142,3 +142,33 @@ def test_my_environments_hide_terminated_ones_until_asked(
 
     assert name not in hidden and 'href="?terminated=show">Show them</a>' in hidden
     assert name in shown and 'href="?">Hide them</a>' in shown
+
+
+def test_my_environments_run_the_same_queries_for_one_row_and_many(
+        client: Client, scientist: User, project: Any, settings: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.provisioning.conftest import make_notebook_product
+    from tests.provisioning.test_admin_list_queries import _environments
+
+    settings.PORTAL_MENU_ROLE_SECONDS = 3600  # a slow machine must not re-ask the menu roles
+    product, version = make_notebook_product(project)
+    _environments(requester=scientist, project=project, product=product, version=version,
+                  count=1)
+    client.force_login(scientist)
+
+    def page() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/environments/")
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    page()  # the session's menu answers are kept from here on
+    one, _ = page()
+    _environments(requester=scientist, project=project, product=product, version=version,
+                  count=29, start=1)
+    many, html = page()
+    assert many == one
+    assert html.count('data-open-form') == 30 and html.count('data-status>') == 30
+    assert html.count('name="csrfmiddlewaretoken"') >= 30
