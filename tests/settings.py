@@ -10,6 +10,10 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("PORTAL_PLAIN_HTTP", "true")
 # A fixed test-only Fernet key (32 bytes, url-safe base64) sealing NoEcho parameter values.
 os.environ.setdefault("PORTAL_PARAMETER_KEY", "dGVzdC1vbmx5LXBhcmFtZXRlci1rZXktMzJieXRlcyE=")
+# The menu's approver checks are kept per session for this long (provisioning/menu_roles.py). At
+# the production default (60 s), a query-count test that builds 50 rows on a loaded machine saw
+# them asked again mid-test; the tests of the lifetime itself set it explicitly.
+os.environ.setdefault("PORTAL_MENU_ROLE_SECONDS", "3600")
 os.environ.setdefault(
     "PORTAL_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
 )
