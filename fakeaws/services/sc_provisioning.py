@@ -11,6 +11,16 @@ Facts (Service Catalog API reference and observed behaviour):
 - A provisioned product that is UNDER_CHANGE refuses update/terminate: InvalidStateException.
 - RecordOutputs carry the stack's Outputs plus ``CloudformationStackARN``, which Service Catalog
   adds for CloudFormation products.
+- UpdateProvisionedProduct's ``Tags`` replace the provisioned product's tags, and the stack
+  update carries them to every resource that takes tags (CloudFormation propagates stack-level
+  tags). Tag updates need a RESOURCE_UPDATE constraint on the product (in the portfolio of its
+  launch path) with TagUpdateOnProvisionedProduct ALLOWED ("Requires the product to have
+  RESOURCE_UPDATE constraint with TagUpdatesOnProvisionedProduct set to ALLOWED to allow tag
+  updates", API reference; AWS::ServiceCatalog::ResourceUpdateConstraint: NOT_ALLOWED "prevents
+  users from changing tags"). Without one, or NOT_ALLOWED, the fake refuses the call with
+  InvalidParametersException, nothing changed. The exact wording of AWS's message was not found
+  in the docs; the fake's names the constraint. Tags that equal the current ones are no update
+  and pass (the portal sends its tag set on every day-2 change).
 - SearchProvisionedProducts filters by AccessLevelFilter (Account, Role, User; default User) and
   a SearchQuery ``name:<value>``; DescribeRecord pages its outputs with PageToken/PageSize.
 """
@@ -38,6 +48,7 @@ from fakeaws.services.servicecatalog import (
     not_found,
     path_get,
     product_get,
+    tag_updates_for,
     template_for,
     version_get,
 )
@@ -249,6 +260,10 @@ def update_provisioned_product(*, caller: Caller, region: str, params: dict[str,
     # Parameters the caller leaves out take the template default (CloudFormation UpdateStack).
     parameters = _resolve(template_for(version), given)
     tags = _tags(params.get("Tags")) if "Tags" in params else dict(product.tags)
+    if tags != dict(product.tags) and tag_updates_for(product.product_id, product.path_id) != "ALLOWED":
+        raise invalid(f"Tag updates are not allowed for provisioned product {product.pp_id}: its "
+                      "product has no RESOURCE_UPDATE constraint with "
+                      "TagUpdateOnProvisionedProduct set to ALLOWED.")
     product.tags = tags
     record = _start(product=product, record_type="UPDATE_PROVISIONED_PRODUCT", token=token,
                     artifact_id=version.id, path_id=path.id, parameters=parameters, tags=tags,
