@@ -229,7 +229,8 @@ def _day2_begin(*, caller: Caller, region: str, params: dict[str, Any], token_ke
     again = Record.objects.filter(provision_token=token, product=product).first()
     if token and again is not None:
         return product, token, again
-    owner_check(caller=caller, action=action, resource_arn=product.arn, tags=dict(product.tags))
+    owner_check(caller=caller, action=action, resource_arn=product.arn, tags=dict(product.tags),
+                owner_arn=product.created_by)
     _changeable(product)
     return product, token, None
 
@@ -260,7 +261,8 @@ def update_provisioned_product(*, caller: Caller, region: str, params: dict[str,
     # Parameters the caller leaves out take the template default (CloudFormation UpdateStack).
     parameters = _resolve(template_for(version), given)
     tags = _tags(params.get("Tags")) if "Tags" in params else dict(product.tags)
-    if tags != dict(product.tags) and tag_updates_for(product.product_id, product.path_id) != "ALLOWED":
+    allowed = tag_updates_for(product.product_id, product.path_id) == "ALLOWED"
+    if tags != dict(product.tags) and not allowed:
         raise invalid(f"Tag updates are not allowed for provisioned product {product.pp_id}: its "
                       "product has no RESOURCE_UPDATE constraint with "
                       "TagUpdateOnProvisionedProduct set to ALLOWED.")
@@ -391,7 +393,8 @@ def update_provisioned_product_properties(*, caller: Caller, region: str, params
         if not _principal_arn_ok(value, account=caller.account, roles_only=key == "LAUNCH_ROLE"):
             raise invalid(f"{key} {value} is not a valid principal of this account.")
     owner_check(caller=caller, action="servicecatalog:UpdateProvisionedProductProperties",
-                resource_arn=product.arn, tags=dict(product.tags))
+                resource_arn=product.arn, tags=dict(product.tags),
+                owner_arn=product.created_by)
     _changeable(product)
     created, visible, done = record_timing()
     record = Record.objects.create(
