@@ -65,13 +65,27 @@ def account_policies(account: str) -> list[dict[str, Any]]:
     return list(configured.get(account, []))
 
 
-def request_context(*, caller: Caller, service: str, tags: dict[str, str]) -> dict[str, str]:
-    """The condition keys AWS puts in the request context of a call on a tagged resource."""
+def request_context(*, caller: Caller, service: str, tags: dict[str, str],
+                    owner_arn: str = "") -> dict[str, str]:
+    """The condition keys AWS puts in the request context of a call on a tagged resource.
+
+    Service Catalog's provisioned-product actions evaluate no ``aws:ResourceTag`` (the Service
+    Authorization Reference lists only servicecatalog:accountLevel/roleLevel/userLevel for
+    them): their context says ``self`` for the levels that hold, the owner being ``owner_arn``
+    (the session that provisioned it, or the OWNER UpdateProvisionedProductProperties set)."""
     context = {"aws:userid": caller.user_id, "aws:PrincipalAccount": caller.account,
                "aws:PrincipalArn": caller.role_arn or caller.arn}
     if caller.source_identity:
         context["aws:SourceIdentity"] = caller.source_identity
     context.update({f"aws:PrincipalTag/{k}": v for k, v in caller.tags.items()})
+    if service == "servicecatalog":
+        context["servicecatalog:accountLevel"] = "self"
+        owner_role = owner_arn.rsplit("/", 1)[0] if ":assumed-role/" in owner_arn else ""
+        if owner_arn and caller.arn.rsplit("/", 1)[0] == owner_role:
+            context["servicecatalog:roleLevel"] = "self"
+        if owner_arn and caller.arn == owner_arn:
+            context["servicecatalog:userLevel"] = "self"
+        return context
     context.update({f"aws:ResourceTag/{k}": v for k, v in tags.items()})
     context.update({f"{service}:ResourceTag/{k}": v for k, v in tags.items()})
     return context
@@ -84,7 +98,8 @@ def principal_tag(caller: Caller, key: str) -> str | None:
 
 
 def owner_check(*, caller: Caller, action: str, resource_arn: str,
-                tags: dict[str, str] | None = None, code: str = "AccessDeniedException") -> None:
+                tags: dict[str, str] | None = None, code: str = "AccessDeniedException",
+                owner_arn: str = "") -> None:
     """Refuse ``action`` on the resource unless the caller is its owner (when enforced)."""
     policies = account_policies(caller.account)
     rule = owner_rule(caller.account)
@@ -95,7 +110,8 @@ def owner_check(*, caller: Caller, action: str, resource_arn: str,
     if tags is None:
         tags = dict(Tag.objects.filter(resource_arn=resource_arn).values_list("key", "value"))
     if policies:
-        context = request_context(caller=caller, service=action.partition(":")[0], tags=tags)
+        context = request_context(caller=caller, service=action.partition(":")[0], tags=tags,
+                                  owner_arn=owner_arn)
         verdict = decision(call=Call(action=action, resource=resource_arn, context=context),
                            policies=policies)
         if verdict != "allowed":

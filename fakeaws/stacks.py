@@ -199,6 +199,11 @@ def _notebook_write(product: ProvisionedProduct, resource: PhysicalResource, rea
         notebook_events(NotebookInstance.objects.get(account=product.account,
                                                      region=product.region, name=resource.name))
         return
+    if all(getattr(notebook, key) == value for key, value in fields.items()
+           if key != "modified_at"):
+        # Only the tags changed: CloudFormation calls AddTags/DeleteTags, not
+        # UpdateNotebookInstance (no interruption), so the notebook keeps its state.
+        return
     # CloudFormation updates a notebook in place: Updating, then back to where it was.
     back = "InService" if notebook.status in ("InService", "Pending") else notebook.status
     for key, value in fields.items():

@@ -6,6 +6,7 @@ AUDIT_ACTIONS = (
     "person.deactivated", "person.reactivated", "person.left_project",
     "approval.task_reassigned",
     "environment.handover_planned", "environment.handed_over", "environment.handover_failed",
+    "environment.handover_tags",
     "scim.user_created", "scim.user_replaced", "scim.user_patched", "scim.user_deleted",
     "scim.group_created", "scim.group_renamed", "scim.group_members_changed",
     "scim.group_deleted", "scim.token_created", "scim.token_revoked",

@@ -4,10 +4,11 @@
 Service Catalog with UpdateProvisionedProductProperties (OWNER: the new owner's assumed-role
 ARN in the project's role, ``arn:aws:sts::<account>:assumed-role/<role>/<session>``, the
 principal the portal acts as for them; the IdempotencyToken is the handover's, so a retried
-task gets the same record back), sets the notebook's owner tag with SageMaker AddTags (the tag
-the IAM owner condition compares with ``aws:userid``), then the owner in the portal and the
-owner value of the environment's tag set. The provisioned product's own tags are not changed:
-Service Catalog changes them only through UpdateProvisionedProduct (a stack update).
+task gets the same record back), then its tags with UpdateProvisionedProduct (a stack update
+that carries them to the notebook) or, when the product does not allow tag updates, the
+notebook's owner tag with SageMaker AddTags (``identity.handover_tags``: the tag the IAM owner
+condition compares with ``aws:userid``), then the owner in the portal and the owner value of the
+environment's tag set.
 ``handovers_terminate_due`` (beat) terminates the environments whose grace period is over.
 """
 
@@ -15,19 +16,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from identity.handover_tags import handover_tags_send, tags_with_owner
 from identity.models import Handover
 from portal.aws import session_name_for
 from portal.models import Project, User
 from portal.services import audit_record
+from portal.tasking import task_enqueue_on_commit
 from provisioning.backends import BackendError, backend_for
 from provisioning.lifecycle import TERMINABLE, environment_terminate_by_rule
 from provisioning.models import Environment, EnvironmentEvent
 from provisioning.notifications import owner_notify
-from provisioning.services import environment_locked, event_add
+from provisioning.services import environment_locked, event_add, follow_delay
 
 ACTOR = "offboarding"
 
@@ -42,12 +44,6 @@ def owner_principal_arn(*, project: Project, user: User) -> str:
             f"{session_name_for(user.username)}")
 
 
-def _tags_with_owner(tags: list[dict[str, str]], owner_id: str) -> list[dict[str, str]]:
-    key = settings.PORTAL_TAG_KEYS["owner"]
-    return [{"Key": t["Key"], "Value": owner_id if t["Key"] == key else t["Value"]}
-            for t in tags]
-
-
 def _finish(handover: Handover, *, state: str, detail: str) -> None:
     handover.state = state
     handover.detail = detail[:1000]
@@ -55,19 +51,15 @@ def _finish(handover: Handover, *, state: str, detail: str) -> None:
     handover.save()
 
 
-def _aws_owner_change(environment: Environment, *, principal: str, new_owner: User,
-                      token: str) -> str:
-    """The provisioned product's OWNER, then the owner tag of its notebook (what the IAM owner
-    condition compares when the new owner opens it); both calls may be repeated harmlessly."""
+def _aws_owner_change(environment: Environment, *, handover: Handover, principal: str,
+                      new_owner: User) -> None:
+    """The provisioned product's OWNER, then its tags (or the notebook's); every call may be
+    repeated harmlessly (idempotency tokens, tags set to the same values)."""
     backend = backend_for(environment.project)
-    record_id = backend.update_provisioned_product_properties(
+    handover.record_id = backend.update_provisioned_product_properties(
         provisioned_product_id=environment.provisioned_product_id,
-        properties={"OWNER": principal}, token=token)
-    if environment.notebook_instance_name:
-        _, arn = backend.notebook_describe(notebook_name=environment.notebook_instance_name)
-        backend.resource_tags_add(arn=arn, tags={settings.PORTAL_TAG_KEYS["owner"]:
-                                                 new_owner.owner_id})
-    return record_id
+        properties={"OWNER": principal}, token=f"handover-{handover.pk}")
+    handover_tags_send(backend, environment, handover=handover, owner_id=new_owner.owner_id)
 
 
 def handover_transfer(*, handover_id: int) -> str:
@@ -93,9 +85,8 @@ def handover_transfer(*, handover_id: int) -> str:
         principal = owner_principal_arn(project=environment.project, user=new_owner)
         if environment.provisioned_product_id and principal:
             try:
-                handover.record_id = _aws_owner_change(environment, principal=principal,
-                                                       new_owner=new_owner,
-                                                       token=f"handover-{handover.pk}")
+                _aws_owner_change(environment, handover=handover, principal=principal,
+                                  new_owner=new_owner)
             except BackendError as exc:
                 if exc.transient:
                     handover.save(update_fields=["attempts"])
@@ -108,11 +99,12 @@ def handover_transfer(*, handover_id: int) -> str:
                                    "detail": exc.detail[:500]})
                 return handover.state
         environment.owner = new_owner
-        environment.tags = _tags_with_owner(list(environment.tags or []), new_owner.owner_id)
+        environment.tags = tags_with_owner(list(environment.tags or []), new_owner.owner_id)
         environment.save(update_fields=["owner", "tags", "updated_at"])
         event_add(environment=environment, kind=EnvironmentEvent.Kind.PROGRESS,
                   message=f"Handed over from {leaver.display_name} to {new_owner.display_name}.")
-        aws = (f"AWS owner {principal} (record {handover.record_id})" if handover.record_id
+        aws = (f"AWS owner {principal} (record {handover.record_id}); tags: "
+               f"{handover.get_tags_path_display()}" if handover.record_id
                else "nothing in AWS to change")
         _finish(handover, state=Handover.State.DONE,
                 detail=f"Now owned by {new_owner.username}; {aws}.")
@@ -120,7 +112,15 @@ def handover_transfer(*, handover_id: int) -> str:
                      project=environment.project,
                      data={"handover": handover.pk, "from": leaver.username,
                            "to": new_owner.username, "owner_arn": principal,
-                           "record_id": handover.record_id})
+                           "record_id": handover.record_id, "tags_path": handover.tags_path,
+                           "tags_record_id": handover.tags_record_id,
+                           "tags_status": handover.tags_status,
+                           "tags_detail": handover.tags_detail})
+        if handover.tags_path == Handover.TagsPath.STACK:
+            from identity.tasks import handover_tags_follow_task
+
+            task_enqueue_on_commit(handover_tags_follow_task, handover.pk, 0,
+                                   countdown=follow_delay(0))
         owner_notify(environment=environment, subject=f"Handed over to you: {environment}",
                      lines=[f"{leaver.display_name} left; the environment "
                             f"{environment.provisioned_product_name} is now yours."])

@@ -124,8 +124,20 @@ class Handover(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, db_index=True,
                                   help_text="When the termination is due (terminate).")
     stopped = models.BooleanField(default=False, help_text="A running notebook was stopped.")
+    class TagsPath(models.TextChoices):
+        STACK = "stack", "Provisioned product (stack update)"
+        NOTEBOOK = "notebook", "Notebook only (tag updates not allowed)"
+        NONE = "none", "None (nothing to tag)"
+
     record_id = models.CharField(max_length=64, blank=True,
                                  help_text="UpdateProvisionedProductProperties' record.")
+    tags_path = models.CharField(max_length=10, choices=TagsPath.choices, blank=True,
+                                 help_text="How the new owner's tag reached AWS.")
+    tags_record_id = models.CharField(max_length=64, blank=True,
+                                      help_text="UpdateProvisionedProduct's record (stack path).")
+    tags_status = models.CharField(max_length=24, blank=True,
+                                   help_text="That record's status, or REFUSED.")
+    tags_detail = models.CharField(max_length=500, blank=True)
     detail = models.CharField(max_length=1000, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)

@@ -9,9 +9,10 @@ from celery import Task
 from django.conf import settings
 from django.utils import timezone
 
-from identity import handover
+from identity import handover, handover_tags
 from portal.tasking import shared_bound_task, shared_task, task_enqueue_on_commit
 from provisioning.backends import Transient
+from provisioning.services import follow_delay
 from provisioning.tasks import provision_retry_delay
 
 TRANSFER_RETRIES = 8
@@ -29,6 +30,21 @@ def handover_transfer_task(self: Task, handover_id: int) -> str:
             return "failed"
         raise self.retry(exc=exc, countdown=provision_retry_delay(self.request.retries or 0)
                          ) from None
+
+
+@shared_task(name="identity.tasks.handover_tags_follow", acks_late=True,
+             reject_on_worker_lost=True)
+def handover_tags_follow_task(handover_id: int, checks: int) -> str:
+    """Follow a hand-over's tag record: check, and check again later until it has finished
+    (a transient error is one more check; after FOLLOW_CHECKS the report keeps the last status)."""
+    try:
+        status = handover_tags.handover_tags_follow(handover_id=handover_id)
+    except Transient:
+        status = "IN_PROGRESS"
+    if status not in ("SUCCEEDED", "FAILED") and checks + 1 < handover_tags.FOLLOW_CHECKS:
+        task_enqueue_on_commit(handover_tags_follow_task, handover_id, checks + 1,
+                               countdown=follow_delay(checks + 1))
+    return status
 
 
 @shared_task(name="identity.tasks.handover_terminate", acks_late=True,

@@ -41,6 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from portal.aws import SYSTEM_SESSION_NAME
 from portal.models import Project, User
 from portal.policy_pack_events import (
     bus_policy,
@@ -56,8 +57,29 @@ SCP_MAX_CHARS = 5120
 REQUIRED_TAGS = ("owner", "department", "cost-center", "project", "environment")
 OWNER_ACTIONS_NOTEBOOK = ("sagemaker:CreatePresignedNotebookInstanceUrl",
                           "sagemaker:StartNotebookInstance", "sagemaker:StopNotebookInstance")
+# Service Catalog evaluates only servicecatalog:accountLevel/roleLevel/userLevel on these (the
+# Service Authorization Reference lists no resource type and no other condition key for them;
+# the admin guide's "Example access policies for provisioned product management" applies the
+# levels to UpdateProvisionedProduct and TerminateProvisionedProduct): ``userLevel`` ``self``
+# is "provisioned products this principal owns", the owner being the session ARN that
+# provisioned it or that UpdateProvisionedProductProperties (OWNER) named, which is why the
+# portal names each session after the person and a hand-over moves OWNER.
 OWNER_ACTIONS_PRODUCT = ("servicecatalog:TerminateProvisionedProduct",
-                         "servicecatalog:UpdateProvisionedProduct")
+                         "servicecatalog:UpdateProvisionedProduct",
+                         "servicecatalog:DescribeProvisionedProductPlan",
+                         "servicecatalog:ExecuteProvisionedProductPlan",
+                         "servicecatalog:DeleteProvisionedProductPlan")
+# Creating a plan changes nothing (the plan is executed, conditioned, above); it takes "*".
+PLAN_CREATE_ACTIONS = ("servicecatalog:CreateProvisionedProductPlan",)
+# Only the portal's own session (SourceIdentity ml-portal-system, portal.aws) moves an owner:
+# UpdateProvisionedProductProperties has no service condition key, aws:SourceIdentity is global.
+SYSTEM_ACTIONS_PRODUCT = ("servicecatalog:UpdateProvisionedProductProperties",)
+# What reconcile and resource discovery read (these List/Get calls take only "*").
+DISCOVERY_READ_ACTIONS = (
+    "sagemaker:ListNotebookInstances", "sagemaker:ListUserProfiles", "sagemaker:ListTags",
+    "tag:GetResources", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+    "ec2:DescribeSecurityGroups", "kms:ListAliases",
+)
 CATALOG_READ_ACTIONS = (
     "servicecatalog:DescribeProductAsAdmin", "servicecatalog:DescribeProvisionedProduct",
     "servicecatalog:DescribeProvisioningParameters", "servicecatalog:DescribeRecord",
@@ -149,15 +171,26 @@ def permissions_policy(project: Project) -> dict[str, Any]:
          "Resource": "*"},
         {"Sid": "CatalogLaunch", "Effect": "Allow", "Action": "servicecatalog:ProvisionProduct",
          "Resource": f"arn:{part}:catalog:{region}:{account}:product/*"},
-        # Doubtful in real AWS: the Service Authorization Reference lists only
-        # servicecatalog:accountLevel/roleLevel/userLevel for these two actions; aws:ResourceTag
-        # mirrors the fake's check (the provisioned product's owner tag). If Service Catalog does
-        # not put the tag in the request context, this Allow never applies (the owner is denied
-        # too): try it in a sandbox account first; servicecatalog:userLevel "self" is the
-        # documented alternative (the portal names each session after the person).
         {"Sid": "OwnerOnlyProvisionedProducts", "Effect": "Allow",
          "Action": list(OWNER_ACTIONS_PRODUCT), "Resource": "*",
-         "Condition": _owner_condition()},
+         "Condition": {"StringEquals": {"servicecatalog:userLevel": "self"}}},
+        {"Sid": "ChangePlans", "Effect": "Allow", "Action": list(PLAN_CREATE_ACTIONS),
+         "Resource": "*"},
+        {"Sid": "PortalMovesOwners", "Effect": "Allow", "Action": list(SYSTEM_ACTIONS_PRODUCT),
+         "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceIdentity": SYSTEM_SESSION_NAME}}},
+        {"Sid": "DiscoveryRead", "Effect": "Allow", "Action": list(DISCOVERY_READ_ACTIONS),
+         "Resource": "*"},
+        {"Sid": "StackResourcesRead", "Effect": "Allow",
+         "Action": "cloudformation:ListStackResources",
+         "Resource": f"arn:{part}:cloudformation:{region}:{account}:stack/SC-{account}-pp-*/*"},
+        {"Sid": "StudioRead", "Effect": "Allow", "Action": "sagemaker:DescribeUserProfile",
+         "Resource": f"{sagemaker}:user-profile/*/*"},
+        # The hand-over's fallback and discovery tag notebooks; the SCP keeps the owner tag to
+        # the launch role (OwnerTagOnlyByLaunchRole), so with it attached only the stack path
+        # (a RESOURCE_UPDATE constraint allowing tag updates) moves an owner tag.
+        {"Sid": "NotebookTags", "Effect": "Allow", "Action": "sagemaker:AddTags",
+         "Resource": f"{sagemaker}:notebook-instance/*"},
         {"Sid": "NotebookRead", "Effect": "Allow", "Action": "sagemaker:DescribeNotebookInstance",
          "Resource": f"{sagemaker}:notebook-instance/*"},
         {"Sid": "OwnerOnlyNotebooks", "Effect": "Allow", "Action": list(OWNER_ACTIONS_NOTEBOOK),

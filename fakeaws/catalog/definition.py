@@ -36,6 +36,9 @@ class LaunchPath:
     id: str
     portfolio: str
     launch_constraint: bool
+    # The RESOURCE_UPDATE constraint of (portfolio, product): "ALLOWED", "NOT_ALLOWED", or ""
+    # when there is none (AWS then refuses tag updates on its provisioned products).
+    tag_updates: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ def _load(path: str) -> Catalog:
             tag_options=_tag_options(p.get("tag_options", [])),
             product_tags=dict(p.get("product_tags", {})),
             launch_paths=[LaunchPath(id=lp["id"], portfolio=lp["portfolio"],
-                                     launch_constraint=bool(lp.get("launch_constraint")))
+                                     launch_constraint=bool(lp.get("launch_constraint")),
+                                     tag_updates=str(lp.get("tag_updates", "") or ""))
                           for lp in p.get("launch_paths", [])],
             versions=[Version(id=v["id"], name=v["name"], template=templates / v["template"],
                               guidance=v.get("guidance", "DEFAULT"),

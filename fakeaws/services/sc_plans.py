@@ -161,7 +161,9 @@ def execute_provisioned_product_plan(*, caller: Caller, region: str, params: dic
         raise AwsError("InvalidStateException", f"Plan {plan.plan_id} is in {plan.status} "
                        "state and cannot be executed.")
     common = {"ProductId": plan.product_id, "ProvisioningArtifactId": plan.artifact_id,
-              "PathId": plan.path_id, "Tags": plan.tags}
+              "PathId": plan.path_id,
+              # A plan made without Tags changes no tags (an update keeps the product's own).
+              **({"Tags": plan.tags} if plan.tags else {})}
     if plan.pp_id:
         answer = update_provisioned_product(caller=caller, region=region, params={
             **common, "ProvisionedProductId": plan.pp_id, "UpdateToken": plan.plan_id,

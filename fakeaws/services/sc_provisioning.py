@@ -11,6 +11,16 @@ Facts (Service Catalog API reference and observed behaviour):
 - A provisioned product that is UNDER_CHANGE refuses update/terminate: InvalidStateException.
 - RecordOutputs carry the stack's Outputs plus ``CloudformationStackARN``, which Service Catalog
   adds for CloudFormation products.
+- UpdateProvisionedProduct's ``Tags`` replace the provisioned product's tags, and the stack
+  update carries them to every resource that takes tags (CloudFormation propagates stack-level
+  tags). Tag updates need a RESOURCE_UPDATE constraint on the product (in the portfolio of its
+  launch path) with TagUpdateOnProvisionedProduct ALLOWED ("Requires the product to have
+  RESOURCE_UPDATE constraint with TagUpdatesOnProvisionedProduct set to ALLOWED to allow tag
+  updates", API reference; AWS::ServiceCatalog::ResourceUpdateConstraint: NOT_ALLOWED "prevents
+  users from changing tags"). Without one, or NOT_ALLOWED, the fake refuses the call with
+  InvalidParametersException, nothing changed. The exact wording of AWS's message was not found
+  in the docs; the fake's names the constraint. Tags that equal the current ones are no update
+  and pass (the portal sends its tag set on every day-2 change).
 - SearchProvisionedProducts filters by AccessLevelFilter (Account, Role, User; default User) and
   a SearchQuery ``name:<value>``; DescribeRecord pages its outputs with PageToken/PageSize.
 """
@@ -38,6 +48,7 @@ from fakeaws.services.servicecatalog import (
     not_found,
     path_get,
     product_get,
+    tag_updates_for,
     template_for,
     version_get,
 )
@@ -218,7 +229,8 @@ def _day2_begin(*, caller: Caller, region: str, params: dict[str, Any], token_ke
     again = Record.objects.filter(provision_token=token, product=product).first()
     if token and again is not None:
         return product, token, again
-    owner_check(caller=caller, action=action, resource_arn=product.arn, tags=dict(product.tags))
+    owner_check(caller=caller, action=action, resource_arn=product.arn, tags=dict(product.tags),
+                owner_arn=product.created_by)
     _changeable(product)
     return product, token, None
 
@@ -249,6 +261,11 @@ def update_provisioned_product(*, caller: Caller, region: str, params: dict[str,
     # Parameters the caller leaves out take the template default (CloudFormation UpdateStack).
     parameters = _resolve(template_for(version), given)
     tags = _tags(params.get("Tags")) if "Tags" in params else dict(product.tags)
+    allowed = tag_updates_for(product.product_id, product.path_id) == "ALLOWED"
+    if tags != dict(product.tags) and not allowed:
+        raise invalid(f"Tag updates are not allowed for provisioned product {product.pp_id}: its "
+                      "product has no RESOURCE_UPDATE constraint with "
+                      "TagUpdateOnProvisionedProduct set to ALLOWED.")
     product.tags = tags
     record = _start(product=product, record_type="UPDATE_PROVISIONED_PRODUCT", token=token,
                     artifact_id=version.id, path_id=path.id, parameters=parameters, tags=tags,
@@ -376,7 +393,8 @@ def update_provisioned_product_properties(*, caller: Caller, region: str, params
         if not _principal_arn_ok(value, account=caller.account, roles_only=key == "LAUNCH_ROLE"):
             raise invalid(f"{key} {value} is not a valid principal of this account.")
     owner_check(caller=caller, action="servicecatalog:UpdateProvisionedProductProperties",
-                resource_arn=product.arn, tags=dict(product.tags))
+                resource_arn=product.arn, tags=dict(product.tags),
+                owner_arn=product.created_by)
     _changeable(product)
     created, visible, done = record_timing()
     record = Record.objects.create(

@@ -68,6 +68,13 @@ def path_get(product: Product, path_id: Any) -> Any:
     return path
 
 
+def tag_updates_for(product_id: str, path_id: str) -> str:
+    """TagUpdateOnProvisionedProduct of the RESOURCE_UPDATE constraint on the product in the
+    launch path's portfolio ("" without one)."""
+    path = next((p for p in product_get(product_id).launch_paths if p.id == path_id), None)
+    return path.tag_updates if path is not None else ""
+
+
 def _portfolio_detail(portfolio: Portfolio, caller: Caller, region: str) -> dict[str, Any]:
     return {"Id": portfolio.id, "DisplayName": portfolio.name,
             "ARN": f"arn:aws:catalog:{region}:{caller.account}:portfolio/{portfolio.id}",
@@ -176,9 +183,15 @@ def list_provisioning_artifacts(*, caller: Caller, region: str, params: dict[str
 
 
 def constraint_summaries(path: Any) -> list[dict[str, str]]:
-    if not path.launch_constraint:
-        return []
-    return [{"Type": "LAUNCH", "Description": "Launched with the platform's launch role."}]
+    """The path's ConstraintSummaries ({Type, Description}: a RESOURCE_UPDATE summary does not
+    say whether it allows tag updates; DescribeConstraint's parameters would)."""
+    found = []
+    if path.launch_constraint:
+        found.append({"Type": "LAUNCH", "Description": "Launched with the platform's launch role."})
+    if path.tag_updates:
+        found.append({"Type": "RESOURCE_UPDATE",
+                      "Description": f"Tag updates on provisioned products: {path.tag_updates}."})
+    return found
 
 
 @operation(SC, "ListLaunchPaths")

@@ -17,7 +17,8 @@ from tests.provisioning.conftest import SentTasks, _no_real_aws  # noqa: F401
 def identity_tasks(sent_tasks: SentTasks, monkeypatch: pytest.MonkeyPatch) -> SentTasks:
     from identity import tasks
 
-    for task in (tasks.handover_transfer_task, tasks.handover_terminate_task):
+    for task in (tasks.handover_transfer_task, tasks.handover_terminate_task,
+                 tasks.handover_tags_follow_task):
         def apply_async(args: tuple[Any, ...] = (), kwargs: Any = None, *, _name: str = task.name,
                         countdown: float | None = None, **options: Any) -> None:
             sent_tasks.calls.append((_name, tuple(args), countdown))
