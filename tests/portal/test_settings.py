@@ -35,11 +35,16 @@ def environment_of(tmp_path: Path, **env: str) -> dict[str, str]:
     }
 
 
-def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run manage.py with config.settings and ``env`` only."""
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT,
-                          env=environment_of(tmp_path, **env), capture_output=True, text=True,
-                          timeout=120)
+def run(code_or_args: str | list[str], tmp_path: Path,
+        **env: str) -> subprocess.CompletedProcess[str]:
+    """Run Python (a -c snippet, or manage.py arguments) with config.settings and ``env`` only
+    (the settings tests of other apps pass snippets that call django.setup())."""
+    if isinstance(code_or_args, str):
+        args = [sys.executable, "-c", code_or_args]
+    else:
+        args = [sys.executable, "manage.py", *code_or_args]
+    return subprocess.run(args, cwd=ROOT, env=environment_of(tmp_path, **env),
+                          capture_output=True, text=True, timeout=120)
 
 
 # config.settings and the modules it star-imports: each reads the environment at import.
