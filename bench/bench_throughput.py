@@ -39,7 +39,7 @@ WEIGHTS = {"dashboard": 20, "catalog": 12, "my environments": 14, "my requests":
            "API environments": 8, "API requests": 4, "inbox": 10,
            "all environments (admin)": 3, "audit trail": 4, "audit trail, page 100": 1,
            "audit by actor": 2, "audit object search": 2, "audit (Django admin)": 1,
-           "environment detail": 9}
+           "environment detail": 9, "product page": 6}
 
 _LUA = """
 local entries = %(entries)s
