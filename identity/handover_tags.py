@@ -97,7 +97,7 @@ def handover_tags_follow(*, handover_id: int) -> str:
     if not record.finished:
         return record.status
     with transaction.atomic():
-        locked = Handover.objects.select_for_update().select_related(
+        locked = Handover.objects.select_for_update(of=("self",)).select_related(
             "environment__project", "new_owner").get(pk=handover_id)
         if locked.tags_status in ("SUCCEEDED", "FAILED"):
             return locked.tags_status
