@@ -5,9 +5,8 @@ its project joined in: the request is locked (a second hand-off waits, so it run
 project row is not, so other requests of the project can still be submitted, decided and handed
 off while one hand-off runs its handlers. PostgreSQL's ``FOR UPDATE`` without ``OF`` locks the
 rows of every joined table (docs: "SELECT … FOR UPDATE", "The Locking Clause"). SQLite has no
-row locks (Django leaves the clause out), so these tests run only on PostgreSQL:
-
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test_<name> pytest tests/approvals/...
+row locks (Django leaves the clause out), so there the test checks the statement as Django
+compiles it for PostgreSQL, and on PostgreSQL (CI) it also probes the locks themselves.
 """
 
 from __future__ import annotations
@@ -17,18 +16,25 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 
 from approvals.models import Request
 from approvals.services import handoff, request_hand_off
 from portal.models import Project
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks need PostgreSQL (SQLite has no SELECT … FOR UPDATE)",
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _as_postgresql(queryset: Any) -> str:
+    """``queryset``'s SQL as Django's PostgreSQL backend writes it (compiled, never run)."""
+    from django.conf import settings
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    offline = DatabaseWrapper({**settings.DATABASES["default"],
+                               "ENGINE": "django.db.backends.postgresql", "NAME": "offline"})
+    offline.get_autocommit = lambda: False  # type: ignore[method-assign]  # inside atomic()
+    sql, _ = queryset.query.get_compiler(connection=offline).as_sql()
+    return str(sql)
 
 
 def _lock_now(model: type[Any], pk: Any) -> str:
@@ -69,9 +75,21 @@ def test_while_handing_off_the_request_is_locked_but_its_project_is_not(
         seen["request"] = _lock_now(Request, request.pk)
         seen["project"] = _lock_now(Project, request.project_id)
 
-    monkeypatch.setattr(handoff, "_handlers", [probe])
+    locking: list[Any] = []
+    select_for_update = QuerySet.select_for_update
+
+    def recorded(self: QuerySet[Any], *args: Any, **kwargs: Any) -> QuerySet[Any]:
+        locking.append(select_for_update(self, *args, **kwargs))
+        return locking[-1]
+
+    monkeypatch.setattr(QuerySet, "select_for_update", recorded)
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr(handoff, "_handlers", [probe])
     request_hand_off(request=approved)
 
-    assert seen == {"request": "busy", "project": "locked"}
+    lock = locking[0]  # the hand-off's own (the probe's NOWAIT locks come after it)
+    assert _as_postgresql(lock).endswith('FOR UPDATE OF "approvals_request"')
+    if connection.vendor == "postgresql":
+        assert seen == {"request": "busy", "project": "locked"}
     approved.refresh_from_db()
     assert approved.handed_off_at is not None
