@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from portal.devidp.browser import idp_sign_in
+
 PROVISION_TIMEOUT_MS = 120_000
 HANDOVER_TIMEOUT = 90.0
 # The change preview's red (portal.css --bad, #b3261e) as the browser computes it.
@@ -53,13 +55,7 @@ class Journey:
 
     # -- people ----------------------------------------------------------------------------
     def sign_in(self, username: str, password: str = "demo") -> None:
-        page = self.page
-        page.goto(f"{self.url}/accounts/login/")
-        page.click("#sso-sign-in")
-        page.fill("#username", username)
-        page.fill("#password", password)
-        page.click("#idp-sign-in")
-        page.wait_for_url(f"{self.url}/")
+        idp_sign_in(self.page, self.url, username, password)
 
     def sign_out(self) -> None:
         """Sign out; the step's screenshot shows the page before (the outcome, not the login)."""

@@ -37,8 +37,9 @@ import sys
 import time
 from pathlib import Path
 
-# The browser helpers live next to this script (run as a script or imported by the tests).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The browser helpers live next to this script (run as a script or imported by the tests); they
+# sign in with the project's own helper (portal.devidp.browser), from this checkout.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 from demo_browser import Journey, JourneyFailed  # noqa: E402
 
 __all__ = ["Journey", "JourneyFailed", "main", "run", "run_notebook", "run_replacement_and_leaver",

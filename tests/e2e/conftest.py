@@ -16,6 +16,7 @@ from approvals.demo import demo_policies_seed
 from catalog.demo import demo_network_seed, demo_prices_seed, demo_rename_seed
 from catalog.models import Product, SyncRun
 from catalog.sync import catalog_sync, sync_run_start
+from portal.devidp.browser import idp_sign_in
 from portal.devidp.idp import DevIdP, UserDirectory
 from portal.devidp.server import DevIdPApp, build_server
 from portal.models import Project, User
@@ -86,13 +87,8 @@ def live_idp(live_server: Any, settings: Any, tmp_path: Path) -> Iterator[DevIdP
     httpd.server_close()
 
 
-def sign_in_through_idp(page: Any, portal_url: str, username: str, password: str = "demo") -> None:
-    page.goto(f"{portal_url}/accounts/login/")
-    page.click("#sso-sign-in")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#idp-sign-in")
-    page.wait_for_url(f"{portal_url}/")
+# The journeys' name for the one dev-IdP sign-in, which the demo journey uses too.
+sign_in_through_idp = idp_sign_in
 
 
 def demo_catalog_curated(*, publish: bool = True, policies: bool = True,
