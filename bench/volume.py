@@ -7,13 +7,14 @@ accounts, 300 products, 100,000 requests, 20,000 environments and 500,000 audit 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_volume .venv/bin/python bench/volume.py
 
 Use an EMPTY, throwaway database: the script migrates it and adds rows (PostgreSQL: it is
-created when missing). Users, projects and products go in with ``bulk_create``; requests,
-environments, leases, tasks and the audit trail as plain tuples (``table_rows.TableRows``: COPY on
-PostgreSQL, ``executemany`` on SQLite), the PostgreSQL tables' secondary indexes built once after
-the load, in its transaction (``table_rows.indexes_built_after``). The audit events are hashed into
-the chain here, in id order, after whatever the database already holds, so ``manage.py
-audit_verify`` passes on the result. Request numbers (REQ-…) are assigned in order and the counter
-moved past them, so the portal's next request gets the next number. Progress is printed as it goes.
+created when missing). Users, projects and products go in with ``bulk_create``
+(``volume_people.py``); requests, environments, leases, tasks and the audit trail as plain tuples
+(``table_rows.TableRows``: COPY on PostgreSQL, ``executemany`` on SQLite), the PostgreSQL
+tables' secondary indexes built once after the load, in its transaction
+(``table_rows.indexes_built_after``). The audit events are hashed into the chain here, in id
+order, after whatever the database already holds, so ``manage.py audit_verify`` passes on the
+result. Request numbers (REQ-…) are assigned in order and the counter moved past them, so the
+portal's next request gets the next number. Progress is printed as it goes.
 
 What the rows look like (so that the pages have realistic work to do):
 
@@ -49,10 +50,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BATCH = 2_000
 BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
+
+from volume_people import chunks, products_seed, projects_seed, users_seed  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,6 @@ def _say(message: str) -> None:
 _START = time.monotonic()
 
 
-def _chunks(total: int, size: int = BATCH) -> Iterator[range]:
-    for start in range(0, total, size):
-        yield range(start, min(total, start + size))
-
-
 def seed(volume: Volume, *, seed_value: int = 16,
          say: Callable[[str], None] = _say) -> dict[str, int]:
     """Add ``volume`` rows to the current database; returns the counts added per table."""
@@ -91,9 +88,9 @@ def seed(volume: Volume, *, seed_value: int = 16,
     rng = random.Random(seed_value)
     now = datetime.now(UTC).replace(microsecond=0)
     with transaction.atomic():
-        users = _users(volume, say)
-        projects = _projects(volume, users, rng, say)
-        versions = _products(volume, say)
+        users = users_seed(volume, say)
+        projects = projects_seed(volume, users, rng, say)
+        versions = products_seed(volume, say)
     with transaction.atomic(), indexes_built_after(
             "approvals_request", "provisioning_environment", "leases_lease"):
         envs = _requests_and_environments(volume, users, projects, versions, rng, now, say)
@@ -101,84 +98,6 @@ def seed(volume: Volume, *, seed_value: int = 16,
     return {"users": len(users), "projects": len(projects), "product_versions": len(versions),
             "requests": volume.requests, "environments": volume.environments,
             "audit_events": added}
-
-
-def _users(volume: Volume, say: Callable[[str], None]) -> list[Any]:
-    from portal.models import Role, User
-
-    run = uuid.uuid4().hex[:6]
-    made: list[Any] = []
-    for chunk in _chunks(volume.users):
-        rows = []
-        for i in chunk:
-            roles = ([Role.APPROVER] if i % 25 == 0 else []) + (
-                [Role.CATALOG_ADMIN] if i % 500 == 1 else []) + (
-                [Role.AUDITOR] if i % 1000 == 2 else [])
-            rows.append(User(username=f"v{run}.user{i:05d}", first_name="User", last_name=f"{i}",
-                             email=f"user{i}.{run}@bank.example", password="!",
-                             cost_center=f"CC-{i % 50:04d}", roles=roles,
-                             # As sign-in sets it (portal.services): platform admins are staff.
-                             is_staff=Role.CATALOG_ADMIN in roles,
-                             owner_id=f"AROAVOLUME{i:08d}:user{i}@bank.example"))
-        made.extend(User.objects.bulk_create(rows))
-    managers = [u for i, u in enumerate(made) if i % 25 == 0]
-    for i, user in enumerate(made):
-        if i % 25:
-            user.manager = managers[i // 25]
-    User.objects.bulk_update([u for i, u in enumerate(made) if i % 25], ["manager"],
-                             batch_size=BATCH)
-    say(f"{len(made)} users ({len(managers)} approvers managing 24 each)")
-    return made
-
-
-def _projects(volume: Volume, users: list[Any], rng: random.Random,
-              say: Callable[[str], None]) -> list[Any]:
-    from portal.models import Membership, Project
-
-    run = users[0].username.split(".")[0]
-    projects = Project.objects.bulk_create(
-        Project(slug=f"{run}-p{i:04d}", name=f"Project {i:04d}", cost_center=f"CC-{i % 50:04d}",
-                environment=("dev", "uat", "prod")[i % 3],
-                aws_account_id=f"{100000000000 + i % volume.accounts:012d}",
-                aws_region=("eu-west-1", "eu-central-1")[i % volume.accounts % 2],
-                monthly_budget=5000)
-        for i in range(volume.projects))
-    memberships = []
-    for i, user in enumerate(users):
-        first = i % len(projects)
-        chosen = {first} | ({rng.randrange(len(projects))} if i % 3 == 0 else set())
-        for index in chosen:
-            memberships.append(Membership(
-                user=user, project=projects[index],
-                role="lead" if i % 25 == 0 and index == first else "member"))
-    Membership.objects.bulk_create(memberships, batch_size=BATCH, ignore_conflicts=True)
-    say(f"{len(projects)} projects over {volume.accounts} accounts, "
-        f"{len(memberships)} memberships")
-    return projects
-
-
-def _products(volume: Volume, say: Callable[[str], None]) -> list[Any]:
-    from catalog.models import Product, ProductVersion
-
-    kinds = [Product.Kind.NOTEBOOK_INSTANCE, Product.Kind.STUDIO_USER_PROFILE,
-             Product.Kind.SAGEMAKER_PROJECT]
-    run = uuid.uuid4().hex[:6]
-    products = Product.objects.bulk_create(
-        Product(aws_account_id=f"{100000000000 + i % volume.accounts:012d}",
-                aws_region=("eu-west-1", "eu-central-1")[i % volume.accounts % 2],
-                product_id=f"prod-{run}{i:05d}", name=f"Environment {i:03d}",
-                owner="ML platform", description=f"Volume product {i}",
-                kind=kinds[i % 3], published=True)
-        for i in range(volume.products))
-    versions = ProductVersion.objects.bulk_create(
-        ProductVersion(product=product, artifact_id=f"pa-{run}{i:05d}-{n}", name=f"v{n}",
-                       active=True)
-        for i, product in enumerate(products) for n in (1, 2))
-    for product, version in zip(products, versions[1::2], strict=True):
-        product.default_version = version
-    Product.objects.bulk_update(products, ["default_version"], batch_size=BATCH)
-    say(f"{len(products)} products, {len(versions)} versions")
-    return versions[1::2]  # the default (latest) version of each product
 
 
 def _requests_and_environments(volume: Volume, users: list[Any], projects: list[Any],
@@ -222,7 +141,7 @@ def _requests_and_environments(volume: Volume, users: list[Any], projects: list[
     envs: list[tuple[Any, ...]] = []
     pending = 0
     run = uuid.uuid4().hex[:6]
-    for chunk in _chunks(volume.requests, 10_000):
+    for chunk in chunks(volume.requests, 10_000):
         requests, environments, leases, tasks = [], [], [], []
         for i in chunk:
             project_index = i % len(projects)
@@ -329,7 +248,7 @@ def _audit_events(volume: Volume, users: list[Any], projects: list[Any],
     stream = records()
     added = 0
     with transaction.atomic(), indexes_built_after("portal_auditevent"):
-        for chunk in _chunks(volume.audit_events, 50_000):
+        for chunk in chunks(volume.audit_events, 50_000):
             added += _audit_insert(connection, itertools.islice(stream, len(chunk)))
             say(f"audit events {chunk.stop:>7}/{volume.audit_events} (hash-chained)")
         built = time.monotonic()
