@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from approvals.models import Request
+from portal.registry import Registry
 
 PREVIEW_PENDING = "pending"
 PREVIEW_READY = "ready"
@@ -142,22 +143,20 @@ PreviewReader = Callable[[Request], "ChangePreview | None"]
 # queries whatever the number of requests.
 PreviewsReader = Callable[[Sequence[Request]], Mapping[object, "ChangePreview"]]
 RequestHook = Callable[[Request], object]
-_readers: list[PreviewReader] = []
-_many_readers: list[PreviewsReader] = []
-_opened: list[RequestHook] = []
-_closed: list[RequestHook] = []
+_readers: Registry[PreviewReader] = Registry("change preview readers")
+_many_readers: Registry[PreviewsReader] = Registry("change previews readers (many requests)")
+_opened: Registry[RequestHook] = Registry("request opened hooks")
+_closed: Registry[RequestHook] = Registry("request closed hooks")
 
 
 def change_preview_reader_register(reader: PreviewReader) -> None:
     """Register how a request's preview is read (registering twice keeps one)."""
-    if reader not in _readers:
-        _readers.append(reader)
+    _readers.register(reader)
 
 
 def change_previews_reader_register(reader: PreviewsReader) -> None:
     """Register how the previews of many requests are read at once (twice keeps one)."""
-    if reader not in _many_readers:
-        _many_readers.append(reader)
+    _many_readers.register(reader)
 
 
 def change_previews_for(*, requests: Iterable[Request]) -> dict[object, ChangePreview]:
@@ -173,14 +172,12 @@ def change_previews_for(*, requests: Iterable[Request]) -> dict[object, ChangePr
 def request_opened_register(hook: RequestHook) -> None:
     """Called with each new request, inside the transaction that stores it, before its first
     approval step opens."""
-    if hook not in _opened:
-        _opened.append(hook)
+    _opened.register(hook)
 
 
 def request_closed_register(hook: RequestHook) -> None:
     """Called with a request that was rejected, cancelled or expired, inside that transaction."""
-    if hook not in _closed:
-        _closed.append(hook)
+    _closed.register(hook)
 
 
 def change_preview_for(*, request: Request) -> ChangePreview | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from approvals.models import Request
 from portal.models import User
+from portal.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,12 @@ class EnvironmentLink:
 
 
 EnvironmentLinkReader = Callable[[Sequence[Request], User], "dict[object, EnvironmentLink]"]
-_readers: list[EnvironmentLinkReader] = []
+_readers: Registry[EnvironmentLinkReader] = Registry("environment link readers")
 
 
 def environment_link_reader_register(reader: EnvironmentLinkReader) -> None:
     """Register how requests find their environments (registering twice keeps one)."""
-    if reader not in _readers:
-        _readers.append(reader)
+    _readers.register(reader)
 
 
 def environment_links(*, requests: Sequence[Request], user: User) -> dict[object, EnvironmentLink]:

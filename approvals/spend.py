@@ -15,22 +15,21 @@ from decimal import Decimal
 
 from approvals.models import Request
 from portal.models import Project
+from portal.registry import Registry
 
 ProjectSpend = Callable[[Project], Decimal]
-_providers: list[ProjectSpend] = []
-_forecasts: list[ProjectSpend] = []
+_providers: Registry[ProjectSpend] = Registry("project spend providers")
+_forecasts: Registry[ProjectSpend] = Registry("project forecast providers")
 
 
 def project_spend_register(provider: ProjectSpend) -> None:
     """Register how a project's month-to-date spend (USD) is computed."""
-    if provider not in _providers:
-        _providers.append(provider)
+    _providers.register(provider)
 
 
 def project_forecast_register(provider: ProjectSpend) -> None:
     """Register how a project's forecast for the month (USD) is computed."""
-    if provider not in _forecasts:
-        _forecasts.append(provider)
+    _forecasts.register(provider)
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,9 @@ def project_spend_picture(*, request: Request) -> ProjectSpendPicture | None:
     """The request's project spend so far this month, or None when nobody meters it."""
     if not _providers:
         return None
-    return ProjectSpendPicture(month_to_date=_providers[0](request.project),
+    # The first registered provider of each figure.
+    spent, forecast = next(iter(_providers)), next(iter(_forecasts), None)
+    return ProjectSpendPicture(month_to_date=spent(request.project),
                                budget=request.project.monthly_budget,
                                request_monthly=request.estimated_monthly_cost,
-                               forecast=_forecasts[0](request.project) if _forecasts else None)
+                               forecast=forecast(request.project) if forecast else None)

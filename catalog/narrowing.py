@@ -13,6 +13,7 @@ from typing import Protocol
 from catalog.models import Product
 from catalog.parameters import EffectiveParameter
 from portal.models import Project
+from portal.registry import Registry
 
 
 class ParameterNarrowing(Protocol):
@@ -20,13 +21,12 @@ class ParameterNarrowing(Protocol):
                  project: Project, /) -> list[EffectiveParameter]: ...
 
 
-_narrowings: list[ParameterNarrowing] = []
+_narrowings: Registry[ParameterNarrowing] = Registry("parameter narrowings")
 
 
 def parameter_narrowing_register(narrowing: ParameterNarrowing) -> None:
     """Register a narrowing; registering one twice keeps one."""
-    if narrowing not in _narrowings:
-        _narrowings.append(narrowing)
+    _narrowings.register(narrowing)
 
 
 def parameters_narrowed(parameters: list[EffectiveParameter], *, product: Product,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from approvals.models import Request
 from approvals.services import RequestToCheck
+from catalog.leases import LeaseCap
 from catalog.models import Product
 from catalog.parameters import EffectiveParameter
 from guardrails.rules import Subject, Violation, parameters_narrowed, violations
@@ -105,10 +106,17 @@ def form_guardrail_narrowing(parameters: list[EffectiveParameter], product: Prod
                                project_environment=project.environment)
 
 
-def lease_guardrail_cap(product: Product, project: Project | None) -> tuple[int, str] | None:
-    """The guardrails' maximum lease, with the rule named for the lease field's message."""
+def lease_guardrail_cap() -> LeaseCap | None:
+    """The guardrails' maximum lease as a cap, with the rule named for the lease field's
+    message: the version in force is read once per computation of lease terms (a cap reader,
+    ``catalog.leases``), not once per environment."""
     in_force = guardrails_in_force()
     if in_force is None or in_force.rules.max_lease_days is None:
         return None
-    return (in_force.rules.max_lease_days,
-            f"guardrail “maximum lease” (version {in_force.version})")
+    cap = (in_force.rules.max_lease_days,
+           f"guardrail “maximum lease” (version {in_force.version})")
+
+    def guardrail_cap(product: Product, project: Project | None, /) -> tuple[int, str]:
+        return cap
+
+    return guardrail_cap

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.leases import LeaseTerms, lease_terms
+from catalog.leases import lease_terms_reading
 from leases.models import Lease
 from leases.services import DAY, LEASE_ACTOR, lease_next_due
 from portal.services import audit_record
@@ -41,13 +41,11 @@ def leases_open_missing(*, now: datetime, batch: int) -> int:
     if not environments:
         return 0
     leases, events = [], []
-    # The terms once per (product, project): their caps may read (the guardrails' version).
-    terms_of: dict[tuple[int, int], LeaseTerms] = {}
+    # One computation of terms for the batch: the caps read what they need once (the
+    # guardrails' version in force), whatever the number of products and projects.
+    terms_of = lease_terms_reading()
     for environment in environments:
-        key = (environment.product_id, environment.project_id)
-        if key not in terms_of:
-            terms_of[key] = lease_terms(product=environment.product, project=environment.project)
-        terms = terms_of[key]
+        terms = terms_of(product=environment.product, project=environment.project)
         environment.expires_at = environment.expires_at or now + terms.default_days * DAY
         lease = Lease(environment=environment)
         lease.due_at = lease_next_due(lease, end=environment.expires_at,

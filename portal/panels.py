@@ -15,24 +15,24 @@ from typing import Any, Protocol
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from portal.registry import Registry
+
 
 class Panel(Protocol):
     def __call__(self, request: HttpRequest, context: Mapping[str, Any], /) -> str: ...
 
 
-_panels: dict[str, list[Panel]] = {}
+_panels: dict[str, Registry[Panel]] = {}
 
 
 def panel_register(slot: str, panel: Panel) -> None:
     """Show ``panel`` in ``slot``; registering one twice keeps one."""
-    panels = _panels.setdefault(slot, [])
-    if panel not in panels:
-        panels.append(panel)
+    _panels.setdefault(slot, Registry(f"panels of {slot}")).register(panel)
 
 
 def panels_for(slot: str) -> list[Panel]:
     """The panels of a slot, in registration order (a copy)."""
-    return list(_panels.get(slot, []))
+    return list(_panels.get(slot, ()))
 
 
 def panels_render(slot: str, request: HttpRequest, context: Mapping[str, Any]) -> SafeString:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from portal.registry import Registry
 from provisioning.models import Environment
 from provisioning.states import InvalidTransition
 
@@ -31,13 +32,12 @@ class EnvironmentCheck(Protocol):
                  parameters: Mapping[str, Any], /) -> list[str]: ...
 
 
-_checks: list[EnvironmentCheck] = []
+_checks: Registry[EnvironmentCheck] = Registry("environment checks")
 
 
 def environment_check_register(check: EnvironmentCheck) -> None:
     """Register a check; registering one twice keeps one."""
-    if check not in _checks:
-        _checks.append(check)
+    _checks.register(check)
 
 
 def environment_checks() -> list[EnvironmentCheck]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from portal.registry import Registry
 from provisioning.models import Environment
 
 
@@ -26,14 +27,13 @@ class EnvironmentNote:
 
 CreatedHook = Callable[[Environment], object]
 NoteHook = Callable[[Environment, Any], "list[EnvironmentNote]"]
-_created: list[CreatedHook] = []
-_notes: list[NoteHook] = []
+_created: Registry[CreatedHook] = Registry("environment created hooks")
+_notes: Registry[NoteHook] = Registry("environment note hooks")
 
 
 def environment_created_register(hook: CreatedHook) -> None:
     """Called with each new environment, inside the transaction that creates it."""
-    if hook not in _created:
-        _created.append(hook)
+    _created.register(hook)
 
 
 def environment_created(environment: Environment) -> None:
@@ -43,8 +43,7 @@ def environment_created(environment: Environment) -> None:
 
 def environment_notes_register(hook: NoteHook) -> None:
     """Called with (environment, viewing user) for the environment page's extra lines."""
-    if hook not in _notes:
-        _notes.append(hook)
+    _notes.register(hook)
 
 
 def environment_notes(environment: Environment, user: Any) -> list[EnvironmentNote]:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from catalog.models import Product, ProductVersion
 from portal.models import Project, User
+from portal.registry import Registry
 
 ERRORS_KEY = "limits"
 
@@ -40,14 +41,13 @@ class RequestCheck(Protocol):
     def __call__(self, request: RequestToCheck, /) -> list[str]: ...
 
 
-_checks: list[RequestCheck] = []
-_reviews: list[RequestCheck] = []
+_checks: Registry[RequestCheck] = Registry("request checks")
+_reviews: Registry[RequestCheck] = Registry("request review checks")
 
 
 def request_check_register(check: RequestCheck) -> None:
     """Register a check; registering one twice keeps one."""
-    if check not in _checks:
-        _checks.append(check)
+    _checks.register(check)
 
 
 def request_checks() -> list[RequestCheck]:
@@ -63,8 +63,7 @@ def request_check_errors(request: RequestToCheck) -> list[str]:
 def request_review_register(check: RequestCheck) -> None:
     """Register a review check: its messages do not refuse the request but send it to an extra
     platform-admin step after the policy's steps (``Request.extra_review`` keeps them)."""
-    if check not in _reviews:
-        _reviews.append(check)
+    _reviews.register(check)
 
 
 def request_review_reasons(request: RequestToCheck) -> list[str]:

@@ -15,6 +15,7 @@ from approvals.models import Request
 from catalog.models import Product
 from catalog.parameters import RESOURCE_IDENTITY_PARAMETERS
 from portal.models import Project, User
+from portal.registry import Registry
 from portal.sealing import is_sealed, value_open
 
 
@@ -34,15 +35,14 @@ class EnvironmentFacts:
 
 
 EnvironmentResolver = Callable[[str], "EnvironmentFacts | None"]
-_resolvers: list[EnvironmentResolver] = []
+_resolvers: Registry[EnvironmentResolver] = Registry("environment resolvers")
 
 NOT_YOURS = "No such environment of yours in this project."
 
 
 def environment_resolver_register(resolver: EnvironmentResolver) -> None:
     """Register how an ``environment_ref`` is resolved (None: no such environment)."""
-    if resolver not in _resolvers:
-        _resolvers.append(resolver)
+    _resolvers.register(resolver)
 
 
 def environment_resolvers() -> list[EnvironmentResolver]:

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import Request
+from portal.registry import Registry
 from portal.services import audit_record
 
 HandOff = Callable[..., Any]
-_handlers: list[HandOff] = []
+_handlers: Registry[HandOff] = Registry("hand-off handlers")
 
 
 class HandOffMissing(Exception):
@@ -25,8 +26,7 @@ class HandOffMissing(Exception):
 
 def hand_off_register(handler: HandOff) -> None:
     """Register what receives approved requests; registering the same handler twice keeps one."""
-    if handler not in _handlers:
-        _handlers.append(handler)
+    _handlers.register(handler)
 
 
 def hand_off_handlers() -> list[HandOff]:

@@ -19,10 +19,11 @@ from approvals.models import Request
 from catalog.models import Product, ProductVersion
 from catalog.parameters import RESOURCE_NAME_PARAMETERS
 from portal.models import Project
+from portal.registry import Registry
 
 # (project_id, product kind, name parameter, name) -> whether an environment has it and is live.
 LiveNameCheck = Callable[[int, str, str, str], bool]
-_checks: list[LiveNameCheck] = []
+_checks: Registry[LiveNameCheck] = Registry("live name checks")
 
 NAME_TAKEN = ("{key} “{name}” is already used in this project by a request or an environment "
               "that is still live. Choose another name (or terminate that environment first).")
@@ -30,8 +31,7 @@ NAME_TAKEN = ("{key} “{name}” is already used in this project by a request o
 
 def live_name_check_register(check: LiveNameCheck) -> None:
     """Register how environments answer "is this name live?"; registering twice keeps one."""
-    if check not in _checks:
-        _checks.append(check)
+    _checks.register(check)
 
 
 def live_name_checks() -> list[LiveNameCheck]:
