@@ -225,8 +225,10 @@ def test_over_budget_with_the_approval_policy_adds_a_platform_admin_step(
 
 
 def test_the_sweep_task_is_scheduled_from_the_setting(
-        settings: Any, scientist: User, project: Project, notebook: Product) -> None:
+        settings: Any, monkeypatch: pytest.MonkeyPatch, scientist: User, project: Project,
+        notebook: Product) -> None:
     from config.schedules import beat_schedule
+    from quotas import notices
     from quotas.tasks import budget_notices_sweep_task
 
     settings.PORTAL_BUDGET_SWEEP_SECONDS = 600
@@ -236,16 +238,15 @@ def test_the_sweep_task_is_scheduled_from_the_setting(
     assert "budget-notices-sweep" not in beat_schedule()
     project.monthly_budget = Decimal("0.01")  # anything metered this month is over it
     project.save(update_fields=["monthly_budget"])
-    _running_since(scientist, project, notebook, "ml.m5.4xlarge",
-                   month_start_of_now())
+    # The task sweeps at the clock's now: a fixed one, mid-month, so that the hours metered this
+    # month never depend on when the test runs (at the wall clock's first seconds of a month,
+    # nothing is metered yet).
+    now = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(notices, "timezone", SimpleNamespace(now=lambda: now))
+    _running_since(scientist, project, notebook, "ml.m5.4xlarge", datetime(2026, 6, 1, tzinfo=UTC))
     assert budget_notices_sweep_task.apply().get() == 2  # 80 % and 100 % at once
-
-
-def month_start_of_now() -> datetime:
-    from django.utils import timezone
-
-    from provisioning.metering import month_start
-    return month_start(timezone.now() - timedelta(hours=1))
+    assert set(BudgetNotice.objects.values_list("month", "percent")) == {
+        (now.date().replace(day=1), 80), (now.date().replace(day=1), 100)}
 
 
 def test_a_change_that_costs_more_per_hour_is_weighed_by_the_difference(
