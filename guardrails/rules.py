@@ -148,60 +148,95 @@ def _one_of(values: Iterable[str]) -> str:
 
 def violations(rules: Guardrails, subject: Subject, *, version: int) -> list[Violation]:
     """Every rule ``subject`` breaks (empty: it may go)."""
-    found: list[Violation] = []
-    values = {str(k): "" if v is None else str(v).strip() for k, v in subject.parameters.items()}
-    notebook = subject.kind == NOTEBOOK_KIND
+    check = _Check(rules, subject, version)
+    check.instance_type()
+    check.kms_key()
+    check.disabled_settings()
+    check.network()
+    check.volume()
+    check.lease()
+    return check.found
 
-    def add(rule: str, key: str, value: str, allowed: str) -> None:
-        found.append(Violation(rule=rule, key=key, value=value, allowed=allowed,
-                               version=version))
 
-    def value_of(conventional: str, required: bool) -> tuple[str, str | None]:
+class _Check:
+    """One subject against one version's rules: each method checks a rule, adding what breaks
+    it to ``found``."""
+
+    def __init__(self, rules: Guardrails, subject: Subject, version: int) -> None:
+        self.rules, self.subject, self.version = rules, subject, version
+        self.values = {str(k): "" if v is None else str(v).strip()
+                       for k, v in subject.parameters.items()}
+        self.found: list[Violation] = []
+
+    def add(self, rule: str, key: str, value: str, allowed: str) -> None:
+        self.found.append(Violation(rule=rule, key=key, value=value, allowed=allowed,
+                                    version=self.version))
+
+    def value_of(self, conventional: str, required: bool) -> tuple[str, str | None]:
         """The key and value, or None when the rule does not apply; absent on a notebook."""
-        key = rules.key_for(subject.product_id, conventional)
-        if key in values:
-            return key, values[key]
-        if required and notebook and conventional in NOTEBOOK_PROPERTIES:
-            add(rule_name_of(conventional), key, NOT_OFFERED, allowed_of(rules, conventional))
+        key = self.rules.key_for(self.subject.product_id, conventional)
+        if key in self.values:
+            return key, self.values[key]
+        if required and self.subject.kind == NOTEBOOK_KIND \
+                and conventional in NOTEBOOK_PROPERTIES:
+            self.add(rule_name_of(conventional), key, NOT_OFFERED,
+                     allowed_of(self.rules, conventional))
         return key, None
 
-    key, value = value_of(INSTANCE_TYPE, False)
-    if value is not None:
-        for rule, allowed in instance_type_limits(rules, subject.kind,
-                                                  subject.project_environment):
-            if value not in allowed:
-                add(rule, key, value, _one_of(allowed))
-    if rules.kms_key_required:
-        key, value = value_of(KMS_KEY, True)
-        if value == "":
-            add(rule_name_of(KMS_KEY), key, value, allowed_of(rules, KMS_KEY))
-    for conventional, on in ((ROOT_ACCESS, rules.root_access_disabled),
-                             (DIRECT_INTERNET, rules.direct_internet_disabled)):
-        if on:
-            key, value = value_of(conventional, True)
-            if value is not None and value != DISABLED:
-                add(rule_name_of(conventional), key, value, DISABLED)
-    for conventional, allowed_set in ((SUBNET, rules.allowed_subnets),
-                                      (SECURITY_GROUPS, rules.allowed_security_groups)):
-        if not (rules.network_required or allowed_set):
-            continue
-        key, value = value_of(conventional, rules.network_required)
+    def instance_type(self) -> None:
+        key, value = self.value_of(INSTANCE_TYPE, False)
         if value is None:
-            continue
+            return
+        for rule, allowed in instance_type_limits(self.rules, self.subject.kind,
+                                                  self.subject.project_environment):
+            if value not in allowed:
+                self.add(rule, key, value, _one_of(allowed))
+
+    def kms_key(self) -> None:
+        if not self.rules.kms_key_required:
+            return
+        key, value = self.value_of(KMS_KEY, True)
+        if value == "":
+            self.add(rule_name_of(KMS_KEY), key, value, allowed_of(self.rules, KMS_KEY))
+
+    def disabled_settings(self) -> None:
+        for conventional, on in ((ROOT_ACCESS, self.rules.root_access_disabled),
+                                 (DIRECT_INTERNET, self.rules.direct_internet_disabled)):
+            if not on:
+                continue
+            key, value = self.value_of(conventional, True)
+            if value is not None and value != DISABLED:
+                self.add(rule_name_of(conventional), key, value, DISABLED)
+
+    def network(self) -> None:
+        self.network_item(SUBNET, self.rules.allowed_subnets)
+        self.network_item(SECURITY_GROUPS, self.rules.allowed_security_groups)
+
+    def network_item(self, conventional: str, allowed_set: tuple[str, ...]) -> None:
+        required = self.rules.network_required
+        if not (required or allowed_set):
+            return
+        key, value = self.value_of(conventional, required)
+        if value is None:
+            return
         items = [i for i in split_items(value) if i]
         outside = [i for i in items if allowed_set and i not in allowed_set]
-        if (rules.network_required and not items) or outside:
-            add(rule_name_of(conventional), key, ", ".join(outside) or value,
-                allowed_of(rules, conventional))
-    if rules.volume_min_gb is not None or rules.volume_max_gb is not None:
-        key, value = value_of(VOLUME_SIZE, False)
-        if value is not None and not _within(value, rules.volume_min_gb, rules.volume_max_gb):
-            add(rule_name_of(VOLUME_SIZE), key, value, allowed_of(rules, VOLUME_SIZE))
-    if rules.max_lease_days is not None and subject.lease_days is not None \
-            and subject.lease_days > rules.max_lease_days:
-        add("maximum lease", "lease", f"{subject.lease_days} days",
-            f"at most {rules.max_lease_days} days")
-    return found
+        if (required and not items) or outside:
+            self.add(rule_name_of(conventional), key, ", ".join(outside) or value,
+                     allowed_of(self.rules, conventional))
+
+    def volume(self) -> None:
+        low, high = self.rules.volume_min_gb, self.rules.volume_max_gb
+        if low is None and high is None:
+            return
+        key, value = self.value_of(VOLUME_SIZE, False)
+        if value is not None and not _within(value, low, high):
+            self.add(rule_name_of(VOLUME_SIZE), key, value, allowed_of(self.rules, VOLUME_SIZE))
+
+    def lease(self) -> None:
+        most, days = self.rules.max_lease_days, self.subject.lease_days
+        if most is not None and days is not None and days > most:
+            self.add("maximum lease", "lease", f"{days} days", f"at most {most} days")
 
 
 def _within(value: str, low: int | None, high: int | None) -> bool:
@@ -281,26 +316,37 @@ def _narrow_one(rules: Guardrails, parameter: EffectiveParameter, conventional: 
             else rules.direct_internet_disabled):
         parameter = _narrow_allowed(parameter, [DISABLED], rule_name_of(conventional))
     elif conventional in (SUBNET, SECURITY_GROUPS):
-        allowed_set = rules.allowed_subnets if conventional == SUBNET \
-            else rules.allowed_security_groups
-        if allowed_set:
-            parameter = _narrow_allowed(parameter, allowed_set, rule_name_of(conventional))
-        if rules.network_required and parameter.default == "":
-            parameter = replace(parameter, default=None)
+        parameter = _narrow_network(rules, parameter, conventional)
     elif conventional == KMS_KEY and rules.kms_key_required and parameter.default == "":
         parameter = replace(parameter, default=None,
                             help_text=_noted(parameter, "Guardrail: KMS key required."))
     elif conventional == VOLUME_SIZE:
-        low = [v for v in (parameter.min_value, rules.volume_min_gb) if v is not None]
-        high = [v for v in (parameter.max_value, rules.volume_max_gb) if v is not None]
-        lowest = Decimal(max(low)) if low else None
-        highest = Decimal(min(high)) if high else None
-        default = parameter.default
-        if default is not None and not _within(default, rules.volume_min_gb,
-                                               rules.volume_max_gb):
-            default = None
-        if rules.volume_min_gb is not None or rules.volume_max_gb is not None:
-            parameter = replace(parameter, min_value=lowest, max_value=highest, default=default,
-                                help_text=_noted(parameter, "Guardrail: volume size "
-                                                 f"{allowed_of(rules, VOLUME_SIZE)}."))
+        parameter = _narrow_volume(rules, parameter)
     return parameter
+
+
+def _narrow_network(rules: Guardrails, parameter: EffectiveParameter, conventional: str
+                    ) -> EffectiveParameter:
+    """Within the allowed set, if any; no empty default when a network is required."""
+    allowed_set = rules.allowed_subnets if conventional == SUBNET \
+        else rules.allowed_security_groups
+    if allowed_set:
+        parameter = _narrow_allowed(parameter, allowed_set, rule_name_of(conventional))
+    if rules.network_required and parameter.default == "":
+        parameter = replace(parameter, default=None)
+    return parameter
+
+
+def _narrow_volume(rules: Guardrails, parameter: EffectiveParameter) -> EffectiveParameter:
+    """The stricter of the curation's and the rule's bounds; a default outside them is dropped."""
+    if rules.volume_min_gb is None and rules.volume_max_gb is None:
+        return parameter
+    low = [v for v in (parameter.min_value, rules.volume_min_gb) if v is not None]
+    high = [v for v in (parameter.max_value, rules.volume_max_gb) if v is not None]
+    default = parameter.default
+    if default is not None and not _within(default, rules.volume_min_gb, rules.volume_max_gb):
+        default = None
+    return replace(parameter, min_value=Decimal(max(low)) if low else None,
+                   max_value=Decimal(min(high)) if high else None, default=default,
+                   help_text=_noted(parameter, "Guardrail: volume size "
+                                    f"{allowed_of(rules, VOLUME_SIZE)}."))

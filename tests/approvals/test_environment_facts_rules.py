@@ -22,6 +22,7 @@ from approvals.services.environments import (
 )
 from catalog.models import Product
 from portal.models import Project, User
+from portal.registry import Registry
 from portal.sealing import value_seal
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def facts_by_ref(monkeypatch: pytest.MonkeyPatch) -> dict[str, EnvironmentFacts]:
     known: dict[str, EnvironmentFacts] = {}
-    monkeypatch.setattr(environments, "_resolvers", [])
+    monkeypatch.setattr(environments, "_resolvers", Registry("environment resolvers"))
     environment_resolver_register(lambda ref: None)  # a resolver that knows nothing comes first
     environment_resolver_register(known.get)
     return known
@@ -78,7 +79,7 @@ def test_each_reason_to_refuse_an_environment_is_said(
 def test_without_a_resolver_no_day2_request_is_accepted(
         monkeypatch: pytest.MonkeyPatch, scientist: User, project: Project,
         notebook: Product) -> None:
-    monkeypatch.setattr(environments, "_resolvers", [])
+    monkeypatch.setattr(environments, "_resolvers", Registry("environment resolvers"))
     assert environment_ref_errors(requester=scientist, project=project, product=notebook,
                                   action="update", environment_ref="x") == [
         "Requests about an existing environment cannot be checked now: no app resolves "

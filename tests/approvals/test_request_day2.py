@@ -12,6 +12,7 @@ from approvals.services import environment_resolvers, request_create
 from approvals.services import environments as environments_module
 from catalog.models import Product
 from portal.models import Membership, Project, User
+from portal.registry import Registry
 from tests.approvals.conftest import make_environment, notebook_values, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,7 @@ def test_without_a_resolver_day2_requests_are_refused(
     scientist: User, project: Project, notebook: Product, environment: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(environments_module, "_resolvers", [])
+    monkeypatch.setattr(environments_module, "_resolvers", Registry("environment resolvers"))
     [message] = _refused(scientist, project, notebook, "update", str(environment.pk))
     assert "no app resolves environments" in message
 
@@ -117,7 +118,7 @@ def test_without_a_resolver_new_environments_can_still_be_requested(
     scientist: User, manager: User, project: Project, notebook: Product,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(environments_module, "_resolvers", [])
+    monkeypatch.setattr(environments_module, "_resolvers", Registry("environment resolvers"))
     request = request_create(
         requester=scientist, project_slug=project.slug, product_id=notebook.pk,
         parameters=notebook_values(), tag_choices={"data-classification": "confidential"},
@@ -131,7 +132,8 @@ def test_a_second_resolver_answers_what_the_first_does_not_know(
 ) -> None:
     from approvals.services import EnvironmentFacts, environment_resolver_register
 
-    monkeypatch.setattr(environments_module, "_resolvers", [lambda ref: None])
+    monkeypatch.setattr(environments_module, "_resolvers", Registry("environment resolvers"))
+    environment_resolver_register(lambda ref: None)
     facts = EnvironmentFacts(owner_id=scientist.pk, project_id=project.pk,
                              product_id=notebook.pk, terminated=False)
     environment_resolver_register(lambda ref: facts if ref == "ext-1" else None)
