@@ -87,4 +87,4 @@ def lease_terms_reading() -> LeaseTermsReading:
 
 def lease_terms(*, product: Product, project: Project | None) -> LeaseTerms:
     """The effective terms for an environment of ``product`` in ``project`` (one computation)."""
-    return LeaseTermsReading()(product=product, project=project)
+    return lease_terms_reading()(product=product, project=project)
