@@ -3,9 +3,9 @@
 Django's ``Select`` renders each option through its own ``{% include %}`` of
 ``django/forms/widgets/select_option.html`` (and ``attrs.html`` inside it): the audit trail's
 action filter (about a hundred options) spent most of that page's form time there, and a
-request form's instance-type choice as much (issue 16). These widgets build the same options
-(``get_context``: the same ``optgroups``, ``selected`` and attributes) and write the markup
-Django's templates write, byte for byte (tests/portal/test_widgets.py compares the two).
+request form's instance-type choice as much (issue 16). These widgets walk the choices as
+``optgroups`` does (the same groups, ``selected`` and attributes) and write the markup Django's
+templates write, byte for byte (tests/portal/test_widgets.py compares the two).
 """
 
 from __future__ import annotations
@@ -28,17 +28,38 @@ def _attrs(attrs: Mapping[str, Any]) -> str:
         for name, value in attrs.items() if value is not False)
 
 
-def select_markup(widget: Mapping[str, Any]) -> str:
-    """``django/forms/widgets/select.html`` for the ``widget`` context of a select."""
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group_name, options, _index in widget["optgroups"]:
-        if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-        for option in options:
-            parts.append(f'\n  <option value="{conditional_escape(option["value"])}"'
-                         f'{_attrs(option["attrs"])}>{conditional_escape(option["label"])}'
-                         "</option>\n")
-        if group_name:
+def _option(value: Any, label: Any, selected: bool) -> str:
+    """``django/forms/widgets/select_option.html`` (a select's options inherit no attributes:
+    ``selected`` is their only one), with the newline that template file ends with."""
+    return (f'\n  <option value="{conditional_escape(value)}"{" selected" if selected else ""}>'
+            f"{conditional_escape(label)}</option>\n")
+
+
+def select_markup(widget: forms.Select, name: str, value: Any,
+                  attrs: dict[str, Any] | None) -> str:
+    """``django/forms/widgets/select.html`` for ``widget``: the options as ``optgroups`` makes
+    them (a choice whose label is a list is a group; only the first match is selected unless
+    the select takes several), without building a context per option."""
+    values = widget.format_value(value)
+    final = widget.build_attrs(widget.attrs, attrs)
+    if widget.allow_multiple_selected:
+        final["multiple"] = True
+    parts = [f'<select name="{conditional_escape(name)}"{_attrs(final)}>']
+    has_selected = False
+    for option_value, option_label in widget.choices:
+        option_value = "" if option_value is None else option_value
+        grouped = isinstance(option_label, (list, tuple))
+        # The template's {% if group_name %}: a group without a name has no optgroup element.
+        named = grouped and bool(option_value)
+        if named:
+            parts.append(f'\n  <optgroup label="{conditional_escape(option_value)}">')
+        choices = option_label if grouped else [(option_value, option_label)]
+        for subvalue, sublabel in choices:
+            selected = ((not has_selected or widget.allow_multiple_selected)
+                        and str(subvalue) in values)
+            has_selected |= selected
+            parts.append(_option(subvalue, sublabel, selected))
+        if named:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
     return "".join(parts)
@@ -49,7 +70,7 @@ class SelectInOnePass(forms.Select):
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
                renderer: BaseRenderer | None = None) -> SafeString:
-        return mark_safe(select_markup(self.get_context(name, value, attrs)["widget"]))
+        return mark_safe(select_markup(self, name, value, attrs))
 
 
 class SelectMultipleInOnePass(forms.SelectMultiple):
@@ -57,4 +78,4 @@ class SelectMultipleInOnePass(forms.SelectMultiple):
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
                renderer: BaseRenderer | None = None) -> SafeString:
-        return mark_safe(select_markup(self.get_context(name, value, attrs)["widget"]))
+        return mark_safe(select_markup(self, name, value, attrs))

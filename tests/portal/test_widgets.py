@@ -15,6 +15,8 @@ CHOICES: list[tuple[Any, Any]] = [
     ("auth", [("auth.", "every auth event"), ("auth.sign_in", "auth.sign_in")]),
     ("group <&>", [(3, "three"), (None, "none")]),
     ("plain", "plain"),
+    (None, [("nameless", "in a group without a name")]),
+    ("plain", "the same value again (only the first is selected)"),
 ]
 
 
