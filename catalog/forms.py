@@ -25,6 +25,7 @@ from catalog.parameters import (
     split_items,
 )
 from portal.models import Project, aws_region_validator
+from portal.widgets import SelectInOnePass, SelectMultipleInOnePass
 
 REPLACES_HELP = "Changing it replaces the resource, its data is lost."
 LOCKED_HELP = ("Names the resource, so it is kept as it is: changing it would replace the "
@@ -54,14 +55,15 @@ def _field_for(parameter: EffectiveParameter, labels: list[tuple[str, str]]) -> 
     if options and parameter.is_list:
         if parameter.default is not None:
             common["initial"] = split_items(parameter.default)
-        return forms.MultipleChoiceField(choices=options, widget=forms.SelectMultiple, **common)
+        return forms.MultipleChoiceField(choices=options, widget=SelectMultipleInOnePass,
+                                         **common)
     if options:
         choices = list(options)
         if not parameter.required:
             common["initial"] = parameter.default
         else:
             choices = [("", "— choose —"), *choices]
-        return forms.ChoiceField(choices=choices, **common)
+        return forms.ChoiceField(choices=choices, widget=SelectInOnePass, **common)
     attrs = {}
     if parameter.is_number:
         attrs.update({"inputmode": "decimal"})

@@ -174,15 +174,20 @@ class ProjectIdInvalid(ValueError):
     """A project id (slug) that cannot name any project: the caller answers 400."""
 
 
-def project_for_product(*, user: User, product: Product, slug: object) -> Project | None:
+def project_for_product(*, user: User, product: Product, slug: object,
+                        among: list[Project] | None = None) -> Project | None:
     """The project ``slug`` names among ``projects_for_product`` (None when no slug is given);
-    ProjectIdInvalid for what is not a slug, Http404 for a project out of the user's scope."""
+    ProjectIdInvalid for what is not a slug, Http404 for a project out of the user's scope.
+    ``among``: ``projects_for_product`` as the caller read it already (no second query)."""
     if slug in (None, ""):
         return None
     text = str(slug)
     if len(text) > 60 or not _SLUG.fullmatch(text):
         raise ProjectIdInvalid("A project is named by its slug (letters, digits, - and _).")
-    project = projects_for_product(user=user, product=product).filter(slug=text).first()
+    if among is not None:
+        project = next((p for p in among if p.slug == text), None)
+    else:
+        project = projects_for_product(user=user, product=product).filter(slug=text).first()
     if project is None:
         raise Http404("No such project of yours for this product.")
     return project

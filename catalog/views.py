@@ -50,6 +50,7 @@ from catalog.services import (
     parameter_override_set,
     product_update,
 )
+from portal.memo import memo_per_request
 from portal.models import User
 
 
@@ -87,6 +88,7 @@ def _chosen_version(request: HttpRequest, product: Product) -> tuple[list[Produc
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@memo_per_request  # the narrowing and the lease cap read the guardrails in force once
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Product page with the generated form; a POST validates (requests arrive with approvals)."""
     user: User = request.user  # type: ignore[assignment]
@@ -94,7 +96,10 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     versions, version = _chosen_version(request, product)
     context: dict[str, Any] = {"product": product, "versions": versions, "version": version,
                                "tag_options": tag_options_requestable(product=product),
-                               "projects": projects_for_product(user=user, product=product),
+                               # A list: the project choice, the default and the auto-stop
+                               # panel read it from one query.
+                               "projects": list(projects_for_product(user=user,
+                                                                     product=product)),
                                # The request form belongs to an app above catalog: the project
                                # wiring names it (settings.CATALOG_REQUEST_VIEW).
                                "request_form_url": reverse(settings.CATALOG_REQUEST_VIEW)}
@@ -109,8 +114,10 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # project account's subnets, VPCs, security groups and KMS keys, and the guardrails of the
     # project's environment, as the request form and the validation narrow it.
     try:
-        project = project_for_product(user=user, product=product, slug=request.POST.get(
-            "project") or request.GET.get("project")) or context["projects"].first()
+        project = project_for_product(
+            user=user, product=product, among=context["projects"],
+            slug=request.POST.get("project") or request.GET.get("project"),
+        ) or next(iter(context["projects"]), None)
     except ProjectIdInvalid as exc:
         context["project_error"] = str(exc)
         return render(request, "catalog/product_detail.html", context, status=400)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from guardrails.models import GuardrailVersion
 from guardrails.rules import Guardrails
+from portal.memo import memo_forget, memoized
 from portal.models import User
 from portal.services import audit_record
 
@@ -22,12 +23,22 @@ class InForce:
     version: int
 
 
-def guardrails_in_force() -> InForce | None:
-    """The newest version's rules; None before any version is made (no rules)."""
+IN_FORCE_MEMO = "guardrails.in_force"
+
+
+def _in_force_read() -> InForce | None:
     latest = GuardrailVersion.objects.order_by("-number").only("number", "rules").first()
     if latest is None:
         return None
     return InForce(rules=Guardrails.from_json(latest.rules), version=latest.number)
+
+
+def guardrails_in_force() -> InForce | None:
+    """The newest version's rules; None before any version is made (no rules).
+
+    Read once per request where the view keeps a memo (``portal.memo``: the product page asks
+    for the form's narrowing and for the lease maximum), else every time."""
+    return memoized(IN_FORCE_MEMO, _in_force_read)
 
 
 def guardrails_change(*, rules: Guardrails, reason: str, actor: User,
@@ -42,4 +53,5 @@ def guardrails_change(*, rules: Guardrails, reason: str, actor: User,
         audit_record(action="guardrails.changed", actor=actor, request=http_request, obj=version,
                      data={"version": version.number, "previous": previous or None,
                            "reason": version.reason, "rules": version.rules})
+    memo_forget(IN_FORCE_MEMO)
     return version

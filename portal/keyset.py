@@ -58,18 +58,25 @@ class KeysetPage:
         return len(self.rows)
 
 
+def _count(events: QuerySet[Any], count_cap: int) -> tuple[int, bool]:
+    counted = events.order_by()[:count_cap + 1].count()
+    return min(counted, count_cap), counted > count_cap
+
+
 def keyset_page(events: QuerySet[Any], *, older: str | None, newer: str | None, size: int,
                 count_cap: int) -> KeysetPage:
-    """One page of ``events`` (ordered newest first by ``-at, -id``)."""
-    counted = events.order_by()[:count_cap + 1].count()
-    count, more = min(counted, count_cap), counted > count_cap
+    """One page of ``events`` (ordered newest first by ``-at, -id``).
+
+    The newest page, when it is not full, holds every matching row: its length is the count,
+    and the count query (a second pass over the filter's index, the costlier part of a narrow
+    search such as the trail's object search) is not run (issue 16)."""
     invalid = False
     try:
         if older:
             at, pk = cursor_read(older)
             rows = list(events.filter(Q(at__lt=at) | Q(at=at, id__lt=pk))
                         .order_by("-at", "-id")[:size + 1])
-            page = KeysetPage(rows[:size], count, more, older=None, newer=None)
+            page = KeysetPage(rows[:size], *_count(events, count_cap), older=None, newer=None)
             page.older = cursor_for(rows[size - 1]) if len(rows) > size else None
             page.newer = cursor_for(rows[0]) if rows else None
             return page
@@ -79,12 +86,16 @@ def keyset_page(events: QuerySet[Any], *, older: str | None, newer: str | None, 
                         .order_by("at", "id")[:size + 1])
             if len(rows) > size:  # still newer ones above: a full page, both links
                 shown = rows[:size][::-1]
-                return KeysetPage(shown, count, more, newer=cursor_for(shown[0]),
-                                  older=cursor_for(shown[-1]))
+                return KeysetPage(shown, *_count(events, count_cap),
+                                  newer=cursor_for(shown[0]), older=cursor_for(shown[-1]))
             # Back at the top: the newest page itself, always full.
     except BadCursor:
         invalid = True
     rows = list(events[:size + 1])
+    if len(rows) > size:
+        count, more = _count(events, count_cap)
+    else:
+        count, more = len(rows), False
     return KeysetPage(rows[:size], count, more, newer=None,
                       older=cursor_for(rows[size - 1]) if len(rows) > size else None,
                       invalid=invalid)

@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.audit_actions import audit_action_choices
+from portal.audit_rows import audit_rows
 from portal.csv_stream import csv_line
 from portal.keyset import keyset_page
 from portal.middleware import client_ip
@@ -45,6 +46,7 @@ from portal.selectors import (
 )
 from portal.services import api_token_rotate, audit_record
 from portal.sso import saml_metadata_problem
+from portal.widgets import SelectInOnePass
 from portal.worker_health import worker_last_answer, worker_problem
 
 
@@ -140,7 +142,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 class AuditFilterForm(forms.Form):
     # A list of the known actions (a family entry filters on its prefix); any other prefix typed
     # into the URL still filters, and stays shown as an option.
-    action = forms.CharField(required=False, max_length=80, widget=forms.Select)
+    action = forms.CharField(required=False, max_length=80, widget=SelectInOnePass)
     actor = forms.CharField(required=False, max_length=150)
     project = forms.SlugField(required=False, max_length=60)
     object = forms.CharField(required=False, max_length=100)
@@ -151,7 +153,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         current = str(self.data.get("action", "")) if self.is_bound else ""
         widget = self.fields["action"].widget
-        assert isinstance(widget, forms.Select)
+        assert isinstance(widget, SelectInOnePass)
         widget.choices = audit_action_choices(current=current[:80])
 
 
@@ -191,7 +193,7 @@ def audit_event_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/audit_event_list.html",
-        {"form": form, "page": page, "query": query.urlencode(),
+        {"form": form, "page": page, "rows": audit_rows(page), "query": query.urlencode(),
          "cursor_error": BAD_CURSOR if page.invalid else ""},
         status=400 if bad_filter or page.invalid else 200,
     )

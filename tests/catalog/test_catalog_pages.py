@@ -201,8 +201,14 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     # "may approve" is kept from sign-in)
     # (11 since version_for_form takes the version with its product from product_for_user: the
     # product and its overrides are not read again; +3 since the form is narrowed for a project:
-    # the project, the guardrails in force for the form and for the lease maximum)
-    assert len(queries) == 14, [q["sql"] for q in queries.captured_queries]
+    # the project, the guardrails in force for the form and for the lease maximum; 12 since
+    # issue 16: the projects are read once for the choice, the default and the auto-stop panel,
+    # and the guardrails in force once for the form and the lease, portal.memo)
+    assert len(queries) == 12, [q["sql"] for q in queries.captured_queries]
+    assert len([q for q in queries.captured_queries
+                if 'FROM "guardrails_guardrailversion"' in q["sql"]]) == 1
+    assert len([q for q in queries.captured_queries
+                if 'FROM "portal_project"' in q["sql"]]) == 1
 
 
 def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(

@@ -16,6 +16,8 @@ from rest_framework.test import APIClient
 from catalog.models import ParameterOverride, ParameterSpec, Product
 from catalog.resource_choices import parameters_offered
 from guardrails.checks import guardrail_refusals
+from guardrails.services import guardrails_in_force
+from portal.memo import memo_scope
 from portal.models import Membership, Project, User
 from tests.approvals.conftest import studio  # noqa: F401  (fixture)
 from tests.guardrails.conftest import GROUP, STRICT, SUBNET, put_in_force
@@ -211,3 +213,21 @@ def test_every_value_offered_passes_the_guardrails_and_no_refused_one_is_offered
                     parameter.min_value is None or parameter.min_value <= outside) or not (
                     parameter.max_value is None or outside <= parameter.max_value)
     assert checked or fixture == "studio"
+
+
+def test_within_a_request_the_rules_are_read_once_and_a_change_is_seen_at_once(
+    platform_admin: User, django_assert_num_queries: Any,
+) -> None:
+    """The product page's memo (portal.memo): the form's narrowing and the lease maximum share
+    one read; a change made in the same request drops it, and the next request reads afresh."""
+    put_in_force(platform_admin, max_lease_days=14)
+    with memo_scope():
+        with django_assert_num_queries(1):
+            first, second = guardrails_in_force(), guardrails_in_force()
+        assert first is second and first is not None and first.rules.max_lease_days == 14
+        put_in_force(platform_admin, max_lease_days=7)
+        changed = guardrails_in_force()
+        assert changed is not None and changed.rules.max_lease_days == 7
+    with django_assert_num_queries(2):  # outside a scope: every call reads
+        guardrails_in_force()
+        guardrails_in_force()
