@@ -41,9 +41,7 @@ class WorkerProcess:
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
-        # Celery's command line, without the interpreter's teardown at exit (worker_main.py).
-        command = [sys.executable, "-m", "tests.provisioning.worker_main", "-A", "config",
-                   "worker", "--pool=solo",
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
                    "--loglevel=INFO", "--without-gossip", "--without-mingle",
                    "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"]
         if purge:
