@@ -7,6 +7,8 @@
 #   scripts/system-deps.sh test        demo + chromium (browser tests) + docker-compose
 #                                      (the compose file is validated by the test suite)
 #                                      + npm (axe-core for the browser tests, package.json)
+#                                      + redis-server (tests/portal/test_broker_outage.py
+#                                      restarts a private broker of its own)
 #   scripts/system-deps.sh image-test  podman (with runc), debootstrap and docker-compose for
 #                                      `make image-test`
 #
@@ -23,7 +25,7 @@ case "$profile" in
   runtime) ;;
   demo) wanted[xmlsec1]=xmlsec1 ;;
   test) wanted[xmlsec1]=xmlsec1; wanted[chromium]=chromium; wanted[docker-compose]=docker-compose
-        wanted[npm]=npm ;;
+        wanted[npm]=npm; wanted[redis-server]=redis-server ;;
   # runc rather than crun, and netavark with aardvark-dns (compose's service names resolve):
   # the image test's containers.conf selects them.
   image-test) wanted[podman]=podman; wanted[runc]=runc; wanted[debootstrap]=debootstrap

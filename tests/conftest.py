@@ -186,6 +186,15 @@ def _celery_tasks_send_through_celery(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # Fixtures of the tests that mostly wait (a browser journey on a live server).
 _BROWSER_FIXTURES = frozenset({"live_server", "browser", "page"})
+# Files that keep one process busy for a minute or more of CPU (the longest of a partial run on
+# SQLite, 2026-12-02): handed out first among the files that do not wait, so that none of them
+# starts last and becomes the run's tail. tests/test_suite_order.py checks that they exist.
+LONG_FILES = frozenset({
+    "tests/test_authorization_matrix.py",  # ~1,840 requests in one test
+    "tests/approvals/test_query_counts.py",
+    "tests/approvals/test_inbox_scale.py",
+    "tests/approvals/test_inbox_preview.py",
+})
 
 
 def _waits(item: pytest.Item) -> int:
@@ -205,8 +214,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under pytest-xdist, the files that wait longest run first. `make pytest` (``--dist
     loadfile --no-loadscope-reorder``) hands whole files to its processes in this order: a
     one-minute journey handed out last would be the run's tail, and the waits of the first ones
-    overlap with the CPU-bound files the other processes run meanwhile. Each file's tests stay
-    together and in their order; a run without xdist keeps pytest-django's order."""
+    overlap with the CPU-bound files the other processes run meanwhile; among the others, the
+    LONG_FILES come first. Each file's tests stay together and in their order; a run without
+    xdist keeps pytest-django's order."""
     if not hasattr(config, "workerinput"):
         return
     rank: dict[str, int] = {}
@@ -216,4 +226,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         rank[path] = max(rank.get(path, 0), _waits(item))
         first.setdefault(path, index)
     items.sort(key=lambda item: (-rank[item.nodeid.split("::", 1)[0]],
+                                 item.nodeid.split("::", 1)[0] not in LONG_FILES,
                                  first[item.nodeid.split("::", 1)[0]]))

@@ -4,9 +4,10 @@ first (tests/conftest.py); each file's tests stay together and in order."""
 from __future__ import annotations
 
 import types
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import pytest_collection_modifyitems
+from tests.conftest import LONG_FILES, pytest_collection_modifyitems
 from tests.provisioning.worker import WorkerProcess
 
 PLAIN = types.ModuleType("plain")
@@ -50,3 +51,17 @@ def test_a_module_that_declares_its_waits_is_handed_out_with_the_journeys() -> N
     pytest_collection_modifyitems(types.SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
     assert [item.nodeid for item in items] == ["tests/e.py::one", "tests/d.py::one",
                                                "tests/a.py::one"]
+
+
+def test_the_long_files_come_first_among_those_that_do_not_wait() -> None:
+    long_file = sorted(LONG_FILES)[0]
+    items = [Item("tests/a.py::one", PLAIN), Item(f"{long_file}::one", PLAIN),
+             Item("tests/d.py::one", PLAIN, "live_server"), Item(f"{long_file}::two", PLAIN)]
+    pytest_collection_modifyitems(types.SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    assert [item.nodeid for item in items] == ["tests/d.py::one", f"{long_file}::one",
+                                               f"{long_file}::two", "tests/a.py::one"]
+
+
+def test_every_long_file_exists() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert [name for name in sorted(LONG_FILES) if not (root / name).is_file()] == []

@@ -41,7 +41,9 @@ _ON_LOAD = """
     } catch (error) {
       found = [{id: 'axe-error', impact: 'critical', help: String(error), targets: []}];
     }
-    window.__portalAxeReport(location.href, found);
+    // Settled once the test process has recorded the findings (axe_settled waits for it).
+    await window.__portalAxeReport(location.href, found);
+    window.__portalAxeSettled = true;
   }, 0));
 })();
 """.replace("__SUMMARISE__", _SUMMARISE)
@@ -82,6 +84,21 @@ class AxeAudit:
     def assert_clean(self) -> None:
         assert not self.failures, "axe-core found serious or critical violations on " + (
             "\n".join(self.failures))
+
+
+# True once the load-time check of the page has been recorded, or when it gets none (a frame, a
+# page that is not http(s) such as about:blank).
+_SETTLED = """
+() => window.__portalAxeSettled === true || window.top !== window
+  || !/^https?:$/.test(location.protocol)
+"""
+
+
+def axe_settled(page: Any, *, timeout: float = 10_000) -> None:
+    """Wait until the load-time check of the page (AxeAudit) has reported: a page that is still
+    loading gets its check once its load event fired (no fixed wait that a loaded machine
+    outruns, or that an idle one spends for nothing)."""
+    page.wait_for_function(_SETTLED, timeout=timeout)
 
 
 def axe_check(page: Any) -> None:

@@ -20,7 +20,7 @@ from portal.devidp.browser import idp_sign_in
 from portal.devidp.idp import DevIdP, UserDirectory
 from portal.devidp.server import DevIdPApp, build_server
 from portal.models import Project, User
-from tests.e2e.axe import AxeAudit
+from tests.e2e.axe import AxeAudit, axe_settled
 from tests.provisioning.worker import FOLLOW_SETTINGS, WorkerProcess
 from tests.saml_idp import DEMO_USERS, SP_ENTITY_ID, configure_portal_for
 
@@ -60,8 +60,8 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
-    # The last page's check may still be running: give it a moment to report.
-    page.wait_for_timeout(300)
+    # The last page's check may still be running: wait until it has reported.
+    axe_settled(page)
     context.close()
     audit.assert_clean()
 

@@ -25,7 +25,7 @@ from tests.approvals.conftest import (  # noqa: F401  (fixtures of the approvals
     platform_admin,
     prices,
 )
-from tests.e2e.axe import AxeAudit, axe_check
+from tests.e2e.axe import AxeAudit, axe_check, axe_settled
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -113,8 +113,8 @@ def test_axe_finds_no_serious_violation_on_any_page_of_the_tour(
             # After a refused submit the focus is on the summary at the top of the page.
             assert page.evaluate("document.activeElement.id") == "error-summary", stop.name
             assert page.locator("#error-summary li").count() >= 1, stop.name
-    page = personas.page("scientist")
-    page.wait_for_timeout(300)  # the last page's load-time check reports
+    for page in personas.pages.values():
+        axe_settled(page)  # each persona's last page's load-time check reports
     checked = [url for audit in personas.audits for url in audit.checked]
     assert len(checked) >= len(tour.stops)
     for audit in personas.audits:
@@ -131,8 +131,7 @@ def test_the_audit_of_every_loaded_page_catches_a_serious_violation(
         body='<!doctype html><html lang="en"><title>x</title><main>'
              '<img src="/static/portal/favicon.svg"><input type="text"></main></html>'))
     page.goto(f"{live_server.url}/broken")
-    page.wait_for_function("() => true")
-    page.wait_for_timeout(500)
+    axe_settled(page)
     context.close()
     assert audit.checked == [f"{live_server.url}/broken"]
     with pytest.raises(AssertionError, match="image-alt"):

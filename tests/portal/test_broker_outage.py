@@ -25,10 +25,6 @@ from config.celery import app
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="needs the redis-server binary (the machine and CI have it)")
-
-
 class PrivateRedis:
     """A redis-server of this test alone, on a free port, without persistence."""
 
@@ -43,8 +39,13 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/2"
 
     def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed: this test restarts a broker of its own "
+                        "(`scripts/system-deps.sh test` installs Debian's redis-server)",
+                        pytrace=False)
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -59,7 +59,8 @@ def test_the_test_profile_installs_every_missing_package(fake_bin: Path) -> None
     result, calls = run(fake_bin, "test")
 
     assert result.returncode == 0, result.stderr
-    assert installed(calls) == {"python3", "xmlsec1", "chromium", "docker-compose", "npm"}
+    assert installed(calls) == {"python3", "xmlsec1", "chromium", "docker-compose", "npm",
+                                "redis-server"}
 
 
 def test_the_runtime_profile_the_image_uses_installs_only_python3(fake_bin: Path) -> None:
@@ -98,7 +99,7 @@ def test_a_python_without_venv_gets_python3_venv(fake_bin: Path) -> None:
 
 
 def test_nothing_is_installed_when_every_command_is_there(fake_bin: Path) -> None:
-    provide(fake_bin, "xmlsec1", "chromium", "docker-compose", "npm", "python3")
+    provide(fake_bin, "xmlsec1", "chromium", "docker-compose", "npm", "redis-server", "python3")
 
     result, calls = run(fake_bin, "test", PYTHON="python3")
 
