@@ -82,6 +82,23 @@ def _named_or_delegated(user: User, *, delegators: Sequence[int] | None = None) 
     return named | Q(Exists(_on_behalf(user, delegators=delegators, approvaltask=OuterRef("pk"))))
 
 
+def _named_task_ids(user: User, *, delegators: Sequence[int] | None = None) -> QuerySet[Any]:
+    """The ids of the tasks that name the user (in person or through a group) or someone the
+    user stands in for today, as one UNION of the link tables read by user (``delegators`` as
+    in `_named_or_delegated`). ``id IN (<this>)`` lets PostgreSQL start from the person's few
+    links (their index on user) instead of testing every open task against three correlated
+    EXISTS, and keeps the query simple to plan: the inbox's count and page were a tenth of
+    the time of the baseline's each at a bank's volume (issue 16)."""
+    in_person = ApprovalTask.eligible_approvers.through.objects.filter(user=user).values(
+        "approvaltask_id")
+    by_group = ApprovalTask.eligible_groups.through.objects.filter(group__user=user).values(
+        "approvaltask_id")
+    if delegators is not None and not delegators:
+        return in_person.union(by_group)
+    return in_person.union(by_group, _on_behalf(user, delegators=delegators).values(
+        "approvaltask_id"))
+
+
 def may_approve(*, user: User) -> bool:
     """Whether the user can be an approver at all: by role (approver, platform admin), as a
     project lead, as someone's line manager, or named on a task (in person or by a group).
@@ -179,7 +196,7 @@ def inbox_tasks(*, user: User, delegators: Sequence[int] | None = None
         ApprovalTask.objects.filter(
             status=ApprovalTask.Status.PENDING, request__status=Request.Status.PENDING,
         )
-        .filter(_named_or_delegated(user, delegators=delegators))
+        .filter(pk__in=_named_task_ids(user, delegators=delegators))
         .exclude(request__requester=user)
         .exclude(Exists(mine))
         .exclude(Q(distinct_step_approvers=True) & Exists(earlier))
