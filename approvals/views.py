@@ -28,6 +28,7 @@ from approvals.form_start import (
     values_from_request,
 )
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
+from approvals.inbox_count import inbox_count_keep
 from approvals.links import EnvironmentLink, environment_links
 from approvals.live_views import request_settled
 from approvals.models import ApprovalTask, Decision, Request
@@ -342,8 +343,9 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    tasks = Paginator(inbox_for_user(user=_user(request)), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    user = _user(request)
+    tasks = Paginator(inbox_for_user(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    inbox_count_keep(request, user=user, count=tasks.paginator.count)
     tasks_previews_attach(tasks)
     return render(request, "approvals/inbox.html",
                   {"page": tasks, **poll_context(live=True, idle=True)})
@@ -359,6 +361,7 @@ def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     form = BulkApproveForm(request.POST, task_ids=open_ids)
     if not form.is_valid():
         page = Paginator(inbox_for_user(user=user), PAGE_SIZE).get_page(1)
+        inbox_count_keep(request, user=user, count=page.paginator.count)
         tasks_previews_attach(page)
         return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form,
                       **poll_context(live=True, idle=True)}, status=400)
