@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals.chain import ChainStep, request_chain, waiting_step
-from approvals.change_preview import change_preview_for, tasks_previews_attach
+from approvals.change_preview import change_preview_for
 from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
 from approvals.form_start import (
     FormStart,
@@ -29,6 +29,7 @@ from approvals.form_start import (
 )
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
 from approvals.inbox_count import inbox_count_keep
+from approvals.inbox_rows import inbox_context
 from approvals.links import EnvironmentLink, environment_links
 from approvals.live_views import request_settled
 from approvals.models import ApprovalTask, Decision, Request
@@ -36,7 +37,7 @@ from approvals.selectors import (
     REQUEST_RELATED,
     budget_share,
     decision_by,
-    inbox_for_user,
+    inbox_page,
     inbox_tasks,
     my_requests,
     request_audit_events,
@@ -344,11 +345,10 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    tasks = Paginator(inbox_for_user(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    tasks = inbox_page(user=user, number=request.GET.get("page"), per_page=PAGE_SIZE)
     inbox_count_keep(request, user=user, count=tasks.paginator.count)
-    tasks_previews_attach(tasks)
     return render(request, "approvals/inbox.html",
-                  {"page": tasks, **poll_context(live=True, idle=True)})
+                  {**inbox_context(tasks), **poll_context(live=True, idle=True)})
 
 
 @login_required
@@ -360,10 +360,9 @@ def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     open_ids = list(inbox_tasks(user=user).values_list("pk", flat=True))
     form = BulkApproveForm(request.POST, task_ids=open_ids)
     if not form.is_valid():
-        page = Paginator(inbox_for_user(user=user), PAGE_SIZE).get_page(1)
+        page = inbox_page(user=user, number=1, per_page=PAGE_SIZE)
         inbox_count_keep(request, user=user, count=page.paginator.count)
-        tasks_previews_attach(page)
-        return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form,
+        return render(request, "approvals/inbox.html", {**inbox_context(page), "bulk_form": form,
                       **poll_context(live=True, idle=True)}, status=400)
     found = {task.pk: task for task in ApprovalTask.objects.filter(
         pk__in=form.cleaned_data["tasks"]).order_by().select_related(
