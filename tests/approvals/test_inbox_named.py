@@ -30,14 +30,19 @@ def _task(project: Project) -> ApprovalTask:
     return ApprovalTask.objects.create(request=request, name="Risk", position=0)
 
 
+def _badge(body: str) -> int:
+    badge = re.search(r'<span class="count" data-count="(\d+)">', body)
+    return int(badge.group(1)) if badge else 0
+
+
 def _inbox(user: User) -> tuple[list[int], int]:
-    """(the tasks on the inbox page, the number in the menu badge)."""
+    """(the tasks on the inbox page, the number in the menu badge), the badge the same on the
+    inbox (the page's own count) and on the dashboard (the menu's count)."""
     client = Client()
     client.force_login(user)
     body = client.get("/requests/inbox/").content.decode()
-    badge = re.search(r'<span class="count" data-count="(\d+)">', body)
-    return ([int(pk) for pk in re.findall(r'data-task="(\d+)"', body)],
-            int(badge.group(1)) if badge else 0)
+    assert _badge(client.get("/").content.decode()) == _badge(body)
+    return [int(pk) for pk in re.findall(r'data-task="(\d+)"', body)], _badge(body)
 
 
 def test_a_member_of_the_group_named_finds_the_task(project: Project) -> None:
