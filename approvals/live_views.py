@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from approvals.chain import request_chain
-from approvals.change_preview import tasks_previews_attach
+from approvals.inbox_rows import inbox_context
 from approvals.models import Request
 from approvals.selectors import (
-    inbox_for_user,
+    inbox_page,
     inbox_tasks,
     request_audit_events,
     request_for_user,
@@ -52,8 +51,7 @@ def request_live(request: HttpRequest, pk: str) -> HttpResponse:
 @live_fragment
 def inbox_live(request: HttpRequest) -> HttpResponse:
     """The inbox's table (the page of it the person looks at), for new and gone tasks."""
-    tasks = Paginator(inbox_for_user(user=request_user(request)), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    tasks_previews_attach(tasks)
+    tasks = inbox_page(user=request_user(request), number=request.GET.get("page"),
+                       per_page=INBOX_PAGE_SIZE)
     return render(request, "approvals/_inbox_live.html",
-                  {"page": tasks, **poll_context(live=True, idle=True)})
+                  {**inbox_context(tasks), **poll_context(live=True, idle=True)})

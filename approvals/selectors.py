@@ -11,9 +11,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import Group
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -80,6 +81,23 @@ def _named_or_delegated(user: User, *, delegators: Sequence[int] | None = None) 
     if delegators is not None and not delegators:
         return named
     return named | Q(Exists(_on_behalf(user, delegators=delegators, approvaltask=OuterRef("pk"))))
+
+
+def _named_task_ids(user: User, *, delegators: Sequence[int] | None = None) -> QuerySet[Any]:
+    """The ids of the tasks that name the user (in person or through a group) or someone the
+    user stands in for today, as one UNION of the link tables read by user (``delegators`` as
+    in `_named_or_delegated`). ``id IN (<this>)`` lets PostgreSQL start from the person's few
+    links (their index on user) instead of testing every open task against three correlated
+    EXISTS, and keeps the query simple to plan: the inbox's count and page were a tenth of
+    the time of the baseline's each at a bank's volume (issue 16)."""
+    in_person = ApprovalTask.eligible_approvers.through.objects.filter(user=user).values(
+        "approvaltask_id")
+    by_group = ApprovalTask.eligible_groups.through.objects.filter(group__user=user).values(
+        "approvaltask_id")
+    if delegators is not None and not delegators:
+        return in_person.union(by_group)
+    return in_person.union(by_group, _on_behalf(user, delegators=delegators).values(
+        "approvaltask_id"))
 
 
 def may_approve(*, user: User) -> bool:
@@ -179,7 +197,7 @@ def inbox_tasks(*, user: User, delegators: Sequence[int] | None = None
         ApprovalTask.objects.filter(
             status=ApprovalTask.Status.PENDING, request__status=Request.Status.PENDING,
         )
-        .filter(_named_or_delegated(user, delegators=delegators))
+        .filter(pk__in=_named_task_ids(user, delegators=delegators))
         .exclude(request__requester=user)
         .exclude(Exists(mine))
         .exclude(Q(distinct_step_approvers=True) & Exists(earlier))
@@ -188,14 +206,38 @@ def inbox_tasks(*, user: User, delegators: Sequence[int] | None = None
 
 
 def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
-    """The inbox page: `inbox_tasks` with the request's parts and the approvals so far, and
-    ``on_behalf_of_username``/``on_behalf_of_name``: whom the user would decide for as their
-    delegate (empty when the task names the user themselves).
+    """The inbox (the API's list): `inbox_tasks` with the request's parts and the approvals so
+    far, and ``on_behalf_of_username``/``on_behalf_of_name``: whom the user would decide for as
+    their delegate (empty when the task names the user themselves).
 
     Whom the user stands in for is read first (one small query): for the many who stand in
     for nobody, the delegation subqueries (an EXISTS and three correlated subqueries, the most
     costly part of the page to build, issue 16) are left out altogether."""
     delegators = delegators_today(user=user)
+    return _inbox_rows(inbox_tasks(user=user, delegators=delegators), user=user,
+                       delegators=delegators).order_by("request__created_at", "pk")
+
+
+def inbox_page(*, user: User, number: str | int | None, per_page: int) -> Page[ApprovalTask]:
+    """A page of `inbox_for_user` in three small statements: whom the user stands in for,
+    the ids of all open tasks in inbox order (their number is the pager's count), and the
+    page's rows by id. One statement that filters, orders, joins the request's four parts and
+    pages at once took PostgreSQL forty times longer to plan than to run (issue 16)."""
+    delegators = delegators_today(user=user)
+    ids = list(inbox_tasks(user=user, delegators=delegators)
+               .order_by("request__created_at", "pk").values_list("pk", flat=True))
+    page: Any = Paginator(ids, per_page).get_page(number)
+    rows = {task.pk: task for task in _inbox_rows(
+        ApprovalTask.objects.filter(pk__in=list(page.object_list)), user=user,
+        delegators=delegators)}
+    # A task decided between the two reads drops out of the page (it left the inbox).
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    return cast("Page[ApprovalTask]", page)
+
+
+def _inbox_rows(tasks: QuerySet[ApprovalTask], *, user: User, delegators: Sequence[int]
+                ) -> QuerySet[ApprovalTask]:
+    """``tasks`` with what an inbox row shows (see `inbox_for_user`)."""
 
     def delegator(field: str) -> Any:
         if not delegators:
@@ -207,7 +249,7 @@ def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
                     output_field=CharField())
 
     return (
-        inbox_tasks(user=user, delegators=delegators)
+        tasks
         .annotate(on_behalf_of_username=delegator("user__username"),
                   on_behalf_of_name=delegator("user__first_name"),
                   on_behalf_of_last_name=delegator("user__last_name"))
@@ -217,7 +259,6 @@ def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
         .annotate(approvals=Subquery(
             Decision.objects.filter(task=OuterRef("pk"), verdict=Decision.Verdict.APPROVE)
             .order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")))
-        .order_by("request__created_at", "pk")
     )
 
 

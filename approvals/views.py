@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals.chain import ChainStep, request_chain, waiting_step
-from approvals.change_preview import change_preview_for, tasks_previews_attach
+from approvals.change_preview import change_preview_for
 from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
 from approvals.form_start import (
     FormStart,
@@ -28,6 +28,8 @@ from approvals.form_start import (
     values_from_request,
 )
 from approvals.forms import TAG_FIELD_PREFIX, BulkApproveForm, DecisionForm, RequestDetailsForm
+from approvals.inbox_count import inbox_count_keep
+from approvals.inbox_rows import inbox_context
 from approvals.links import EnvironmentLink, environment_links
 from approvals.live_views import request_settled
 from approvals.models import ApprovalTask, Decision, Request
@@ -35,7 +37,7 @@ from approvals.selectors import (
     REQUEST_RELATED,
     budget_share,
     decision_by,
-    inbox_for_user,
+    inbox_page,
     inbox_tasks,
     my_requests,
     request_audit_events,
@@ -342,11 +344,11 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    tasks = Paginator(inbox_for_user(user=_user(request)), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    tasks_previews_attach(tasks)
+    user = _user(request)
+    tasks = inbox_page(user=user, number=request.GET.get("page"), per_page=PAGE_SIZE)
+    inbox_count_keep(request, user=user, count=tasks.paginator.count)
     return render(request, "approvals/inbox.html",
-                  {"page": tasks, **poll_context(live=True, idle=True)})
+                  {**inbox_context(tasks), **poll_context(live=True, idle=True)})
 
 
 @login_required
@@ -358,9 +360,9 @@ def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     open_ids = list(inbox_tasks(user=user).values_list("pk", flat=True))
     form = BulkApproveForm(request.POST, task_ids=open_ids)
     if not form.is_valid():
-        page = Paginator(inbox_for_user(user=user), PAGE_SIZE).get_page(1)
-        tasks_previews_attach(page)
-        return render(request, "approvals/inbox.html", {"page": page, "bulk_form": form,
+        page = inbox_page(user=user, number=1, per_page=PAGE_SIZE)
+        inbox_count_keep(request, user=user, count=page.paginator.count)
+        return render(request, "approvals/inbox.html", {**inbox_context(page), "bulk_form": form,
                       **poll_context(live=True, idle=True)}, status=400)
     found = {task.pk: task for task in ApprovalTask.objects.filter(
         pk__in=form.cleaned_data["tasks"]).order_by().select_related(

@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 
-from approvals.selectors import inbox_tasks
+from approvals.inbox_count import inbox_count_kept
+from approvals.selectors import delegators_today, inbox_tasks
 from portal.http import request_user
 from portal.models import User
 from portal.selectors import notifications_unread
@@ -36,11 +37,19 @@ class Waiting:
         return self.tasks + self.unread
 
 
-def waiting_for(*, user: User, approver: bool) -> Waiting:
-    """Both counts in one query (the tasks only when the person may approve at all)."""
+def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None) -> Waiting:
+    """Both counts in one query (the tasks only when the person may approve at all;
+    ``tasks_counted``: the open tasks already counted by this response, not asked again).
+
+    For an approver, whom they stand in for today is read first (one small query): for the
+    many who stand in for nobody the count leaves the delegation branch out, which halved the
+    Python that builds the count and the time PostgreSQL plans it (issue 16)."""
     tasks: Any = Value(0)
-    if approver:
-        tasks = _Count(inbox_tasks(user=user).values("pk"))
+    if approver and tasks_counted is not None:
+        tasks = Value(tasks_counted)
+    elif approver:
+        tasks = _Count(inbox_tasks(user=user, delegators=delegators_today(user=user))
+                       .values("pk"))
     unread: QuerySet[Any] = notifications_unread(user=user).order_by().values("pk")
     row = (User.objects.filter(pk=user.pk)
            .annotate(waiting_tasks=tasks, waiting_unread=_Count(unread))
@@ -98,7 +107,9 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
     menu = {
         "items": [{"label": label, "url": menu_url(name), "name": name}
                   for label, name, allowed in candidates if allowed],
-        "waiting": waiting_for(user=user, approver=approver),
+        # The inbox page counted the open tasks already: the badge shows that count.
+        "waiting": waiting_for(user=user, approver=approver,
+                               tasks_counted=inbox_count_kept(request, user=user)),
     }
     request._portal_menu = menu  # type: ignore[attr-defined]
     return menu
