@@ -130,7 +130,8 @@ class EnvironmentListView(ListAPIView[Environment]):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``EnvironmentOutput`` of a page, built from the columns it shows (api_rows)."""
-        page = self.paginate_queryset(environment_values(self.get_queryset()))
+        page = self.paginate_queryset(environment_values(
+            self.get_queryset()))  # type: ignore[no-untyped-call]
         return self.get_paginated_response(environment_rows(page or []))
 
 

@@ -47,7 +47,8 @@ _TIMES = ("created_at", "updated_at", "available_at", "terminated_at", "lease_en
 
 def environment_values(environments: QuerySet[Environment]) -> QuerySet[Any]:
     """The scoped queryset's rows as the columns ``environment_rows`` reads, nothing else."""
-    return environments.values(*COLUMNS.values(), *_NAME_PARTS)
+    rows: QuerySet[Any] = environments.values(*COLUMNS.values(), *_NAME_PARTS)
+    return rows
 
 
 def _time(value: datetime | None) -> str | None:
