@@ -16,8 +16,8 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -228,7 +228,8 @@ def environment_open(request: HttpRequest, pk: str) -> HttpResponse:
 def admin_environment_list(request: HttpRequest) -> HttpResponse:
     filters = {key: request.GET.get(key, "").strip()[:100]
                for key in ("project", "owner", "status", "product")}
-    environments = selectors.environments_for_admin(user=_user(request), **filters)
+    environments = selectors.environments_for_admin(user=_user(request), **filters).only(
+        *list_rows.ADMIN_LIST_FIELDS)
     page = Paginator(environments, 50).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
     return render(request, "provisioning/admin_environment_list.html", {
@@ -244,8 +245,9 @@ def admin_environment_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _options(choices: Iterable[tuple[object, str]], *, selected: str) -> str:
-    """``<option>`` elements (escaped) of (value, label) pairs, the ``selected`` value marked."""
-    return format_html_join("", "<option value=\"{}\"{}>{}</option>", (
-        (value, mark_safe(" selected") if str(value) == selected else "", label)
-        for value, label in choices))
+def _options(choices: Iterable[tuple[object, str]], *, selected: str) -> SafeString:
+    """``<option>`` elements (escaped) of (value, label) pairs, the ``selected`` value marked
+    (f-strings and ``escape``: ``format_html`` per option was a tenth of the page)."""
+    return mark_safe("".join(  # value and label are escaped
+        f'<option value="{escape(value)}"{" selected" if str(value) == selected else ""}>'
+        f'{escape(label)}</option>' for value, label in choices))
