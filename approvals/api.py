@@ -31,6 +31,7 @@ from approvals.selectors import (
     request_for_user,
     request_tasks,
     task_for_user,
+    waiting_tasks_prefetch,
 )
 from approvals.services import (
     parameters_masked,
@@ -268,6 +269,7 @@ class RequestListView(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(my_requests(user=_user(request)), request, view=self)
         rows = list(page or [])
+        waiting_tasks_prefetch(rows)
         links = environment_links(requests=rows, user=_user(request))
         # MyRequestOutput's rows, built without DRF's per-field work (approvals.api_rows).
         return paginator.get_paginated_response(my_request_rows(rows, links=links))

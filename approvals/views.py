@@ -45,6 +45,7 @@ from approvals.selectors import (
     request_tasks,
     requester_history,
     task_for_user,
+    waiting_tasks_prefetch,
 )
 from approvals.services import (
     IDEMPOTENCY_KEY_MAX,
@@ -86,6 +87,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     page = Paginator(my_requests(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    waiting_tasks_prefetch(rows)
     links = environment_links(requests=rows, user=user)
     shown = [RequestRow(request=r, waiting=waiting_step(request=r), environment=links.get(r.pk))
              for r in rows]

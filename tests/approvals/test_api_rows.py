@@ -14,7 +14,7 @@ from approvals.api import MyRequestOutput
 from approvals.api_rows import my_request_rows
 from approvals.links import environment_links
 from approvals.models import Request
-from approvals.selectors import my_requests
+from approvals.selectors import my_requests, waiting_tasks_prefetch
 from approvals.services import request_approve
 from catalog.models import Product
 from portal.models import Project, User
@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def _both(user: User) -> tuple[bytes, bytes]:
     rows = list(my_requests(user=user))
+    waiting_tasks_prefetch(rows)
     links = environment_links(requests=rows, user=user)
     expected = MyRequestOutput(rows, many=True, context={"links": links}).data
     return (JSONRenderer().render(my_request_rows(rows, links=links)),
