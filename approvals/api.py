@@ -19,6 +19,7 @@ from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from approvals.api_rows import my_request_rows
 from approvals.chain import request_chain, waiting_step
 from approvals.errors import ApprovalError, RequestInvalid
 from approvals.links import environment_links
@@ -30,6 +31,7 @@ from approvals.selectors import (
     request_for_user,
     request_tasks,
     task_for_user,
+    waiting_tasks_prefetch,
 )
 from approvals.services import (
     parameters_masked,
@@ -267,9 +269,10 @@ class RequestListView(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(my_requests(user=_user(request)), request, view=self)
         rows = list(page or [])
+        waiting_tasks_prefetch(rows)
         links = environment_links(requests=rows, user=_user(request))
-        return paginator.get_paginated_response(
-            MyRequestOutput(rows, many=True, context={"links": links}).data)
+        # MyRequestOutput's rows, built without DRF's per-field work (approvals.api_rows).
+        return paginator.get_paginated_response(my_request_rows(rows, links=links))
 
     @extend_schema(
         request=RequestCreateInput,

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals import request_rows
 from approvals.chain import ChainStep, request_chain, waiting_step
 from approvals.change_preview import change_preview_for
 from approvals.errors import AlreadyDecided, ApprovalError, RequestInvalid
@@ -46,6 +47,7 @@ from approvals.selectors import (
     request_tasks,
     requester_history,
     task_for_user,
+    waiting_tasks_prefetch,
 )
 from approvals.services import (
     IDEMPOTENCY_KEY_MAX,
@@ -87,12 +89,15 @@ def request_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     page = Paginator(my_requests(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    waiting_tasks_prefetch(rows)
     links = environment_links(requests=rows, user=user)
+    shown = [RequestRow(request=r, waiting=waiting_step(request=r), environment=links.get(r.pk))
+             for r in rows]
     return render(request, "approvals/request_list.html", {
         # The "Request an environment" list shows a name and a kind: nothing else is read.
-        "page": page, "products": products_for_user(user=user).only("pk", "name", "kind")[:50],
-        "rows": [RequestRow(request=r, waiting=waiting_step(request=r),
-                            environment=links.get(r.pk)) for r in rows],
+        "page": page, "rows": shown, "table_rows": request_rows.request_rows(shown),
+        "product_links": request_rows.product_links(
+            products_for_user(user=user).only("pk", "name", "kind")[:50]),
     })
 
 

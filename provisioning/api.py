@@ -21,6 +21,7 @@ from portal.api_input import StrictInput
 from portal.http import request_user as _user
 from portal.http import response_no_store
 from provisioning import lifecycle, metering, selectors, services
+from provisioning.api_rows import environment_rows, environment_values
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment, EnvironmentEvent
 
@@ -126,6 +127,12 @@ class EnvironmentListView(ListAPIView[Environment]):
         environments = selectors.environments_for_user(user=_user(self.request))
         wanted = self.request.query_params.get("status")
         return environments.filter(status=wanted) if wanted else environments
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """``EnvironmentOutput`` of a page, built from the columns it shows (api_rows)."""
+        page = self.paginate_queryset(environment_values(
+            self.get_queryset()))  # type: ignore[no-untyped-call]
+        return self.get_paginated_response(environment_rows(page or []))
 
 
 class EnvironmentDetailView(APIView):

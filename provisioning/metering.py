@@ -223,11 +223,25 @@ def environment_cost_so_far(env: Environment, now: datetime | None = None) -> Co
         now=now)
 
 
+def alive_in_month(now: datetime) -> Q:
+    """The environments that existed in ``now``'s month before ``now`` (the metered ones)."""
+    return Q(created_at__lt=now) & (Q(terminated_at__isnull=True)
+                                    | Q(terminated_at__gte=month_start(now)))
+
+
 def _alive_in_month(environments: QuerySet[Environment], now: datetime) -> list[Environment]:
+    return list(environments.filter(alive_in_month(now)).select_related("product", "project"))
+
+
+def rows_month_to_date(environments: Iterable[Environment], now: datetime) -> Decimal:
+    """The month-to-date cost of rows already read (with product and project): those of them
+    ``alive_in_month`` are metered, in Python, as ``user_month_to_date`` meters its queryset.
+    For a page that reads the rows anyway (my environments): no query of its own for them."""
     start = month_start(now)
-    return list(environments.filter(created_at__lt=now)
-                .filter(Q(terminated_at__isnull=True) | Q(terminated_at__gte=start))
-                .select_related("product", "project"))
+    alive = [e for e in environments if e.created_at < now
+             and (e.terminated_at is None or e.terminated_at >= start)]
+    costs = environment_costs(alive, since=start, until=now)
+    return sum((cost.usd for cost in costs.values()), Decimal("0.00"))
 
 
 def month_to_date(environments: QuerySet[Environment], now: datetime) -> dict[Any, Decimal]:

@@ -116,3 +116,26 @@ def test_a_day_2_request_takes_the_name_of_its_environment(
 
     assert change.name == environment.name == environment.provisioned_product_name
     assert _row(_mine(scientist), change)["name"] == environment.name
+
+
+@pytest.mark.usefixtures("demo_policies", "platform_admin")
+def test_the_rows_and_the_products_offered_are_escaped(
+    scientist: User, project: Project, notebook: Product
+) -> None:
+    from decimal import Decimal
+
+    request = request_notebook(scientist, project, notebook, "ml.p3.2xlarge")
+    Request.objects.filter(pk=request.pk).update(name="<b>nb</b>",
+                                                 estimated_monthly_cost=Decimal("2792.25"))
+    Product.objects.filter(pk=notebook.pk).update(name="Notebook <i>GPU</i>")
+    body = _mine(scientist)
+    assert "<b>nb</b>" not in body and "<i>GPU</i>" not in body
+    row = _row(body, request)
+    assert row["name"] == "<b>nb</b>" and "Notebook <i>GPU</i>" in row["kind"]
+    assert f'<a href="/requests/{request.pk}/" class="reference">{request.reference}</a>' \
+        in body
+    assert "<td>$2792.25/month</td>" in body
+    assert (f'<li><a href="/requests/new?product={notebook.pk}">Notebook &lt;i&gt;GPU&lt;/i&gt;'
+            f'</a> <span class="muted small">SageMaker notebook instance</span></li>') in body
+    assert "You have not requested anything yet." not in body
+    assert "You have not requested anything yet." in _mine(make_user("nobody.yet"))

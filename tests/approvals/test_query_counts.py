@@ -106,3 +106,28 @@ def test_the_delegates_inbox_runs_a_constant_number_of_queries(
     body = response.content.decode()
     shown = len(response.json()["results"]) if api else body.count('data-on-behalf-of="')
     assert shown == 50
+
+
+@pytest.mark.parametrize(("path", "api"), [
+    ("/requests/", False), ("/api/v1/requests", True),
+])
+def test_my_requests_read_tasks_only_for_a_page_with_pending_requests(
+    path: str, api: bool, scientist: User, manager: User, project: Project, notebook: Product
+) -> None:
+    from approvals.models import Request
+
+    client: Client = APIClient() if api else Client()
+    client.force_login(scientist)
+    _requests(1, project=project, product=notebook, manager=manager)
+    for _ in range(3):
+        request_notebook(scientist, project, notebook)
+
+    def tasks_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return sum('FROM "approvals_approvaltask"' in q["sql"] for q in queries)
+
+    assert Request.objects.filter(requester=scientist, status="pending").count() == 3
+    assert tasks_queries() == 1
+    Request.objects.filter(requester=scientist).update(status="approved")
+    assert tasks_queries() == 0

@@ -149,3 +149,22 @@ def test_a_queued_environment_already_shows_the_chosen_name(
     assert queued.name == "dana-queued" != queued.provisioned_product_name
     page = _login(scientist).get(f"/environments/{queued.pk}/").content.decode()
     assert '<h1 id="environment-name">dana-queued</h1>' in page
+
+
+def test_links_read_their_environments_in_one_query_and_see_them_as_the_selector_does(
+    named: Environment, change: Request, scientist: User, colleague: User, manager: User,
+    platform_admin: User, auditor: User, outsider: User, django_assert_num_queries: Any
+) -> None:
+    from provisioning.selectors import environment_visible_to, environments_for_user
+
+    requests = [named.origin_request, change]
+    for user in (scientist, colleague, manager, platform_admin, auditor, outsider):
+        with django_assert_num_queries(1):
+            links = environment_links(requests=requests, user=user)
+        in_scope = environments_for_user(user=user).filter(pk=named.pk).exists()
+        assert environment_visible_to(user=user, owner_id=named.owner_id) is in_scope, user
+        assert {link.id for link in links.values()} == {str(named.pk) if in_scope else ""}
+    User.objects.filter(pk=scientist.pk).update(is_active=False)
+    scientist.refresh_from_db()
+    assert not environment_visible_to(user=scientist, owner_id=named.owner_id)
+    assert not environments_for_user(user=scientist).exists()

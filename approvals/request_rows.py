@@ -1,0 +1,77 @@
+"""The rows of "My requests" and its "Request an environment" list, as HTML in one pass.
+
+The template's loop spent a lookup, a filter and a node render per cell of 50 rows, and again
+per product of the 50 offered (issue 16); these write the same markup, every value through
+``escape``, from what the view read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from catalog.models import Product
+from portal.reversing import reverse_key
+
+if TYPE_CHECKING:
+    from approvals.views import RequestRow
+
+
+def _when(value: datetime | None) -> str:
+    """The template's ``|date:"Y-m-d H:i"`` (current time zone; nothing for None)."""
+    return "" if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _name(row: RequestRow) -> str:
+    link, name = row.environment, row.request.name
+    if link is not None and link.url:
+        return f'<a href="{escape(link.url)}">{escape(link.name)}</a>'
+    if link is not None:
+        return escape(link.name)
+    return escape(name) if name else '<span class="muted">named by the portal</span>'
+
+
+def request_rows(rows: Iterable[RequestRow]) -> SafeString:
+    """The ``<tr>`` of each row of "My requests" (``views.RequestRow``)."""
+    html = []
+    for row in rows:
+        r, waiting = row.request, row.waiting
+        cost = ('<span class="muted">unknown</span>' if r.estimated_monthly_cost is None
+                else f"${escape(formats.localize(r.estimated_monthly_cost))}/month")
+        next_approver = '<span class="muted">—</span>' if not waiting else (
+            f'{escape(waiting.who)} <span class="muted small">{escape(waiting.name)}, since '
+            f'{_when(waiting.since)}</span>')
+        reference = escape(r.reference)
+        html.append(
+            f'<tr data-request="{escape(r.pk)}" data-reference="{reference}">\n'
+            f'        <td><a href="{escape(reverse_key("approvals:request_detail", r.pk))}" '
+            f'class="reference">{reference}</a></td>\n'
+            f'        <td data-col="name">{_name(row)}</td>\n'
+            f'        <td data-col="kind">{escape(r.product.get_kind_display())} '
+            f'<span class="muted small">{escape(r.product.name)} {escape(r.version.name)}'
+            f'</span></td>\n'
+            f'        <td data-col="project">{escape(r.project.name)}</td>\n'
+            f'        <td>{escape(r.get_action_display())}</td>\n'
+            f'        <td>{cost}</td>\n'
+            f'        <td data-col="status"><span class="status status-{escape(r.status)}">'
+            f'{escape(r.get_status_display())}</span></td>\n'
+            f'        <td data-col="next-approver">{next_approver}</td>\n'
+            f'        <td class="small">{_when(r.created_at)}</td>\n'
+            f'      </tr>')
+    return mark_safe("\n      ".join(html))  # every value above is escaped
+
+
+def product_links(products: Iterable[Product]) -> SafeString:
+    """The "Request an environment" list items: each product's request form."""
+    start = escape(reverse("approvals:request_new"))
+    items = [f'<li><a href="{start}?product={escape(p.pk)}">{escape(p.name)}</a> '
+             f'<span class="muted small">{escape(p.get_kind_display())}</span></li>'
+             for p in products]
+    return mark_safe("".join(items) or  # every value above is escaped
+                     '<li class="muted">No product is available to your projects.</li>')

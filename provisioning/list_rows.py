@@ -1,0 +1,102 @@
+"""The table rows of "My environments" and the admin's "All environments", as HTML in one pass.
+
+A Django template spends a variable lookup, a filter call and a node render on every cell of
+every row; for 50 rows that was a large part of both pages (issue 16). These functions write the
+same markup from the rows the views read, one string per row, every value through ``escape``;
+the templates put the result in their ``<tbody>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+
+from portal.reversing import reverse_key
+from provisioning.models import Environment
+
+
+def _when(value: datetime | None, empty: str = "") -> str:
+    """The templates' ``|date:"Y-m-d H:i"``: in the current time zone."""
+    return empty if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _name_cell(environment: Environment) -> str:
+    """The name, linked to its page, and the provisioned product's name when it differs."""
+    name = environment.name
+    url = reverse_key("provisioning:environment_detail", environment.pk)
+    cell = f'<a href="{escape(url)}">{escape(name)}</a>'
+    if name != environment.provisioned_product_name:
+        cell += f' <span class="muted small">{escape(environment.provisioned_product_name)}</span>'
+    return cell
+
+
+def _status(environment: Environment) -> str:
+    return (f'<span class="status status-{escape(environment.status)}" data-status>'
+            f'{escape(environment.get_status_display())}</span>')
+
+
+def _reference(environment: Environment, css: str) -> str:
+    url = reverse_key("approvals:request_detail", environment.origin_request_id)
+    return (f'<a class="{css}" href="{escape(url)}">'
+            f'{escape(environment.origin_request.reference)}</a>')
+
+
+def my_environment_rows(rows: Iterable[dict[str, Any]], *, csrf_token: str) -> SafeString:
+    """The rows of "My environments": ``rows`` as the view builds them (environment, state)."""
+    token = escape(csrf_token)
+    html = []
+    for row in rows:
+        environment, state = row["environment"], row["state"]
+        pk = escape(environment.pk)
+        open_url = escape(reverse_key("provisioning:environment_open", environment.pk))
+        hidden = "" if state["openable"] else " hidden"
+        html.append(
+            f'<tr data-environment="{pk}" data-status-value="{escape(environment.status)}">\n'
+            f'      <td>{_name_cell(environment)} {_reference(environment, "reference small")}'
+            f'</td>\n'
+            f'      <td>{escape(environment.product.name)} '
+            f'<span class="muted small">{escape(environment.version.name)}</span></td>\n'
+            f'      <td>{escape(environment.project.name)}</td>\n'
+            f'      <td>{_status(environment)}<div class="small muted" data-status-message>'
+            f'{escape(Truncator(environment.status_message).chars(200))}</div></td>\n'
+            f'      <td><form method="post" action="{open_url}" class="inline" '
+            f'data-open-form{hidden}><input type="hidden" name="csrfmiddlewaretoken" '
+            f'value="{token}"><button type="submit" class="primary">Open</button></form></td>\n'
+            f'      <td class="small" data-lease-ends>{_when(environment.expires_at, "—")}</td>\n'
+            f'      <td class="small">{_when(environment.created_at)}</td>\n'
+            f'    </tr>')
+    return mark_safe("\n    ".join(html))  # every value above is escaped
+
+
+# What ``admin_environment_rows`` reads of an environment and its related rows (``.only()``:
+# a page of 50 environments with their JSON columns and five whole joined rows was most of the
+# rows query's transfer and of the model building).
+ADMIN_LIST_FIELDS = (
+    "status", "created_at", "provisioned_product_name", "notebook_instance_name",
+    "user_profile_name", "sagemaker_project_name", "origin_request__name",
+    "origin_request__number", "owner__username", "project__slug", "product__name",
+    "version__name")
+
+
+def admin_environment_rows(environments: Iterable[Environment]) -> SafeString:
+    """The rows of the admin's "All environments" (read with ``ADMIN_LIST_FIELDS``)."""
+    html = []
+    for environment in environments:
+        html.append(
+            f'<tr data-environment="{escape(environment.pk)}">\n'
+            f'      <td>{_name_cell(environment)}</td>\n'
+            f'      <td>{_reference(environment, "reference")}</td>\n'
+            f'      <td>{escape(environment.owner.username)}</td>'
+            f'<td>{escape(environment.project.slug)}</td>\n'
+            f'      <td>{escape(environment.product.name)} {escape(environment.version.name)}'
+            f'</td>\n'
+            f'      <td>{_status(environment)}</td>\n'
+            f'      <td class="small">{_when(environment.created_at)}</td>\n'
+            f'    </tr>')
+    return mark_safe("\n    ".join(html))  # every value above is escaped
