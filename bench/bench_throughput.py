@@ -6,7 +6,8 @@ production settings (DEBUG off), serving both the portal and ``bench/baseline.py
 of the same rows, and drives a weighted mix of the 14 pages of ``bench_pages.py`` with ``wrk``
 (Debian package ``wrk``) at each concurrency, the portal's mix and the baseline's taking turns
 (``--rounds`` turns each, ``--seconds`` in all per side), so a change in the machine's load
-between the two sides shows in both. Each request carries the page persona's session cookie
+between the two sides shows in both; after each turn the workers finish what wrk left in flight
+before the next turn starts. Each request carries the page persona's session cookie
 (made here) and a CSRF cookie, as a browser does after its first page. Both mixes are warmed up
 first (``--warmup`` seconds each: every page compiled on every worker). Printed: successful
 (2xx/3xx) requests per second, p50/p95/p99 latency over all turns (a request that timed out
@@ -121,6 +122,34 @@ def combined(turns: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _workers_cpu_seconds(master: int) -> float:
+    """CPU time the master's worker processes have used so far (Linux /proc)."""
+    total = 0
+    for task in Path(f"/proc/{master}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # a worker that just exited (max_requests)
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def drained(master: int, *, limit: float = 60) -> float:
+    """Wait until the workers are idle; the seconds it took. wrk stops with requests in flight
+    that gunicorn still serves after the client has gone: left running, the heavier side's
+    backlog would slow the turn after it (the other side's)."""
+    started = time.monotonic()
+    before = _workers_cpu_seconds(master)
+    while time.monotonic() - started < limit:
+        time.sleep(0.5)
+        now = _workers_cpu_seconds(master)
+        if now - before < 0.05:  # under a tenth of a core over the half second
+            break
+        before = now
+    return time.monotonic() - started
+
+
 def _ms(value: float | None) -> str:
     return f"≥{TIMEOUT_SECONDS * 1000}" if value is None else f"{value:.0f}"
 
@@ -188,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("gunicorn did not answer /healthz")
         for side in ("portal", "baseline"):  # imports, every template on every worker, caches
             wrk(work / f"{side}.lua", 4, options.warmup or min(options.seconds, 10), options.port)
+            drained(server.pid)
         print(f"gunicorn {options.workers} workers x {options.threads} threads, "
               f"{os.cpu_count()} cores, {options.seconds} s per side in {options.rounds} turns, "
               f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
@@ -201,6 +231,7 @@ def main(argv: list[str] | None = None) -> None:
                 for side in ("portal", "baseline")[::1 if turn % 2 == 0 else -1]:
                     turns[side].append(wrk(work / f"{side}.lua", connections,
                                            options.seconds / options.rounds, options.port))
+                    drained(server.pid)
                 load.append(os.getloadavg()[0])
             mine, base = combined(turns["portal"]), combined(turns["baseline"])
             ratio = f"{mine['rps'] / base['rps']:.2f}" if base["rps"] else "n/a"
