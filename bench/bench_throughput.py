@@ -12,8 +12,9 @@ before the next turn starts. Each request carries the page persona's session coo
 first (``--warmup`` seconds each: every page compiled on every worker). Printed: successful
 (2xx/3xx) requests per second, p50/p95/p99 latency over all turns (a request that timed out
 counts as slower than the timeout: ``≥`` marks such a percentile), refused (4xx/5xx) answers
-and timeouts, the load average, and the portal's throughput as a ratio of the baseline's — a
-Markdown table for the README.
+and timeouts, the gunicorn workers' CPU time per request served (from /proc: far less swayed by
+other processes' load than the rates are), the load average, and the portal's throughput as a
+ratio of the baseline's — a Markdown table for the README.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_volume \\
         .venv/bin/python bench/bench_throughput.py --connections 10,50,100 --seconds 20
@@ -114,7 +115,9 @@ def combined(turns: list[dict[str, Any]]) -> dict[str, Any]:
     values = sorted({v for t in turns for _, v in t["grid"]})
     result: dict[str, Any] = {
         "rps": ok / sum(t["seconds"] for t in turns), "refused": sum(t["refused"] for t in turns),
-        "timeouts": sum(t["timeouts"] for t in turns), "broken": sum(t["broken"] for t in turns)}
+        "timeouts": sum(t["timeouts"] for t in turns), "broken": sum(t["broken"] for t in turns),
+        "cpu_ms": 1000 * sum(t.get("cpu", 0.0) for t in turns)
+        / max(1, sum(t.get("served", 0) for t in turns))}
     for name, p in (("p50", 50), ("p95", 95), ("p99", 99)):
         wanted = everyone * p / 100
         result[name] = next((v for v in values if sum(_below(t, v) for t in turns) >= wanted),
@@ -222,22 +225,30 @@ def main(argv: list[str] | None = None) -> None:
               f"{os.cpu_count()} cores, {options.seconds} s per side in {options.rounds} turns, "
               f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
         print("| connections | portal req/s | p50 ms | p95 ms | p99 ms | refused/timeouts "
-              "| baseline req/s | baseline p95 ms | throughput ratio | load average |")
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+              "| baseline req/s | baseline p95 ms | throughput ratio "
+              "| workers' CPU ms a request, portal/baseline | load average |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for connections in (int(c) for c in options.connections.split(",")):
             turns: dict[str, list[dict[str, Any]]] = {"portal": [], "baseline": []}
             load = [os.getloadavg()[0]]
             for turn in range(options.rounds):  # the side that goes first alternates too
                 for side in ("portal", "baseline")[::1 if turn % 2 == 0 else -1]:
+                    cpu = _workers_cpu_seconds(server.pid)
                     turns[side].append(wrk(work / f"{side}.lua", connections,
                                            options.seconds / options.rounds, options.port))
                     drained(server.pid)
+                    # Served: the answered, the timed out and the one in flight on each
+                    # connection when wrk stopped (the workers finished it, drained above).
+                    turns[side][-1]["cpu"] = _workers_cpu_seconds(server.pid) - cpu
+                    turns[side][-1]["served"] = (turns[side][-1]["answered"] + connections
+                                                 + turns[side][-1]["timeouts"])
                 load.append(os.getloadavg()[0])
             mine, base = combined(turns["portal"]), combined(turns["baseline"])
             ratio = f"{mine['rps'] / base['rps']:.2f}" if base["rps"] else "n/a"
             print(f"| {connections} | {mine['rps']:.1f} | {_ms(mine['p50'])} | {_ms(mine['p95'])} "
                   f"| {_ms(mine['p99'])} | {mine['refused'] + mine['broken']}/{mine['timeouts']} "
                   f"| {base['rps']:.1f} | {_ms(base['p95'])} | {ratio} "
+                  f"| {mine['cpu_ms']:.1f}/{base['cpu_ms']:.1f} "
                   f"| {min(load):.1f}–{max(load):.1f} |", flush=True)
     finally:
         server.terminate()
