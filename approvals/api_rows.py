@@ -12,7 +12,6 @@ goes through DRF's field instances, so the text is the serializer's by construct
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,17 +21,9 @@ from approvals.chain import waiting_step
 from approvals.links import EnvironmentLink
 from approvals.models import Request
 from approvals.notifications import request_url
+from portal.row_values import api_text, api_time
 
-_DATETIME = serializers.DateTimeField()
 _COST = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-
-
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _number(value: int | None) -> int | None:
@@ -52,16 +43,16 @@ def my_request_rows(requests: Sequence[Request], *, links: Mapping[object, Envir
         link = links.get(r.pk)
         step = waiting_step(request=r)
         rows.append({
-            "id": str(r.pk), "reference": r.reference, "name": _text(r.name),
-            "status": _text(r.status), "action": _text(r.action),
-            "requester": _text(r.requester.username), "project": _text(r.project.slug),
-            "product": _number(r.product_id), "product_name": _text(r.product.name),
-            "kind": _text(r.product.kind), "version": _number(r.version_id),
-            "version_name": _text(r.version.name), "environment_ref": _text(r.environment_ref),
-            "lease_days": _number(r.lease_days),
+            "id": str(r.pk), "reference": r.reference, "name": api_text(r.name),
+            "status": api_text(r.status), "action": api_text(r.action),
+            "requester": api_text(r.requester.username), "project": api_text(r.project.slug),
+            "product": _number(r.product_id), "product_name": api_text(r.product.name),
+            "kind": api_text(r.product.kind), "version": _number(r.version_id),
+            "version_name": api_text(r.version.name),
+            "environment_ref": api_text(r.environment_ref), "lease_days": _number(r.lease_days),
             "estimated_monthly_cost": _cost(r.estimated_monthly_cost),
-            "created_at": _time(r.created_at), "decided_at": _time(r.decided_at),
-            "handed_off_at": _time(r.handed_off_at),
+            "created_at": api_time(r.created_at), "decided_at": api_time(r.decided_at),
+            "handed_off_at": api_time(r.handed_off_at),
             "environment": None if link is None else {
                 "id": str(link.id) or None, "name": str(link.name), "status": str(link.status)},
             "url": request_url(request=r),

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.paginator import Page
-from django.utils import timezone
 
 from approvals.change_preview import tasks_previews_attach
 from approvals.models import ApprovalTask
 from portal.reversing import reverse_key
+from portal.row_values import local_minute
 
 
 def inbox_context(page: Page[ApprovalTask]) -> dict[str, Any]:
@@ -38,8 +38,7 @@ def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
         rows.append({
             "pk": task.pk, "request_pk": request.pk, "reference": request.reference,
             "url": reverse_key("approvals:request_detail", request.pk),
-            # The date filter's "Y-m-d H:i" in the current time zone, as the template showed it.
-            "submitted": timezone.localtime(request.created_at).strftime("%Y-%m-%d %H:%M"),
+            "submitted": local_minute(request.created_at),  # as the template's date filter
             "requester": requester, "project": request.project.name, "name": request.name,
             "product": request.product.name, "version": request.version.name,
             "select_label": f"Select {request.product.name} for {requester}",

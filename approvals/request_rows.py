@@ -8,24 +8,19 @@ per product of the 50 offered (issue 16); these write the same markup, every val
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog.models import Product
 from portal.reversing import reverse_key
+from portal.row_values import local_minute
 
 if TYPE_CHECKING:
     from approvals.views import RequestRow
-
-
-def _when(value: datetime | None) -> str:
-    """The template's ``|date:"Y-m-d H:i"`` (current time zone; nothing for None)."""
-    return "" if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def _name(row: RequestRow) -> str:
@@ -46,7 +41,7 @@ def request_rows(rows: Iterable[RequestRow]) -> SafeString:
                 else f"${escape(formats.localize(r.estimated_monthly_cost))}/month")
         next_approver = '<span class="muted">—</span>' if not waiting else (
             f'{escape(waiting.who)} <span class="muted small">{escape(waiting.name)}, since '
-            f'{_when(waiting.since)}</span>')
+            f'{local_minute(waiting.since)}</span>')
         reference = escape(r.reference)
         html.append(
             f'<tr data-request="{escape(r.pk)}" data-reference="{reference}">\n'
@@ -62,7 +57,7 @@ def request_rows(rows: Iterable[RequestRow]) -> SafeString:
             f'        <td data-col="status"><span class="status status-{escape(r.status)}">'
             f'{escape(r.get_status_display())}</span></td>\n'
             f'        <td data-col="next-approver">{next_approver}</td>\n'
-            f'        <td class="small">{_when(r.created_at)}</td>\n'
+            f'        <td class="small">{local_minute(r.created_at)}</td>\n'
             f'      </tr>')
     return mark_safe("\n      ".join(html))  # every value above is escaped
 

@@ -12,18 +12,13 @@ test fails until it is.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework import serializers
 
 from approvals.models import REFERENCE_PREFIX
+from portal.row_values import api_text, api_time
 from provisioning.models import Environment, environment_name
-
-# DRF's own field does the formatting (the current time zone, ISO 8601 with "Z" for UTC), so
-# the text is the serializer's by construction; calling it directly skips the rest.
-_DATETIME = serializers.DateTimeField()
 
 # Output key -> the column it comes from (``values()`` names), in EnvironmentOutput's order.
 COLUMNS: dict[str, str] = {
@@ -51,14 +46,6 @@ def environment_values(environments: QuerySet[Environment]) -> QuerySet[Any]:
     return rows
 
 
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
 def environment_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """``EnvironmentOutput(many=True).data`` of the rows ``environment_values`` read."""
     out = []
@@ -72,9 +59,9 @@ def environment_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 item["request"] = str(row[column])
                 item["request_reference"] = f"{REFERENCE_PREFIX}{row['origin_request__number']}"
             elif key in _TEXT:
-                item[key] = _text(row[column])
+                item[key] = api_text(row[column])
             elif key in _TIMES:
-                item[key] = _time(row[column])
+                item[key] = api_time(row[column])
             elif key != "id":
                 item[key] = row[column]
         out.append(item)

@@ -9,21 +9,15 @@ the templates put the result in their ``<tbody>``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from portal.reversing import reverse_key
+from portal.row_values import local_minute
 from provisioning.models import Environment
-
-
-def _when(value: datetime | None, empty: str = "") -> str:
-    """The templates' ``|date:"Y-m-d H:i"``: in the current time zone."""
-    return empty if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def _name_cell(environment: Environment) -> str:
@@ -68,8 +62,9 @@ def my_environment_rows(rows: Iterable[dict[str, Any]], *, csrf_token: str) -> S
             f'      <td><form method="post" action="{open_url}" class="inline" '
             f'data-open-form{hidden}><input type="hidden" name="csrfmiddlewaretoken" '
             f'value="{token}"><button type="submit" class="primary">Open</button></form></td>\n'
-            f'      <td class="small" data-lease-ends>{_when(environment.expires_at, "—")}</td>\n'
-            f'      <td class="small">{_when(environment.created_at)}</td>\n'
+            f'      <td class="small" data-lease-ends>'
+            f'{local_minute(environment.expires_at, "—")}</td>\n'
+            f'      <td class="small">{local_minute(environment.created_at)}</td>\n'
             f'    </tr>')
     return mark_safe("\n    ".join(html))  # every value above is escaped
 
@@ -97,6 +92,6 @@ def admin_environment_rows(environments: Iterable[Environment]) -> SafeString:
             f'      <td>{escape(environment.product.name)} {escape(environment.version.name)}'
             f'</td>\n'
             f'      <td>{_status(environment)}</td>\n'
-            f'      <td class="small">{_when(environment.created_at)}</td>\n'
+            f'      <td class="small">{local_minute(environment.created_at)}</td>\n'
             f'    </tr>')
     return mark_safe("\n    ".join(html))  # every value above is escaped

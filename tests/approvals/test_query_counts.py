@@ -41,14 +41,19 @@ def _count(fetch: Callable[[], Any]) -> int:
     return len(queries)
 
 
+def _signed_in(user: User, *, api: bool) -> Client:
+    """A client signed in as the user: DRF's for the API paths, Django's for the pages."""
+    client: Client = APIClient() if api else Client()
+    client.force_login(user)
+    return client
+
 @pytest.mark.parametrize(("path", "api"), [
     ("/requests/inbox/", False), ("/api/v1/inbox", True),
 ])
 def test_the_inbox_runs_a_constant_number_of_queries(
     path: str, api: bool, manager: User, project: Project, notebook: Product
 ) -> None:
-    client: Client = APIClient() if api else Client()
-    client.force_login(manager)
+    client = _signed_in(manager, api=api)
     _requests(1, project=project, product=notebook, manager=manager)
     one = _count(lambda: client.get(path))
     _requests(49, project=project, product=notebook, manager=manager)
@@ -66,8 +71,7 @@ def test_the_inbox_runs_a_constant_number_of_queries(
 def test_my_requests_run_a_constant_number_of_queries(
     path: str, api: bool, scientist: User, manager: User, project: Project, notebook: Product
 ) -> None:
-    client: Client = APIClient() if api else Client()
-    client.force_login(scientist)
+    client = _signed_in(scientist, api=api)
     _requests(1, project=project, product=notebook, manager=manager)
     request_notebook(scientist, project, notebook)
     one = _count(lambda: client.get(path))
@@ -95,8 +99,7 @@ def test_the_delegates_inbox_runs_a_constant_number_of_queries(
     today = timezone.localdate()
     ApprovalDelegation.objects.create(delegator=manager, delegate=deputy, starts_on=today,
                                       ends_on=today)
-    client: Client = APIClient() if api else Client()
-    client.force_login(deputy)
+    client = _signed_in(deputy, api=api)
     _requests(1, project=project, product=notebook, manager=manager)
     one = _count(lambda: client.get(path))
     _requests(49, project=project, product=notebook, manager=manager)
@@ -116,8 +119,7 @@ def test_my_requests_read_tasks_only_for_a_page_with_pending_requests(
 ) -> None:
     from approvals.models import Request
 
-    client: Client = APIClient() if api else Client()
-    client.force_login(scientist)
+    client = _signed_in(scientist, api=api)
     _requests(1, project=project, product=notebook, manager=manager)
     for _ in range(3):
         request_notebook(scientist, project, notebook)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,9 @@ def test_the_image_and_the_demo_both_use_that_configuration() -> None:
         assert "python:config.gunicorn_conf" in (ROOT / path).read_text(), path
 
 
-def test_workers_are_recycled_with_jitter_as_gunicorn_reads_the_file() -> None:
-    """Issue 16: a worker is replaced after max_requests (+ up to the jitter, so the workers do
-    not all restart at once); read through gunicorn's own loader, as ``--config`` does."""
+def _config_as_gunicorn_reads_it() -> Any:
+    """The settings of config/gunicorn_conf.py read through gunicorn's own loader, as
+    ``--config`` does (an Application that loads no app)."""
     from gunicorn.app.base import Application
 
     class _Loaded(Application):  # type: ignore[misc]
@@ -42,6 +43,13 @@ def test_workers_are_recycled_with_jitter_as_gunicorn_reads_the_file() -> None:
     app.usage, app.prog = None, None
     app.load_default_config()
     app.load_config_from_module_name_or_filename("python:config.gunicorn_conf")
+    return app
+
+
+def test_workers_are_recycled_with_jitter_as_gunicorn_reads_the_file() -> None:
+    """Issue 16: a worker is replaced after max_requests (+ up to the jitter, so the workers do
+    not all restart at once); read through gunicorn's own loader, as ``--config`` does."""
+    app = _config_as_gunicorn_reads_it()
     assert app.cfg.max_requests == 2000
     assert 0 < app.cfg.max_requests_jitter < app.cfg.max_requests
 
@@ -49,19 +57,7 @@ def test_workers_are_recycled_with_jitter_as_gunicorn_reads_the_file() -> None:
 def test_the_application_is_loaded_once_before_the_workers_fork() -> None:
     """Issue 16: a worker replaced after max_requests is a fork of the loaded master, not a new
     import of Django and every app."""
-    from gunicorn.app.base import Application
-
-    class _Loaded(Application):  # type: ignore[misc]
-        def init(self, parser: object, opts: object, args: object) -> None:
-            return None
-
-        def load(self) -> None:
-            return None
-
-    app = _Loaded.__new__(_Loaded)
-    app.usage, app.prog = None, None
-    app.load_default_config()
-    app.load_config_from_module_name_or_filename("python:config.gunicorn_conf")
+    app = _config_as_gunicorn_reads_it()
     assert app.cfg.preload_app is True
     assert app.cfg.when_ready.__module__ == "config.gunicorn_conf"
 
