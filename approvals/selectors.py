@@ -239,8 +239,10 @@ def inbox_page(*, user: User, number: str | int | None, per_page: int) -> Page[A
                .order_by("request__created_at", "pk").values_list("pk", flat=True))
     page: Any = Paginator(ids, per_page).get_page(number)
     rows = {task.pk: task for task in _inbox_rows(
-        ApprovalTask.objects.filter(pk__in=list(page.object_list)), user=user,
-        delegators=delegators)}
+        ApprovalTask.objects.filter(pk__in=list(page.object_list),
+                                    status=ApprovalTask.Status.PENDING,
+                                    request__status=Request.Status.PENDING),
+        user=user, delegators=delegators)}
     # A task decided between the two reads drops out of the page (it left the inbox).
     page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
     return cast("Page[ApprovalTask]", page)

@@ -4,6 +4,7 @@ the person named, a member of the group named, the delegate of the person named;
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -83,3 +84,26 @@ def test_a_page_past_the_end_shows_the_last_one_and_a_decided_task_drops_out(
     assert inbox_page(user=named, number="nonsense", per_page=50).number == 1
     ApprovalTask.objects.filter(pk=task.pk).update(status=ApprovalTask.Status.APPROVED)
     assert list(inbox_page(user=named, number=1, per_page=50)) == []
+
+
+def test_a_task_decided_between_the_ids_and_the_rows_drops_out(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """inbox_page reads the ids, then the rows: a decision landing in between leaves the row out
+    (the page shows what is still open), it is not shown as if still waiting."""
+    import approvals.selectors as selectors
+
+    named = make_user("nora.named")
+    kept = _task(project)
+    decided = ApprovalTask.objects.create(request=kept.request, name="Security", position=1)
+    for task in (kept, decided):
+        task.eligible_approvers.add(named)
+    rows = selectors._inbox_rows
+
+    def decided_meanwhile(tasks: Any, **kwargs: Any) -> Any:
+        ApprovalTask.objects.filter(pk=decided.pk).update(status=ApprovalTask.Status.APPROVED)
+        return rows(tasks, **kwargs)
+
+    monkeypatch.setattr(selectors, "_inbox_rows", decided_meanwhile)
+    page = inbox_page(user=named, number=1, per_page=50)
+    assert page.paginator.count == 2  # counted while both were open
+    assert [t.pk for t in page] == [kept.pk]
