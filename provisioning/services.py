@@ -1,4 +1,4 @@
-"""The provisioning hand-off and run, and the toolbox the other provisioning modules share.
+"""The provisioning hand-off, and the toolbox the other provisioning modules share.
 
 The state machine is data in ``provisioning.states`` (rendered in docs/environment-states.md);
 every status change goes through ``environment_status_set``. Each transition checks the current
@@ -11,15 +11,15 @@ afterwards is guarded again under the lock.
 The public helpers below (``environment_locked``, ``follow_start``, ``follow_schedule``,
 ``provision_dispatch``, ``environment_fail``, ``parameters_in_template_order``,
 ``launch_path_id``) are this module's documented API for ``provisioning.follow`` (progress),
-``provisioning.lifecycle`` (stop/start, change, terminate), ``provisioning.launch`` and
-``provisioning.sweep``. They import from here, never the other way round.
+``provisioning.lifecycle`` (stop/start, change, terminate), ``provisioning.launch``,
+``provisioning.sweep`` and ``provisioning.provision_run`` (the provision task's run). They import
+from here, never the other way round.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -29,37 +29,20 @@ from django.utils import timezone
 
 from approvals.models import Request
 from catalog.checks import launch_path_for
-from catalog.idle import idle_parameters_fill
 from catalog.models import Product
-from catalog.parameters import SAGEMAKER_PROJECT_PARAMETERS
 from portal.aws_errors import aws_text_redact
 from portal.sealing import parameters_open
 from portal.services import audit_record
 from portal.tasking import task_enqueue_on_commit
-from provisioning.backends import (
-    BackendError,
-    ProvisionOrder,
-    RecordStatus,
-    Tag,
-    Transient,
-    backend_for,
-)
+from provisioning.backends import BackendError, Tag
 from provisioning.events_health import events_cover
-from provisioning.guards import PHASE_PROVISION, environment_refusals
 from provisioning.hooks import environment_created
 from provisioning.models import Environment, EnvironmentEvent
-from provisioning.names import (
-    NAME_PARAMETERS,
-    name_parameter_filled,
-    provisioned_product_name,
-    sagemaker_project_name,
-)
+from provisioning.names import provisioned_product_name, sagemaker_project_name
 from provisioning.notifications import owner_notify
-from provisioning.project_ownership import ProjectNameTaken, sagemaker_project_create_once
-from provisioning.resource_check import parameters_missing_in_account
 from provisioning.states import InvalidTransition as InvalidTransition  # callers catch it here
 from provisioning.states import environment_status_set
-from provisioning.tags import TagSetInvalid, chosen_tags, tag_set_build
+from provisioning.tags import chosen_tags, tag_set_build
 
 Status = Environment.Status
 Kind = EnvironmentEvent.Kind
@@ -216,17 +199,6 @@ def parameters_opened(*, version: Any, values: dict[str, Any]) -> dict[str, Any]
     return parameters_open(values=values, secret_keys=secret)
 
 
-def _parameters_for(environment: Environment) -> dict[str, str]:
-    # NoEcho values are sealed at rest; opened here only, for the call to AWS.
-    parameters = name_parameter_filled(environment, parameters_in_template_order(
-        environment, parameters_opened(version=environment.version,
-                                       values=environment.parameters or {})))
-    if environment.product.kind == Product.Kind.SAGEMAKER_PROJECT:
-        for key in SAGEMAKER_PROJECT_PARAMETERS:
-            parameters.pop(key, None)
-    return idle_parameters_fill(environment.product, parameters)
-
-
 def environment_tags(*, environment: Environment, request: Request,
                      choices: Any = None) -> list[Tag]:
     """The portal's tags of an environment with the TagOption values picked (``choices``, by
@@ -294,138 +266,3 @@ def environment_aws_unreachable(environment: Environment, *, error: BackendError
                  project=environment.project,
                  data={"operation": error.operation, "code": error.code,
                        "detail": error.detail[:1000]})
-
-
-@dataclass(frozen=True)
-class ProvisionCall:
-    """What the provision step sends to AWS, built under the lock, sent outside it."""
-
-    order: ProvisionOrder
-    kind: str
-    project_name: str
-
-
-def environment_provision_run(*, environment_id: Any, attempt: int | None = None,
-                              retry_in: float = 0.0) -> str:
-    """The provision task's work: call ProvisionProduct (or CreateProject) once, start following.
-
-    Returns what happened ("provisioning", "failed", "skipped", "stale"). Raises ``Transient``
-    (throttling, outages) for the task to retry in ``retry_in`` seconds, which is recorded as the
-    next attempt (the sweeper leaves a scheduled retry alone); the environment stays queued, so
-    nothing is lost. ``attempt`` is the chain's number (None: a message from before chains were
-    numbered, run as the current chain).
-    """
-    if not Environment.objects.filter(pk=environment_id).exists():
-        return "missing"  # a message about an environment that is gone
-    with transaction.atomic():
-        environment = environment_locked(environment_id)
-        if environment.status != Status.QUEUED:
-            return "skipped"
-        if attempt is not None and attempt != environment.dispatch_attempt:
-            return "stale"  # the sweeper started a newer chain: this one ends here
-        request = environment.origin_request
-        # Checked again here (quotas): limits may have been lowered while approvals took days.
-        refusals = environment_refusals(environment, phase=PHASE_PROVISION)
-        if refusals:
-            environment_fail(environment, message="Not provisioned: " + " ".join(refusals),
-                             subject=f"Provisioning failed: {environment.product.name}")
-            return "failed"
-        try:
-            tags = environment_tags(environment=environment, request=request)
-        except TagSetInvalid as exc:
-            environment_fail(environment, message=f"Tags refused: {exc}",
-                             subject=f"Provisioning failed: {environment.product.name}")
-            return "failed"
-        environment.tags = [{"Key": t.key, "Value": t.value} for t in tags]
-        environment.operation_token = str(request.pk)
-        parameters = _parameters_for(environment)
-        # The environment keeps the name it was given (a change starts from these values).
-        name_key = NAME_PARAMETERS.get(environment.product.kind, "")
-        if name_key in parameters:
-            environment.parameters = {**environment.parameters,
-                                      name_key: parameters[name_key]}
-        environment.save(update_fields=["tags", "operation_token", "parameters", "updated_at"])
-        call = ProvisionCall(
-            order=ProvisionOrder(
-                product_id=environment.product.product_id,
-                artifact_id=environment.version.artifact_id,
-                path_id=launch_path_id(environment.product),
-                name=environment.provisioned_product_name,
-                parameters=parameters,
-                tags=tags,
-                token=environment.operation_token,
-            ),
-            kind=environment.product.kind,
-            project_name=environment.sagemaker_project_name,
-        )
-        # ProvisionProduct acts for the requester: the session names them and carries their
-        # owner tag, the same value the resources are tagged with.
-        backend = backend_for(environment.project, actor=request.requester,
-                              resource_owner=environment.owner)
-
-    missing = parameters_missing_in_account(environment=environment,
-                                            parameters=call.order.parameters)
-    if missing:
-        with transaction.atomic():
-            environment = environment_locked(environment_id)
-            if environment.status == Status.QUEUED:
-                environment_fail(environment, message="Not provisioned: " + " ".join(missing),
-                                 subject=f"Provisioning failed: {environment.product.name}")
-        return "failed"
-    try:
-        if call.kind == Product.Kind.SAGEMAKER_PROJECT:
-            project = sagemaker_project_create_once(
-                backend, environment=environment, project_name=call.project_name,
-                description=f"{environment.product.name} for {environment.owner.display_name}",
-                order=call.order)
-            record: RecordStatus | None = None
-        else:
-            record = backend.provision_product(order=call.order)
-    except Transient as exc:
-        with transaction.atomic():
-            environment = environment_locked(environment_id)
-            current = attempt is None or attempt == environment.dispatch_attempt
-            if environment.status == Status.QUEUED and current:
-                # The task retries it: not lost, so the sweeper leaves it alone until it is due.
-                now = timezone.now()
-                environment.dispatched_at = now
-                environment.next_attempt_at = now + timedelta(seconds=retry_in)
-                environment.save(update_fields=["dispatched_at", "next_attempt_at",
-                                                "updated_at"])
-                event_add(environment=environment, kind=Kind.RETRY,
-                          message=f"AWS is busy ({exc.code}); the portal will try again in "
-                                  f"{retry_in:.0f} s.")
-        raise
-    except BackendError as exc:
-        with transaction.atomic():
-            environment = environment_locked(environment_id)
-            if environment.status == Status.QUEUED:
-                message = (exc.message if isinstance(exc, ProjectNameTaken)
-                           else f"{exc.operation} refused: {exc.code}: {exc.detail}")
-                environment_fail(environment, message=message,
-                                 subject=f"Provisioning failed: {environment.product.name}")
-        return "failed"
-
-    with transaction.atomic():
-        environment = environment_locked(environment_id)
-        if environment.status != Status.QUEUED:
-            return "skipped"  # another worker got here first with the same token
-        environment_status_set(environment, to=Status.PROVISIONING)
-        environment.status_message = "Provisioning in AWS."
-        environment.next_attempt_at = None
-        if record is not None:
-            environment.last_record_id = record.record_id
-            environment.provisioned_product_id = record.provisioned_product_id
-            sent = f"ProvisionProduct accepted (record {record.record_id})."
-            accepted = {"record": record.record_id,
-                        "provisioned_product_id": record.provisioned_product_id}
-        else:
-            environment.sagemaker_project_id = project.project_id
-            sent = f"SageMaker CreateProject accepted (project {project.project_name})."
-            accepted = {"sagemaker_project": project.project_name}
-        environment.save()
-        event_add(environment=environment, kind=Kind.DISPATCHED, message=sent)
-        audit_record(action="environment.provisioning", obj=environment,
-                     project=environment.project, data=accepted)
-        follow_start(environment)
-    return "provisioning"

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from portal.metrics import sweeper_actions_count
 from portal.tasking import shared_bound_task, shared_task
-from provisioning import actuals, change_plans, follow, services, sweep
+from provisioning import actuals, change_plans, follow, provision_run, sweep
 from provisioning.backends import Transient
 
 
@@ -36,8 +36,8 @@ def environment_provision_task(self: Task, environment_id: str, attempt: int | N
     recorded before the retry is sent, so the sweeper does not start a second chain."""
     countdown = provision_retry_delay(self.request.retries or 0)
     try:
-        return services.environment_provision_run(environment_id=environment_id,
-                                                  attempt=attempt, retry_in=countdown)
+        return provision_run.environment_provision_run(environment_id=environment_id,
+                                                       attempt=attempt, retry_in=countdown)
     except Transient as exc:
         raise self.retry(exc=exc, countdown=countdown) from None
 

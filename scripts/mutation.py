@@ -68,6 +68,11 @@ _PORTAL = [
     "--ignore=tests/portal/test_docker_compose.py", "--ignore=tests/portal/test_packaging.py",
     "tests/portal",
 ]
+_PROVISIONING_CORE = ["--no-migrations"] + [f"tests/provisioning/test_{name}.py" for name in (
+    "environment_provision", "environment_provision_run", "environment_provision_records",
+    "environment_lifecycle", "aws_role_unreachable", "sealed_parameters",
+    "guardrails_before_aws", "quota_at_provision_and_start", "request_environment_links",
+    "names_and_tags")]
 TARGETS: dict[str, list[str]] = {
     # handoff.py first: its own tests on PostgreSQL (DATABASES below), where its row lock is
     # observable; the other approvals services take the approvals directory on SQLite.
@@ -86,21 +91,12 @@ TARGETS: dict[str, list[str]] = {
     ],
     "provisioning/follow.py": _PROVISIONING,
     # The whole provisioning directory puts ~128 tests (minutes on a loaded machine) behind each
-    # mutant of a widely run line: the files that call provisioning/services.py's functions
-    # (provision, run, lifecycle, failure, tags, parameters, quota and guardrail checks) are
-    # enough to kill its mutants, and need no data migration.
-    "provisioning/services.py": [
-        "--no-migrations", "tests/provisioning/test_environment_provision.py",
-        "tests/provisioning/test_environment_provision_run.py",
-        "tests/provisioning/test_environment_provision_records.py",
-        "tests/provisioning/test_environment_lifecycle.py",
-        "tests/provisioning/test_aws_role_unreachable.py",
-        "tests/provisioning/test_sealed_parameters.py",
-        "tests/provisioning/test_guardrails_before_aws.py",
-        "tests/provisioning/test_quota_at_provision_and_start.py",
-        "tests/provisioning/test_request_environment_links.py",
-        "tests/provisioning/test_names_and_tags.py",
-    ],
+    # mutant of a widely run line: the files that call the functions of provisioning/services.py
+    # and of provisioning/provision_run.py, split from it (provision, run, lifecycle, failure,
+    # tags, parameters, quota and guardrail checks) are enough to kill their mutants, and need no
+    # data migration.
+    "provisioning/services.py": _PROVISIONING_CORE,
+    "provisioning/provision_run.py": _PROVISIONING_CORE,
     "portal/services.py": _PORTAL,
     "portal/sso.py": _PORTAL,
 }

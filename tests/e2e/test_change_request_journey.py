@@ -22,7 +22,7 @@ from portal.models import Project, User
 from provisioning import tasks
 from provisioning.follow import environment_follow_run
 from provisioning.models import Environment
-from provisioning.services import environment_provision_run
+from provisioning.provision_run import environment_provision_run
 from tests.e2e.conftest import demo_catalog_curated, sign_in_through_idp
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

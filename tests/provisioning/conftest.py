@@ -173,7 +173,7 @@ def run_until_settled(environment: Any, *, max_checks: int = 20) -> Any:
     """Run the provision task's work and then the follow-up checks in this process."""
     from provisioning.follow import environment_follow_run
     from provisioning.models import Environment
-    from provisioning.services import environment_provision_run
+    from provisioning.provision_run import environment_provision_run
 
     environment_provision_run(environment_id=environment.pk)
     for _ in range(max_checks):

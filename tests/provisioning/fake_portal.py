@@ -26,7 +26,8 @@ from portal.aws import credential_cache
 from portal.models import Project, User
 from provisioning.follow import environment_follow_run
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 
 CATALOG = Path(__file__).resolve().parent / "fake_catalog" / "catalog.yaml"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cfn"

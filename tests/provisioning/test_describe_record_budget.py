@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from provisioning import follow, services
+from provisioning import follow, provision_run
 from provisioning.backends import RecordStatus
 from provisioning.models import Environment
 from tests.provisioning.conftest import SentTasks
@@ -47,12 +47,12 @@ def test_a_ten_minute_provisioning_needs_at_most_12_describe_record_calls(
     random.seed(seed)
     clock = [timezone.now()]
     aws = SlowAws(clock)
-    # Provisioning runs in services, the follow-up loop in follow: each looks AWS up itself.
-    monkeypatch.setattr(services, "backend_for", lambda project, **_: aws)
+    # Provisioning runs in provision_run, the follow-up loop in follow: each looks AWS up itself.
+    monkeypatch.setattr(provision_run, "backend_for", lambda project, **_: aws)
     monkeypatch.setattr(follow, "backend_for", lambda project, **_: aws)
     monkeypatch.setattr(follow.timezone, "now", lambda: clock[0])
     with django_capture_on_commit_callbacks(execute=True):
-        services.environment_provision_run(environment_id=queued.pk)
+        provision_run.environment_provision_run(environment_id=queued.pk)
     while True:
         name, args, countdown = sent_tasks.calls[-1]
         assert name.endswith("environment_follow_task") and countdown is not None

@@ -8,7 +8,8 @@ import pytest
 
 from portal.models import AuditEvent, Project, User
 from provisioning.models import Environment, EnvironmentEvent
-from provisioning.services import environment_provision_run, environment_tags
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_tags
 from tests.provisioning.conftest import AwsStubs
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,8 @@ from portal.models import Project, User
 from provisioning.backends import Throttled, backend_for
 from provisioning.follow import environment_follow_run
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run, environment_tags
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision, environment_tags
 from tests.provisioning.conftest import AwsStubs, SentTasks, approved_request, run_until_settled
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ import pytest
 from catalog.models import Product, ProductVersion
 from portal.models import Project, User
 from provisioning.models import Environment, EnvironmentEvent
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 from tests.provisioning.conftest import approved_request
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,8 @@ from provisioning.backends import Throttled
 from provisioning.follow import environment_follow_run
 from provisioning.lifecycle import environment_terminate, environment_update_apply
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 from tests.provisioning.conftest import AwsStubs, approved_request, make_notebook_product
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from portal.models import AuditEvent, User
 from provisioning.guards import EnvironmentRefused
 from provisioning.lifecycle import environment_start, environment_stop
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 from tests.guardrails.conftest import put_in_force
 from tests.provisioning.conftest import approved_request, run_until_settled
 from tests.provisioning.test_quota_at_provision_and_start import run_until_settled_follow

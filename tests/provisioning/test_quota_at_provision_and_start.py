@@ -15,7 +15,7 @@ from portal.models import AuditEvent, Project, User
 from provisioning.guards import EnvironmentRefused
 from provisioning.lifecycle import environment_start, environment_stop
 from provisioning.models import Environment
-from provisioning.services import environment_provision_run
+from provisioning.provision_run import environment_provision_run
 from tests.provisioning.conftest import approved_request, run_until_settled
 from tests.quotas.conftest import cap, grant
 

@@ -18,7 +18,8 @@ from fakeaws.baseline import Baseline
 from portal.models import Project, User
 from provisioning.follow import environment_follow_run
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 from tests.provisioning import fake_portal
 from tests.provisioning.fake_portal import approved, request_values
 

@@ -9,7 +9,8 @@ from catalog.models import Product
 from fakeaws.baseline import Baseline
 from portal.models import Project, User
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 from provisioning.sweep import environments_reconcile
 from tests.provisioning import fake_portal
 from tests.provisioning.fake_portal import approved, request_values

@@ -16,7 +16,8 @@ from portal.models import Project, User
 from provisioning.follow import environment_follow_run
 from provisioning.lifecycle import environment_terminate
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 from tests.provisioning import fake_portal
 from tests.provisioning.fake_portal import approved, provision_and_settle, request_values
 

@@ -23,7 +23,8 @@ from portal.sealing import (
 from provisioning.follow import environment_follow_run
 from provisioning.lifecycle import environment_update_apply
 from provisioning.models import Environment
-from provisioning.services import environment_provision, environment_provision_run
+from provisioning.provision_run import environment_provision_run
+from provisioning.services import environment_provision
 from tests.provisioning.conftest import AwsStubs, approved_request
 from tests.provisioning.test_environment_provision_run import expected_tags, record
 

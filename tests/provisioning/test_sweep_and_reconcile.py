@@ -12,7 +12,7 @@ from approvals.models import Request
 from fakeaws import clock
 from portal.models import AuditEvent, Project, User
 from provisioning.models import Environment
-from provisioning.services import environment_provision_run
+from provisioning.provision_run import environment_provision_run
 from provisioning.sweep import environments_reconcile, environments_sweep
 from tests.provisioning.conftest import (
     SentTasks,
