@@ -83,6 +83,7 @@ def _load_handlers() -> None:
         ce,
         platform,
         sagemaker,
+        sc_owner,
         sc_plans,
         sc_provisioning,
         servicecatalog,

@@ -5,7 +5,7 @@ previews ResourceChanges with Action ADD/MODIFY/REMOVE and Replacement TRUE/FALS
 ExecuteProvisionedProductPlan provisions or updates and answers a RecordDetail;
 DeleteProvisionedProductPlan removes a plan (PlanId); there is no plan for a termination (plans
 list the resources to be created or modified).
-(The owner transfer, UpdateProvisionedProductProperties, is in ``sc_provisioning``.)
+(The owner transfer, UpdateProvisionedProductProperties, is in ``sc_owner``.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Service Catalog, the provisioning side: provision, follow, update, terminate, search.
 
+The owner transfer (UpdateProvisionedProductProperties) is in ``sc_owner``, plans in
+``sc_plans``; both find the product with ``provisioned_product_of``.
+
 Facts (Service Catalog API reference and observed behaviour):
 - ProvisionProduct is idempotent on ProvisionToken (same token: the same record back).
 - A provisioned product name already used in the account is refused synchronously:
@@ -192,7 +195,11 @@ def describe_record(*, caller: Caller, region: str, params: dict[str, Any]) -> d
             **({"NextPageToken": token} if token else {})}
 
 
-def _product_of(caller: Caller, region: str, params: dict[str, Any]) -> ProvisionedProduct:
+def provisioned_product_of(caller: Caller, region: str, params: dict[str, Any]
+                           ) -> ProvisionedProduct:
+    """The caller's live provisioned product named by ``ProvisionedProductId``/``Id`` or
+    ``ProvisionedProductName``/``Name``, its last record settled first (so a finished terminate
+    reads as gone): ResourceNotFoundException otherwise. Shared by the day-2 operations."""
     key = params.get("ProvisionedProductId") or params.get("Id")
     rows = ProvisionedProduct.objects.filter(account=caller.account, region=region,
                                              terminated=False)
@@ -213,7 +220,8 @@ def _product_of(caller: Caller, region: str, params: dict[str, Any]) -> Provisio
     return product
 
 
-def _changeable(product: ProvisionedProduct) -> None:
+def provisioned_product_changeable(product: ProvisionedProduct) -> None:
+    """Refuse a change while a record or a plan is in flight: InvalidStateException (AWS)."""
     if product.status in ("UNDER_CHANGE", "PLAN_IN_PROGRESS"):
         raise AwsError("InvalidStateException", f"Provisioned product {product.pp_id} is "
                        f"in {product.status} state and cannot be changed.")
@@ -224,14 +232,14 @@ def _day2_begin(*, caller: Caller, region: str, params: dict[str, Any], token_ke
     """The common start of an update or termination: the product, its idempotency token, and
     the record an earlier call with that token made (AWS answers it again), else the owner
     condition and the product's state are checked."""
-    product = _product_of(caller, region, params)
+    product = provisioned_product_of(caller, region, params)
     token = str(params.get(token_key, ""))
     again = Record.objects.filter(provision_token=token, product=product).first()
     if token and again is not None:
         return product, token, again
     owner_check(caller=caller, action=action, resource_arn=product.arn, tags=dict(product.tags),
                 owner_arn=product.created_by)
-    _changeable(product)
+    provisioned_product_changeable(product)
     return product, token, None
 
 
@@ -301,7 +309,7 @@ def _pp_detail(product: ProvisionedProduct) -> dict[str, Any]:
 @operation(SC, "DescribeProvisionedProduct")
 def describe_provisioned_product(*, caller: Caller, region: str, params: dict[str, Any]
                                  ) -> dict[str, Any]:
-    product = _product_of(caller, region, params)
+    product = provisioned_product_of(caller, region, params)
     detail = {k: v for k, v in _pp_detail(product).items() if v != ""}
     return {"ProvisionedProductDetail": detail, "CloudWatchDashboards": []}
 
@@ -345,65 +353,3 @@ def search_provisioned_products(*, caller: Caller, region: str, params: dict[str
     token = page_next_token(start=start, count=count, total=total)
     return {"ProvisionedProducts": items, "TotalResultsCount": total,
             **({"NextPageToken": token} if token else {})}
-
-
-# UpdateProvisionedProductProperties (Service Catalog API reference): ProvisionedProductId,
-# ProvisionedProductProperties (a map) and IdempotencyToken are required; the OWNER key takes an
-# IAM user, IAM role or STS assumed-role ARN of the same account (the owner is who may see,
-# update, terminate the provisioned product; ListRecordHistory keeps the history), LAUNCH_ROLE a
-# role ARN only. The answer is {ProvisionedProductId, ProvisionedProductProperties, RecordId,
-# Status} (CREATED | IN_PROGRESS | SUCCEEDED | FAILED); the record's type is
-# UPDATE_PROVISIONED_PRODUCT_PROPERTIES. Tags are not touched: the owner tag is the caller's.
-_PROPERTY_TOKEN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}$")
-PROPERTIES_RECORD = "UPDATE_PROVISIONED_PRODUCT_PROPERTIES"
-
-
-def _principal_arn_ok(value: str, *, account: str, roles_only: bool) -> bool:
-    role = re.match(rf"^arn:aws[a-z-]*:iam::{account}:role/[\w+=,.@/-]+$", value)
-    if roles_only:
-        return role is not None
-    user = re.match(rf"^arn:aws[a-z-]*:iam::{account}:user/[\w+=,.@/-]+$", value)
-    assumed = re.match(rf"^arn:aws[a-z-]*:sts::{account}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+$",
-                       value)
-    return bool(role or user or assumed)
-
-
-@operation(SC, "UpdateProvisionedProductProperties")
-def update_provisioned_product_properties(*, caller: Caller, region: str, params: dict[str, Any]
-                                          ) -> dict[str, Any]:
-    token = str(params.get("IdempotencyToken", ""))
-    if not _PROPERTY_TOKEN.match(token):
-        raise invalid("IdempotencyToken is required: 1-128 of [a-zA-Z0-9][a-zA-Z0-9_-]*.")
-    properties = {str(k): str(v) for k, v in (params.get("ProvisionedProductProperties")
-                                              or {}).items()}
-    product = _product_of(caller, region, params)
-
-    def answer(record: Record) -> dict[str, Any]:
-        return {"ProvisionedProductId": product.pp_id, "RecordId": record.record_id,
-                "ProvisionedProductProperties": {"OWNER": product.created_by},
-                "Status": record_status(record)}
-
-    again = Record.objects.filter(provision_token=token, product=product,
-                                  record_type=PROPERTIES_RECORD).first()
-    if again is not None:
-        return answer(again)
-    if not properties or set(properties) - {"OWNER", "LAUNCH_ROLE"}:
-        raise invalid("ProvisionedProductProperties takes the keys OWNER and LAUNCH_ROLE.")
-    for key, value in properties.items():
-        if not _principal_arn_ok(value, account=caller.account, roles_only=key == "LAUNCH_ROLE"):
-            raise invalid(f"{key} {value} is not a valid principal of this account.")
-    owner_check(caller=caller, action="servicecatalog:UpdateProvisionedProductProperties",
-                resource_arn=product.arn, tags=dict(product.tags),
-                owner_arn=product.created_by)
-    _changeable(product)
-    created, visible, done = record_timing()
-    record = Record.objects.create(
-        record_id=new_id("rec-"), product=product, record_type=PROPERTIES_RECORD,
-        provision_token=token, artifact_id=product.artifact_id, path_id=product.path_id,
-        created_at=created, visible_at=visible, done_at=done,
-        outputs=dict(product.outputs), exports=dict(product.exports),
-        tags=dict(product.tags), previous_parameters=dict(product.parameters))
-    if "OWNER" in properties:
-        product.created_by = properties["OWNER"]
-    product.save()
-    return {**answer(record), "Status": "CREATED"}
