@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -40,6 +39,17 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from image_journey import JourneyFailed, Portal, journey_run  # noqa: E402
+from image_tools import (  # noqa: E402
+    STARTED,
+    ImageTestFailed,
+    Stack,
+    container_logs,
+    healthy,
+    run,
+    say,
+    timed,
+    wait_until,
+)
 
 IMAGE = "localhost/ml-portal:latest"  # compose's `image: ml-portal:latest`, as podman names it
 STANDINS = {"postgres": "localhost/ml-portal-it-postgres:15",
@@ -51,57 +61,6 @@ OWNER_ROLE, APP_ROLE = "imagetest_owner", "imagetest_app"  # trust authenticatio
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qtA"]
 REDIS_DB = 9
 WEB_WORKERS, WEB_THREADS = 2, 3  # deliberately not the image's default (3 workers, 4 threads)
-STARTED = time.monotonic()
-
-
-class ImageTestFailed(Exception):
-    pass
-
-
-def say(message: str) -> None:
-    print(f"[image-test {time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
-
-
-def run(*command: str, check: bool = True, timeout: float = 600, quiet: bool = False,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a command; its output is shown only when it fails (or always unless quiet)."""
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, **(env or {})})
-    if check and result.returncode != 0:
-        raise ImageTestFailed(f"{' '.join(command[:6])}... exited {result.returncode}:\n"
-                              f"{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    if not quiet and result.returncode != 0:
-        say(f"{command[0]} exited {result.returncode}: {result.stderr.strip()[-500:]}")
-    return result
-
-
-def timed(label: str, timings: dict[str, float], action: Callable[[], object]) -> None:
-    begin = time.monotonic()
-    say(f"{label}...")
-    action()
-    timings[label] = time.monotonic() - begin
-    say(f"{label}: {timings[label]:.1f} s")
-
-
-def wait_until(what: str, check: Callable[[], bool], *, timeout: float, every: float = 2) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise ImageTestFailed(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-
-
-def healthy(container: str) -> bool:
-    """Run the container's health check now (no systemd here to run podman's timers) and report.
-
-    `podman healthcheck run` exits 0 when the check passed; the recorded status is then read back
-    from `podman inspect`, as an orchestrator would see it.
-    """
-    if run("podman", "healthcheck", "run", container, check=False, quiet=True).returncode != 0:
-        return False
-    status = run("podman", "inspect", "--format", "{{.State.Health.Status}}", container,
-                 check=False, quiet=True).stdout.strip()
-    return status == "healthy"
 
 
 def gunicorn_config(env_file: Path, *extra: str) -> dict[str, str]:
@@ -113,31 +72,6 @@ def gunicorn_config(env_file: Path, *extra: str) -> dict[str, str]:
     printed = run("podman", "run", "--rm", "--network", "none", "--env-file", str(env_file),
                   *extra, IMAGE, *words).stdout
     return dict(re.findall(r"^(\w+)\s+= (.*)$", printed, re.MULTILINE))
-
-
-class Stack:
-    """What the test started, removed in reverse order by close()."""
-
-    def __init__(self) -> None:
-        self.undo: list[tuple[str, Callable[[], object]]] = []
-        self.failed = False
-
-    def on_close(self, label: str, action: Callable[[], object]) -> None:
-        self.undo.append((label, action))
-
-    def close(self) -> None:
-        while self.undo:
-            label, action = self.undo.pop()
-            try:
-                action()
-            except Exception as exc:  # keep cleaning up the rest
-                say(f"cleanup of {label} failed: {exc}")
-
-
-def container_logs(names: list[str]) -> None:
-    for name in names:
-        logs = run("podman", "logs", "--tail", "40", name, check=False, quiet=True)
-        print(f"--- last log lines of {name} ---\n{logs.stdout}{logs.stderr}", flush=True)
 
 
 def database_drop() -> None:
