@@ -1,12 +1,12 @@
 from django.urls import path
 
-from approvals import delegation_views, live_views, views
+from approvals import delegation_views, live_views, request_new_views, views
 
 app_name = "approvals"
 
 urlpatterns = [
     path("", views.request_list, name="request_list"),
-    path("new", views.request_new, name="request_new"),
+    path("new", request_new_views.request_new, name="request_new"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/live", live_views.inbox_live, name="inbox_live"),
     path("inbox/approve", views.inbox_bulk_approve, name="inbox_bulk_approve"),

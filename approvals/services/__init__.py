@@ -2,6 +2,7 @@
 
 - ``create``: ``request_create`` (validation, the matched rule, the first step) and
   ``request_submit`` (the same, once per idempotency key).
+- ``validate``: ``request_validate``, a request's fields checked one by one (``create`` runs it).
 - ``idempotency``: ``idempotency_key_clean``, ``IdempotencyKeyReused`` (same key, other input).
 - ``checks``: ``request_check_register``: apps above approvals may refuse a request (quotas).
 - ``names``: ``live_name_check_register``: a new environment may not take a live one's name.

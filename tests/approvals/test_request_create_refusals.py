@@ -10,7 +10,7 @@ import pytest
 from approvals.errors import RequestInvalid
 from approvals.models import Request
 from approvals.services import request_create
-from approvals.services.create import JUSTIFICATION_MAX
+from approvals.services.validate import JUSTIFICATION_MAX
 from catalog.models import Product
 from portal.models import AuditEvent, Project, User
 from tests.approvals.conftest import notebook_values

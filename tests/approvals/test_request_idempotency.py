@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from approvals.models import ApprovalTask, Request
 from approvals.services import create as create_module
 from approvals.services import request_submit
+from approvals.services import validate as validate_module
 from catalog.models import Product
 from portal.models import AuditEvent, Project, User
 from tests.approvals.conftest import notebook_values, snapshot
@@ -237,7 +238,7 @@ def test_a_submit_that_loses_the_race_for_its_key_answers_with_the_winners_reque
     monkeypatch.setattr(create_module, "request_for_key", first_misses)
     if refused_by == "unique constraint":
         # As when both checked the name before either committed.
-        monkeypatch.setattr(create_module, "resource_name_errors", lambda **kw: {})
+        monkeypatch.setattr(validate_module, "resource_name_errors", lambda **kw: {})
     loser = request_submit(**fields)
     assert not loser.created and loser.request.pk == winner.request.pk
     assert calls == ["race-key", "race-key"]  # missed, inserted, refused, read the winner's
