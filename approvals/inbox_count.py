@@ -2,26 +2,28 @@
 
 The inbox page counts the person's open tasks for its pager; the menu badge counts the same
 tasks again (the most costly query of the frame for an approver, issue 16). The page keeps its
-count on the request and the badge of that response reads it instead of asking again.
+count in the per-request memo (``portal.memo``; the inbox views run in a ``memo_per_request``
+scope) and the badge of that response reads it instead of asking again. The key names the
+person, so a count is only ever read back for whom it was counted.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-
+from portal.memo import memo_keep, memo_kept
 from portal.models import User
 
-_KEPT = "_approvals_inbox_count"
+
+def inbox_count_key(user: User) -> str:
+    """The memo key of ``user``'s inbox count."""
+    return f"approvals.inbox_count:{user.pk}"
 
 
-def inbox_count_keep(request: HttpRequest, *, user: User, count: int) -> None:
+def inbox_count_keep(*, user: User, count: int) -> None:
     """The inbox of ``user`` holds ``count`` open tasks now (``inbox_tasks``' count)."""
-    setattr(request, _KEPT, (user.pk, count))
+    memo_keep(inbox_count_key(user), count)
 
 
-def inbox_count_kept(request: HttpRequest, *, user: User) -> int | None:
+def inbox_count_kept(*, user: User) -> int | None:
     """The count this response's inbox page found for ``user``; None: none was counted."""
-    kept = getattr(request, _KEPT, None)
-    if isinstance(kept, tuple) and kept[0] == user.pk:
-        return int(kept[1])
-    return None
+    kept = memo_kept(inbox_count_key(user))
+    return kept if isinstance(kept, int) else None

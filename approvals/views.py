@@ -53,6 +53,7 @@ from catalog.selectors import (
 )
 from portal.http import request_user as _user
 from portal.live import poll_context
+from portal.memo import memo_per_request
 
 PAGE_SIZE = 50
 
@@ -172,16 +173,18 @@ def task_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@memo_per_request  # the menu badge reads the count the page made (approvals.inbox_count)
 def inbox(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     tasks = inbox_page(user=user, number=request.GET.get("page"), per_page=PAGE_SIZE)
-    inbox_count_keep(request, user=user, count=tasks.paginator.count)
+    inbox_count_keep(user=user, count=tasks.paginator.count)
     return render(request, "approvals/inbox.html",
                   {**inbox_context(tasks), **poll_context(live=True, idle=True)})
 
 
 @login_required
 @require_POST
+@memo_per_request  # as the inbox: a refused form's page keeps its count for the badge
 def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     # The choices are the ids of the open tasks (one bare query), not the inbox page itself;
@@ -190,7 +193,7 @@ def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     form = BulkApproveForm(request.POST, task_ids=open_ids)
     if not form.is_valid():
         page = inbox_page(user=user, number=1, per_page=PAGE_SIZE)
-        inbox_count_keep(request, user=user, count=page.paginator.count)
+        inbox_count_keep(user=user, count=page.paginator.count)
         return render(request, "approvals/inbox.html", {**inbox_context(page), "bulk_form": form,
                       **poll_context(live=True, idle=True)}, status=400)
     found = {task.pk: task for task in ApprovalTask.objects.filter(

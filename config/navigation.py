@@ -109,7 +109,7 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
                   for label, name, allowed in candidates if allowed],
         # The inbox page counted the open tasks already: the badge shows that count.
         "waiting": waiting_for(user=user, approver=approver,
-                               tasks_counted=inbox_count_kept(request, user=user)),
+                               tasks_counted=inbox_count_kept(user=user)),
     }
     request._portal_menu = menu  # type: ignore[attr-defined]
     return menu

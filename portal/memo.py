@@ -1,11 +1,15 @@
-"""A memo that lasts one request: a read two parts of a page both need is made once.
+"""The portal's one per-request memo: a read two parts of a page both need is made once.
 
 The product page asks for the guardrails in force twice (the form's narrowing and the lease
 maximum, registered separately by the guardrails app): inside ``memo_scope`` the second ask is
-answered from the first (issue 16). Outside a scope (a Celery task, a management command, a view
-without the decorator) nothing is kept: every call reads afresh. A scope never outlives its
-request, so no other request, process or worker can see a stale value; a write in the same
-request drops what it changed (``memo_forget``).
+answered from the first (issue 16). The inbox page counts the open tasks for its pager and keeps
+the count (``memo_keep``) for the menu badge of the same response, which reads it
+(``memo_kept``) instead of counting again (``approvals.inbox_count``). Outside a scope (a Celery
+task, a management command, a view without the decorator) nothing is kept: every call reads
+afresh. The memo lives in a context variable set by ``memo_scope``: a scope never outlives its
+request, and each thread (and each asyncio task) has its own, so no other request, process or
+worker can see a value of this one; a write in the same request drops what it changed
+(``memo_forget``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,21 @@ def memoized(key: str, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]  # type: ignore[no-any-return]
+
+
+def memo_keep(key: str, value: Any) -> None:
+    """Keep ``value`` under ``key`` for the rest of the scope (a part of the response found what
+    a later part needs); outside a scope nothing is kept."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[key] = value
+
+
+def memo_kept(key: str) -> Any:
+    """What the scope keeps under ``key`` (``memo_keep`` or ``memoized``); None when nothing
+    is, or outside a scope."""
+    memo = _memo.get()
+    return None if memo is None else memo.get(key)
 
 
 def memo_forget(key: str) -> None:
