@@ -63,7 +63,8 @@ class Claims:
     in_response_to: str | None = None
     audiences: list[list[str]] = field(default_factory=lambda: [[SP_ENTITY_ID]])
     lifetime: dt.timedelta = dt.timedelta(minutes=5)
-    assertion_id: str = field(default_factory=lambda: "_a" + uuid.uuid4().hex)
+    # None: an assertion without an ID attribute (the SAML schema requires one).
+    assertion_id: str | None = field(default_factory=lambda: "_a" + uuid.uuid4().hex)
     subject: bool = True
     recipient: str = field(default_factory=acs_url)
 
@@ -109,8 +110,9 @@ class CraftedIdP:
             + "</saml:Attribute>"
             for name, values in claims.attributes.items()
         )
+        id_attribute = f' ID="{claims.assertion_id}"' if claims.assertion_id is not None else ""
         xml = (
-            f'<saml:Assertion {NS} ID="{claims.assertion_id}" Version="2.0" '
+            f'<saml:Assertion {NS}{id_attribute} Version="2.0" '
             f'IssueInstant="{_instant(now)}"><saml:Issuer>{escape(self.entity_id)}</saml:Issuer>'
             f"{subject}"
             f'<saml:Conditions NotBefore="{_instant(now - dt.timedelta(minutes=1))}" '
@@ -144,6 +146,15 @@ class CraftedIdP:
             f"</samlp:Status>{assertions}</samlp:Response>"
         )
         return base64.b64encode(xml.encode()).decode()
+
+    def signed_response(self, assertions: str, *, in_response_to: str | None) -> str:
+        """Like ``response``, with the Response itself signed (its signature right after its
+        Issuer, as ADFS sends by default), so the assertions inside need not be."""
+        xml = base64.b64decode(self.response(assertions, in_response_to=in_response_to)).decode()
+        signed = OneLogin_Saml2_Utils.add_sign(xml, self.key_pem, self.certificate_pem,
+                                               sign_algorithm=RSA_SHA256, digest_algorithm=SHA256)
+        text = signed.decode() if isinstance(signed, bytes) else signed
+        return base64.b64encode(text.encode()).decode()
 
     def sign_in_response(self, claims: Claims) -> str:
         return self.response(self.assertion(claims), in_response_to=claims.in_response_to)
