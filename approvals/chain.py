@@ -156,9 +156,20 @@ def _active_members() -> Prefetch[Any, Any, Any]:
                     to_attr="active_members")
 
 
-def _future_people(request: Request, plans: Sequence[StepPlan], *, excluded: set[int]
-                   ) -> dict[int, tuple[list[User], list[str]]]:
-    """Who will decide each future step, by position, read in a fixed number of queries."""
+@dataclass(frozen=True)
+class _FutureApprovers:
+    """Everyone a future step may go to, read once for all of them (prefetched)."""
+
+    step_groups: dict[int | None, Group]
+    leads: list[User]
+    manager: User | None
+    named_groups: dict[str, Group]
+
+
+def _future_approvers(request: Request, plans: Sequence[StepPlan]) -> _FutureApprovers:
+    """The steps' people and groups with their active members, the project's leads and the
+    requester's manager (only when a step asks for them), and the default and fallback groups,
+    in a fixed number of queries."""
     steps = [p.step for p in plans if p.step is not None]
     prefetch_related_objects(steps, Prefetch("users", queryset=User.objects.filter(
         is_active=True)), "group")
@@ -174,20 +185,35 @@ def _future_people(request: Request, plans: Sequence[StepPlan], *, excluded: set
         settings.PORTAL_APPROVAL_FALLBACK_GROUP}
     named_groups = {g.name: g for g in Group.objects.filter(name__in=wanted)
                     .prefetch_related(_active_members())}
-    fallback = named_groups.get(settings.PORTAL_APPROVAL_FALLBACK_GROUP)
+    return _FutureApprovers(step_groups=step_groups, leads=leads, manager=manager,
+                            named_groups=named_groups)
+
+
+def _plan_candidates(plan: StepPlan, read: _FutureApprovers) -> tuple[list[User], list[Group]]:
+    """The people and groups a future step's approvers setting names (``Approvers.members``)."""
+    step = plan.step
+    if step is None:
+        named = read.named_groups.get(plan.group_name)
+        return [], [named] if named is not None else []
+    if step.approvers == ApprovalStep.Approvers.MANAGER:
+        manager = read.manager
+        return [manager] if manager is not None and manager.is_active else [], []
+    if step.approvers == ApprovalStep.Approvers.PROJECT_LEADS:
+        return read.leads, []
+    if step.approvers == ApprovalStep.Approvers.GROUP:
+        group = read.step_groups.get(step.group_id)
+        return [], [group] if group is not None else []
+    return list(step.users.all()), []
+
+
+def _future_people(request: Request, plans: Sequence[StepPlan], *, excluded: set[int]
+                   ) -> dict[int, tuple[list[User], list[str]]]:
+    """Who will decide each future step, by position, read in a fixed number of queries."""
+    read = _future_approvers(request, plans)
+    fallback = read.named_groups.get(settings.PORTAL_APPROVAL_FALLBACK_GROUP)
     people: dict[int, tuple[list[User], list[str]]] = {}
     for plan in plans:
-        step, users, groups = plan.step, [], []
-        if step is None:
-            groups = [named_groups[plan.group_name]] if plan.group_name in named_groups else []
-        elif step.approvers == ApprovalStep.Approvers.MANAGER:
-            users = [manager] if manager is not None and manager.is_active else []
-        elif step.approvers == ApprovalStep.Approvers.PROJECT_LEADS:
-            users = leads
-        elif step.approvers == ApprovalStep.Approvers.GROUP:
-            groups = [step_groups[step.group_id]] if step.group_id in step_groups else []
-        else:
-            users = list(step.users.all())
+        users, groups = _plan_candidates(plan, read)
         found = _members(users, groups, requester_pk=request.requester_id, excluded=excluded)
         if len(found) < plan.required_approvals and fallback is not None:
             groups = [*groups, fallback]  # as ``workflow._task_open`` escalates

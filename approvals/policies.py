@@ -34,27 +34,42 @@ class StepPlan:
 
 def rule_matches(*, rule: ApprovalRule, request: Request) -> bool:
     """Every condition set on the rule holds for the request (unset conditions match)."""
+    return (_product_holds(rule, request) and _parameter_holds(rule, request)
+            and _cost_holds(rule, request) and _project_and_lease_hold(rule, request))
+
+
+def _product_holds(rule: ApprovalRule, request: Request) -> bool:
+    """The rule's product, product kind and actions, where set, are the request's."""
     if rule.product_id is not None and rule.product_id != request.product_id:
         return False
     if rule.product_kind and rule.product_kind != request.product.kind:
         return False
-    if rule.actions and request.action not in rule.actions:
-        return False
-    if rule.parameter_key:
-        value = (request.parameters or {}).get(rule.parameter_key)
-        if value is None or str(value) not in {str(v) for v in rule.parameter_values or []}:
-            return False
+    return not rule.actions or request.action in rule.actions
+
+
+def _parameter_holds(rule: ApprovalRule, request: Request) -> bool:
+    """The request gives the rule's parameter one of the rule's values (compared as text)."""
+    if not rule.parameter_key:
+        return True
+    value = (request.parameters or {}).get(rule.parameter_key)
+    return value is not None and str(value) in {str(v) for v in rule.parameter_values or []}
+
+
+def _cost_holds(rule: ApprovalRule, request: Request) -> bool:
+    """The estimate lies in the rule's range; a request without an estimate is in no range."""
     cost = request.estimated_monthly_cost
     if rule.cost_at_least is not None and (cost is None or cost < rule.cost_at_least):
         return False
-    if rule.cost_below is not None and (cost is None or cost >= rule.cost_below):
-        return False
+    return rule.cost_below is None or (cost is not None and cost < rule.cost_below)
+
+
+def _project_and_lease_hold(rule: ApprovalRule, request: Request) -> bool:
+    """The project's environment is the rule's, and the lease at most the rule's days (a
+    request without a lease exceeds any such limit)."""
     if rule.project_environment and rule.project_environment != request.project.environment:
         return False
-    if rule.lease_days_at_most is not None and (
-            request.lease_days is None or request.lease_days > rule.lease_days_at_most):
-        return False
-    return True
+    return rule.lease_days_at_most is None or (
+        request.lease_days is not None and request.lease_days <= rule.lease_days_at_most)
 
 
 def rule_for_request(*, request: Request) -> ApprovalRule | None:
