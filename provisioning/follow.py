@@ -1,4 +1,8 @@
-"""Following an environment in AWS until a provisioning, change, stop/start or termination ends."""
+"""Following an environment in AWS until a provisioning, change, stop/start or termination ends.
+
+Each check looks at AWS once (``provisioning.follow_observe``, outside the row lock), then writes
+what it found under the lock and schedules the next one with backoff.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +20,11 @@ from portal.services import audit_record
 from provisioning.backends import (
     BackendError,
     NotFound,
-    ProvisioningBackend,
-    RecordStatus,
     RoleUnavailable,
     Transient,
-    backend_for,
 )
-from provisioning.change_plans import plan_execute, plan_for
 from provisioning.day2 import environment_change_plan, environment_change_tags, tags_as_rows
-from provisioning.day2_projects import (
-    UPDATE_SENT,
-    project_delete_step,
-    project_update_call,
-    project_update_record,
-)
+from provisioning.follow_observe import environment_observe
 from provisioning.models import Environment
 from provisioning.notifications import owner_notify
 from provisioning.resolve import Found, environment_resource_find, environment_resource_lookup
@@ -42,8 +37,6 @@ from provisioning.services import (
     event_add,
     follow_delay,
     follow_schedule,
-    launch_path_id,
-    parameters_opened,
 )
 from provisioning.states import environment_status_set
 from provisioning.studio_idle import IdleRead, studio_idle_apply, studio_idle_read
@@ -77,106 +70,92 @@ def _resolved_apply(environment: Environment, found: Found | None) -> None:
         environment.resolved_by = found.source
 
 
-def _observe(environment: Environment) -> tuple[str, list[str], dict[str, str], str]:
-    """Ask AWS about what the environment is waiting for: (state, errors, outputs, pp id).
+@dataclass(frozen=True)
+class FollowCheck:
+    """What one look at AWS found, outside the lock. ``state``: "done", "failed", "in_error"
+    (still running, with errors) or "running" as AWS says, or what went wrong asking: "missing"
+    (not known yet), "transient", "unreachable" (the role), "refused". A finished provisioning
+    or change also carries the resources found and the Studio idle settings read."""
 
-    state is one of "done", "failed", "in_error" (still running, with errors), "running".
-    """
-    # Reads run in the portal's own session; the calls that act (start, stop, change, terminate)
-    # run in the session of the person who asked for them (``acting_user``).
-    backend = backend_for(environment.project)
-    if environment.status in (Status.STARTING, Status.STOPPING):
-        name = environment.notebook_instance_name
-        status = backend.notebook_status(notebook_name=name)
-        if environment.status == Status.STOPPING:
-            if status == "InService":
-                _acting_backend(environment).notebook_stop(notebook_name=name)
-                return "running", [], {}, ""
-            return ("done" if status == "Stopped" else
-                    "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
-        if status == "Stopped":
-            _acting_backend(environment).notebook_start(notebook_name=name)
-            return "running", [], {}, ""
-        return ("done" if status == "InService" else
-                "failed" if status == "Failed" else "running"), _notebook_errors(status), {}, ""
-
-    if environment.status == Status.PROVISIONING and environment.is_sagemaker_project \
-            and not environment.last_record_id:
-        project = backend.describe_sagemaker_project(
-            project_name=environment.sagemaker_project_name)
-        if not project.finished:
-            return "running", [], {}, project.provisioned_product_id
-        if not project.succeeded:
-            return "failed", [project.status_message or project.status], {}, \
-                project.provisioned_product_id
-        outputs = {"SageMakerProjectName": project.project_name,
-                   "SageMakerProjectId": project.project_id}
-        return "done", [], outputs, project.provisioned_product_id
-
-    if environment.status == Status.TERMINATING and environment.is_sagemaker_project:
-        return project_delete_step(backend, _acting_backend(environment), environment)
-
-    if environment.status in (Status.UPDATING, Status.TERMINATING) \
-            and not environment.last_record_id:
-        try:
-            record = _day2_call(_acting_backend(environment), environment)
-        except NotFound:
-            if environment.status == Status.TERMINATING:  # already gone: nothing left to do
-                return "done", [], {}, ""
-            raise
-        if record is None:  # its change plan is still being made, or was stale and made again
-            return "running", [], {}, ""
-        with transaction.atomic():
-            locked = environment_locked(environment.pk)
-            if locked.status == environment.status and not locked.last_record_id:
-                locked.last_record_id = record.record_id
-                locked.save(update_fields=["last_record_id", "updated_at"])
-                event_add(environment=locked, kind=Kind.PROGRESS,
-                          message=f"AWS accepted the change (record {record.record_id}).")
-        environment.last_record_id = record.record_id
-
-    if environment.last_record_id.startswith(UPDATE_SENT):  # UpdateProject's record not shown yet
-        environment.last_record_id = project_update_record(backend, environment)
-        if not environment.last_record_id:
-            return "running", [], {}, ""
-    record = backend.describe_record(record_id=environment.last_record_id)
-    state = {"SUCCEEDED": "done", "FAILED": "failed",
-             "IN_PROGRESS_IN_ERROR": "in_error"}.get(record.status, "running")
-    return state, record.errors, record.outputs, record.provisioned_product_id
+    state: str
+    errors: list[str]
+    outputs: dict[str, str]
+    pp_id: str
+    found: Found | None = None
+    idle: IdleRead | None = None
+    unreachable: RoleUnavailable | None = None
 
 
-def _acting_backend(environment: Environment) -> ProvisioningBackend:
-    return backend_for(environment.project, actor=environment.acting_user,
-                       resource_owner=environment.owner)
+def follow_check(environment: Environment, *, status_seen: str) -> FollowCheck:
+    """Look at AWS once (``environment_observe``), AWS's errors turned into states."""
+    try:
+        state, errors, outputs, pp_id = environment_observe(environment)
+        if state == "done" and status_seen in (Status.PROVISIONING, Status.UPDATING):
+            found = environment_resource_lookup(
+                environment=environment, outputs={**environment.outputs, **outputs})
+            idle = studio_idle_read(environment, domain_id=found.domain_id if found else "",
+                                    user_profile_name=found.user_profile_name if found else "")
+            return FollowCheck(state, errors, outputs, pp_id, found=found, idle=idle)
+        return FollowCheck(state, errors, outputs, pp_id)
+    except NotFound as exc:
+        if exc.operation not in CONSISTENT_LATER:
+            return FollowCheck("refused", [f"{exc.operation}: {exc.code}: {exc.message}"], {}, "")
+        return FollowCheck("missing", [f"{exc.code}: {exc.message}"], {}, "")
+    except Transient as exc:
+        return FollowCheck("transient", [f"{exc.code}: {exc.message}"], {}, "")
+    except RoleUnavailable as exc:
+        return FollowCheck("unreachable", [], {}, "", unreachable=exc)
+    except BackendError as exc:
+        return FollowCheck("refused", [f"{exc.operation}: {exc.code}: {exc.detail}"], {}, "")
 
 
-def _notebook_errors(status: str) -> list[str]:
-    return ["The notebook instance is Failed in AWS."] if status == "Failed" else []
+def follow_ended(environment: Environment, check: FollowCheck) -> bool:
+    """On the locked environment: finish it when the check ends the wait (done, failed,
+    refused, or unknown to AWS for too long). Returns whether it ended."""
+    if check.state == "missing":
+        if _missing_for_too_long(environment, error=check.errors[0]):
+            return True
+    else:
+        environment.aws_missing_since = None
+    if check.state == "done":
+        studio_idle_apply(environment, check.idle)  # saved with the rest by environment_finish
+        environment_finish(environment, outputs=check.outputs, found=check.found)
+        return True
+    if check.state == "refused" and environment.status in (Status.STARTING, Status.STOPPING):
+        _power_refused(environment, errors=check.errors)
+        return True
+    if check.state in ("failed", "refused"):
+        _finish_failed(environment, errors=check.errors)
+        return True
+    return False
 
 
-def _day2_call(backend: ProvisioningBackend, environment: Environment) -> RecordStatus | None:
-    if environment.status == Status.TERMINATING:
-        return backend.terminate_provisioned_product(
-            provisioned_product_id=environment.provisioned_product_id,
-            token=environment.operation_token)
-    request = environment.pending_request
-    assert request is not None
-    approved = plan_for(request)
-    if approved is not None:  # what was approved is what is applied: the plan, not a new update
-        return plan_execute(backend, environment, approved)
-    plan = environment_change_plan(environment=environment, request=request)
-    tags = environment_change_tags(environment=environment, request=request)
-    if environment.is_sagemaker_project:
-        return project_update_call(backend, environment, plan=plan, tags=tags)
-    return backend.update_provisioned_product(
-        provisioned_product_id=environment.provisioned_product_id,
-        product_id=environment.product.product_id, artifact_id=request.version.artifact_id,
-        path_id=launch_path_id(environment.product),
-        # NoEcho values are sealed at rest: opened here, for the call to AWS only.
-        parameters=parameters_opened(version=request.version, values=plan.send),
-        previous=plan.keep,
-        tags=tags, token=environment.operation_token,
-    )
+def follow_note(environment: Environment, check: FollowCheck) -> None:
+    """On the locked environment, still waiting: show AWS's errors of a rollback (once each),
+    log a postponed check, note an account the portal cannot reach."""
+    shown = aws_text_redact("; ".join(check.errors))  # the errors as the requester may see them
+    if check.state == "in_error" and check.errors and environment.status_message != shown:
+        environment.status_message = shown
+        event_add(environment=environment, kind=Kind.PROGRESS,
+                  message="AWS reports errors and is rolling back: " + shown)
+    if check.state == "transient":
+        logger.warning("Follow-up of environment %s postponed: %s", environment.pk,
+                       check.errors[0])
+    if check.unreachable is not None:
+        environment_aws_unreachable(environment, error=check.unreachable)
+
+
+def follow_timed_out(environment: Environment) -> bool:
+    """Fail the locked environment once its operation outlasted PORTAL_PROVISION_TIMEOUT_SECONDS
+    (the reconcile task keeps watching); returns whether it did."""
+    started = environment.follow_started_at or environment.created_at
+    timeout = settings.PORTAL_PROVISION_TIMEOUT_SECONDS
+    if timezone.now() - started <= timedelta(seconds=timeout):
+        return False
+    _finish_failed(environment, errors=[
+        f"Timed out: AWS did not finish within {timeout} seconds. The reconcile task "
+        "keeps watching the provisioned product."], timed_out=True)
+    return True
 
 
 def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcome:
@@ -184,6 +163,8 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
 
     ``attempt`` must equal the environment's ``follow_attempt``: a duplicate or superseded
     follow-up (a redelivered message, a sweeper re-dispatch) finds a newer number and stops.
+    AWS is asked outside the row lock; what it said is written under the lock, unless the
+    environment moved on meanwhile.
     """
     environment = Environment.objects.select_related(
         "product", "project", "owner", "acting_user").filter(pk=environment_id).first()
@@ -192,67 +173,18 @@ def environment_follow_run(*, environment_id: Any, attempt: int) -> FollowOutcom
     if environment.follow_attempt != attempt:
         return FollowOutcome("stale")
     status_seen = environment.status
-    unreachable: RoleUnavailable | None = None
-    found: Found | None = None
-    idle: IdleRead | None = None
-    try:
-        state, errors, outputs, pp_id = _observe(environment)
-        if state == "done" and status_seen in (Status.PROVISIONING, Status.UPDATING):
-            found = environment_resource_lookup(
-                environment=environment, outputs={**environment.outputs, **outputs})
-            idle = studio_idle_read(environment, domain_id=found.domain_id if found else "",
-                                    user_profile_name=found.user_profile_name if found else "")
-    except NotFound as exc:
-        if exc.operation not in CONSISTENT_LATER:
-            state, errors, outputs, pp_id = (
-                "refused", [f"{exc.operation}: {exc.code}: {exc.message}"], {}, "")
-        else:
-            state, errors, outputs, pp_id = "missing", [f"{exc.code}: {exc.message}"], {}, ""
-    except Transient as exc:
-        state, errors, outputs, pp_id = "transient", [f"{exc.code}: {exc.message}"], {}, ""
-    except RoleUnavailable as exc:
-        state, errors, outputs, pp_id = "unreachable", [], {}, ""
-        unreachable = exc
-    except BackendError as exc:
-        state, errors, outputs, pp_id = (
-            "refused", [f"{exc.operation}: {exc.code}: {exc.detail}"], {}, "")
+    check = follow_check(environment, status_seen=status_seen)
 
     with transaction.atomic():
         environment = environment_locked(environment_id)
         if environment.status != status_seen or environment.follow_attempt != attempt:
             return FollowOutcome("stale")
-        if pp_id and not environment.provisioned_product_id:
-            environment.provisioned_product_id = pp_id
-        if state == "missing":
-            if _missing_for_too_long(environment, error=errors[0]):
-                return FollowOutcome(environment.status)
-        else:
-            environment.aws_missing_since = None
-        if state == "done":
-            studio_idle_apply(environment, idle)  # saved with the rest by environment_finish
-            environment_finish(environment, outputs=outputs, found=found)
+        if check.pp_id and not environment.provisioned_product_id:
+            environment.provisioned_product_id = check.pp_id
+        if follow_ended(environment, check):
             return FollowOutcome(environment.status)
-        if state == "refused" and environment.status in (Status.STARTING, Status.STOPPING):
-            _power_refused(environment, errors=errors)
-            return FollowOutcome(environment.status)
-        if state in ("failed", "refused"):
-            _finish_failed(environment, errors=errors)
-            return FollowOutcome(environment.status)
-        shown = aws_text_redact("; ".join(errors))  # the errors as the requester may see them
-        if state == "in_error" and errors and environment.status_message != shown:
-            environment.status_message = shown
-            event_add(environment=environment, kind=Kind.PROGRESS,
-                      message="AWS reports errors and is rolling back: " + shown)
-        if state == "transient":
-            logger.warning("Follow-up of environment %s postponed: %s", environment.pk, errors[0])
-        if unreachable is not None:
-            environment_aws_unreachable(environment, error=unreachable)
-        started = environment.follow_started_at or environment.created_at
-        timeout = settings.PORTAL_PROVISION_TIMEOUT_SECONDS
-        if timezone.now() - started > timedelta(seconds=timeout):
-            _finish_failed(environment, errors=[
-                f"Timed out: AWS did not finish within {timeout} seconds. The reconcile task "
-                "keeps watching the provisioned product."], timed_out=True)
+        follow_note(environment, check)
+        if follow_timed_out(environment):
             return FollowOutcome(environment.status)
         environment.follow_checks += 1
         environment.save()

@@ -90,6 +90,7 @@ TARGETS: dict[str, list[str]] = {
         "tests/catalog/test_parameter_effective_rules.py",
     ],
     "provisioning/follow.py": _PROVISIONING,
+    "provisioning/follow_observe.py": _PROVISIONING,
     # The whole provisioning directory puts ~128 tests (minutes on a loaded machine) behind each
     # mutant of a widely run line: the files that call the functions of provisioning/services.py
     # and of provisioning/provision_run.py, split from it (provision, run, lifecycle, failure,

@@ -32,7 +32,8 @@ def test_modules_are_picked_by_glob_or_prefix_and_a_bad_pick_is_refused(
     assert [p for p, _ in mutation.modules_wanted("catalog/parameters.py")] == [
         "catalog/parameters.py"]
     assert {p for p, _ in mutation.modules_wanted("provisioning")} == {
-        "provisioning/follow.py", "provisioning/services.py", "provisioning/provision_run.py"}
+        "provisioning/follow.py", "provisioning/follow_observe.py", "provisioning/services.py",
+        "provisioning/provision_run.py"}
     with pytest.raises(SystemExit, match="matches none"):
         mutation.modules_wanted("nowhere/at_all.py")
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from provisioning import follow, provision_run
+from provisioning import follow, follow_observe, provision_run
 from provisioning.backends import RecordStatus
 from provisioning.models import Environment
 from tests.provisioning.conftest import SentTasks
@@ -47,9 +47,10 @@ def test_a_ten_minute_provisioning_needs_at_most_12_describe_record_calls(
     random.seed(seed)
     clock = [timezone.now()]
     aws = SlowAws(clock)
-    # Provisioning runs in provision_run, the follow-up loop in follow: each looks AWS up itself.
+    # Provisioning runs in provision_run, the follow-up's look at AWS in follow_observe: each
+    # looks AWS up itself.
     monkeypatch.setattr(provision_run, "backend_for", lambda project, **_: aws)
-    monkeypatch.setattr(follow, "backend_for", lambda project, **_: aws)
+    monkeypatch.setattr(follow_observe, "backend_for", lambda project, **_: aws)
     monkeypatch.setattr(follow.timezone, "now", lambda: clock[0])
     with django_capture_on_commit_callbacks(execute=True):
         provision_run.environment_provision_run(environment_id=queued.pk)
