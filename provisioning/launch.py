@@ -7,6 +7,7 @@ event. Every launch and every refused launch is audited with the caller's addres
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -101,6 +102,9 @@ def launch_refuse(*, environment: Environment | None, user: User, http_request: 
     return LaunchRefused(reason=reason, message=message, status=status)
 
 
+Refuse = Callable[..., LaunchRefused]
+
+
 def environment_launch(*, environment: Environment, user: User,
                        http_request: HttpRequest) -> Launch:
     """Owner check → address check → start a stopped notebook (wait) → presign."""
@@ -108,6 +112,44 @@ def environment_launch(*, environment: Environment, user: User,
         return launch_refuse(environment=environment, user=user, http_request=http_request,
                              reason=reason, message=message, status=status, detail=detail)
 
+    waiting = _launch_gate(environment, user=user, http_request=http_request, refuse=refuse)
+    if waiting is not None:
+        return waiting
+    try:
+        presigned = _presign(environment, user=user, http_request=http_request, refuse=refuse)
+    except RoleUnavailable as exc:
+        with transaction.atomic():
+            environment_aws_unreachable(environment_locked(environment.pk), error=exc)
+        raise refuse("aws_unreachable", "The portal cannot reach this environment's AWS account "
+                     "right now; a platform admin has the details.", 503, exc.detail) from None
+    except AccessDenied as exc:
+        raise refuse("aws_denied", f"AWS refused to open it ({exc.code}).", 403,
+                     exc.detail) from None
+    except Transient as exc:
+        raise refuse("aws_busy", f"AWS is busy ({exc.code}); try again in a minute.", 503,
+                     exc.detail) from None
+    except BackendError as exc:
+        raise refuse("aws_error", f"AWS could not open it ({exc.code}).", 502,
+                     exc.detail) from None
+    if isinstance(presigned, Launch):
+        return presigned
+    url, session = presigned
+    audit_record(action="environment.launch", actor=user, request=http_request, obj=environment,
+                 project=environment.project,
+                 data={"kind": environment.product.kind, "session_seconds": session,
+                       "resource": environment.notebook_instance_name
+                       or f"{environment.domain_id}/{environment.user_profile_name}"})
+    ip = client_ip(http_request)
+    event_add(environment=environment, kind=Kind.LAUNCH,
+              message=f"Opened by {user.display_name} from {ip or 'an unknown address'}.")
+    activity_bump(environment)
+    return Launch(url=url)
+
+
+def _launch_gate(environment: Environment, *, user: User, http_request: HttpRequest,
+                 refuse: Refuse) -> Launch | None:
+    """The portal's checks before AWS is asked: the owner, the address, something to open, and
+    its state; a stopped notebook is started (the page waits). None: go on and presign."""
     if not may_launch(environment=environment, user=user):
         raise refuse("not_owner", "Only the environment's owner can open it.")
     ip = client_ip(http_request)
@@ -128,60 +170,41 @@ def environment_launch(*, environment: Environment, user: User,
         raise refuse("not_available",
                      f"The environment is {environment.get_status_display().lower()}; it can be "
                      "opened when it is available.", 409)
+    return None
 
+
+def _presign(environment: Environment, *, user: User, http_request: HttpRequest,
+             refuse: Refuse) -> tuple[str, int] | Launch:
+    """The presigned URL and its session's seconds, from AWS in the clicking person's session;
+    a notebook AWS shows stopped or pending is waited for instead (``Launch(waiting=True)``).
+    Raises the backend's errors."""
     # The presign call runs in the clicking person's session (their name, their owner tag), so
     # the owner-tag condition in the project role decides in AWS too.
     backend = backend_for(environment.project, actor=user, resource_owner=environment.owner)
     # Who the session speaks for; boto3 sends none of it (the owner tag travels in the session).
     session_owner = _session_owner_id(environment, user=user)
-    try:
-        if environment.notebook_instance_name:
-            live = backend.notebook_status(notebook_name=environment.notebook_instance_name)
-            if live == "Stopped":
-                try:
-                    _stopped_outside(environment, user=user, http_request=http_request)
-                except EnvironmentRefused as exc:
-                    raise refuse("start_refused", str(exc), 409) from None
-                return Launch(waiting=True)
-            if live == "Pending":
-                _pending_outside(environment)
-                return Launch(waiting=True)
-            if live != "InService":
-                raise refuse("not_available", f"The notebook is {live} in AWS.", 409)
-            session = settings.PORTAL_NOTEBOOK_SESSION_SECONDS
-            url = backend.notebook_presigned_url(
-                notebook_name=environment.notebook_instance_name, session_seconds=session,
-                owner_id=session_owner)
-        else:
-            session = settings.PORTAL_STUDIO_SESSION_SECONDS
-            url = backend.studio_presigned_url(
-                domain_id=environment.domain_id, user_profile_name=environment.user_profile_name,
-                expires_seconds=settings.PORTAL_STUDIO_URL_EXPIRES_SECONDS,
-                session_seconds=session, owner_id=session_owner)
-    except RoleUnavailable as exc:
-        with transaction.atomic():
-            environment_aws_unreachable(environment_locked(environment.pk), error=exc)
-        raise refuse("aws_unreachable", "The portal cannot reach this environment's AWS account "
-                     "right now; a platform admin has the details.", 503, exc.detail) from None
-    except AccessDenied as exc:
-        raise refuse("aws_denied", f"AWS refused to open it ({exc.code}).", 403,
-                     exc.detail) from None
-    except Transient as exc:
-        raise refuse("aws_busy", f"AWS is busy ({exc.code}); try again in a minute.", 503,
-                     exc.detail) from None
-    except BackendError as exc:
-        raise refuse("aws_error", f"AWS could not open it ({exc.code}).", 502,
-                     exc.detail) from None
-
-    audit_record(action="environment.launch", actor=user, request=http_request, obj=environment,
-                 project=environment.project,
-                 data={"kind": environment.product.kind, "session_seconds": session,
-                       "resource": environment.notebook_instance_name
-                       or f"{environment.domain_id}/{environment.user_profile_name}"})
-    event_add(environment=environment, kind=Kind.LAUNCH,
-              message=f"Opened by {user.display_name} from {ip or 'an unknown address'}.")
-    activity_bump(environment)
-    return Launch(url=url)
+    if not environment.notebook_instance_name:
+        session = settings.PORTAL_STUDIO_SESSION_SECONDS
+        return backend.studio_presigned_url(
+            domain_id=environment.domain_id, user_profile_name=environment.user_profile_name,
+            expires_seconds=settings.PORTAL_STUDIO_URL_EXPIRES_SECONDS,
+            session_seconds=session, owner_id=session_owner), session
+    live = backend.notebook_status(notebook_name=environment.notebook_instance_name)
+    if live == "Stopped":
+        try:
+            _stopped_outside(environment, user=user, http_request=http_request)
+        except EnvironmentRefused as exc:
+            raise refuse("start_refused", str(exc), 409) from None
+        return Launch(waiting=True)
+    if live == "Pending":
+        _pending_outside(environment)
+        return Launch(waiting=True)
+    if live != "InService":
+        raise refuse("not_available", f"The notebook is {live} in AWS.", 409)
+    session = settings.PORTAL_NOTEBOOK_SESSION_SECONDS
+    return backend.notebook_presigned_url(
+        notebook_name=environment.notebook_instance_name, session_seconds=session,
+        owner_id=session_owner), session
 
 
 def _session_owner_id(environment: Environment, *, user: User) -> str:

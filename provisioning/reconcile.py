@@ -199,27 +199,37 @@ def environment_reconcile_observed(*, environment_id: Any, seen: Observed,
                       message="AWS finished the provisioning after the portal stopped waiting.")
             environment_provisioned(environment, outputs=record.outputs, found=found)
             return "recovered"
-        if product.artifact_id and product.artifact_id != environment.version.artifact_id:
-            version = environment.product.versions.filter(artifact_id=product.artifact_id).first()
-            if version is not None:
-                _out_of_band(environment, f"The version was changed outside the portal to "
-                                          f"{version.name}.", version=version)
-                return "changed"
-        if product.status in ("ERROR", "TAINTED") and environment.status != Status.FAILED:
-            message = _aws_error_message(product)
-            if environment.status_message != message:
-                _out_of_band(environment, message, status_message=message)
-                return "changed"
-        if seen.notebook_status == "Stopped" and environment.status == Status.AVAILABLE:
-            _out_of_band(environment, "The notebook was stopped outside the portal.",
-                         to=Status.STOPPED)
-            return "changed"
-        if seen.notebook_status == "InService" and environment.status == Status.STOPPED:
-            _out_of_band(environment, "The notebook was started outside the portal.",
-                         to=Status.AVAILABLE)
+        if _drift_recorded(environment, seen=seen):
             return "changed"
         environment.save(update_fields=["reconciled_at", "updated_at"])
         return "unchanged"
+
+
+def _drift_recorded(environment: Environment, *, seen: Observed) -> bool:
+    """On a locked environment AWS still has: record the first change made outside the portal
+    (another version, an error state, a notebook stopped or started). Returns whether one was."""
+    product = seen.product
+    assert product is not None
+    if product.artifact_id and product.artifact_id != environment.version.artifact_id:
+        version = environment.product.versions.filter(artifact_id=product.artifact_id).first()
+        if version is not None:
+            _out_of_band(environment, f"The version was changed outside the portal to "
+                                      f"{version.name}.", version=version)
+            return True
+    if product.status in ("ERROR", "TAINTED") and environment.status != Status.FAILED:
+        message = _aws_error_message(product)
+        if environment.status_message != message:
+            _out_of_band(environment, message, status_message=message)
+            return True
+    if seen.notebook_status == "Stopped" and environment.status == Status.AVAILABLE:
+        _out_of_band(environment, "The notebook was stopped outside the portal.",
+                     to=Status.STOPPED)
+        return True
+    if seen.notebook_status == "InService" and environment.status == Status.STOPPED:
+        _out_of_band(environment, "The notebook was started outside the portal.",
+                     to=Status.AVAILABLE)
+        return True
+    return False
 
 
 def account_targets() -> dict[AccountTarget, list[Project]]:
