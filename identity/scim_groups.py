@@ -158,44 +158,65 @@ def _rename(group: Group, value: Any) -> None:
 
 
 def group_patch(group: Group, operations: list[PatchOperation]) -> Group:
+    """Apply a PATCH's operations in order, then the membership change they add up to (each
+    person added or removed once, audited)."""
     with transaction.atomic():
         scim = _scim_of(group)
         current = set(group.user_set.values_list("pk", flat=True))
         wanted = set(current)
         for operation in operations:
-            path = operation.path.lower()
-            if operation.target == "members":  # Okta: members[value eq "id"]
-                if operation.op != "remove":
-                    raise ScimError(400, "A filtered members path is only for remove.",
-                                    "invalidPath")
-                wanted -= set(_member_ids(operation.target_value))
-            elif path == "members":
-                ids = set(_member_ids(operation.value)) if operation.value is not None else None
-                if operation.op == "add":
-                    wanted |= ids or set()
-                elif operation.op == "remove":  # no value: all members go (RFC 7644 3.5.2.2)
-                    wanted = set() if ids is None else wanted - ids
-                else:
-                    wanted = ids or set()
-            elif path == "displayname":
-                _rename(group, operation.value)
-            elif path == "externalid":
-                scim.external_id = str(operation.value or "")[:255]
-            elif not path and isinstance(operation.value, dict):  # Okta: {"displayName": ...}
-                if "displayName" in operation.value:
-                    _rename(group, operation.value["displayName"])
-                if "externalId" in operation.value:
-                    scim.external_id = str(operation.value["externalId"] or "")[:255]
-                if "members" in operation.value:
-                    ids = set(_member_ids(operation.value["members"]))
-                    wanted = wanted | ids if operation.op == "add" else ids
-            else:
-                raise ScimError(400, f"Path {operation.path!r} is not supported on a Group.",
-                                "invalidPath")
+            wanted = _operation_apply(group, scim, operation, wanted)
         scim.updated_at = timezone.now()
         scim.save()
         _members_changed(group, added=wanted - current, removed=current - wanted)
     return group
+
+
+def _operation_apply(group: Group, scim: ScimGroup, operation: PatchOperation,
+                     wanted: set[int]) -> set[int]:
+    """One operation: the name and external id are set at once; returns the members wanted."""
+    path = operation.path.lower()
+    if operation.target == "members":  # Okta: members[value eq "id"]
+        if operation.op != "remove":
+            raise ScimError(400, "A filtered members path is only for remove.", "invalidPath")
+        return wanted - set(_member_ids(operation.target_value))
+    if path == "members":
+        return _members_path(operation, wanted)
+    if path == "displayname":
+        _rename(group, operation.value)
+    elif path == "externalid":
+        scim.external_id = str(operation.value or "")[:255]
+    elif not path and isinstance(operation.value, dict):  # Okta: {"displayName": ...}
+        return _whole_group(group, scim, operation, wanted)
+    else:
+        raise ScimError(400, f"Path {operation.path!r} is not supported on a Group.",
+                        "invalidPath")
+    return wanted
+
+
+def _members_path(operation: PatchOperation, wanted: set[int]) -> set[int]:
+    """The members after an add, remove or replace on the ``members`` path."""
+    ids = set(_member_ids(operation.value)) if operation.value is not None else None
+    if operation.op == "add":
+        return wanted | (ids or set())
+    if operation.op == "remove":  # no value: all members go (RFC 7644 3.5.2.2)
+        return set() if ids is None else wanted - ids
+    return ids or set()
+
+
+def _whole_group(group: Group, scim: ScimGroup, operation: PatchOperation,
+                 wanted: set[int]) -> set[int]:
+    """A path-less operation (Okta) naming attributes in its value: the name, the external id,
+    the members (added, or replacing them)."""
+    value = operation.value
+    if "displayName" in value:
+        _rename(group, value["displayName"])
+    if "externalId" in value:
+        scim.external_id = str(value["externalId"] or "")[:255]
+    if "members" in value:
+        ids = set(_member_ids(value["members"]))
+        return wanted | ids if operation.op == "add" else ids
+    return wanted
 
 
 def group_delete(group: Group) -> None:

@@ -106,39 +106,43 @@ def _set_manager(user: User, value: Any) -> None:
     user.manager_ref = (manager.username if manager else ref)[:254]
 
 
+# SCIM attributes (paths lowercased) kept as plain text on the user: the field and its length.
+_TEXT_ATTRIBUTES = {"name.givenname": ("first_name", 150), "name.familyname": ("last_name", 150),
+                    "department": ("department", 200), "costcenter": ("cost_center", 100)}
+
+
 def _apply(user: User, scim: ScimUser, key: str, value: Any) -> bool | None:
     """Set one attribute (a SCIM path, lowercased); returns the new ``active`` when it is that."""
     key = key.lower().removeprefix(ENTERPRISE_URN.lower() + ":")
     if key == "active":
         return scim_bool(value)
-    if key == "username":
-        new = _username(value)
-        if new != user.username and User.objects.filter(username__iexact=new).exclude(
-                pk=user.pk).exists():
-            raise ScimError(409, f"userName {new} is taken.", "uniqueness")
-        user.username = new
+    if key in _TEXT_ATTRIBUTES:
+        field, limit = _TEXT_ATTRIBUTES[key]
+        setattr(user, field, str(value or "")[:limit])
     elif key == "externalid":
         scim.external_id = str(value or "")[:255]
-    elif key == "name" and isinstance(value, dict):
+    elif key in ("name", ENTERPRISE_URN.lower()) and isinstance(value, dict):
+        # A complex attribute: each part, as the path ``name.<part>`` or the extension's own.
+        prefix = "name." if key == "name" else ""
         for part, part_value in value.items():
-            _apply(user, scim, f"name.{part}", part_value)
-    elif key == "name.givenname":
-        user.first_name = str(value or "")[:150]
-    elif key == "name.familyname":
-        user.last_name = str(value or "")[:150]
+            _apply(user, scim, prefix + part, part_value)
+    elif key == "username":
+        _set_username(user, value)
     elif key.startswith("emails"):
         _set_email(user, value)
-    elif key == "department":
-        user.department = str(value or "")[:200]
-    elif key == "costcenter":
-        user.cost_center = str(value or "")[:100]
-    elif key == "manager" or key == "manager.value":
+    elif key in ("manager", "manager.value"):
         _set_manager(user, value)
-    elif key == ENTERPRISE_URN.lower() and isinstance(value, dict):
-        for part, part_value in value.items():
-            _apply(user, scim, part, part_value)
     # Anything else (displayName, title, phoneNumbers, locale...) the portal does not keep.
     return None
+
+
+def _set_username(user: User, value: Any) -> None:
+    """A new userName, refused (409 uniqueness) when another person has it in any case."""
+    new = _username(value)
+    if new != user.username and User.objects.filter(username__iexact=new).exclude(
+            pk=user.pk).exists():
+        raise ScimError(409, f"userName {new} is taken.", "uniqueness")
+    user.username = new
 
 
 def _activity(user: User, active: bool | None, *, reason: str) -> None:
