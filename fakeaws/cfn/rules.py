@@ -46,30 +46,45 @@ class _RuleValues:
         return self.truth(node)
 
     def truth(self, node: Any) -> bool:
-        function = function_of(node)
+        """A condition's value: a rule function with its arguments, or a literal true/false."""
+        function = function_of(node) or ""
         args = node[function] if function else None
-        if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
-            return _text(self.value(args[0])) == _text(self.value(args[1]))
-        if function == "Fn::Not" and isinstance(args, list) and len(args) == 1:
-            return not self.truth(args[0])
-        if function in ("Fn::And", "Fn::Or") and isinstance(args, list) and args:
-            results = [self.truth(item) for item in args]
-            return all(results) if function == "Fn::And" else any(results)
-        if function == "Fn::If" and isinstance(args, list) and len(args) == 3:
-            return self.truth(args[1] if self.truth(args[0]) else args[2])
-        if function in ("Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn") and (
-                isinstance(args, list) and len(args) == 2):
-            left, right = self.value(args[0]), self.value(args[1])
-            members = left if isinstance(left, list) else [left]
-            if function == "Fn::Contains":
-                return _text(right) in [_text(m) for m in members]
-            if function == "Fn::EachMemberEquals":
-                return all(_text(m) == _text(right) for m in members)
-            allowed = [_text(r) for r in (right if isinstance(right, list) else [right])]
-            return all(_text(m) in allowed for m in members)
+        wanted = _ARGUMENTS.get(function)
+        if wanted is not None and isinstance(args, list) and (
+                len(args) == wanted if wanted else len(args) > 0):
+            return self._function_truth(function, args)
         if isinstance(node, bool) or node in ("true", "false"):
             return node is True or node == "true"
         raise TemplateError(f"Template format error: unsupported rule expression {node!r}")
+
+    def _function_truth(self, function: str, args: list[Any]) -> bool:
+        if function == "Fn::Equals":
+            return _text(self.value(args[0])) == _text(self.value(args[1]))
+        if function == "Fn::Not":
+            return not self.truth(args[0])
+        if function in ("Fn::And", "Fn::Or"):
+            results = [self.truth(item) for item in args]
+            return all(results) if function == "Fn::And" else any(results)
+        if function == "Fn::If":
+            return self.truth(args[1] if self.truth(args[0]) else args[2])
+        return self._members_truth(function, args)
+
+    def _members_truth(self, function: str, args: list[Any]) -> bool:
+        """Fn::Contains, Fn::EachMemberEquals, Fn::EachMemberIn: a list (or one value) against
+        a value or a list of them, compared as text."""
+        left, right = self.value(args[0]), self.value(args[1])
+        members = left if isinstance(left, list) else [left]
+        if function == "Fn::Contains":
+            return _text(right) in [_text(m) for m in members]
+        if function == "Fn::EachMemberEquals":
+            return all(_text(m) == _text(right) for m in members)
+        allowed = [_text(r) for r in (right if isinstance(right, list) else [right])]
+        return all(_text(m) in allowed for m in members)
+
+
+# The rule functions that give a condition, by their number of arguments (0: one or more).
+_ARGUMENTS = {"Fn::Equals": 2, "Fn::Not": 1, "Fn::And": 0, "Fn::Or": 0, "Fn::If": 3,
+              "Fn::Contains": 2, "Fn::EachMemberEquals": 2, "Fn::EachMemberIn": 2}
 
 
 def _text(value: Any) -> str:

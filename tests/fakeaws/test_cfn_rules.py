@@ -73,3 +73,48 @@ def test_rules_cannot_reference_resources_and_value_of_is_refused() -> None:
     with pytest.raises(TemplateError, match="Fn::ValueOf is not supported"):
         Template.load(rules.format(
             assert_="!Equals [{'Fn::ValueOf': [S, VpcId]}, x]")).resolve_parameters({})
+
+
+LOGIC = Template.load("""
+Parameters:
+  Environment: {Type: String, Default: dev}
+  Size: {Type: String, Default: small}
+Rules:
+  BothOrNeither:
+    Assertions:
+      - Assert: !Or [!And [!Equals [!Ref Environment, prod], !Equals [!Ref Size, large]],
+                     !Not [!Equals [!Ref Environment, prod]]]
+        AssertDescription: Production is large.
+  PickedByIf:
+    Assertions:
+      - Assert: !If [!Equals [!Ref Size, huge], 'false', 'true']
+        AssertDescription: Nothing is huge.
+      - Assert: true
+        AssertDescription: never shown
+Resources:
+  Topic: {Type: AWS::SNS::Topic}
+""")
+
+
+def _logic_failures(**given: str) -> list[str]:
+    try:
+        LOGIC.resolve_parameters(given)
+    except ParameterError as refused:
+        return refused.messages
+    return []
+
+
+def test_and_or_not_if_and_literal_conditions() -> None:
+    assert _logic_failures() == []
+    assert _logic_failures(Environment="prod", Size="large") == []
+    assert _logic_failures(Environment="prod") == ["Production is large."]
+    assert _logic_failures(Size="huge") == ["Nothing is huge."]
+
+
+@pytest.mark.parametrize("assert_", ["!Equals [a]", "!Not [true, false]", "!And []",
+                                     "!If [true, true]", "!Contains [[a]]", "maybe"])
+def test_a_rule_function_with_the_wrong_arguments_is_a_template_error(assert_: str) -> None:
+    template = Template.load("Rules:\n  R:\n    Assertions:\n      - Assert: " + assert_
+                             + "\nResources:\n  Topic: {Type: AWS::SNS::Topic}\n")
+    with pytest.raises(TemplateError, match="unsupported rule expression"):
+        template.resolve_parameters({})
