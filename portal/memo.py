@@ -4,7 +4,7 @@ The product page asks for the guardrails in force twice (the form's narrowing an
 maximum, registered separately by the guardrails app): inside ``memo_scope`` the second ask is
 answered from the first (issue 16). The inbox page counts the open tasks for its pager and keeps
 the count (``memo_keep``) for the menu badge of the same response, which reads it
-(``memo_kept``) instead of counting again (``approvals.inbox_count``). Outside a scope (a Celery
+(``memo_kept``) instead of counting again (both in the approvals app). Outside a scope (a Celery
 task, a management command, a view without the decorator) nothing is kept: every call reads
 afresh. The memo lives in a context variable set by ``memo_scope``: a scope never outlives its
 request, and each thread (and each asyncio task) has its own, so no other request, process or
