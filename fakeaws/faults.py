@@ -87,7 +87,13 @@ def answer_delay_wait(*, service: str, operation: str, account: str) -> None:
 
 
 def _take(*, service: str, operation: str, account: str, code: str = "") -> FaultRule | None:
-    """Consume one matching rule: of ``code`` when given, else any error rule (never a delay)."""
+    """Consume one matching rule: of ``code`` when given, else any error rule (never a delay).
+
+    Every fake AWS call asks twice (an error rule, a delay rule) and almost none has a rule: one
+    plain read answers that, without the savepoint and row lock of the consuming read (a rule
+    added meanwhile is one the call came too early for)."""
+    if not FaultRule.objects.filter(remaining__gt=0).exists():
+        return None
     with transaction.atomic():
         rules = (FaultRule.objects.select_for_update()
                  .filter(service=service, remaining__gt=0, operation__in=[operation, ""],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pytest_django import DjangoDbBlocker
@@ -12,6 +13,7 @@ from pytest_django.plugin import blocking_manager_key
 
 from portal.models import Membership, Project, Role, User
 from tests import database_template
+from tests.settings_env import SettingsFor, settings_reader
 
 PROJECT_ROLE_ARN = "arn:aws:iam::111111111111:role/ml-portal-provisioning"
 PROJECT_EXTERNAL_ID = "ml-portal-demo-external-id"
@@ -112,6 +114,13 @@ def _emails_sent_in_process(request: pytest.FixtureRequest,
     from portal.tasks import email_send_task
 
     monkeypatch.setattr(email_send_task, "delay", email_send_task.run)
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SettingsFor:
+    """The settings of a controlled environment, without a Python process each
+    (tests/settings_env.py); the settings tests of every app use it."""
+    return settings_reader(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -2,37 +2,24 @@
 
 The settings module raises at import. The cases about ``manage.py`` run it in a subprocess with
 only the variables the case needs (nothing leaks in from CI's DATABASE_URL and friends); the
-others import ``config.settings`` afresh in this process with the same environment only (what
-``django.setup()`` in a fresh process would import first, without the ~1.5 s of CPU of starting
-Python and Django each time).
+others import ``config.settings`` afresh in this process with the same environment only
+(tests/settings_env.py and the ``settings_for`` fixture of tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+
+from tests.settings_env import environment_of, refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_KEY = "k" * 30 + "-production-like-secret-for-tests"
 PARAMETER_KEY = "cHJvZHVjdGlvbi1saWtlLXBhcmFtZXRlci1rZXktMzI="  # 32 bytes, url-safe base64
-
-
-def environment_of(tmp_path: Path, **env: str) -> dict[str, str]:
-    """config.settings and ``env`` only."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PORTAL_VAR_DIR": str(tmp_path / "var"),
-        **env,
-    }
 
 
 def run(code_or_args: str | list[str], tmp_path: Path,
@@ -45,40 +32,6 @@ def run(code_or_args: str | list[str], tmp_path: Path,
         args = [sys.executable, "manage.py", *code_or_args]
     return subprocess.run(args, cwd=ROOT, env=environment_of(tmp_path, **env),
                           capture_output=True, text=True, timeout=120)
-
-
-# config.settings and the modules it star-imports: each reads the environment at import.
-SETTINGS_MODULES = ("config.settings", "config.settings_leases", "config.settings_work")
-
-
-@pytest.fixture
-def settings_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """``settings_for(**env)``: the settings config.settings makes of ``env`` alone (the upper-case
-    names of a fresh import), or the ImproperlyConfigured it raises. The process's environment
-    and the imported settings modules are put back afterwards (the suite's settings were read
-    from them long ago, at start-up)."""
-    package = importlib.import_module("config")
-
-    def settings_for(**env: str) -> dict[str, Any]:
-        for name in list(os.environ):
-            monkeypatch.delenv(name)
-        for name, value in environment_of(tmp_path, **env).items():
-            monkeypatch.setenv(name, value)
-        for name in SETTINGS_MODULES:
-            if name in sys.modules:
-                monkeypatch.delitem(sys.modules, name)
-                monkeypatch.delattr(package, name.rsplit(".", 1)[1], raising=False)
-        module = importlib.import_module("config.settings")
-        return {name: getattr(module, name) for name in dir(module) if name.isupper()}
-
-    return settings_for
-
-
-def refusal(settings_for: Any, **env: str) -> str:
-    """The message of the ImproperlyConfigured the settings raise at start-up for ``env``."""
-    with pytest.raises(ImproperlyConfigured) as refused:
-        settings_for(**env)
-    return str(refused.value)
 
 
 def test_it_refuses_to_start_without_secret_key_when_debug_is_off(settings_for: Any) -> None:
