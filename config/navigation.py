@@ -24,9 +24,21 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
+# The badge counts at most this many of each (issue 16: every page of the frame counted every
+# unread notice and open task of the person; an inbox or a mailbox left to grow made each page
+# slower). Beyond it the badge says "99+", which stays true: the count is only ever cut short.
+BADGE_CAP = 99
+
+
+def badge_text(count: int) -> str:
+    """``count`` as the badge shows it: exact up to ``BADGE_CAP``, then "99+"."""
+    return f"{BADGE_CAP}+" if count > BADGE_CAP else str(count)
+
+
 @dataclass(frozen=True)
 class Waiting:
-    """What waits for the signed-in person: approval tasks and unread notifications."""
+    """What waits for the signed-in person: approval tasks and unread notifications, each
+    counted up to ``BADGE_CAP + 1`` (more than the cap reads "99+", see ``badge_text``)."""
 
     tasks: int
     unread: int
@@ -36,10 +48,24 @@ class Waiting:
     def total(self) -> int:
         return self.tasks + self.unread
 
+    @property
+    def tasks_text(self) -> str:
+        return badge_text(self.tasks)
+
+    @property
+    def unread_text(self) -> str:
+        return badge_text(self.unread)
+
+    @property
+    def total_text(self) -> str:
+        return badge_text(self.total)
+
 
 def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None) -> Waiting:
     """Both counts in one query (the tasks only when the person may approve at all;
     ``tasks_counted``: the open tasks already counted by this response, not asked again).
+    Each count reads at most ``BADGE_CAP + 1`` rows (a LIMIT inside the COUNT), so the frame
+    costs the same for someone with thousands of unread notices.
 
     For an approver, whom they stand in for today is read first (one small query): for the
     many who stand in for nobody the count leaves the delegation branch out, which halved the
@@ -49,8 +75,9 @@ def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None)
         tasks = Value(tasks_counted)
     elif approver:
         tasks = _Count(inbox_tasks(user=user, delegators=delegators_today(user=user))
-                       .values("pk"))
-    unread: QuerySet[Any] = notifications_unread(user=user).order_by().values("pk")
+                       .order_by().values("pk")[:BADGE_CAP + 1])
+    unread: QuerySet[Any] = (notifications_unread(user=user).order_by()
+                             .values("pk")[:BADGE_CAP + 1])
     row = (User.objects.filter(pk=user.pk)
            .annotate(waiting_tasks=tasks, waiting_unread=_Count(unread))
            .values_list("waiting_tasks", "waiting_unread").first())
