@@ -26,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Value
 
 from catalog.models import (
     HOURS_PER_MONTH,
@@ -93,6 +94,27 @@ def storage_prices_for_regions(*, regions: Iterable[str]) -> dict[str, Decimal]:
     """USD per GB-month of ML storage by region (regions without a price are left out)."""
     return dict(StoragePrice.objects.filter(region__in=set(regions))
                 .values_list("region", "usd_per_gb_month"))
+
+
+def price_tables_for_regions(*, regions: Iterable[str]
+                             ) -> tuple[dict[str, dict[str, Decimal]], dict[str, Decimal]]:
+    """``prices_for_regions`` and ``storage_prices_for_regions`` in one statement (a UNION
+    ALL; a storage row has no instance type): metering reads both for every environment page
+    and list (issue 16)."""
+    wanted = set(regions)
+    instances = (InstancePrice.objects.filter(region__in=wanted).order_by()
+                 .values_list("region", "instance_type", "usd_per_hour"))
+    storage = (StoragePrice.objects.filter(region__in=wanted).order_by()
+               .annotate(instance_type=Value("")).values_list(
+                   "region", "instance_type", "usd_per_gb_month"))
+    table: dict[str, dict[str, Decimal]] = {}
+    per_gb_month: dict[str, Decimal] = {}
+    for region, instance_type, usd in instances.union(storage, all=True):
+        if instance_type:
+            table.setdefault(region, {})[instance_type] = usd
+        else:
+            per_gb_month[region] = usd
+    return table, per_gb_month
 
 
 def _month(hourly: Decimal) -> Decimal:

@@ -215,3 +215,25 @@ def test_without_a_default_version_a_card_prices_the_newest_live_version(
     ProductVersion.objects.filter(aws_created_at__isnull=False).update(active=False)
     ParameterSpec.objects.filter(version__name="undated-2").update(default="ml.m5.xlarge")
     assert priced_at() == Decimal("167.90")  # only undated ones left: the newest row
+
+
+def test_both_price_tables_come_in_one_statement(priced: None) -> None:
+    from catalog.estimates import (
+        price_tables_for_regions,
+        prices_for_regions,
+        storage_prices_for_regions,
+    )
+    from catalog.models import InstancePrice, StoragePrice
+
+    prices_make("us-east-1")
+    InstancePrice.objects.filter(region="us-east-1", instance_type="ml.t3.medium").update(
+        usd_per_hour=Decimal("0.0464"))
+    StoragePrice.objects.create(region=REGION, usd_per_gb_month=Decimal("0.1400"))
+    regions = {REGION, "us-east-1", "mars-1"}
+    with CaptureQueriesContext(connection) as queries:
+        instances, storage = price_tables_for_regions(regions=regions)
+    assert len(queries) == 1
+    assert (instances, storage) == (prices_for_regions(regions=regions),
+                                    storage_prices_for_regions(regions=regions))
+    assert instances["us-east-1"]["ml.t3.medium"] == Decimal("0.0464")
+    assert storage == {REGION: Decimal("0.1400")} and set(instances) == {REGION, "us-east-1"}
