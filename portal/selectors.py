@@ -6,7 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Q, QuerySet, Subquery, Value
+from django.db import connection
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -43,15 +45,19 @@ MANAGER_SHOWN = ("first_name", "last_name", "username")
 def memberships_and_manager(*, user: User) -> tuple[list[Membership], User | None]:
     """The dashboard's projects (``memberships_for_user``) and the person's manager (the names
     ``display_name`` shows), read together: the manager's names ride on each membership row as
-    a subquery by primary key (issue 16: one statement fewer on every dashboard). Someone in no
-    project yet has their manager read on its own."""
+    a scalar subquery by primary key, hand-written (issue 16: one statement fewer on every
+    dashboard; built with ``Subquery`` the ORM spent more Python than the statement saved).
+    Someone in no project yet has their manager read on its own."""
     if user.manager_id is None:
         return list(memberships_for_user(user=user)), None
-    manager = User.objects.filter(pk=user.manager_id)
+    qn = connection.ops.quote_name
+    table = qn(User._meta.db_table)
     rows = list(memberships_for_user(user=user).annotate(**{
-        f"manager_{name}": Subquery(manager.values(name)[:1]) for name in MANAGER_SHOWN}))
+        f"manager_{name}": RawSQL(f"SELECT {qn(name)} FROM {table} WHERE id = %s",
+                                  [user.manager_id], output_field=CharField())
+        for name in MANAGER_SHOWN}))
     if not rows:
-        return rows, manager.only(*MANAGER_SHOWN).first()
+        return rows, User.objects.filter(pk=user.manager_id).only(*MANAGER_SHOWN).first()
     names = {name: getattr(rows[0], f"manager_{name}") for name in MANAGER_SHOWN}
     if names["username"] is None:  # the manager's account is gone (deleted meanwhile)
         return rows, None
