@@ -28,11 +28,11 @@ class CountLastPaginator(Paginator):  # type: ignore[type-arg]
         rows = list(self.object_list[bottom:bottom + self.per_page + 1])
         if len(rows) > self.per_page:
             self.count  # noqa: B018 (Django's count: the pager needs the number of pages)
-            return self._get_page(rows[:self.per_page], asked, self)
+            return Page(rows[:self.per_page], asked, self)
         if rows or asked == 1:
             # The list ends on this page: its count is known without asking.
             self.__dict__["count"] = bottom + len(rows)
-            return self._get_page(rows, asked, self)
+            return Page(rows, asked, self)
         return super().get_page(number)  # past the end: Django's last page
 
 

@@ -209,7 +209,7 @@ def _environment_figures(environment: Environment, *, month: date, account: str
            f"(SELECT f.through {last}), (SELECT f.fetched_at {last}) "
            f"FROM {daily} d WHERE d.environment_id = %s")
     day = models.DateField().get_db_prep_value(month, connection)
-    key = Environment._meta.pk.get_db_prep_value(environment.pk, connection)  # type: ignore[union-attr]
+    key = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [day, day, day, account, account, key])
         total, month_usd, month_days, estimated, through, fetched_at = cursor.fetchone()
@@ -224,7 +224,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _aware(value: Any) -> datetime | None:
     """A time read by hand, aware as the ORM gives it (SQLite: UTC text without the zone)."""
-    moment = models.DateTimeField().to_python(value)
+    moment: datetime | None = models.DateTimeField().to_python(value)
     if moment is not None and timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
     return moment
