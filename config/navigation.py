@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import IntegerField, QuerySet, Subquery, Value
+from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
@@ -17,16 +18,27 @@ from portal.selectors import notifications_unread
 from provisioning.menu_roles import menu_roles
 
 
-class _Count(Subquery):
-    """``(SELECT COUNT(*) FROM (<queryset>))``: a count inside another query."""
+def _capped_count(rows: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    """``(SELECT COUNT(*) FROM (<rows' ids, at most BADGE_CAP + 1>))`` and its parameters."""
+    sql, params = rows.order_by().values("pk")[:BADGE_CAP + 1].query.sql_with_params()
+    return f"(SELECT COUNT(*) FROM ({sql}) _count)", params
 
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
-    output_field = IntegerField()
+
+# The badge counts at most this many of each (issue 16: every page of the frame counted every
+# unread notice and open task of the person; an inbox or a mailbox left to grow made each page
+# slower). Beyond it the badge says "99+", which stays true: the count is only ever cut short.
+BADGE_CAP = 99
+
+
+def badge_text(count: int) -> str:
+    """``count`` as the badge shows it: exact up to ``BADGE_CAP``, then "99+"."""
+    return f"{BADGE_CAP}+" if count > BADGE_CAP else str(count)
 
 
 @dataclass(frozen=True)
 class Waiting:
-    """What waits for the signed-in person: approval tasks and unread notifications."""
+    """What waits for the signed-in person: approval tasks and unread notifications, each
+    counted up to ``BADGE_CAP + 1`` (more than the cap reads "99+", see ``badge_text``)."""
 
     tasks: int
     unread: int
@@ -36,25 +48,40 @@ class Waiting:
     def total(self) -> int:
         return self.tasks + self.unread
 
+    @property
+    def tasks_text(self) -> str:
+        return badge_text(self.tasks)
+
+    @property
+    def unread_text(self) -> str:
+        return badge_text(self.unread)
+
+    @property
+    def total_text(self) -> str:
+        return badge_text(self.total)
+
 
 def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None) -> Waiting:
     """Both counts in one query (the tasks only when the person may approve at all;
     ``tasks_counted``: the open tasks already counted by this response, not asked again).
+    Each count reads at most ``BADGE_CAP + 1`` rows (a LIMIT inside the COUNT), so the frame
+    costs the same for someone with thousands of unread notices.
 
     For an approver, whom they stand in for today is read first (one small query): for the
     many who stand in for nobody the count leaves the delegation branch out, which halved the
     Python that builds the count and the time PostgreSQL plans it (issue 16)."""
-    tasks: Any = Value(0)
-    if approver and tasks_counted is not None:
-        tasks = Value(tasks_counted)
-    elif approver:
-        tasks = _Count(inbox_tasks(user=user, delegators=delegators_today(user=user))
-                       .values("pk"))
-    unread: QuerySet[Any] = notifications_unread(user=user).order_by().values("pk")
-    row = (User.objects.filter(pk=user.pk)
-           .annotate(waiting_tasks=tasks, waiting_unread=_Count(unread))
-           .values_list("waiting_tasks", "waiting_unread").first())
-    tasks_count, unread_count = row or (0, 0)
+    counts = [str(int(tasks_counted)) if approver and tasks_counted is not None else "0"]
+    params: tuple[Any, ...] = ()
+    if approver and tasks_counted is None:
+        open_tasks = inbox_tasks(user=user, delegators=delegators_today(user=user))
+        counts[0], params = _capped_count(open_tasks)
+    unread_sql, unread_params = _capped_count(notifications_unread(user=user))
+    # Both counts in one statement with no table of its own: the querysets (and so the
+    # scoping) are the selectors', compiled as they are; no outer query to resolve them in.
+    sql = f'SELECT {counts[0]} AS "waiting_tasks", {unread_sql} AS "waiting_unread"'
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *unread_params])
+        tasks_count, unread_count = cursor.fetchone()
     return Waiting(tasks=tasks_count, unread=unread_count,
                    inbox_url=menu_url("approvals:inbox") if approver else "")
 

@@ -6,7 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -35,6 +37,31 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
         .select_related("project")
         .order_by("project__name")
     )
+
+
+MANAGER_SHOWN = ("first_name", "last_name", "username")
+
+
+def memberships_and_manager(*, user: User) -> tuple[list[Membership], User | None]:
+    """The dashboard's projects (``memberships_for_user``) and the person's manager (the names
+    ``display_name`` shows), read together: the manager's names ride on each membership row as
+    a scalar subquery by primary key, hand-written (issue 16: one statement fewer on every
+    dashboard; built with ``Subquery`` the ORM spent more Python than the statement saved).
+    Someone in no project yet has their manager read on its own."""
+    if user.manager_id is None:
+        return list(memberships_for_user(user=user)), None
+    qn = connection.ops.quote_name
+    table = qn(User._meta.db_table)
+    rows = list(memberships_for_user(user=user).annotate(**{
+        f"manager_{name}": RawSQL(f"SELECT {qn(name)} FROM {table} WHERE id = %s",
+                                  [user.manager_id], output_field=CharField())
+        for name in MANAGER_SHOWN}))
+    if not rows:
+        return rows, User.objects.filter(pk=user.manager_id).only(*MANAGER_SHOWN).first()
+    names = {name: getattr(rows[0], f"manager_{name}") for name in MANAGER_SHOWN}
+    if names["username"] is None:  # the manager's account is gone (deleted meanwhile)
+        return rows, None
+    return rows, User(pk=user.manager_id, **names)
 
 
 def local_sign_in_locked(*, username: str, source_ip: str | None) -> bool:

@@ -42,7 +42,7 @@ from portal.selectors import (
     audit_events_for_user,
     failed_emails_for_user,
     local_sign_in_locked,
-    memberships_for_user,
+    memberships_and_manager,
 )
 from portal.services import api_token_rotate, audit_record
 from portal.sso import saml_metadata_problem
@@ -131,10 +131,11 @@ def account_inactive(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    memberships, manager = memberships_and_manager(user=user)
     return render(
         request,
         "portal/dashboard.html",
-        {"memberships": memberships_for_user(user=user), "manager": user.manager,
+        {"memberships": memberships, "manager": manager,
          "failed_emails": failed_emails_for_user(user=user)},
     )
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db import connection, models, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from portal.aws import aws_client
@@ -180,20 +180,54 @@ def _last_fetch(account: str) -> CostActualsFetch | None:
 
 def environment_actuals(environment: Environment, *, now: datetime | None = None) -> Actuals:
     """The environment's Cost Explorer figures: this month and since its creation (None where
-    Cost Explorer has no row for it). Two queries."""
+    Cost Explorer has no row for it). One statement (``_environment_figures``)."""
     now = now or timezone.now()
     month = now.astimezone(UTC).date().replace(day=1)
-    fetch = _last_fetch(environment.project.aws_account_id)
-    this_month = Q(day__gte=month)
-    figures = EnvironmentDailyCost.objects.filter(environment=environment).aggregate(
-        total=Sum("usd"), month=Sum("usd", filter=this_month),
-        month_days=Count("pk", filter=this_month),
-        estimated=Count("pk", filter=this_month & Q(estimated=True)))
+    total, month_usd, month_days, estimated, through, fetched_at = _environment_figures(
+        environment, month=month, account=environment.project.aws_account_id)
     return Actuals(
-        month_usd=_cents(figures["month"]) if figures["month_days"] else None,
-        total_usd=_cents(figures["total"]) if figures["total"] is not None else None,
-        estimated=bool(figures["estimated"]),
-        as_of=fetch.through if fetch else None, fetched_at=fetch.fetched_at if fetch else None)
+        month_usd=_cents(month_usd) if month_days else None,
+        total_usd=_cents(total) if total is not None else None,
+        estimated=bool(estimated), as_of=through, fetched_at=fetched_at)
+
+
+def _environment_figures(environment: Environment, *, month: date, account: str
+                         ) -> tuple[Any, Any, int, int, date | None, datetime | None]:
+    """(total, this month, days this month, estimated days this month) of the environment's
+    daily costs, and the account's last good fetch (``_last_fetch``: through, fetched at), in
+    one hand-written statement: the environment page read them with an ORM aggregate and a
+    second query, the most Python of its cost panels (issue 16). The values are converted as
+    the ORM would (SQLite hands dates back as text)."""
+    qn = connection.ops.quote_name
+    daily, fetch = (qn(EnvironmentDailyCost._meta.db_table),
+                    qn(CostActualsFetch._meta.db_table))
+    last = (f"FROM {fetch} f WHERE f.aws_account_id = %s AND f.error = '' "
+            f"ORDER BY f.{qn('day')} DESC LIMIT 1")
+    sql = (f"SELECT SUM(d.usd), SUM(CASE WHEN d.{qn('day')} >= %s THEN d.usd END), "
+           f"COUNT(CASE WHEN d.{qn('day')} >= %s THEN 1 END), "
+           f"COUNT(CASE WHEN d.{qn('day')} >= %s AND d.estimated THEN 1 END), "
+           f"(SELECT f.through {last}), (SELECT f.fetched_at {last}) "
+           f"FROM {daily} d WHERE d.environment_id = %s")
+    day = models.DateField().get_db_prep_value(month, connection)
+    key = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, day, day, account, account, key])
+        total, month_usd, month_days, estimated, through, fetched_at = cursor.fetchone()
+    return (_decimal(total), _decimal(month_usd), int(month_days or 0), int(estimated or 0),
+            models.DateField().to_python(through), _aware(fetched_at))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A summed amount as a Decimal (SQLite sums to a float: its shortest repr is the sum)."""
+    return None if value is None else Decimal(str(value))
+
+
+def _aware(value: Any) -> datetime | None:
+    """A time read by hand, aware as the ORM gives it (SQLite: UTC text without the zone)."""
+    moment: datetime | None = models.DateTimeField().to_python(value)
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
 
 
 def _cents(value: Any) -> Decimal:

@@ -38,8 +38,7 @@ from django.utils import timezone
 
 from catalog.estimates import (
     cost_estimate,
-    prices_for_regions,
-    storage_prices_for_regions,
+    price_tables_for_regions,
     storage_usd_per_hour,
 )
 from portal.models import AuditEvent, Project, User
@@ -166,8 +165,7 @@ def _rates(environment: Environment, prices: dict[str, dict[str, Decimal]],
 def _priced_intervals(environments: Sequence[Environment], until: datetime
                       ) -> Iterator[tuple[Environment, list[Interval], Rates]]:
     regions = {e.project.aws_region for e in environments}
-    prices = prices_for_regions(regions=regions)
-    storage = storage_prices_for_regions(regions=regions)
+    prices, storage = price_tables_for_regions(regions=regions)  # one statement for both
     edges = _edges_by_environment(environments)
     # Rates depend on the product, region and parameters only: many environments share them
     # (the budget sweep meters thousands), so each set is estimated once.
@@ -188,8 +186,9 @@ def _priced_intervals(environments: Sequence[Environment], until: datetime
 def environment_costs(environments: Sequence[Environment], *, until: datetime | None = None,
                       since: datetime | None = None) -> dict[Any, EnvironmentCost]:
     """Cost of each environment between ``since`` (None: its creation) and ``until`` (None:
-    now), by primary key. Three queries for any number of environments, which must come with
-    their product and project (``select_related``, as the scoped selectors give them).
+    now), by primary key. Two queries (the prices, the status edges) for any number of
+    environments, which must come with their product and project (``select_related``, as the
+    scoped selectors give them).
 
     An environment with no recorded edge (a row written directly, as an import would) is taken
     to have been in its current status since it became available (else since its creation).
@@ -214,7 +213,7 @@ class CostSoFar:
 
 
 def environment_cost_so_far(env: Environment, now: datetime | None = None) -> CostSoFar:
-    """Cost since creation and month to date, in three queries."""
+    """Cost since creation and month to date, in two queries."""
     now = now or timezone.now()
     [(_, intervals, rates)] = list(_priced_intervals([env], now))
     return CostSoFar(

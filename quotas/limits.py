@@ -28,7 +28,24 @@ def user_limits(*, user: User) -> dict[str, Limit]:
     A measure with no grant at all is absent (not limited); a measure granted to some groups
     only is limited to 0 for someone in none of them. Two queries.
     """
-    grants = list(UserQuota.objects.select_related("group"))
+    return limits_of_grants(user=user, grants=[
+        Grant(g.measure, g.amount, g.group_id, g.group.name if g.group else "")
+        for g in UserQuota.objects.select_related("group")])
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A ``UserQuota`` as read: its measure, amount and group (None, "": everyone)."""
+
+    measure: str
+    amount: Decimal
+    group_id: int | None
+    group_name: str
+
+
+def limits_of_grants(*, user: User, grants: list[Grant]) -> dict[str, Limit]:
+    """``user_limits`` from grants already read (in ``UserQuota``'s order: measure, group
+    name); one query for the person's groups when there is any grant."""
     if not grants:
         return {}
     mine = set(user.groups.values_list("pk", flat=True))
@@ -40,7 +57,7 @@ def user_limits(*, user: User) -> dict[str, Limit]:
         applying = [g for g in of_measure if g.group_id is None or g.group_id in mine]
         limits[measure] = Limit(
             measure=measure, amount=sum((g.amount for g in applying), Decimal("0")),
-            sources=tuple(g.group.name if g.group else "everyone" for g in applying))
+            sources=tuple(g.group_name if g.group_id else "everyone" for g in applying))
     return limits
 
 

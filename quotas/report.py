@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Value
+
 from portal.models import User
 from portal.selectors import projects_for_user
 from quotas.checks import WHAT_COUNTS, amount_text
-from quotas.limits import Limit, user_limits
-from quotas.models import ProjectQuota
+from quotas.limits import Grant, Limit, limits_of_grants
+from quotas.models import ProjectQuota, UserQuota
 from quotas.usage import Counted, counted, counted_in_projects, prices_for, usage_total
 
 
@@ -54,12 +56,8 @@ class QuotaRow:
 
 def quota_report(*, user: User) -> list[QuotaRow]:
     """The person's limits, then their projects' (by project name), with what is in use."""
-    mine = user_limits(user=user)
-    # The caps of the person's active projects with their project, in one query (issue 16: the
-    # dashboard read the projects, then their caps).
-    caps = list(ProjectQuota.objects.filter(project__in=projects_for_user(user=user).values("pk"))
-                .select_related("project").order_by("measure"))
-    projects = {c.project_id: c.project for c in caps}
+    grants, caps = _grants_and_caps(user)
+    mine = limits_of_grants(user=user, grants=grants)
     own: list[Counted] = counted(owner_id=user.pk) if mine else []
     theirs = counted_in_projects({c.project_id for c in caps})
     regions = {i.region for i in own} | {i.region for items in theirs.values() for i in items}
@@ -68,12 +66,46 @@ def quota_report(*, user: User) -> list[QuotaRow]:
     used = usage_total(own, prices=prices)
     for limit in mine.values():
         rows.append(_row("user", "", limit, used.of(limit.measure), used.unpriced))
-    for cap in sorted(caps, key=lambda c: (projects[c.project_id].name, c.measure)):
+    for cap in sorted(caps, key=lambda c: (c.project_name, c.measure)):
         total = usage_total(theirs[cap.project_id], prices=prices)
         limit = Limit(measure=cap.measure, amount=cap.amount)
-        rows.append(_row("project", projects[cap.project_id].slug, limit,
-                         total.of(cap.measure), total.unpriced))
+        rows.append(_row("project", cap.project_slug, limit, total.of(cap.measure),
+                         total.unpriced))
     return rows
+
+
+@dataclass(frozen=True)
+class _Cap:
+    """A ``ProjectQuota`` of one of the person's active projects, with the project's names."""
+
+    measure: str
+    amount: Decimal
+    project_id: int
+    project_name: str
+    project_slug: str
+
+
+def _grants_and_caps(user: User) -> tuple[list[Grant], list[_Cap]]:
+    """Every ``UserQuota`` (with its group's name) and the caps of the person's active
+    projects (with the project's name and slug) in one statement, a UNION ALL: the dashboard
+    and the request form read them on every visit (two statements before, issue 16)."""
+    grants = (UserQuota.objects.order_by()
+              .annotate(kind=Value("user"), slug=Value(""))
+              .values_list("kind", "measure", "amount", "group_id", "group__name", "slug"))
+    caps = (ProjectQuota.objects.order_by()
+            .filter(project__in=projects_for_user(user=user).values("pk"))
+            .annotate(kind=Value("project"))
+            .values_list("kind", "measure", "amount", "project_id", "project__name",
+                         "project__slug"))
+    read: tuple[list[Grant], list[_Cap]] = ([], [])
+    # UserQuota's own order (measure, group name) gives a limit's sources in their order.
+    for kind, measure, amount, ref, name, slug in grants.union(caps, all=True).order_by(
+            "kind", "measure", "group__name"):
+        if kind == "user":
+            read[0].append(Grant(measure, amount, ref, name or ""))
+        else:
+            read[1].append(_Cap(measure, amount, ref, name, slug))
+    return read
 
 
 def _row(scope: str, project: str, limit: Limit, used: Decimal, unpriced: int) -> QuotaRow:

@@ -149,3 +149,37 @@ def test_a_count_kept_for_someone_else_is_not_shown(gpu_request: Any, manager: U
         assert inbox_count_kept(user=manager) == 7
         assert inbox_count_kept(user=scientist) is None
     assert inbox_count_kept(user=manager) is None  # the scope (the request) is over
+
+
+def _badge_text(body: str) -> str:
+    match = re.search(r'<span class="count" data-count="([0-9+]+)">([0-9+]+)</span>', body)
+    assert match and match.group(1) == match.group(2), body
+    return match.group(2)
+
+
+def test_the_badge_counts_up_to_99_then_says_99_plus(scientist: User) -> None:
+    """Issue 16: the frame's unread count reads at most 100 rows on every page; beyond 99 the
+    badge says "99+" (true: the count is cut short, never wrong), exact up to 99."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def unread(n: int) -> None:
+        Notification.objects.bulk_create(
+            Notification(recipient=scientist, kind="test", text=f"notice {i}") for i in range(n))
+
+    client = _login(scientist)
+    unread(99)
+    assert _badge_text(client.get("/notifications/count").content.decode()) == "99"
+    unread(1)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/notifications/count").content.decode()
+    assert _badge_text(body) == "99+"
+    assert 'aria-label="Notifications: 99+ waiting"' in body
+    assert "99+ unread notification(s)" in body
+    counts = [q["sql"] for q in queries.captured_queries if '"waiting_unread"' in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 100" in counts[0]
+    unread(400)
+    waiting = waiting_for(user=scientist, approver=False)
+    assert (waiting.unread, waiting.unread_text, waiting.total_text) == (100, "99+", "99+")
+    notifications_mark_read(user=scientist)
+    assert _badge(client.get("/notifications/count").content.decode()) == 0

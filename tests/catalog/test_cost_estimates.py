@@ -104,7 +104,8 @@ def test_card_estimates_take_a_constant_number_of_queries(
         catalog_card_estimates(products=products[:1])
     with CaptureQueriesContext(connection) as eight:
         estimates = catalog_card_estimates(products=products)
-    assert len(one) == len(eight) == 3
+    # The prices of the regions; the InstanceType parameters and overrides (one UNION ALL).
+    assert len(one) == len(eight) == 2
     assert {e.usd_per_month for e in estimates.values() if e} == {Decimal("167.90")}
 
 
@@ -182,3 +183,57 @@ def test_a_card_prices_the_platform_teams_fixed_instance_type_or_the_default_ver
     assert estimates[fixed.pk] is not None and estimates[versioned.pk] is not None
     assert estimates[fixed.pk].usd_per_month == Decimal("2792.25")
     assert estimates[versioned.pk].usd_per_month == Decimal("167.90")
+
+
+def test_without_a_default_version_a_card_prices_the_newest_live_version(
+        project: Project, priced: None) -> None:
+    """The newest by AWS's creation time, a version without one after every dated one, and
+    between undated ones the newest row; retired versions and parameters are left out."""
+    from catalog.models import ParameterSpec, ProductVersion
+
+    product = product_make(project=project, product_id="prod-versions",
+                           parameters=[{"key": "InstanceType", "default": "ml.t3.medium"}])
+    product.versions.update(aws_created_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+    def version(name: str, instance_type: str, at: datetime | None, **more: Any) -> None:
+        made = ProductVersion.objects.create(product=product, artifact_id=f"pa-{name}",
+                                             name=name, aws_created_at=at, **more)
+        ParameterSpec.objects.create(version=made, key="InstanceType", default=instance_type)
+
+    def priced_at() -> Decimal:
+        estimate = catalog_card_estimates(products=[product])[product.pk]
+        assert estimate is not None
+        return estimate.usd_per_month
+
+    version("undated-1", "ml.p3.2xlarge", None)
+    version("undated-2", "ml.p3.2xlarge", None)
+    assert priced_at() == Decimal("36.50")  # the dated v1 (ml.t3.medium) comes first
+    version("v2", "ml.m5.xlarge", datetime(2026, 2, 1, tzinfo=UTC))
+    version("v3-retired", "ml.p3.2xlarge", datetime(2026, 3, 1, tzinfo=UTC),
+            retired_at=datetime(2026, 3, 2, tzinfo=UTC))
+    assert priced_at() == Decimal("167.90")  # v2, the newest live one
+    ProductVersion.objects.filter(aws_created_at__isnull=False).update(active=False)
+    ParameterSpec.objects.filter(version__name="undated-2").update(default="ml.m5.xlarge")
+    assert priced_at() == Decimal("167.90")  # only undated ones left: the newest row
+
+
+def test_both_price_tables_come_in_one_statement(priced: None) -> None:
+    from catalog.estimates import (
+        price_tables_for_regions,
+        prices_for_regions,
+        storage_prices_for_regions,
+    )
+    from catalog.models import InstancePrice, StoragePrice
+
+    prices_make("us-east-1")
+    InstancePrice.objects.filter(region="us-east-1", instance_type="ml.t3.medium").update(
+        usd_per_hour=Decimal("0.0464"))
+    StoragePrice.objects.create(region=REGION, usd_per_gb_month=Decimal("0.1400"))
+    regions = {REGION, "us-east-1", "mars-1"}
+    with CaptureQueriesContext(connection) as queries:
+        instances, storage = price_tables_for_regions(regions=regions)
+    assert len(queries) == 1
+    assert (instances, storage) == (prices_for_regions(regions=regions),
+                                    storage_prices_for_regions(regions=regions))
+    assert instances["us-east-1"]["ml.t3.medium"] == Decimal("0.0464")
+    assert storage == {REGION: Decimal("0.1400")} and set(instances) == {REGION, "us-east-1"}

@@ -109,3 +109,34 @@ def test_the_query_count_does_not_grow_with_the_number_of_projects(
 
     assert with_twenty == with_one
     assert client.get("/").content.count(b"Bulk project") == 20
+
+
+def test_the_dashboard_runs_five_statements(client: Client, scientist: User,
+                                            project: Project) -> None:
+    """Issue 16: 1 session, 2 the signed-in person, 3 their projects with their manager's
+    names (subqueries on the membership rows), 4 the menu badge's counts, 5 the quota panel's
+    grants and the projects' caps (one UNION ALL)."""
+    client.force_login(scientist)
+    client.get("/")  # the menu's roles are kept in the session from the first page on
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/").content.decode()
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 5, "\n".join(sql)
+    assert '"portal_membership"' in sql[2] and '"manager_username"' in sql[2]
+    assert '"waiting_unread"' in sql[3] and "UNION ALL" in sql[4]
+    assert "Fraud detection" in body and "<dd>Maria Example</dd>" in body
+
+
+def test_the_manager_is_shown_with_or_without_projects(client: Client, scientist: User,
+                                                       manager: User, project: Project) -> None:
+    client.force_login(scientist)
+    assert "<dd>Maria Example</dd>" in client.get("/").content.decode()
+    Membership.objects.filter(user=scientist).delete()
+    assert "<dd>Maria Example</dd>" in client.get("/").content.decode()
+    User.objects.filter(pk=manager.pk).update(first_name="", last_name="")
+    assert "<dd>maria.manager</dd>" in client.get("/").content.decode()
+    Membership.objects.create(user=scientist, project=project)
+    assert "<dd>maria.manager</dd>" in client.get("/").content.decode()
+    User.objects.filter(pk=scientist.pk).update(manager=None, manager_ref="")
+    body = client.get("/").content.decode()
+    assert "<dt>Manager</dt><dd>—</dd>" in body and "maria.manager</dd>" not in body

@@ -196,3 +196,45 @@ def test_an_unreadable_account_is_retried_at_the_next_sweep(
     assert not EnvironmentDailyCost.objects.exists()
     assert cost_actuals_fetch().fetched == [project.aws_account_id]
     assert EnvironmentDailyCost.objects.filter(environment=running).exists()
+
+
+def test_an_environment_s_actuals_are_one_statement(
+        running: Environment, project: Project, django_assert_num_queries: Any) -> None:
+    """Issue 16: the daily costs' sums and the account's last good fetch in one statement
+    (the page reads the environment with its project); a later failed fetch and another
+    account's fetch are not the account's last good one."""
+    from datetime import date
+
+    assert running.project == project  # read with the environment, as the page does
+
+    def fetch(day: date, *, account: str = project.aws_account_id, error: str = "") -> None:
+        CostActualsFetch.objects.create(
+            aws_account_id=account, day=day, through=day - timedelta(days=1), error=error,
+            fetched_at=datetime(day.year, day.month, day.day, 3, 30, tzinfo=UTC))
+
+    def cost(day: date, usd: str, *, estimated: bool) -> None:
+        EnvironmentDailyCost.objects.create(environment=running, day=day, usd=Decimal(usd),
+                                            estimated=estimated, fetched_at=timezone.now())
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    with django_assert_num_queries(1):
+        nothing = environment_actuals(running, now=now)
+    assert (nothing.month_usd, nothing.total_usd, nothing.estimated, nothing.as_of,
+            nothing.fetched_at) == (None, None, False, None, None)
+    fetch(date(2026, 12, 2))
+    fetch(date(2026, 12, 3), error="throttled")
+    fetch(date(2026, 12, 4), account="999999999999")
+    cost(date(2026, 11, 30), "10.1250", estimated=False)
+    cost(date(2026, 12, 1), "1.1000", estimated=False)
+    cost(date(2026, 12, 2), "2.2049", estimated=True)
+    with django_assert_num_queries(1):
+        actual = environment_actuals(running, now=now)
+    assert (actual.month_usd, actual.total_usd, actual.estimated) == (
+        Decimal("3.30"), Decimal("13.43"), True)
+    assert actual.as_of == date(2026, 12, 1)
+    assert actual.fetched_at == datetime(2026, 12, 2, 3, 30, tzinfo=UTC)
+    EnvironmentDailyCost.objects.filter(day__gte=date(2026, 12, 1)).update(estimated=False)
+    later = environment_actuals(running, now=now)
+    assert not later.estimated and later.month_usd == Decimal("3.30")
+    EnvironmentDailyCost.objects.filter(day__gte=date(2026, 12, 1)).delete()
+    assert environment_actuals(running, now=now).month_usd is None

@@ -1,0 +1,60 @@
+"""The catalog and the product page in an exact number of statements (issue 16), each named."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Product
+from portal.models import Project, User
+from tests.catalog.factories import prices_make, product_make
+
+pytestmark = pytest.mark.django_db
+
+
+def _catalog(count: int, project: Project) -> list[Product]:
+    prices_make(project.aws_region)
+    return [product_make(project=project, name=f"Notebook {i:02d}", product_id=f"prod-q{i:03d}",
+                         parameters=[{"key": "InstanceType", "default": "ml.m5.xlarge"}])
+            for i in range(count)]
+
+
+def _statements(client: Client, url: str) -> list[str]:
+    client.get(url)  # the menu's roles are kept in the session from the first page on
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_catalog_that_fits_on_its_page_is_not_counted(project: Project,
+                                                        scientist: User) -> None:
+    _catalog(24, project)
+    sql = _statements(_signed_in(scientist), "/catalog/")
+    # 1 session, 2 user, 3 the page's products (25 asked: a 25th would mean another page),
+    # 4 the prices of their regions, 5 their InstanceType parameters and overrides (one
+    # UNION ALL), 6 the menu badge's counts.
+    assert len(sql) == 6, "\n".join(sql)
+    assert not any("COUNT(*) AS" in s for s in sql)
+    assert "LIMIT 25" in sql[2] and "UNION ALL" in sql[4] and '"waiting_unread"' in sql[5]
+
+
+def test_a_catalog_of_two_pages_is_counted_once(project: Project, scientist: User) -> None:
+    _catalog(25, project)
+    client = _signed_in(scientist)
+    first = _statements(client, "/catalog/")
+    # The same six, and the count of products for the pager (Django's COUNT).
+    assert len(first) == 7 and sum("COUNT(*) AS" in s for s in first) == 1
+    body = client.get("/catalog/").content.decode()
+    assert "Page 1 of 2" in body and body.count("data-product-id=") == 24
+    second = client.get("/catalog/?page=2").content.decode()
+    assert "Page 2 of 2" in second and second.count("data-product-id=") == 1
+    assert len(_statements(client, "/catalog/?page=2")) == 6  # the last page: no count
