@@ -12,21 +12,17 @@ localized as a template variable is.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Page
-from django.utils.formats import localize
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from approvals.change_preview import tasks_previews_attach
 from approvals.models import ApprovalTask
 from portal.reversing import reverse_key
-from portal.row_values import local_minute
+from portal.row_values import cell_text, local_minute
 
 
 def inbox_context(page: Page[ApprovalTask], *, first_is_tasks: bool = False) -> dict[str, Any]:
@@ -68,58 +64,46 @@ def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
     return rows
 
 
-def _text(value: object) -> str:
-    """A template variable's output: localized (numbers), then escaped unless already safe.
-    Text is escaped as Django's ``escape`` does (``html.escape``), and an int is its digits
-    unless thousands are grouped: localizing each of a page's some 250 values through
-    ``localize`` cost more than writing the rows."""
-    if isinstance(value, str):
-        return value if isinstance(value, SafeData) else html.escape(value)
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        return str(value)
-    return str(conditional_escape(str(localize(value))))
-
-
 def _preview(preview: Any) -> str:
     """The change summary under the action: its parts, the destructive ones marked."""
     if not preview:
         return ""
-    parts = [f'<span class="change-summary-destructive">{_text(part.text)}</span>'
-             if part.destructive else _text(part.text) for part in preview.summary]
+    parts = [f'<span class="change-summary-destructive">{cell_text(part.text)}</span>'
+             if part.destructive else cell_text(part.text) for part in preview.summary]
     return ('<br><span class="small change-summary" data-change-summary>'
             + " · ".join(parts) + "</span>")
 
 
 def _step(row: dict[str, Any]) -> str:
-    cell = (f'{_text(row["step"])} <span class="muted small">{_text(row["approvals"])}/'
-            f'{_text(row["required"])}</span>')
+    cell = (f'{cell_text(row["step"])} <span class="muted small">{cell_text(row["approvals"])}/'
+            f'{cell_text(row["required"])}</span>')
     if row["escalated"]:
         cell += ' <span class="badge">escalated</span>'
     if row["on_behalf_of"]:
-        cell += (f' <span class="badge" data-on-behalf-of="{_text(row["on_behalf_of"])}">'
-                 f'on behalf of {_text(row["on_behalf_label"])}</span>')
+        cell += (f' <span class="badge" data-on-behalf-of="{cell_text(row["on_behalf_of"])}">'
+                 f'on behalf of {cell_text(row["on_behalf_label"])}</span>')
     return cell
 
 
 def _row_html(row: dict[str, Any], box_id: str) -> str:
-    pk, reference = _text(row["pk"]), _text(row["reference"])
-    named = f'{_text(row["name"])} · ' if row["name"] else ""
+    pk, reference = cell_text(row["pk"]), cell_text(row["reference"])
+    named = f'{cell_text(row["name"])} · ' if row["name"] else ""
     ref = row["environment_ref"]
-    action = _text(row["action"]) + (
-        f' <code class="small">{_text(Truncator(ref).chars(9))}</code>' if ref else "")
-    cost = (f'${_text(row["cost"])}/month' if row["cost"] is not None
+    action = cell_text(row["action"]) + (
+        f' <code class="small">{cell_text(Truncator(ref).chars(9))}</code>' if ref else "")
+    cost = (f'${cell_text(row["cost"])}/month' if row["cost"] is not None
             else '<span class="muted">unknown</span>')
     return (
-        f'\n      <tr data-task="{pk}" data-request="{_text(row["request_pk"])}" '
+        f'\n      <tr data-task="{pk}" data-request="{cell_text(row["request_pk"])}" '
         f'data-reference="{reference}">\n'
         f'        <td><input type="checkbox" name="tasks" value="{pk}" '
-        f'aria-label="{_text(row["select_label"])}" id="{box_id}" hx-preserve="true"></td>\n'
-        f'        <td><a href="{_text(row["url"])}" class="reference">{reference}</a></td>\n'
-        f'        <td>{_text(row["submitted"])}</td>\n'
-        f'        <td>{_text(row["requester"])}</td>\n'
-        f'        <td>{_text(row["project"])}</td>\n'
-        f'        <td>{named}{_text(row["product"])} '
-        f'<span class="muted small">{_text(row["version"])}</span></td>\n'
+        f'aria-label="{cell_text(row["select_label"])}" id="{box_id}" hx-preserve="true"></td>\n'
+        f'        <td><a href="{cell_text(row["url"])}" class="reference">{reference}</a></td>\n'
+        f'        <td>{cell_text(row["submitted"])}</td>\n'
+        f'        <td>{cell_text(row["requester"])}</td>\n'
+        f'        <td>{cell_text(row["project"])}</td>\n'
+        f'        <td>{named}{cell_text(row["product"])} '
+        f'<span class="muted small">{cell_text(row["version"])}</span></td>\n'
         f'        <td>{action}{_preview(row["preview"])}</td>\n'
         f'        <td>{cost}</td>\n'
         f'        <td>{_step(row)}</td>\n'
@@ -131,4 +115,4 @@ def inbox_rows_html(rows: list[dict[str, Any]], *, first_is_tasks: bool = False)
     left around them (the template writes the empty table's row itself)."""
     return mark_safe("".join(  # every value above went through _text (escaped)
         _row_html(row, "id_tasks" if first_is_tasks and not n
-                  else f"select-task-{_text(row['pk'])}") for n, row in enumerate(rows)))
+                  else f"select-task-{cell_text(row['pk'])}") for n, row in enumerate(rows)))
