@@ -10,6 +10,7 @@ templates write, byte for byte (tests/portal/test_widgets.py compares the two).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,15 @@ from django import forms
 from django.forms.renderers import BaseRenderer
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+
+def _text(value: Any) -> str:
+    """``conditional_escape(value)``: plain text straight through ``html.escape`` (what Django's
+    ``escape`` calls), without its lazy-text wrapper and ``SafeString`` for each of a hundred
+    options' value and label."""
+    if type(value) is str:
+        return html.escape(value)
+    return str(conditional_escape(value))
 
 
 def _attrs(attrs: Mapping[str, Any]) -> str:
@@ -31,8 +41,8 @@ def _attrs(attrs: Mapping[str, Any]) -> str:
 def _option(value: Any, label: Any, selected: bool) -> str:
     """``django/forms/widgets/select_option.html`` (a select's options inherit no attributes:
     ``selected`` is their only one), with the newline that template file ends with."""
-    return (f'\n  <option value="{conditional_escape(value)}"{" selected" if selected else ""}>'
-            f"{conditional_escape(label)}</option>\n")
+    return (f'\n  <option value="{_text(value)}"{" selected" if selected else ""}>'
+            f"{_text(label)}</option>\n")
 
 
 def select_markup(widget: forms.Select, name: str, value: Any,

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from portal.widgets import SelectInOnePass, SelectMultipleInOnePass
 
@@ -51,3 +53,13 @@ def test_a_bound_field_renders_through_the_one_pass_widget() -> None:
     form = Filter({"fast": "auth.sign_in", "slow": "auth.sign_in"})
     assert str(form["fast"]).replace("fast", "slow") == str(form["slow"])
     assert '<option value="auth.sign_in" selected>auth.sign_in</option>' in str(form["fast"])
+
+
+def test_safe_and_lazy_labels_are_written_as_djangos_template_writes_them() -> None:
+    """Plain text is escaped on the fast path; a safe label stays as it is, a lazy one is
+    translated text, escaped."""
+    choices = [("safe", mark_safe("<i>safe</i>")), ("lazy", gettext_lazy("Any <kind>")),
+               ("plain", "<b>")]
+    expected = forms.Select(choices=choices).render("kind", "lazy")
+    assert SelectInOnePass(choices=choices).render("kind", "lazy") == expected
+    assert "<i>safe</i>" in expected and "Any &lt;kind&gt;" in expected
