@@ -53,11 +53,12 @@ from catalog.services import (
 )
 from portal.memo import memo_per_request
 from portal.models import User
-from portal.widgets import SelectInOnePass
+from portal.widgets import SelectInOnePass, TextInputInOnePass
 
 
 class CatalogFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search")
+    q = forms.CharField(required=False, max_length=100, label="Search",
+                        widget=TextInputInOnePass)
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Product.Kind.choices],
                              widget=SelectInOnePass)  # no template per option (issue 16)
 

@@ -1,4 +1,4 @@
-"""Select widgets rendered in one pass of Python, for selects with many options.
+"""Select and input widgets rendered in one pass of Python, for selects with many options.
 
 Django's ``Select`` renders each option through its own ``{% include %}`` of
 ``django/forms/widgets/select_option.html`` (and ``attrs.html`` inside it): the audit trail's
@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.forms.renderers import BaseRenderer
+from django.forms.widgets import Input
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -89,3 +90,41 @@ class SelectMultipleInOnePass(forms.SelectMultiple):
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
                renderer: BaseRenderer | None = None) -> SafeString:
         return mark_safe(select_markup(self, name, value, attrs))
+
+
+# Django's input widget templates (text.html, date.html, number.html, ...): each is
+# ``{% include "django/forms/widgets/input.html" %}`` (the renderer strips the newlines after).
+_INPUT_TEMPLATES = frozenset(f"django/forms/widgets/{kind}.html" for kind in (
+    "text", "date", "number", "email", "url", "password", "search", "time", "datetime"))
+
+
+def input_markup(widget: Input, name: str, value: Any,
+                 attrs: dict[str, Any] | None) -> str:
+    """``django/forms/widgets/input.html`` for ``widget`` from the context Django builds for
+    it (``get_context``: its type, formatted value and attributes), without two templates (the
+    input and its attributes) per field: a filter form of five fields spent more on them than
+    on its select of a hundred options. The value and each attribute as ``stringformat:'s'``."""
+    context = widget.get_context(name, value, attrs)["widget"]
+    shown = "" if context["value"] is None else f' value="{_text(context["value"])}"'
+    return (f'<input type="{_text(context["type"])}" name="{_text(context["name"])}"{shown}'
+            f'{_attrs(context["attrs"])}>')
+
+
+class InputInOnePass(Input):
+    """A mixin for Django's input widgets (``TextInput``, ``DateInput``, ...): their markup
+    written without their templates. A widget whose template is not one of Django's input
+    templates (a subclass that names its own) renders as Django renders it."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
+               renderer: BaseRenderer | None = None) -> SafeString:
+        if self.template_name not in _INPUT_TEMPLATES:
+            return super().render(name, value, attrs, renderer)
+        return mark_safe(input_markup(self, name, value, attrs))
+
+
+class TextInputInOnePass(InputInOnePass, forms.TextInput):
+    """``forms.TextInput`` without its templates."""
+
+
+class DateInputInOnePass(InputInOnePass, forms.DateInput):
+    """``forms.DateInput`` without its templates."""
