@@ -128,3 +128,7 @@ class TextInputInOnePass(InputInOnePass, forms.TextInput):
 
 class DateInputInOnePass(InputInOnePass, forms.DateInput):
     """``forms.DateInput`` without its templates."""
+
+
+class NumberInputInOnePass(InputInOnePass, forms.NumberInput):
+    """``forms.NumberInput`` without its templates."""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.widgets import (
     DateInputInOnePass,
+    NumberInputInOnePass,
     SelectInOnePass,
     SelectMultipleInOnePass,
     TextInputInOnePass,
@@ -84,6 +85,8 @@ VALUE_WITH_TAGS = "<b>\"quoted\" & 'more'</b>"
     (partial(forms.DateInput, attrs={"type": "date"}),
      partial(DateInputInOnePass, attrs={"type": "date"})),
     (forms.DateInput, DateInputInOnePass),
+    (partial(forms.NumberInput, attrs={"step": "any", "min": "0"}),
+     partial(NumberInputInOnePass, attrs={"step": "any", "min": "0"})),
 ])
 def test_the_inputs_write_what_djangos_templates_write(
         value: Any, attrs: dict[str, Any] | None, django_widget: Any, one_pass: Any) -> None:
