@@ -194,7 +194,8 @@ def inbox_bulk_approve(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         page = inbox_page(user=user, number=1, per_page=PAGE_SIZE)
         inbox_count_keep(user=user, count=page.paginator.count)
-        return render(request, "approvals/inbox.html", {**inbox_context(page), "bulk_form": form,
+        return render(request, "approvals/inbox.html", {
+                      **inbox_context(page, first_is_tasks=bool(form.errors)), "bulk_form": form,
                       **poll_context(live=True, idle=True)}, status=400)
     found = {task.pk: task for task in ApprovalTask.objects.filter(
         pk__in=form.cleaned_data["tasks"]).order_by().select_related(

@@ -25,7 +25,12 @@ from catalog.parameters import (
     split_items,
 )
 from portal.models import Project, aws_region_validator
-from portal.widgets import SelectInOnePass, SelectMultipleInOnePass
+from portal.widgets import (
+    NumberInputInOnePass,
+    SelectInOnePass,
+    SelectMultipleInOnePass,
+    TextInputInOnePass,
+)
 
 REPLACES_HELP = "Changing it replaces the resource, its data is lost."
 LOCKED_HELP = ("Names the resource, so it is kept as it is: changing it would replace the "
@@ -71,7 +76,7 @@ def _field_for(parameter: EffectiveParameter, labels: list[tuple[str, str]]) -> 
             attrs["min"] = f"{parameter.min_value.normalize():f}"
         if parameter.max_value is not None:
             attrs["max"] = f"{parameter.max_value.normalize():f}"
-        widget: forms.Widget = forms.NumberInput(attrs={**attrs, "step": "any"})
+        widget: forms.Widget = NumberInputInOnePass(attrs={**attrs, "step": "any"})
     else:
         if parameter.allowed_pattern and not parameter.is_list:
             attrs["pattern"] = parameter.allowed_pattern.removeprefix("^").removesuffix("$")
@@ -85,7 +90,7 @@ def _field_for(parameter: EffectiveParameter, labels: list[tuple[str, str]]) -> 
                 ", comma-separated" if parameter.is_list else "")
         elif parameter.is_list:
             attrs["placeholder"] = "comma-separated values"
-        widget = forms.TextInput(attrs=attrs)
+        widget = TextInputInOnePass(attrs=attrs)  # no widget templates (issue 16)
     if parameter.default is not None:
         common["initial"] = parameter.default
     return forms.CharField(widget=widget, **common)

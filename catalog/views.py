@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.cards import catalog_cards_html
 from catalog.checks import product_flags, tag_options_requestable
 from catalog.estimates import catalog_card_estimates
 from catalog.forms import (
@@ -53,11 +54,14 @@ from catalog.services import (
 from portal.memo import memo_per_request
 from portal.models import User
 from portal.paging import CountLastPaginator
+from portal.widgets import SelectInOnePass, TextInputInOnePass
 
 
 class CatalogFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Product.Kind.choices])
+    q = forms.CharField(required=False, max_length=100, label="Search",
+                        widget=TextInputInOnePass)
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Product.Kind.choices],
+                             widget=SelectInOnePass)  # no template per option (issue 16)
 
 
 @login_required
@@ -76,7 +80,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
     estimates = catalog_card_estimates(products=list(page))
     cards = [(product, estimates.get(product.pk)) for product in page]
     return render(request, "catalog/product_list.html",
-                  {"form": form, "page": page, "cards": cards, "query": query.urlencode()},
+                  {"form": form, "page": page, "cards": cards,
+                   "cards_html": catalog_cards_html(cards), "query": query.urlencode()},
                   status=400 if form.is_bound and form.errors else 200)
 
 

@@ -46,7 +46,7 @@ from portal.selectors import (
 )
 from portal.services import api_token_rotate, audit_record
 from portal.sso import saml_metadata_problem
-from portal.widgets import SelectInOnePass
+from portal.widgets import DateInputInOnePass, SelectInOnePass, TextInputInOnePass
 from portal.worker_health import worker_last_answer, worker_problem
 
 
@@ -144,11 +144,12 @@ class AuditFilterForm(forms.Form):
     # A list of the known actions (a family entry filters on its prefix); any other prefix typed
     # into the URL still filters, and stays shown as an option.
     action = forms.CharField(required=False, max_length=80, widget=SelectInOnePass)
-    actor = forms.CharField(required=False, max_length=150)
-    project = forms.SlugField(required=False, max_length=60)
-    object = forms.CharField(required=False, max_length=100)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # The inputs' markup is written without Django's widget templates (issue 16).
+    actor = forms.CharField(required=False, max_length=150, widget=TextInputInOnePass)
+    project = forms.SlugField(required=False, max_length=60, widget=TextInputInOnePass)
+    object = forms.CharField(required=False, max_length=100, widget=TextInputInOnePass)
+    since = forms.DateField(required=False, widget=DateInputInOnePass(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=DateInputInOnePass(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

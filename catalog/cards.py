@@ -1,0 +1,47 @@
+"""The catalog's product cards, as HTML in one pass (issue 16).
+
+The catalog's template spent a variable node, a lookup and an escape on each of the dozen values
+of each of its 24 cards, and the card loop was about a third of the page's CPU time. This writes
+the markup the loop wrote, byte for byte (tests/catalog/test_cards_html.py holds it to the loop):
+every value localized and escaped as a template variable is, the estimate through the
+``floatformat`` filter itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.template.defaultfilters import floatformat
+from django.utils.safestring import SafeString, mark_safe
+
+from catalog.estimates import CostEstimate
+from catalog.models import Product
+from portal.reversing import reverse_key
+from portal.row_values import cell_text
+
+
+def _estimate(estimate: CostEstimate | None) -> str:
+    if not estimate:
+        return '<span class="muted">No cost estimate</span>'
+    return (f"Estimated about <strong>${cell_text(floatformat(estimate.usd_per_month, 2))}"
+            f"</strong> per month ({cell_text(estimate.priced)})")
+
+
+def _card(product: Product, estimate: CostEstimate | None) -> str:
+    url = reverse_key("catalog:product_detail", product.pk)
+    return (
+        f'\n  <article class="card product" data-product-id="{cell_text(product.pk)}">\n'
+        f'    <h2><a href="{cell_text(url)}">{cell_text(product.name)}</a></h2>\n'
+        f'    <p><span class="badge">{cell_text(str(product.get_kind_display()))}</span> '
+        f'<span class="muted small">AWS {cell_text(product.aws_account_id)} · '
+        f'{cell_text(product.aws_region)}</span></p>\n'
+        f'    <p>{cell_text(product.description)}</p>\n'
+        f'    <p class="small card-estimate">{_estimate(estimate)}</p>\n'
+        f'  </article>\n')
+
+
+def catalog_cards_html(cards: Iterable[tuple[Product, CostEstimate | None]]) -> SafeString:
+    """The ``<article>`` of each (product, estimate) card, with the whitespace the template's
+    loop left around them (the template writes the empty catalog's paragraph itself)."""
+    return mark_safe("".join(  # every value above went through cell_text (escaped)
+        _card(product, estimate) for product, estimate in cards))
