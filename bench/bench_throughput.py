@@ -125,16 +125,28 @@ def combined(turns: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _workers_cpu_seconds(master: int) -> float:
-    """CPU time the master's worker processes have used so far (Linux /proc)."""
+def _stat_fields(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat after the command name (field 3 onwards: the name may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def workers_cpu_seconds(master: int) -> float:
+    """CPU time the master's worker processes have used so far, including the workers that
+    gunicorn has replaced since (max_requests): proc(5) counts a reaped child's time in its
+    parent's cutime/cstime, so a replaced worker's CPU moves from its own utime/stime to the
+    master's instead of vanishing (it did: a recycle made a turn's figure negative). A worker
+    reaped between the two reads is counted twice or not at all, an error of one worker's
+    life at most, only on the turns where one is replaced."""
     total = 0
     for task in Path(f"/proc/{master}/task").iterdir():
         for pid in (task / "children").read_text().split():
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # a worker that just exited (max_requests)
+                fields = _stat_fields(pid)
+            except OSError:  # a worker that exited and was reaped just now
                 continue
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    master_fields = _stat_fields(master)
+    total += int(master_fields[13]) + int(master_fields[14])  # cutime, cstime (16 and 17)
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -143,10 +155,10 @@ def drained(master: int, *, limit: float = 60) -> float:
     that gunicorn still serves after the client has gone: left running, the heavier side's
     backlog would slow the turn after it (the other side's)."""
     started = time.monotonic()
-    before = _workers_cpu_seconds(master)
+    before = workers_cpu_seconds(master)
     while time.monotonic() - started < limit:
         time.sleep(0.5)
-        now = _workers_cpu_seconds(master)
+        now = workers_cpu_seconds(master)
         if now - before < 0.05:  # under a tenth of a core over the half second
             break
         before = now
@@ -233,13 +245,13 @@ def main(argv: list[str] | None = None) -> None:
             load = [os.getloadavg()[0]]
             for turn in range(options.rounds):  # the side that goes first alternates too
                 for side in ("portal", "baseline")[::1 if turn % 2 == 0 else -1]:
-                    cpu = _workers_cpu_seconds(server.pid)
+                    cpu = workers_cpu_seconds(server.pid)
                     turns[side].append(wrk(work / f"{side}.lua", connections,
                                            options.seconds / options.rounds, options.port))
                     drained(server.pid)
                     # Served: the answered, the timed out and the one in flight on each
                     # connection when wrk stopped (the workers finished it, drained above).
-                    turns[side][-1]["cpu"] = _workers_cpu_seconds(server.pid) - cpu
+                    turns[side][-1]["cpu"] = workers_cpu_seconds(server.pid) - cpu
                     turns[side][-1]["served"] = (turns[side][-1]["answered"] + connections
                                                  + turns[side][-1]["timeouts"])
                 load.append(os.getloadavg()[0])

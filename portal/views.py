@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.audit_actions import audit_action_choices
 from portal.audit_rows import audit_rows
-from portal.csv_stream import csv_line
+from portal.csv_stream import csv_lines
 from portal.keyset import keyset_page
 from portal.middleware import client_ip
 from portal.models import AuditEvent, User
@@ -216,17 +216,26 @@ def audit_event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResp
     # ?bom=1 starts the file with a byte-order mark: Excel then reads it as UTF-8, not ANSI.
     bom = request.GET.get("bom", "") in {"1", "true"}
 
+    # Plain tuples, not model instances (issue 16: a model instance and its project per event
+    # were most of the export's time at 500,000 events); `values_list` gives what the instance's
+    # attributes gave: the aware `at`, the decoded `data`, None for a missing project or actor.
+    columns = ("pk", "at", "actor_username", "actor_id", "action", "object_type", "object_id",
+               "object_repr", "project__slug", "project_id", "source_ip", "request_id", "data",
+               "prev_hash", "hash")
+
+    def cells() -> Iterator[tuple[object, ...]]:
+        yield tuple(header)
+        for (pk, at, actor, actor_id, action, object_type, object_id, object_repr, slug,
+             project_id, source_ip, request_id, data, prev_hash, hash_) in (
+                events.values_list(*columns).iterator(chunk_size=2000)):
+            yield (pk, at.isoformat(), actor, actor_id or "", action, object_type, object_id,
+                   object_repr, slug or "", project_id or "", source_ip or "", request_id,
+                   json.dumps(data, sort_keys=True), prev_hash, hash_)
+
     def rows() -> Iterator[str]:
         if bom:
             yield "\ufeff"
-        yield csv_line(header)
-        for e in events.iterator(chunk_size=500):
-            yield csv_line((
-                e.pk, e.at.isoformat(), e.actor_username, e.actor_id or "", e.action,
-                e.object_type, e.object_id, e.object_repr, e.project.slug if e.project else "",
-                e.project_id or "", e.source_ip or "", e.request_id,
-                json.dumps(e.data, sort_keys=True), e.prev_hash, e.hash,
-            ))
+        yield from csv_lines(cells())
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
