@@ -163,14 +163,17 @@ def _throughput(args: Any, approve: Callable[[], tuple[Any, float]],
 
     started = time.time()
     ids, handed = [], {}
+    seen: dict[Any, float] = {}
     for n in range(args.throughput):
-        if args.rate:  # paced: the n-th hand-off at n / rate seconds
-            time.sleep(max(0.0, started + n / args.rate - time.time()))
+        if args.rate:  # paced: the n-th hand-off at n / rate seconds, watching meanwhile
+            while (left := started + n / args.rate - time.time()) > 0:
+                _seen_available(ids, seen)
+                time.sleep(min(0.2, left))
         environment, at = approve()
         ids.append(environment.pk)
         handed[environment.pk] = at
     handed_off = time.time() - started
-    done = _wait_available(ids, timeout=1200)
+    done = _wait_available(ids, timeout=1200, seen=seen)
     elapsed = time.time() - started
     rate = args.throughput / elapsed
     took = [done[pk] - at for pk, at in handed.items()]
@@ -233,25 +236,38 @@ def _portal_setup() -> Callable[[], tuple[Any, float]]:
     return approve
 
 
-def _wait_available(ids: list[Any], timeout: float) -> dict[Any, float]:
-    """Wait until every environment is available; returns when each was seen available."""
+def _seen_available(ids: list[Any], seen: dict[Any, float]) -> None:
+    """One look: note when each environment of ``ids`` not yet in ``seen`` is first seen
+    available; stop the bench at the first failed one, with its message."""
+    from provisioning.models import Environment
+
+    rows = Environment.objects.filter(pk__in=ids)
+    failed = rows.filter(status="failed").values_list("status_message", flat=True).first()
+    if failed is not None:
+        raise SystemExit(f"a provisioning failed: {failed}")
+    now = time.time()
+    for pk in rows.filter(status="available").exclude(pk__in=list(seen)).values_list(
+            "pk", flat=True):
+        seen[pk] = now
+
+
+def _wait_available(ids: list[Any], timeout: float,
+                    seen: dict[Any, float] | None = None) -> dict[Any, float]:
+    """Wait until every environment is available; returns when each was seen available.
+    ``seen``: what a paced run already saw while it was still handing off (without it, an
+    environment ready during the hand-offs counted as ready only once the last was handed
+    off, which made the first ten look like the slowest)."""
     from provisioning.models import Environment
 
     deadline = time.time() + timeout
-    seen: dict[Any, float] = {}
+    seen = {} if seen is None else seen
     while True:
-        rows = Environment.objects.filter(pk__in=ids)
-        failed = rows.filter(status="failed").values_list("status_message", flat=True).first()
-        if failed is not None:
-            raise SystemExit(f"a provisioning failed: {failed}")
-        now = time.time()
-        for pk in rows.filter(status="available").exclude(pk__in=list(seen)).values_list(
-                "pk", flat=True):
-            seen[pk] = now
+        _seen_available(ids, seen)
         if len(seen) == len(ids):
             return seen
         if time.time() > deadline:
-            statuses = sorted(set(rows.values_list("status", flat=True)))
+            statuses = sorted(set(Environment.objects.filter(pk__in=ids)
+                                  .values_list("status", flat=True)))
             raise SystemExit(f"timed out; statuses: {statuses}")
         time.sleep(0.2)
 
