@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import os
 import re
 import sys
 import time
@@ -51,26 +50,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="", help="pages whose name contains this")
     parser.add_argument("--profile", default="", help="directory for cProfile statistics")
     options = parser.parse_args(argv)
-    from bench_pages import pages, personas, production_like_env
+    from bench_pages import django_with_baseline, pages, personas, signed_in_clients
     from bench_throughput import WEIGHTS
 
-    os.environ.update(production_like_env())
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.test import Client
-    from django.urls import clear_url_caches
-
-    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest
-    settings.ROOT_URLCONF = "baseline"
-    clear_url_caches()
+    django_with_baseline()
     people = personas()
-    clients = {}
-    for name in ("scientist", "approver", "admin", "auditor"):
-        clients[name] = Client()
-        clients[name].force_login(people[name])
+    clients = signed_in_clients(people)
     gc.collect()  # as config.gunicorn_conf does before forking its workers
     gc.freeze()
     print("| page | weight | CPU ms | baseline CPU ms | ratio |")

@@ -134,31 +134,45 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, int(round(len(ordered) * 0.95)) - 1)]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--only", default="", help="pages whose name contains this")
-    options = parser.parse_args(argv)
+def django_with_baseline() -> None:
+    """Django as production runs it (DEBUG off, static manifest built) serving the portal and,
+    beside it, the baseline's views (``bench/baseline.py``)."""
     os.environ.update(production_like_env())
     import django
 
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
     from django.urls import clear_url_caches
 
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest
     settings.ROOT_URLCONF = "baseline"
     clear_url_caches()
-    people = personas()
+
+
+def signed_in_clients(people: dict[str, Any]) -> dict[str, Any]:
+    """A test client signed in as each persona who asks for pages."""
+    from django.test import Client
+
     clients = {}
     for name in ("scientist", "approver", "admin", "auditor"):
         client = Client()
         client.force_login(people[name])
         clients[name] = client
+    return clients
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--only", default="", help="pages whose name contains this")
+    options = parser.parse_args(argv)
+    django_with_baseline()
+    from django.db import connection
+
+    people = personas()
+    clients = signed_in_clients(people)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; personas: "
           + ", ".join(f"{k} {v.username}" for k, v in people.items()
                       if k not in ("environment", "product")))

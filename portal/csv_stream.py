@@ -26,14 +26,10 @@ def csv_cell(value: object) -> str:
     return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
 
 
-def csv_line(values: Iterable[object]) -> str:
-    """One CSV line of escaped cells."""
-    return str(csv.writer(_Echo()).writerow([csv_cell(v) for v in values]))
-
-
 def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    """``csv_line`` of each row, through one writer for the whole stream (a writer per line cost
-    the audit export of 500,000 events about a tenth of its time)."""
+    """Each row as one CSV line of escaped cells (``csv_cell``), through one writer for the
+    whole stream (a writer per line cost the audit export of 500,000 events about a tenth of
+    its time)."""
     writer = csv.writer(_Echo())
     for values in rows:
         yield str(writer.writerow([csv_cell(v) for v in values]))

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from approvals.selectors import requests_for_user
-from portal.csv_stream import csv_line
+from portal.csv_stream import csv_lines
 from portal.http import request_user as _user
 from portal.models import User
 from provisioning import metering, team
@@ -98,18 +98,18 @@ def project_costs_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
         .exclude(terminated_at__lt=start))
     costs = metering.environment_costs(environments, since=start, until=end)
 
-    def rows() -> Iterator[str]:
-        yield csv_line(CSV_COLUMNS)
+    def cells() -> Iterator[tuple[object, ...]]:
+        yield tuple(CSV_COLUMNS)
         for environment in environments:
             cost = costs[environment.pk]
-            yield csv_line((
+            yield (
                 scope.project.slug, environment.provisioned_product_name,
                 environment.owner.username, environment.product.name, environment.product.kind,
                 environment.status, start.isoformat(), end.isoformat(), cost.running_hours,
                 cost.stopped_hours, cost.rates.compute_usd_per_hour.quantize(Decimal("0.0001")),
-                cost.rates.storage_usd_per_hour.quantize(Decimal("0.0001")), cost.usd))
+                cost.rates.storage_usd_per_hour.quantize(Decimal("0.0001")), cost.usd)
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(cells()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{scope.project.slug}-costs-{start:%Y-%m}.csv"')
     return response

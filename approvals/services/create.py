@@ -32,30 +32,14 @@ from approvals.services.idempotency import (
 from approvals.services.names import resource_name
 from approvals.services.validate import RequestDraft, name_check, request_validate
 from approvals.services.workflow import workflow_advance
-from catalog.models import Product, ProductVersion
 from catalog.selectors import (
     cost_estimate,
-    version_requested_or_default,
-    versions_requestable,
 )
 from portal.models import Project, User
 from portal.sealing import parameters_seal
 from portal.services import audit_record
 
 MASK = "****"
-
-def _version_pick(*, product: Product, version_id: int | None) -> ProductVersion | None:
-    return version_requested_or_default(
-        product=product, versions=versions_requestable(product=product), requested=version_id)
-
-
-def _action_errors(*, action: str, environment_ref: str | None) -> list[str] | None:
-    """The field and message of a bad action/environment pairing (None when it is fine)."""
-    if action == Request.Action.CREATE and environment_ref:
-        return ["A new environment has no environment reference."]
-    if action != Request.Action.CREATE and not (environment_ref or "").strip():
-        return ["Say which environment this request is about."]
-    return None
 
 
 @dataclass(frozen=True)
