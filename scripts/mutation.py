@@ -72,7 +72,8 @@ _PROVISIONING_CORE = ["--no-migrations"] + [f"tests/provisioning/test_{name}.py"
     "environment_provision", "environment_provision_run", "environment_provision_records",
     "environment_lifecycle", "aws_role_unreachable", "sealed_parameters",
     "guardrails_before_aws", "quota_at_provision_and_start", "request_environment_links",
-    "names_and_tags", "provision_run_sent")]
+    "names_and_tags", "provision_run_sent", "services_bookkeeping",
+    "provision_run_notes")]
 TARGETS: dict[str, list[str]] = {
     # handoff.py first: its own tests on PostgreSQL (DATABASES below), where its row lock is
     # observable; the other approvals services take the approvals directory on SQLite.

@@ -11,51 +11,18 @@ compiles it for PostgreSQL, and on PostgreSQL (CI) it also probes the locks them
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 
 from approvals.models import Request
 from approvals.services import handoff, request_hand_off
 from portal.models import Project
+from tests.pg_locks import as_postgresql, lock_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _as_postgresql(queryset: Any) -> str:
-    """``queryset``'s SQL as Django's PostgreSQL backend writes it (compiled, never run)."""
-    from django.conf import settings
-    from django.db.backends.postgresql.base import DatabaseWrapper
-
-    offline = DatabaseWrapper({**settings.DATABASES["default"],
-                               "ENGINE": "django.db.backends.postgresql", "NAME": "offline"})
-    offline.get_autocommit = lambda: False  # type: ignore[method-assign]  # inside atomic()
-    sql, _ = queryset.query.get_compiler(connection=offline).as_sql()
-    return str(sql)
-
-
-def _lock_now(model: type[Any], pk: Any) -> str:
-    """In another connection: 'locked' if ``model`` row ``pk`` can be locked NOWAIT, else
-    'busy' (another transaction holds it)."""
-    outcome: list[str] = []
-
-    def run() -> None:
-        try:
-            with transaction.atomic():
-                model.objects.select_for_update(nowait=True).get(pk=pk)
-            outcome.append("locked")
-        except DatabaseError:
-            outcome.append("busy")
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=30)
-    return outcome[0] if outcome else "no answer"
 
 
 @pytest.fixture
@@ -72,8 +39,8 @@ def test_while_handing_off_the_request_is_locked_but_its_project_is_not(
     seen: dict[str, str] = {}
 
     def probe(*, request: Request) -> None:  # runs inside the hand-off's transaction
-        seen["request"] = _lock_now(Request, request.pk)
-        seen["project"] = _lock_now(Project, request.project_id)
+        seen["request"] = lock_now(Request, request.pk)
+        seen["project"] = lock_now(Project, request.project_id)
 
     locking: list[Any] = []
     select_for_update = QuerySet.select_for_update
@@ -88,7 +55,7 @@ def test_while_handing_off_the_request_is_locked_but_its_project_is_not(
     request_hand_off(request=approved)
 
     lock = locking[0]  # the hand-off's own (the probe's NOWAIT locks come after it)
-    assert _as_postgresql(lock).endswith('FOR UPDATE OF "approvals_request"')
+    assert as_postgresql(lock).endswith('FOR UPDATE OF "approvals_request"')
     if connection.vendor == "postgresql":
         assert seen == {"request": "busy", "project": "locked"}
     approved.refresh_from_db()
