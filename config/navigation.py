@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from approvals.inbox_count import inbox_count_kept
 from approvals.models import ApprovalDelegation
@@ -178,6 +180,18 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
     return menu
 
 
+def nav_links(items: list[dict[str, str]], path: str) -> SafeString:
+    """The menu's links as base.html's loop wrote them (the page's own link marked current),
+    joined in Python: the loop's variable lookups were a tenth of the frame's rendering."""
+    return format_html_join(
+        "", '<a href="{}" data-nav="{}"{}>{}</a>',
+        ((item["url"], item["name"], _CURRENT if path == item["url"] else "", item["label"])
+         for item in items))
+
+
+_CURRENT = mark_safe(' aria-current="page"')  # a constant: nothing to escape
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Navigation entries for the signed-in user's roles, and what waits for them (the menu
     badge). Lazy: a fragment that shows no menu runs none of its queries."""
@@ -186,6 +200,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                                "menu_poll_seconds": settings.PORTAL_LIVE_IDLE_POLL_SECONDS}
     if user is not None and user.is_authenticated:
         context["nav_items"] = SimpleLazyObject(lambda: _menu(request)["items"])
+        context["nav_links"] = SimpleLazyObject(
+            lambda: nav_links(_menu(request)["items"], request.path))
         context["menu_waiting"] = SimpleLazyObject(lambda: _menu(request)["waiting"])
         # The signed-in frame's own links (sign out, the badge), kept as the menu's are.
         context["frame_urls"] = {name: menu_url(name) for name in FRAME_ROUTES}
