@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -8,20 +9,26 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from approvals.inbox_count import inbox_count_kept
-from approvals.selectors import delegators_today, inbox_tasks
+from approvals.models import ApprovalDelegation
+from approvals.selectors import inbox_tasks
+from approvals.services.delegations import delegations_in_range
 from portal.http import request_user
 from portal.models import User
 from portal.selectors import notifications_unread
+from portal.statements import MARKER_ID, Slot, Statement
 from provisioning.menu_roles import menu_roles
 
 
-def _capped_count(rows: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+def _capped_count(rows: QuerySet[Any]) -> tuple[str, list[Any]]:
     """``(SELECT COUNT(*) FROM (<rows' ids, at most BADGE_CAP + 1>))`` and its parameters."""
-    sql, params = rows.order_by().values("pk")[:BADGE_CAP + 1].query.sql_with_params()
-    return f"(SELECT COUNT(*) FROM ({sql}) _count)", params
+    sql, params = _capped(rows).query.sql_with_params()
+    return _count_sql(sql), list(params)
 
 
 # The badge counts at most this many of each (issue 16: every page of the frame counted every
@@ -61,6 +68,31 @@ class Waiting:
         return badge_text(self.total)
 
 
+def _capped(rows: QuerySet[Any]) -> QuerySet[Any]:
+    """The ids of ``rows``, at most ``BADGE_CAP + 1`` (what a badge counts)."""
+    return rows.order_by().values("pk")[:BADGE_CAP + 1]
+
+
+# The two counts of the frame, compiled once (portal.statements): for everyone the unread
+# notices, for an approver who stands in for nobody today the open tasks (the many; with
+# delegators the task count is compiled per request, its SQL depends on them).
+_UNREAD = Statement(lambda user: _capped(notifications_unread(user=User(pk=user))),
+                    user=Slot(User._meta.pk, MARKER_ID))
+# ``delegators_today``'s query (whom the person stands in for on ``day``), kept the same way.
+_DELEGATORS = Statement(
+    lambda user, day: delegations_in_range(on=day).filter(delegate=User(pk=user))
+    .values_list("delegator_id"),
+    user=Slot(User._meta.pk, MARKER_ID),
+    day=Slot(ApprovalDelegation._meta.get_field("starts_on"),
+             date(1901, 2, 3)))
+_OPEN_TASKS = Statement(lambda user: _capped(inbox_tasks(user=User(pk=user), delegators=[])),
+                        user=Slot(User._meta.pk, MARKER_ID))
+
+
+def _count_sql(sql: str) -> str:
+    return f"(SELECT COUNT(*) FROM ({sql}) _count)"
+
+
 def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None) -> Waiting:
     """Both counts in one query (the tasks only when the person may approve at all;
     ``tasks_counted``: the open tasks already counted by this response, not asked again).
@@ -69,16 +101,22 @@ def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None)
 
     For an approver, whom they stand in for today is read first (one small query): for the
     many who stand in for nobody the count leaves the delegation branch out, which halved the
-    Python that builds the count and the time PostgreSQL plans it (issue 16)."""
+    Python that builds the count and the time PostgreSQL plans it (issue 16). Both counts and
+    the delegation query run as statements compiled once (``portal.statements``); only a count
+    of tasks for someone standing in for others is compiled for the request."""
     counts = [str(int(tasks_counted)) if approver and tasks_counted is not None else "0"]
-    params: tuple[Any, ...] = ()
+    params: list[Any] = []
     if approver and tasks_counted is None:
-        open_tasks = inbox_tasks(user=user, delegators=delegators_today(user=user))
-        counts[0], params = _capped_count(open_tasks)
-    unread_sql, unread_params = _capped_count(notifications_unread(user=user))
+        delegators = [row[0] for row in _DELEGATORS.rows(user=user.pk, day=timezone.localdate())]
+        if delegators:
+            counts[0], params = _capped_count(inbox_tasks(user=user, delegators=delegators))
+        else:
+            tasks_sql, params = _OPEN_TASKS.sql(user=user.pk)
+            counts[0] = _count_sql(tasks_sql)
+    unread_sql, unread_params = _UNREAD.sql(user=user.pk)
     # Both counts in one statement with no table of its own: the querysets (and so the
     # scoping) are the selectors', compiled as they are; no outer query to resolve them in.
-    sql = f'SELECT {counts[0]} AS "waiting_tasks", {unread_sql} AS "waiting_unread"'
+    sql = f'SELECT {counts[0]} AS "waiting_tasks", {_count_sql(unread_sql)} AS "waiting_unread"'
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *unread_params])
         tasks_count, unread_count = cursor.fetchone()
@@ -142,6 +180,18 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
     return menu
 
 
+def nav_links(items: list[dict[str, str]], path: str) -> SafeString:
+    """The menu's links as base.html's loop wrote them (the page's own link marked current),
+    joined in Python: the loop's variable lookups were a tenth of the frame's rendering."""
+    return format_html_join(
+        "", '<a href="{}" data-nav="{}"{}>{}</a>',
+        ((item["url"], item["name"], _CURRENT if path == item["url"] else "", item["label"])
+         for item in items))
+
+
+_CURRENT = mark_safe(' aria-current="page"')  # a constant: nothing to escape
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Navigation entries for the signed-in user's roles, and what waits for them (the menu
     badge). Lazy: a fragment that shows no menu runs none of its queries."""
@@ -150,6 +200,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                                "menu_poll_seconds": settings.PORTAL_LIVE_IDLE_POLL_SECONDS}
     if user is not None and user.is_authenticated:
         context["nav_items"] = SimpleLazyObject(lambda: _menu(request)["items"])
+        context["nav_links"] = SimpleLazyObject(
+            lambda: nav_links(_menu(request)["items"], request.path))
         context["menu_waiting"] = SimpleLazyObject(lambda: _menu(request)["waiting"])
         # The signed-in frame's own links (sign out, the badge), kept as the menu's are.
         context["frame_urls"] = {name: menu_url(name) for name in FRAME_ROUTES}

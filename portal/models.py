@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portal.audit_chain import chain_link
 from portal.time_zones import time_zone_validate
+from portal.user_manager import PortalUserManager
 
 aws_account_id_validator = RegexValidator(r"^\d{12}$", "An AWS account id is 12 digits.")
 aws_region_validator = RegexValidator(
@@ -57,6 +58,8 @@ class User(AbstractUser):
         max_length=64, blank=True, validators=[time_zone_validate],
         help_text="IANA time zone name (Europe/Paris); blank: PORTAL_OWNER_TIME_ZONE. "
                   "Auto-stop schedules run on this clock.")
+
+    objects: ClassVar[PortalUserManager] = PortalUserManager()
 
     def has_role(self, role: str) -> bool:
         return self.is_active and role in (self.roles or [])
