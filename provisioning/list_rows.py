@@ -41,6 +41,20 @@ def _reference(environment: Environment, css: str) -> str:
             f'{escape(environment.origin_request.reference)}</a>')
 
 
+# What "My environments" reads of an environment and its related rows (``.only()``): what
+# ``my_environment_rows`` and ``views.environment_json`` show, and what
+# ``metering.rows_month_to_date`` meters (the parameters, the product's estimate fields, the
+# project's region). The whole rows of five tables, JSON columns and all, cost more CPU to
+# select and build than the rest of the page's own work (issue 16).
+MY_LIST_FIELDS = (
+    "status", "status_message", "provisioned_product_name", "notebook_instance_name",
+    "domain_id", "user_profile_name", "sagemaker_project_name", "parameters", "created_at",
+    "updated_at", "available_at", "terminated_at", "expires_at", "owner_id",
+    "origin_request__name", "origin_request__number", "product__name", "product__kind",
+    "product__flat_monthly_usd", "product__estimate_instance_types", "version__name",
+    "project__name", "project__aws_region")
+
+
 def my_environment_rows(rows: Iterable[dict[str, Any]], *, csrf_token: str) -> SafeString:
     """The rows of "My environments": ``rows`` as the view builds them (environment, state)."""
     token = escape(csrf_token)
