@@ -143,3 +143,24 @@ def test_my_requests_read_tasks_only_for_a_page_with_pending_requests(
     assert tasks_queries() == 1
     Request.objects.filter(requester=scientist).update(status="approved")
     assert tasks_queries() == 0
+
+
+def test_my_requests_rows_query_reads_only_what_the_rows_show(
+    scientist: User, manager: User, project: Project, notebook: Product
+) -> None:
+    _requests(1, project=project, product=notebook, manager=manager)
+    request_notebook(scientist, project, notebook)  # pending: its next approver is read too
+    client = _signed_in(scientist, api=False)
+    client.get("/requests/")  # the session's first reads
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/requests/").status_code == 200
+    rows = [q["sql"] for q in queries.captured_queries
+            if q["sql"].startswith('SELECT "approvals_request"."id"') and "JOIN" in q["sql"]]
+    assert len(rows) == 1, rows
+    for column in ('"approvals_request"."parameters"', '"approvals_request"."tag_choices"',
+                   '"approvals_request"."justification"', '"portal_user"'):
+        assert column not in rows[0]
+    assert '"approvals_request"."estimated_monthly_cost"' in rows[0]
+    # The session, the user, the count, the rows, the pending one's tasks (4), the
+    # environments, the products offered, the menu's counts.
+    assert len(queries) == 11
