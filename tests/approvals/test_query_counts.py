@@ -164,3 +164,24 @@ def test_my_requests_rows_query_reads_only_what_the_rows_show(
     # The session, the user, the count, the rows, the pending one's tasks (4), the
     # environments, the products offered, the menu's counts.
     assert len(queries) == 11
+
+
+def test_the_inbox_rows_query_reads_only_what_the_rows_show(
+    manager: User, project: Project, notebook: Product
+) -> None:
+    _requests(2, project=project, product=notebook, manager=manager)
+    client = _signed_in(manager, api=False)
+    client.get("/requests/inbox/")  # the session's first reads
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/requests/inbox/")
+    assert response.content.decode().count('data-task="') == 2
+    rows = [q["sql"] for q in queries.captured_queries
+            if q["sql"].startswith('SELECT "approvals_approvaltask"."id",') and "JOIN" in q["sql"]]
+    assert len(rows) == 1, rows
+    for column in ('"approvals_request"."parameters"', '"approvals_request"."tag_choices"',
+                   '"approvals_request"."justification"', '"portal_user"."password"',
+                   '"catalog_product"."description"'):
+        assert column not in rows[0]
+    assert '"portal_user"."first_name"' in rows[0]
+    # The session, the user, the delegations, the open tasks' ids, the rows, the menu's counts.
+    assert len(queries) == 6
