@@ -185,3 +185,22 @@ def test_the_inbox_rows_query_reads_only_what_the_rows_show(
     assert '"portal_user"."first_name"' in rows[0]
     # The session, the user, the delegations, the open tasks' ids, the rows, the menu's counts.
     assert len(queries) == 6
+
+
+def test_the_api_list_of_my_requests_reads_only_what_its_rows_show(
+    scientist: User, manager: User, project: Project, notebook: Product
+) -> None:
+    _requests(1, project=project, product=notebook, manager=manager)
+    request_notebook(scientist, project, notebook)
+    client = _signed_in(scientist, api=True)
+    client.get("/api/v1/requests")  # the session's first reads
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/requests").status_code == 200
+    rows = [q["sql"] for q in queries.captured_queries
+            if q["sql"].startswith('SELECT "approvals_request"."id"') and "JOIN" in q["sql"]]
+    assert len(rows) == 1, rows
+    for column in ('"approvals_request"."parameters"', '"approvals_request"."tag_choices"',
+                   '"approvals_request"."justification"', '"portal_user"."password"',
+                   '"portal_project"."aws_account_id"'):
+        assert column not in rows[0]
+    assert '"portal_user"."username"' in rows[0] and '"portal_project"."slug"' in rows[0]
