@@ -19,7 +19,7 @@ from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from approvals.api_rows import my_request_rows
+from approvals.api_rows import REQUEST_API_FIELDS, my_request_rows
 from approvals.chain import request_chain, waiting_step
 from approvals.errors import ApprovalError, RequestInvalid
 from approvals.links import environment_links
@@ -267,7 +267,8 @@ class RequestListView(APIView):
     @extend_schema(responses=MyRequestOutput(many=True), summary="My requests, newest first")
     def get(self, request: ApiRequest) -> Response:
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(my_requests(user=_user(request)), request, view=self)
+        page = paginator.paginate_queryset(
+            my_requests(user=_user(request)).only(*REQUEST_API_FIELDS), request, view=self)
         rows = list(page or [])
         waiting_tasks_prefetch(rows)
         links = environment_links(requests=rows, user=_user(request))

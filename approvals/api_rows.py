@@ -26,6 +26,16 @@ from portal.row_values import api_text, api_time
 _COST = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
 
 
+# What ``my_request_rows`` reads of a request and its related rows (``.only()`` on
+# ``my_requests``): its fields, the requester's username (and id, for the next approvers), the
+# project's slug, the product's name and kind, the version's name. Not the parameters, tags
+# and justification, nor the whole requester, project and product rows (issue 16).
+REQUEST_API_FIELDS = (
+    "number", "name", "status", "action", "environment_ref", "lease_days",
+    "estimated_monthly_cost", "created_at", "decided_at", "handed_off_at",
+    "requester__username", "project__slug", "product__name", "product__kind", "version__name")
+
+
 def _number(value: int | None) -> int | None:
     return None if value is None else int(value)
 

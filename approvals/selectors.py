@@ -229,6 +229,18 @@ def inbox_for_user(*, user: User) -> QuerySet[ApprovalTask]:
                        delegators=delegators).order_by("request__created_at", "pk")
 
 
+# What a row of ``inbox_page`` is read with (``.only()``): what ``inbox_rows`` shows and what
+# the change previews look up (the request's action, environment and project). The whole rows
+# of the task, the request (parameters, tags) and its four parts cost a quarter of the rows
+# query's CPU (issue 16).
+INBOX_ROW_FIELDS = (
+    "name", "required_approvals", "escalated", "request__number", "request__created_at",
+    "request__name", "request__action", "request__environment_ref",
+    "request__estimated_monthly_cost", "request__project_id", "request__requester__username",
+    "request__requester__first_name", "request__requester__last_name",
+    "request__project__name", "request__product__name", "request__version__name")
+
+
 def inbox_page(*, user: User, number: str | int | None, per_page: int) -> Page[ApprovalTask]:
     """A page of `inbox_for_user` in three small statements: whom the user stands in for,
     the ids of all open tasks in inbox order (their number is the pager's count), and the
@@ -242,7 +254,7 @@ def inbox_page(*, user: User, number: str | int | None, per_page: int) -> Page[A
         ApprovalTask.objects.filter(pk__in=list(page.object_list),
                                     status=ApprovalTask.Status.PENDING,
                                     request__status=Request.Status.PENDING),
-        user=user, delegators=delegators)}
+        user=user, delegators=delegators).only(*INBOX_ROW_FIELDS)}
     # A task decided between the two reads drops out of the page (it left the inbox).
     page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
     return cast("Page[ApprovalTask]", page)

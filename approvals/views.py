@@ -62,7 +62,9 @@ PAGE_SIZE = 50
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    page = Paginator(my_requests(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = my_requests(user=user).select_related(None).select_related(
+        *request_rows.REQUEST_LIST_RELATED).only(*request_rows.REQUEST_LIST_FIELDS)
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     waiting_tasks_prefetch(rows)
     links = environment_links(requests=rows, user=user)

@@ -19,6 +19,12 @@ from catalog.models import Product
 from portal.reversing import reverse_key
 from portal.row_values import cell_text
 
+# What the catalog reads of a product (``.only()``): what ``_card`` shows and what
+# ``estimates.catalog_card_estimates`` prices; not its output mapping, idle
+# parameters and tag options (JSON columns) nor its support contacts.
+CARD_FIELDS = ("name", "kind", "aws_account_id", "aws_region", "description",
+               "default_version_id", "flat_monthly_usd", "estimate_instance_types")
+
 
 def _estimate(estimate: CostEstimate | None) -> str:
     if not estimate:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.cards import catalog_cards_html
+from catalog.cards import CARD_FIELDS, catalog_cards_html
 from catalog.checks import product_flags, tag_options_requestable
 from catalog.estimates import catalog_card_estimates
 from catalog.forms import (
@@ -69,7 +69,7 @@ class CatalogFilterForm(forms.Form):
 def product_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = CatalogFilterForm(request.GET or None)
-    products = products_for_user(user=user)
+    products = products_for_user(user=user).only(*CARD_FIELDS)
     if form.is_bound and form.is_valid():
         products = product_search(products, q=form.cleaned_data["q"].strip(),
                                   kind=form.cleaned_data["kind"])

@@ -63,14 +63,17 @@ def environment_list(request: HttpRequest) -> HttpResponse:
     """The user's environments; terminated ones only with ``?terminated=show``."""
     show_terminated = request.GET.get("terminated") == "show"
     user, now = _user(request), timezone.now()
+    owned = selectors.environments_owned_by(user=user, terminated=True).select_related(
+        None).select_related("origin_request", "product", "version", "project").only(
+        *list_rows.MY_LIST_FIELDS)
     if show_terminated:
-        listed: Any = selectors.environments_owned_by(user=user, terminated=True)
+        listed: Any = owned
         month_to_date = metering.user_month_to_date(user, now)
     else:
         # One read for the list and its month-to-date figure: the live environments (the list)
         # and those terminated this month (metered too), in the list's order (issue 16: the
         # count, the page and the metered rows were three reads of nearly the same rows).
-        read = list(selectors.environments_owned_by(user=user, terminated=True).filter(
+        read = list(owned.filter(
             ~Q(status=Environment.Status.TERMINATED) | metering.alive_in_month(now)))
         listed = [e for e in read if e.status != Environment.Status.TERMINATED]
         month_to_date = metering.rows_month_to_date(read, now)

@@ -45,6 +45,10 @@ def test_a_catalog_that_fits_on_its_page_is_not_counted(project: Project,
     assert len(sql) == 6, "\n".join(sql)
     assert not any("COUNT(*) AS" in s for s in sql)
     assert "LIMIT 25" in sql[2] and "UNION ALL" in sql[4] and '"waiting_unread"' in sql[5]
+    # The products' card and estimate columns only, not their JSON columns nor contacts.
+    for column in ("output_mapping", "idle_parameters", "launch_tag_options", "support_email"):
+        assert f'"catalog_product"."{column}"' not in sql[2]
+    assert '"catalog_product"."estimate_instance_types"' in sql[2]
 
 
 def test_a_catalog_of_two_pages_is_counted_once(project: Project, scientist: User) -> None:

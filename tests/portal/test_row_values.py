@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 
 from django.template import engines
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from rest_framework import serializers
 
-from portal.row_values import api_text, api_time, local_minute
+from portal.models import Project
+from portal.row_values import api_text, api_time, choice_labels, escaped, local_minute
 
 AT = datetime(2026, 3, 29, 0, 30, 5, tzinfo=UTC)  # 01:30 in Paris (CET, the day DST starts)
 
@@ -33,3 +36,21 @@ def test_api_values_are_the_drf_fields_text() -> None:
     assert api_time(None) is None
     assert api_text(None) is None
     assert api_text(12) == "12"
+
+
+def test_escaped_is_django_escape_as_text_for_every_kind_of_value() -> None:
+    import uuid
+    from decimal import Decimal
+
+    values = ["<a href='x'>&\"", mark_safe("<b>safe</b>"), 12, Decimal("1.50"), None, "",
+              uuid.UUID("9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a")]
+    for value in values:
+        assert escaped(value) == escape(value), value
+    assert escaped(mark_safe("<b>")) == "&lt;b&gt;"  # safe text is escaped too, as escape does
+
+
+def test_choice_labels_are_the_fields_display_values() -> None:
+    labels = choice_labels(Project.Environment.choices)
+    for value in Project.Environment.values:
+        assert labels[value] == Project(environment=value).get_environment_display()
+    assert labels.get("nope", "nope") == Project(environment="nope").get_environment_display()

@@ -110,3 +110,24 @@ def test_the_rows_are_escaped_and_say_what_the_environment_offers(
     assert f"<td>{scientist.username}</td><td>{project.slug}</td>" in admin
     empty = client.get("/environments/all/?owner=nobody-at-all").content.decode()
     assert "No environment matches." in empty
+
+
+def test_the_rows_query_reads_only_what_the_page_shows_and_meters(
+        client: Client, scientist: User, project: Project, notebook: Product) -> None:
+    for _ in range(3):
+        make_environment(scientist, project, notebook)
+    client.force_login(scientist)
+    client.get("/environments/")  # the session and the menu's first reads
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/environments/")
+    assert response.status_code == 200
+    rows = [q["sql"] for q in queries.captured_queries
+            if 'FROM "provisioning_environment"' in q["sql"] and "JOIN" in q["sql"]]
+    assert len(rows) == 1, rows
+    # Neither the JSON columns it does not show nor the owner's row (a whole user) are read.
+    for column in ('"provisioning_environment"."outputs"', '"provisioning_environment"."tags"',
+                   '"approvals_request"."parameters"', '"portal_user"'):
+        assert column not in rows[0]
+    assert '"provisioning_environment"."parameters"' in rows[0]  # metered
+    # The session, the user, the rows, the prices, the status edges, the menu's counts.
+    assert len(queries) == 6
