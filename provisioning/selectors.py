@@ -14,7 +14,7 @@ from django.http import Http404
 from approvals.links import EnvironmentLink
 from approvals.models import Request
 from catalog.models import Product
-from catalog.parameters import parameters_effective
+from catalog.parameter_labels import parameter_labels
 from portal.models import User
 from portal.reversing import reverse_key
 from portal.sealing import is_sealed
@@ -104,16 +104,17 @@ SECRET_MASK = "••••••"
 def environment_parameters(*, environment: Environment) -> list[ParameterShown]:
     """The parameter values the environment runs with, in template order, labelled as the
     request form labels them. NoEcho values (and anything stored sealed) are masked: the page
-    says a value is set, never what it is. Two queries (the version's specs, the overrides)."""
+    says a value is set, never what it is. One query (the version's specs with their overrides'
+    labels, ``catalog.parameter_labels``)."""
     values = dict(environment.parameters or {})
-    version = environment.version
-    version.product = environment.product  # the same row, already loaded with the environment
-    effective = {p.key: p for p in parameters_effective(version=version)}
-    order = [key for key in effective if key in values] + sorted(
-        key for key in values if key not in effective)
+    labelled = {p.key: p for p in parameter_labels(
+        version_id=environment.version_id, product_id=environment.product_id,
+        kind=environment.product.kind)}
+    order = [key for key in labelled if key in values] + sorted(
+        key for key in values if key not in labelled)
     shown: list[ParameterShown] = []
     for key in order:
-        parameter = effective.get(key)
+        parameter = labelled.get(key)
         secret = bool(parameter and parameter.no_echo) or is_sealed(values[key])
         value = "" if values[key] is None else str(values[key])
         shown.append(ParameterShown(
@@ -121,13 +122,20 @@ def environment_parameters(*, environment: Environment) -> list[ParameterShown]:
             value=(SECRET_MASK if value else "") if secret else value, secret=secret,
             fixed=bool(parameter and parameter.hidden)))
     return shown
+
+
 def environment_requests(*, environment: Environment) -> list[Request]:
     """The requests of an environment, oldest first: the one it came from, then the day-2
     requests (change, terminate) about it. Its owner and platform admins see them all: a
     day-2 request is only ever the owner's, and the environment is already in scope."""
+    # Only what the page's table and the API's list show: a request's parameters and tag
+    # choices (JSON) and the requester's other columns cost CPU to read and were never used.
     return list(Request.objects.filter(Q(pk=environment.origin_request_id)
                                        | Q(environment_ref=str(environment.pk)))
-                .select_related("requester").order_by("created_at", "pk"))
+                .select_related("requester")
+                .only("number", "action", "status", "created_at", "requester__username",
+                      "requester__first_name", "requester__last_name")
+                .order_by("created_at", "pk"))
 
 
 def request_environment_links(requests: Sequence[Request], user: User

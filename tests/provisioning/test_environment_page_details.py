@@ -102,10 +102,11 @@ def test_the_page_reads_a_bounded_number_of_queries(
     available.save()
     client.force_login(scientist)
     url = reverse("provisioning:environment_detail", args=[available.pk])
-    # measured: 14 — the page (6), the parameters table (2), the cost so far (metering: the
+    # measured: 13 — the page (6), the parameters table (1: the specs joined to their
+    # overrides, catalog.parameter_labels), the cost so far (metering: the
     # prices and storage prices in one UNION ALL, the status edges), the Cost Explorer actuals
     # (one statement: the daily costs' sums and the last fetch), its requests, its lease, its
     # auto-stop policies (leases' panel) and the menu's count of what waits; none of them
     # grows with the rows
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         assert client.get(url).status_code == 200
