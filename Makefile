@@ -31,10 +31,13 @@ typecheck:
 # wait, and the other processes compute meanwhile. Whole files per process so module fixtures and
 # the real-worker tests stay together, handed out in the order tests/conftest.py gives (the files
 # that wait longest first; xdist would otherwise sort them by test count, one-test journeys last);
-# tests/settings.py gives each process its own task queue.
+# tests/settings.py gives each process its own task queue. Bytecode is kept under var/pycache even
+# where PYTHONDONTWRITEBYTECODE is set: without it each process rewrote the asserts of all ~300
+# test files again (collection 15.3 s of CPU a process, 9.5 s with the bytecode kept).
 PYTEST_PROCESSES ?= 4
 pytest:
-	$(PY) -m pytest -n $(PYTEST_PROCESSES) --dist loadfile --no-loadscope-reorder
+	env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/var/pycache \
+		$(PY) -m pytest -n $(PYTEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 
 # schemathesis over the OpenAPI schema, as a data scientist and a platform admin; bounded by
 # FUZZ_EXAMPLES cases per operation and persona. Fails on any server error.

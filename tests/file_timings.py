@@ -6,6 +6,11 @@ seconds of the pytest process that ran it and the CPU of the child processes it 
 (Celery workers, ``manage.py`` subprocesses, gunicorn, the browser's driver). Under
 pytest-xdist with ``--dist loadfile`` each file runs in one process, so the sums per file are
 that file's cost; ``python -m tests.file_timings FILE`` prints the top files by CPU and wall.
+
+A process's last teardown also ends its session-scoped fixtures (the Chromium the browser
+journeys share, which is waited for only then): it is counted under ``SESSION_TEARDOWN``, not
+under the file that happened to run last. Child processes a test never waited for are reaped
+later, by whichever file next starts one, and count there.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 import pytest
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "var" / "test" / "file-timings.jsonl"
+SESSION_TEARDOWN = "(the last teardown: session fixtures)"
 
 
 def children_cpu() -> float:
@@ -29,24 +35,49 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _now() -> dict[str, float]:
+    return {"wall": time.perf_counter(), "cpu": time.process_time(), "children": children_cpu()}
+
+
 class FileTimings:
     """Adds up each item's wall, own CPU and children's CPU under its file's path."""
 
     def __init__(self) -> None:
         self.files: dict[str, dict[str, float]] = {}
+        self.last_teardown: dict[str, float] = {}
+
+    def _add(self, path: str, spent: dict[str, float], tests: int) -> None:
+        entry = self.files.setdefault(path, {"wall": 0.0, "cpu": 0.0, "children": 0.0,
+                                             "tests": 0})
+        for key, value in spent.items():
+            entry[key] += value
+        entry["tests"] += tests
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
-        wall, cpu, child = time.perf_counter(), time.process_time(), children_cpu()
+        start = _now()
         try:
             return (yield)
         finally:
-            entry = self.files.setdefault(item.nodeid.split("::", 1)[0],
-                                          {"wall": 0.0, "cpu": 0.0, "children": 0.0, "tests": 0})
-            entry["wall"] += time.perf_counter() - wall
-            entry["cpu"] += time.process_time() - cpu
-            entry["children"] += children_cpu() - child
-            entry["tests"] += 1
+            end = _now()
+            spent = {key: end[key] - start[key] - self.last_teardown.get(key, 0.0)
+                     for key in start}
+            self._add(item.nodeid.split("::", 1)[0], spent, 1)
+            if self.last_teardown:
+                self._add(SESSION_TEARDOWN, self.last_teardown, 0)
+                self.last_teardown = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None
+                                ) -> Generator[None, object, object]:
+        if nextitem is not None:
+            return (yield)
+        start = _now()
+        try:
+            return (yield)
+        finally:
+            end = _now()
+            self.last_teardown = {key: end[key] - start[key] for key in start}
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         output = Path(os.environ.get("PORTAL_TEST_TIMINGS", DEFAULT_OUTPUT))

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Minutes of subprocesses: handed out first under xdist (tests/conftest.py).
@@ -63,6 +66,8 @@ def test_one_run_of_every_bench_writes_a_report_with_every_section(tmp_path: Pat
         assert "Skipped: `wrk` is not installed." in text
     # Progress is printed as it goes.
     assert "[run_all] provisioning: done" in done.stdout
+    # One migrate for the three benches that make their own rows: each gets a copy.
+    assert done.stdout.count("an empty SQLite database migrated in") == 1
 
 
 def test_an_unknown_bench_is_refused_before_anything_runs(tmp_path: Path) -> None:
@@ -72,3 +77,35 @@ def test_an_unknown_bench_is_refused_before_anything_runs(tmp_path: Path) -> Non
 
     assert done.returncode == 2 and "no bench named pagez" in done.stderr
     assert not (tmp_path / "r.md").exists()
+
+
+def test_the_benches_own_sqlite_databases_are_copies_of_one_migrated_database(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The migrate child runs once per run (it is ~7 s of CPU); each bench gets its own copy,
+    removed afterwards. (The first test runs the real child.)"""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import run_all
+
+    children: list[dict[str, str]] = []
+
+    def migrate(command: list[str], **options: Any) -> None:
+        assert "bench_django.django_start(" in command[-1] and options["check"]
+        children.append(options["env"])
+        Path(options["env"]["DATABASE_URL"].removeprefix("sqlite:///")).write_text("migrated")
+
+    monkeypatch.setattr(run_all.subprocess, "run", migrate)
+    urls = []
+    for name in ("reconcile", "sweeps"):
+        with run_all.own_database(f"sqlite:///{tmp_path / 'seeded.sqlite3'}", name,
+                                  scratch=tmp_path) as url:
+            copy = Path(url.removeprefix("sqlite:///"))
+            assert copy.read_text() == "migrated" and copy.parent == tmp_path
+            copy.write_text("rows of this bench")
+            urls.append(url)
+        assert not copy.exists()
+
+    assert len(children) == 1
+    assert children[0]["DATABASE_URL"] == f"sqlite:///{tmp_path / 'migrated-empty.sqlite3'}"
+    assert "DJANGO_SETTINGS_MODULE" not in children[0]
+    assert len(set(urls)) == 2
+    assert (tmp_path / "migrated-empty.sqlite3").read_text() == "migrated"

@@ -3,6 +3,8 @@ first (tests/conftest.py); each file's tests stay together and in order."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import types
 from pathlib import Path
 from typing import Any
@@ -65,3 +67,17 @@ def test_the_long_files_come_first_among_those_that_do_not_wait() -> None:
 def test_every_long_file_exists() -> None:
     root = Path(__file__).resolve().parents[1]
     assert [name for name in sorted(LONG_FILES) if not (root / name).is_file()] == []
+
+
+def test_make_pytest_keeps_bytecode_under_var_even_where_the_environment_turns_it_off() -> None:
+    """Where PYTHONDONTWRITEBYTECODE is set, every process rewrote the asserts of every test file
+    afresh; `make pytest` keeps the bytecode under var/ (ignored by git) instead."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"}
+    recipe = subprocess.run(["make", "-n", "pytest", "PY=python"], cwd=root, env=env,
+                            capture_output=True, text=True, check=True).stdout
+    words = recipe.replace("\\\n", " ").split()
+    assert words[:2] == ["env", "-u"] and words[2] == "PYTHONDONTWRITEBYTECODE"
+    assert f"PYTHONPYCACHEPREFIX={root}/var/pycache" in words
+    assert words.index("python") > words.index(f"PYTHONPYCACHEPREFIX={root}/var/pycache")
+    assert "var/*" in (root / ".gitignore").read_text().splitlines()
