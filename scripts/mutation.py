@@ -58,7 +58,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # minus files that test other things slowly (settings, gunicorn, docker compose, the real worker,
 # which also fails under a loaded machine's timing); with SELECT_TESTS=coverage a mutant runs only
 # the tests of its line, so a long list costs one baseline run, shared by the modules with it.
-_APPROVALS = ["tests/approvals"]
+# The lease terms and the quota refusal of a request are checked by approvals/services/validate.py
+# and create.py, and tested with the leases and quotas apps.
+_APPROVALS = ["tests/approvals", "tests/leases/test_lease_terms.py",
+              "tests/quotas/test_request_quota.py"]
 _PROVISIONING = [
     "--ignore=tests/provisioning/test_worker_end_to_end.py",
     "--ignore=tests/provisioning/test_aws_settings.py", "tests/provisioning",

@@ -46,12 +46,14 @@ def test_a_request_gets_the_default_lease_or_the_one_picked_within_the_maximum(
     product.save()
     assert new_request(scientist, product).lease_days == 14  # default 30 capped at 14
     assert new_request(scientist, product, lease_days="7").lease_days == 7
+    assert new_request(scientist, product, lease_days="14").lease_days == 14  # the maximum
+    assert new_request(scientist, product, lease_days="  ").lease_days == 14  # blank: default
     for bad, message in (("15", "Between 1 and 14 days."), ("0", "Between 1 and 14 days."),
                          ("a week", "A whole number of days.")):
         with pytest.raises(RequestInvalid) as refused:
             new_request(scientist, product, lease_days=bad)
         assert refused.value.errors["lease_days"] == [message]
-    assert Request.objects.count() == 2
+    assert Request.objects.count() == 4
 
 
 def test_an_extend_request_names_its_days_and_the_owners_environment(
