@@ -73,8 +73,11 @@ def test_make_pytest_keeps_bytecode_under_var_even_where_the_environment_turns_i
     """Where PYTHONDONTWRITEBYTECODE is set, every process rewrote the asserts of every test file
     afresh; `make pytest` keeps the bytecode under var/ (ignored by git) instead."""
     root = Path(__file__).resolve().parents[1]
-    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"}
-    recipe = subprocess.run(["make", "-n", "pytest", "PY=python"], cwd=root, env=env,
+    # Under `make test` the environment says make is nested (MAKELEVEL), which would print its
+    # "Entering directory" lines; this asks as a contributor's own `make` does.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    recipe = subprocess.run(["make", "--no-print-directory", "-n", "pytest", "PY=python"],
+                            cwd=root, env=env,
                             capture_output=True, text=True, check=True).stdout
     words = recipe.replace("\\\n", " ").split()
     assert words[:2] == ["env", "-u"] and words[2] == "PYTHONDONTWRITEBYTECODE"

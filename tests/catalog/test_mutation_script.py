@@ -47,7 +47,8 @@ def test_the_hand_off_module_runs_its_own_tests_on_postgresql_once_and_others_on
     tests = dict(picked)
     assert "tests/approvals/test_request_hand_off_locks.py" in tests[
         "approvals/services/handoff.py"]
-    assert tests["approvals/services/decide.py"] == ["tests/approvals"]
+    assert tests["approvals/services/decide.py"] == [
+        "tests/approvals", "tests/leases/test_lease_terms.py", "tests/quotas/test_request_quota.py"]
     assert mutation.database_of("approvals/services/handoff.py").startswith("postgres://")
     assert mutation.database_of("approvals/services/decide.py") == ""
 
