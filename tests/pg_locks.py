@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 
 
 def as_postgresql(queryset: Any) -> str:
@@ -44,3 +46,16 @@ def lock_now(model: type[Any], pk: Any) -> str:
     thread.start()
     thread.join(timeout=30)
     return outcome[0] if outcome else "no answer"
+
+
+def locks_recorded(monkeypatch: pytest.MonkeyPatch) -> list[QuerySet[Any]]:
+    """The querysets ``select_for_update`` makes from now on (for ``as_postgresql``), in order."""
+    locking: list[QuerySet[Any]] = []
+    select_for_update = QuerySet.select_for_update
+
+    def recorded(self: QuerySet[Any], *args: Any, **kwargs: Any) -> QuerySet[Any]:
+        locking.append(select_for_update(self, *args, **kwargs))
+        return locking[-1]
+
+    monkeypatch.setattr(QuerySet, "select_for_update", recorded)
+    return locking

@@ -11,16 +11,13 @@ compiles it for PostgreSQL, and on PostgreSQL (CI) it also probes the locks them
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import connection
-from django.db.models import QuerySet
 
 from approvals.models import Request
 from approvals.services import handoff, request_hand_off
 from portal.models import Project
-from tests.pg_locks import as_postgresql, lock_now
+from tests.pg_locks import as_postgresql, lock_now, locks_recorded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,14 +39,7 @@ def test_while_handing_off_the_request_is_locked_but_its_project_is_not(
         seen["request"] = lock_now(Request, request.pk)
         seen["project"] = lock_now(Project, request.project_id)
 
-    locking: list[Any] = []
-    select_for_update = QuerySet.select_for_update
-
-    def recorded(self: QuerySet[Any], *args: Any, **kwargs: Any) -> QuerySet[Any]:
-        locking.append(select_for_update(self, *args, **kwargs))
-        return locking[-1]
-
-    monkeypatch.setattr(QuerySet, "select_for_update", recorded)
+    locking = locks_recorded(monkeypatch)
     if connection.vendor == "postgresql":
         monkeypatch.setattr(handoff, "_handlers", [probe])
     request_hand_off(request=approved)

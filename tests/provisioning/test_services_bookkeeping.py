@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.models import LaunchPath
@@ -29,7 +28,7 @@ from provisioning.services import (
     launch_path_id,
     provision_dispatch,
 )
-from tests.pg_locks import as_postgresql, lock_now
+from tests.pg_locks import as_postgresql, lock_now, locks_recorded
 from tests.provisioning.conftest import SentTasks
 
 Status = Environment.Status
@@ -114,14 +113,7 @@ def test_a_failure_keeps_the_first_thousand_characters_of_each_text_in_the_audit
 @pytest.mark.django_db(transaction=True)
 def test_a_transition_locks_the_environment_row_but_not_its_project_or_owner(
         queued: Environment, monkeypatch: pytest.MonkeyPatch) -> None:
-    locking: list[Any] = []
-    select_for_update = QuerySet.select_for_update
-
-    def recorded(self: QuerySet[Any], *args: Any, **kwargs: Any) -> QuerySet[Any]:
-        locking.append(select_for_update(self, *args, **kwargs))
-        return locking[-1]
-
-    monkeypatch.setattr(QuerySet, "select_for_update", recorded)
+    locking = locks_recorded(monkeypatch)
     seen: dict[str, str] = {}
     with transaction.atomic():
         locked = environment_locked(queued.pk)
