@@ -7,6 +7,7 @@ look but never decide).
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,10 +51,15 @@ def _named(user: User, **task_filter: Any) -> Q:
     )
 
 
+def delegators_on(*, user: User, day: datetime.date | None = None) -> QuerySet[Any]:
+    """The ids of the people the user stands in for on ``day`` (today) as their delegate."""
+    return delegations_in_range(on=day).filter(delegate=user).values_list("delegator_id",
+                                                                          flat=True)
+
+
 def delegators_today(*, user: User) -> list[int]:
     """The people the user stands in for today as their delegate (one query; usually none)."""
-    return list(delegations_in_range().filter(delegate=user).values_list("delegator_id",
-                                                                         flat=True))
+    return list(delegators_on(user=user))
 
 
 def _on_behalf(user: User, *, delegators: Sequence[int] | None = None,

@@ -16,8 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from approvals.inbox_count import inbox_count_kept
 from approvals.models import ApprovalDelegation
-from approvals.selectors import inbox_tasks
-from approvals.services.delegations import delegations_in_range
+from approvals.selectors import delegators_on, inbox_tasks
 from portal.http import request_user
 from portal.models import User
 from portal.selectors import notifications_unread
@@ -80,8 +79,7 @@ _UNREAD = Statement(lambda user: _capped(notifications_unread(user=User(pk=user)
                     user=Slot(User._meta.pk, MARKER_ID))
 # ``delegators_today``'s query (whom the person stands in for on ``day``), kept the same way.
 _DELEGATORS = Statement(
-    lambda user, day: delegations_in_range(on=day).filter(delegate=User(pk=user))
-    .values_list("delegator_id"),
+    lambda user, day: delegators_on(user=User(pk=user), day=day),
     user=Slot(User._meta.pk, MARKER_ID),
     day=Slot(ApprovalDelegation._meta.get_field("starts_on"),
              date(1901, 2, 3)))
@@ -199,12 +197,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {"local_login_enabled": settings.PORTAL_LOCAL_LOGIN,
                                "menu_poll_seconds": settings.PORTAL_LIVE_IDLE_POLL_SECONDS}
     if user is not None and user.is_authenticated:
-        context["nav_items"] = SimpleLazyObject(lambda: _menu(request)["items"])
         context["nav_links"] = SimpleLazyObject(
             lambda: nav_links(_menu(request)["items"], request.path))
         context["menu_waiting"] = SimpleLazyObject(lambda: _menu(request)["waiting"])
         # The signed-in frame's own links (sign out, the badge), kept as the menu's are.
         context["frame_urls"] = {name: menu_url(name) for name in FRAME_ROUTES}
-    else:
-        context["nav_items"] = []
     return context

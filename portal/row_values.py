@@ -43,7 +43,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, str):
         return value if isinstance(value, SafeData) else html.escape(value)
     if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        return html.escape(str(value))
+        return str(value)  # digits and a sign: nothing to escape
     return str(conditional_escape(str(localize(value))))
 
 
