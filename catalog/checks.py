@@ -14,12 +14,12 @@ the request is made.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 
-from catalog.models import LaunchPath, Product
+from catalog.models import LaunchPath, Product, TagOption
 
 LAUNCH_CONSTRAINT = "LAUNCH"
 # AWS reserves the prefix for its own tags, whatever the case ("aws:", "AWS:" …).
@@ -63,13 +63,14 @@ def tag_key_collision(key: str) -> str:
     return ""
 
 
-def _tag_option_values(product: Product) -> dict[str, list[str]]:
+def _tag_option_values(product: Product, options: Iterable[TagOption] | None = None
+                       ) -> dict[str, list[str]]:
     if product.launch_tag_options is not None:
         return {str(k): sorted(str(v) for v in values)
                 for k, values in product.launch_tag_options.items()}
     # Not read from the launch path yet: the product's own TagOptions.
     values: dict[str, list[str]] = {}
-    for option in product.tag_options.all():
+    for option in product.tag_options.all() if options is None else options:
         if option.active and option.retired_at is None:
             values.setdefault(option.key, []).append(option.value)
     return {key: sorted(found) for key, found in values.items()}
@@ -81,9 +82,12 @@ def tag_option_collisions(*, product: Product) -> dict[str, str]:
     return {key: reason for key, reason in sorted(found.items()) if reason}
 
 
-def tag_options_requestable(*, product: Product) -> dict[str, list[str]]:
-    """The TagOptions a requester picks from, key → allowed values (colliding keys left out)."""
-    return {key: values for key, values in sorted(_tag_option_values(product).items())
+def tag_options_requestable(*, product: Product, options: Iterable[TagOption] | None = None
+                            ) -> dict[str, list[str]]:
+    """The TagOptions a requester picks from, key → allowed values (colliding keys left out).
+    ``options``: the product's TagOptions as the caller read them (else ``product.tag_options``;
+    neither is read when the launch path gave the product its TagOptions)."""
+    return {key: values for key, values in sorted(_tag_option_values(product, options).items())
             if not tag_key_collision(key)}
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import Value
 
 from catalog.models import (
@@ -37,6 +37,7 @@ from catalog.models import (
     ProductVersion,
     StoragePrice,
 )
+from portal.statements import MARKER_TEXT, Slot, Statement
 
 INSTANCE_TYPE_PARAMETER = "InstanceType"
 VOLUME_SIZE_PARAMETER = "VolumeSizeInGB"
@@ -74,10 +75,17 @@ class CostEstimate:
         return f"{self.instance_type}" if self.instance_type else self.basis_label
 
 
+# The product page's and the request form's one price read, compiled once (portal.statements).
+_PRICES = Statement(
+    lambda region: InstancePrice.objects.filter(region=region).order_by().values_list(
+        "instance_type", "usd_per_hour"),
+    region=Slot(InstancePrice._meta.get_field("region"), MARKER_TEXT))
+
+
 def prices_for_region(*, region: str) -> dict[str, Decimal]:
-    return dict(
-        InstancePrice.objects.filter(region=region).values_list("instance_type", "usd_per_hour")
-    )
+    """Hourly prices of one region by instance type."""
+    return {str(instance_type): hourly for instance_type, hourly in
+            _PRICES.rows(using=router.db_for_read(InstancePrice), region=region)}
 
 
 def prices_for_regions(*, regions: Iterable[str]) -> dict[str, dict[str, Decimal]]:

@@ -198,12 +198,20 @@ def parameters_effective(*, version: ProductVersion) -> list[EffectiveParameter]
 
     Uses ``version.parameters`` and ``version.product.overrides`` prefetches when present.
     """
-    overrides = {o.key: o for o in version.product.overrides.all()}
-    specs = [s for s in version.parameters.all() if s.retired_at is None]
-    specs.sort(key=lambda s: (s.position, s.key))
+    return parameters_effective_of(
+        specs=version.parameters.all(), kind=version.product.kind,
+        overrides={o.key: o for o in version.product.overrides.all()})
+
+
+def parameters_effective_of(
+    *, specs: Iterable[ParameterSpec], overrides: Mapping[str, ParameterOverride], kind: str
+) -> list[EffectiveParameter]:
+    """``parameters_effective`` of specs and overrides already read (the live specs of one
+    version, in any order; the product's overrides by key; the product's kind)."""
+    live = sorted((s for s in specs if s.retired_at is None), key=lambda s: (s.position, s.key))
     effective = [parameter_effective(spec=spec, override=overrides.get(spec.key))
-                 for spec in specs]
-    if version.product.kind == Product.Kind.SAGEMAKER_PROJECT:
+                 for spec in live]
+    if kind == Product.Kind.SAGEMAKER_PROJECT:
         effective = [replace(p, hidden=True, fixed_value="", default="")
                      if p.key in SAGEMAKER_PROJECT_PARAMETERS else p for p in effective]
     return effective

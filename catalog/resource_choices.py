@@ -170,7 +170,8 @@ def parameter_choices_for(
 
 
 def parameters_offered(*, version: ProductVersion, project: Project | None,
-                       client_for: ClientFactory | None = None, narrowed: bool = True
+                       client_for: ClientFactory | None = None, narrowed: bool = True,
+                       effective: list[EffectiveParameter] | None = None,
                        ) -> tuple[list[EffectiveParameter], AccountChoices]:
     """What a request for ``version`` in ``project`` may choose from, and the account listing
     behind it: the one computation the product page's form, the API's JSON Schema, the request
@@ -183,8 +184,10 @@ def parameters_offered(*, version: ProductVersion, project: Project | None,
     narrowings, for the validation of a submitted request, whose guardrail check (registered
     with approvals and provisioning) refuses with the rule's name and version instead of a
     bare "choose one of"; tests/guardrails/test_form_narrowing.py holds the two to agreement.
+    ``effective``: ``parameters_effective`` of the version as the caller read it already (the
+    product page reads it with the versions, ``catalog.product_page``).
     """
-    parameters = parameters_effective(version=version)
+    parameters = parameters_effective(version=version) if effective is None else effective
     read = AccountChoices(choices={}, unavailable={})
     if project is None:
         return parameters, read

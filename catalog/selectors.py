@@ -112,9 +112,12 @@ def versions_newest_first(versions: Iterable[ProductVersion]) -> list[ProductVer
                   reverse=True)
 
 
-def versions_requestable(*, product: Product) -> list[ProductVersion]:
-    """Active, live versions, newest first; deprecated ones only when the admin shows them."""
-    versions = [v for v in product.versions.all() if v.requestable]
+def versions_requestable(*, product: Product, among: Iterable[ProductVersion] | None = None
+                         ) -> list[ProductVersion]:
+    """Active, live versions, newest first; deprecated ones only when the admin shows them.
+    ``among``: the product's versions as the caller read them (else ``product.versions``)."""
+    versions = [v for v in (product.versions.all() if among is None else among)
+                if v.requestable]
     if product.hide_deprecated:
         versions = [v for v in versions
                     if not v.is_deprecated or v.pk == product.default_version_id]

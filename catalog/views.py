@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.cards import CARD_FIELDS, catalog_cards_html
-from catalog.checks import product_flags, tag_options_requestable
+from catalog.checks import product_flags
 from catalog.estimates import catalog_card_estimates
 from catalog.forms import (
     InstancePriceForm,
@@ -27,19 +27,21 @@ from catalog.forms import (
 from catalog.leases import lease_terms
 from catalog.live_views import sync_runs_context
 from catalog.models import InstancePrice, ParameterSpec, Product, ProductVersion, StoragePrice
+from catalog.product_page import (
+    product_read_for_user,
+    projects_for_product_read,
+    tag_options_read,
+)
 from catalog.resource_choices import parameters_offered
 from catalog.selectors import (
     ProjectIdInvalid,
     cost_estimate,
     prices_for_region,
     product_for_admin,
-    product_for_user,
     product_search,
     products_for_admin,
     products_for_user,
     project_for_product,
-    projects_for_product,
-    version_for_form,
     version_requested_or_default,
     versions_newest_first,
     versions_requestable,
@@ -85,9 +87,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
                   status=400 if form.is_bound and form.errors else 200)
 
 
-def _chosen_version(request: HttpRequest, product: Product) -> tuple[list[ProductVersion],
-                                                                      ProductVersion | None]:
-    versions = versions_requestable(product=product)
+def _chosen_version(request: HttpRequest, product: Product,
+                    among: list[ProductVersion] | None = None
+                    ) -> tuple[list[ProductVersion], ProductVersion | None]:
+    versions = versions_requestable(product=product, among=among)
     wanted = request.POST.get("version") or request.GET.get("version")
     return versions, version_requested_or_default(product=product, versions=versions,
                                                   requested=wanted)
@@ -99,14 +102,16 @@ def _chosen_version(request: HttpRequest, product: Product) -> tuple[list[Produc
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Product page with the generated form; a POST validates (requests arrive with approvals)."""
     user: User = request.user  # type: ignore[assignment]
-    product = product_for_user(user=user, pk=pk)
-    versions, version = _chosen_version(request, product)
+    # The product, its versions and their parameters with the overrides: two statements
+    # (catalog.product_page; issue 16).
+    read = product_read_for_user(user=user, pk=pk)
+    product = read.product
+    versions, version = _chosen_version(request, product, read.versions)
     context: dict[str, Any] = {"product": product, "versions": versions, "version": version,
-                               "tag_options": tag_options_requestable(product=product),
+                               "tag_options": tag_options_read(product=product),
                                # A list: the project choice, the default and the auto-stop
                                # panel read it from one query.
-                               "projects": list(projects_for_product(user=user,
-                                                                     product=product)),
+                               "projects": projects_for_product_read(user=user, product=product),
                                # The request form belongs to an app above catalog: the project
                                # wiring names it (settings.CATALOG_REQUEST_VIEW).
                                "request_form_url": reverse(settings.CATALOG_REQUEST_VIEW)}
@@ -116,7 +121,6 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "That version cannot be requested; showing the default.")
             return redirect("catalog:product_detail", pk=product.pk)
         return render(request, "catalog/product_detail.html", context)
-    version = version_for_form(version=version)
     # The form is narrowed for the chosen project (the first one by default): the curation, the
     # project account's subnets, VPCs, security groups and KMS keys, and the guardrails of the
     # project's environment, as the request form and the validation narrow it.
@@ -130,7 +134,8 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "catalog/product_detail.html", context, status=400)
     context.update({"project": project,
                     "lease": lease_terms(product=product, project=project)})
-    parameters, listing = parameters_offered(version=version, project=project)
+    parameters, listing = parameters_offered(version=version, project=project,
+                                             effective=read.parameters_effective(version))
     choices = listing.choices
     form = ProductRequestForm(request.POST or None, version=version, parameters=parameters,
                               choice_labels=choices)

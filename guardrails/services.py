@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Max
 from django.http import HttpRequest
 
@@ -13,6 +13,7 @@ from guardrails.rules import Guardrails
 from portal.memo import memo_forget, memoized
 from portal.models import User
 from portal.services import audit_record
+from portal.statements import Statement
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,18 @@ class InForce:
 IN_FORCE_MEMO = "guardrails.in_force"
 
 
+# The newest version's number and rules, compiled once (portal.statements): every product page
+# and request form reads it (issue 16).
+_NEWEST = Statement(lambda: GuardrailVersion.objects.order_by("-number").values_list(
+    "number", "rules")[:1])
+
+
 def _in_force_read() -> InForce | None:
-    latest = GuardrailVersion.objects.order_by("-number").only("number", "rules").first()
-    if latest is None:
+    found = _NEWEST.rows(using=router.db_for_read(GuardrailVersion))
+    if not found:
         return None
-    return InForce(rules=Guardrails.from_json(latest.rules), version=latest.number)
+    number, rules = found[0]
+    return InForce(rules=Guardrails.from_json(rules), version=number)
 
 
 def guardrails_in_force() -> InForce | None:

@@ -199,14 +199,25 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    # (the menu's count of what waits is one of them, the auto-stop policies another; its
-    # "may approve" is kept from sign-in)
-    # (11 since version_for_form takes the version with its product from product_for_user: the
-    # product and its overrides are not read again; +3 since the form is narrowed for a project:
-    # the project, the guardrails in force for the form and for the lease maximum; 12 since
-    # issue 16: the projects are read once for the choice, the default and the auto-stop panel,
-    # and the guardrails in force once for the form and the lease, portal.memo)
-    assert len(queries) == 12, [q["sql"] for q in queries.captured_queries]
+    # 1 session, 2 user, 3 the product (scoped as products_for_user scopes it), 4 its live
+    # versions with their live parameters and the overrides of those (one statement,
+    # catalog.product_page), 5 its TagOptions (none from its launch path), 6 the requester's
+    # projects for it (the choice, the default and the auto-stop panel), 7 the guardrails in
+    # force (the form's narrowing and the lease maximum, portal.memo), 8 the prices, 9 the
+    # menu's count of what waits, 10 the auto-stop policies. (12 before: the overrides,
+    # versions and parameters were three reads.)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 10, sql
+    assert sum("catalog_parameterspec" in s for s in sql) == 1
+    assert "catalog_parameteroverride" in sql[3] and "catalog_productversion" in sql[3]
+    assert not any(s.startswith('SELECT "catalog_parameteroverride"') for s in sql)
+    assert 'FROM "catalog_tagoption"' in sql[4]
+    # A product whose launch path gave its TagOptions: they are not read.
+    Product.objects.filter(pk=product.pk).update(launch_tag_options={"team": ["a"]})
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) == 9 and not any(
+        "catalog_tagoption" in q["sql"] for q in queries.captured_queries)
     assert len([q for q in queries.captured_queries
                 if 'FROM "guardrails_guardrailversion"' in q["sql"]]) == 1
     assert len([q for q in queries.captured_queries
