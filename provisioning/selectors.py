@@ -128,14 +128,20 @@ def environment_requests(*, environment: Environment) -> list[Request]:
     """The requests of an environment, oldest first: the one it came from, then the day-2
     requests (change, terminate) about it. Its owner and platform admins see them all: a
     day-2 request is only ever the owner's, and the environment is already in scope."""
+    return list(environment_requests_queryset(origin_request_id=environment.origin_request_id,
+                                              environment_ref=str(environment.pk)))
+
+
+def environment_requests_queryset(*, origin_request_id: Any, environment_ref: str
+                                  ) -> QuerySet[Request]:
+    """``environment_requests`` of the environment with this origin request and id (text)."""
     # Only what the page's table and the API's list show: a request's parameters and tag
     # choices (JSON) and the requester's other columns cost CPU to read and were never used.
-    return list(Request.objects.filter(Q(pk=environment.origin_request_id)
-                                       | Q(environment_ref=str(environment.pk)))
-                .select_related("requester")
-                .only("number", "action", "status", "created_at", "requester__username",
-                      "requester__first_name", "requester__last_name")
-                .order_by("created_at", "pk"))
+    return (Request.objects.filter(Q(pk=origin_request_id) | Q(environment_ref=environment_ref))
+            .select_related("requester")
+            .only("number", "action", "status", "created_at", "requester__username",
+                  "requester__first_name", "requester__last_name")
+            .order_by("created_at", "pk"))
 
 
 def request_environment_links(requests: Sequence[Request], user: User

@@ -25,6 +25,7 @@ from portal.http import request_user as _user
 from portal.http import response_no_store as _no_store
 from portal.models import Project
 from provisioning import actuals, lifecycle, list_rows, metering, selectors, services
+from provisioning.environment_read import environment_read_for_user, environment_requests_read
 from provisioning.hooks import environment_notes
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.live_views import timeline_context
@@ -111,7 +112,8 @@ def _uuid(value: str) -> uuid.UUID | None:
 @require_GET
 def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     user = _user(request)
-    environment = selectors.environment_for_user(user=user, pk=pk)
+    # Read through statements compiled once (provisioning.environment_read; issue 16).
+    environment = environment_read_for_user(user=user, pk=pk)
     parameters = selectors.environment_parameters(environment=environment)
     return render(request, "provisioning/environment_detail.html", {
         **timeline_context(environment),
@@ -128,7 +130,7 @@ def environment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "actuals": actuals.environment_actuals(environment),
         "idle": studio_idle_in_force(environment),
         "notes": environment_notes(environment, user),
-        "requests": selectors.environment_requests(environment=environment),
+        "requests": environment_requests_read(environment=environment),
     })
 
 
