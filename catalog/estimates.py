@@ -24,9 +24,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, router
-from django.db.models import Value
+from django.db.models import Q, QuerySet, Value
 
 from catalog.models import (
     HOURS_PER_MONTH,
@@ -104,20 +105,33 @@ def storage_prices_for_regions(*, regions: Iterable[str]) -> dict[str, Decimal]:
                 .values_list("region", "usd_per_gb_month"))
 
 
+def _price_tables(regions: Q) -> QuerySet[InstancePrice, tuple[str, str, Decimal]]:
+    instances = (InstancePrice.objects.filter(regions).order_by()
+                 .values_list("region", "instance_type", "usd_per_hour"))
+    storage = (StoragePrice.objects.filter(regions).order_by()
+               .annotate(instance_type=Value("")).values_list(
+                   "region", "instance_type", "usd_per_gb_month"))
+    return instances.union(storage, all=True)
+
+
+# One region's tables (an environment's page, each view), compiled once (portal.statements).
+_PRICE_TABLES_OF_ONE = Statement(lambda region: _price_tables(Q(region=region)),
+                                 region=Slot(InstancePrice._meta.get_field("region"),
+                                             MARKER_TEXT))
+
+
 def price_tables_for_regions(*, regions: Iterable[str]
                              ) -> tuple[dict[str, dict[str, Decimal]], dict[str, Decimal]]:
     """``prices_for_regions`` and ``storage_prices_for_regions`` in one statement (a UNION
     ALL; a storage row has no instance type): metering reads both for every environment page
     and list (issue 16)."""
     wanted = set(regions)
-    instances = (InstancePrice.objects.filter(region__in=wanted).order_by()
-                 .values_list("region", "instance_type", "usd_per_hour"))
-    storage = (StoragePrice.objects.filter(region__in=wanted).order_by()
-               .annotate(instance_type=Value("")).values_list(
-                   "region", "instance_type", "usd_per_gb_month"))
+    rows: Iterable[Any] = _price_tables(Q(region__in=wanted)) if len(wanted) != 1 else \
+        _PRICE_TABLES_OF_ONE.rows(using=router.db_for_read(InstancePrice),
+                                  region=next(iter(wanted)))
     table: dict[str, dict[str, Decimal]] = {}
     per_gb_month: dict[str, Decimal] = {}
-    for region, instance_type, usd in instances.union(storage, all=True):
+    for region, instance_type, usd in rows:
         if instance_type:
             table.setdefault(region, {})[instance_type] = usd
         else:

@@ -20,9 +20,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import router
 from django.db.models import Q
 
 from leases.models import AutoStop, StopPolicy
+from portal.statements import MARKER_ID, Slot, Statement
 from provisioning.models import Environment
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -114,13 +116,27 @@ class PolicyIndex:
                          self.by_product.get(environment.product_id)])
 
 
+# One project's and one product's policies (an environment's page, a product page for one
+# project), compiled once (portal.statements; issue 16).
+_POLICIES_OF_ONE = Statement(
+    lambda project, product: StopPolicy.objects.filter(Q(project_id=project)
+                                                       | Q(product_id=product)),
+    project=Slot(StopPolicy._meta.get_field("project"), MARKER_ID),
+    product=Slot(StopPolicy._meta.get_field("product"), MARKER_ID + 1))
+
+
 def policies_read(*, project_ids: Iterable[Any], product_ids: Iterable[Any]) -> PolicyIndex:
     """One query for every policy of these projects and products (none when both are empty)."""
     projects, products = set(project_ids), set(product_ids)
     if not projects and not products:
         return PolicyIndex({}, {})
-    found = list(StopPolicy.objects.filter(Q(project_id__in=projects)
-                                           | Q(product_id__in=products)))
+    if len(projects) == len(products) == 1 and None not in projects | products:
+        found = _POLICIES_OF_ONE.instances(StopPolicy, using=router.db_for_read(StopPolicy),
+                                           project=next(iter(projects)),
+                                           product=next(iter(products)))
+    else:
+        found = list(StopPolicy.objects.filter(Q(project_id__in=projects)
+                                               | Q(product_id__in=products)))
     return PolicyIndex(by_project={p.project_id: p for p in found if p.project_id},
                        by_product={p.product_id: p for p in found if p.product_id})
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import router, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from leases.models import Lease
 from leases.notices import lease_notify
 from portal.models import User
 from portal.services import audit_record
+from portal.statements import MARKER_ID, Slot, Statement
 from provisioning.hooks import EnvironmentNote
 from provisioning.lifecycle import environment_stop_by_rule, environment_terminate_by_rule
 from provisioning.models import Environment, EnvironmentEvent
@@ -369,9 +370,16 @@ def lease_state_text(lease: Lease | None, environment: Environment) -> str:
     return "Active."
 
 
+# The environment page's read of its lease, compiled once (portal.statements; issue 16).
+_LEASE_OF = Statement(lambda environment: Lease.objects.filter(pk=environment),
+                      environment=Slot(Lease._meta.pk, uuid.UUID(int=MARKER_ID)))
+
+
 def lease_page_notes(environment: Environment, user: Any) -> list[EnvironmentNote]:
     """The environment page's lease line (provisioning.hooks)."""
-    lease = Lease.objects.filter(pk=environment.pk).first()
+    found = _LEASE_OF.instances(Lease, using=router.db_for_read(Lease),
+                                environment=environment.pk)
+    lease = found[0] if found else None
     return [EnvironmentNote(label="Lease", text=lease_state_text(lease, environment),
                             link_label="Lease and extension",
                             link=reverse("leases:lease_detail", kwargs={"pk": environment.pk}))]

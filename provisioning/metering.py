@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import router
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -42,6 +43,7 @@ from catalog.estimates import (
     storage_usd_per_hour,
 )
 from portal.models import AuditEvent, Project, User
+from portal.statements import MARKER_TEXT, Slot, Statement
 from provisioning.models import Environment
 
 Status = Environment.Status
@@ -132,15 +134,25 @@ def intervals_cost(intervals: Iterable[Interval], *, rates: Rates, until: dateti
                            stopped_hours=stopped.quantize(CENT))
 
 
+def _edges(object_ids: Q) -> QuerySet[AuditEvent, tuple[str, datetime, Any]]:
+    return (AuditEvent.objects
+            .filter(object_ids, action=STATUS_EDGE_ACTION,
+                    object_type=Environment._meta.label_lower)
+            .order_by("at", "id").values_list("object_id", "at", "data"))
+
+
+# One environment's edges (its page, each view), compiled once (portal.statements; issue 16).
+_EDGES_OF_ONE = Statement(lambda environment: _edges(Q(object_id=environment)),
+                          environment=Slot(AuditEvent._meta.get_field("object_id"), MARKER_TEXT))
+
+
 def _edges_by_environment(environments: Sequence[Environment]) -> dict[str, list[Any]]:
     """Every status edge of these environments, in time order: one query."""
     edges: dict[str, list[Any]] = {str(e.pk): [] for e in environments}
     if not edges:
         return edges
-    rows = (AuditEvent.objects
-            .filter(action=STATUS_EDGE_ACTION, object_type=Environment._meta.label_lower,
-                    object_id__in=list(edges))
-            .order_by("at", "id").values_list("object_id", "at", "data"))
+    rows: Iterable[Any] = _edges(Q(object_id__in=list(edges))) if len(edges) > 1 else \
+        _EDGES_OF_ONE.rows(using=router.db_for_read(AuditEvent), environment=next(iter(edges)))
     for object_id, at, data in rows:
         to = (data or {}).get("to")
         if to in Status.values:

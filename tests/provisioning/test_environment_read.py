@@ -5,6 +5,7 @@ timeline, each in one statement."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -12,6 +13,8 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from approvals.models import Request
+from catalog.estimates import price_tables_for_regions
+from catalog.models import InstancePrice, StoragePrice
 from portal.models import User
 from provisioning import selectors
 from provisioning.environment_read import (
@@ -102,3 +105,15 @@ def test_the_timeline_is_the_newest_events_newest_first(available: Environment) 
     assert [(e.pk, e.at, e.kind, e.message) for e in found] == [
         (e.pk, e.at, e.kind, e.message) for e in expected]
 
+
+def test_one_regions_price_tables_are_that_regions_only() -> None:
+    """``price_tables_for_regions`` of one region (the page's; a statement compiled once)."""
+    for region, hourly, per_gb in (("eu-west-1", "0.05", "0.12"), ("us-east-1", "0.04", "0.1")):
+        InstancePrice.objects.create(instance_type="ml.t3.medium", region=region,
+                                     usd_per_hour=Decimal(hourly))
+        StoragePrice.objects.create(region=region, usd_per_gb_month=Decimal(per_gb))
+    assert price_tables_for_regions(regions=["eu-west-1"]) == (
+        {"eu-west-1": {"ml.t3.medium": Decimal("0.05")}}, {"eu-west-1": Decimal("0.12")})
+    assert price_tables_for_regions(regions=["eu-west-1", "us-east-1"])[1] == {
+        "eu-west-1": Decimal("0.12"), "us-east-1": Decimal("0.1")}
+    assert price_tables_for_regions(regions=["ap-south-1"]) == ({}, {})
