@@ -173,3 +173,19 @@ def test_the_prices_are_the_regions_own(project: Project) -> None:
         "ml.t3.medium", "ml.m5.xlarge", "ml.p3.2xlarge"}
     assert all(isinstance(v, Decimal) for v in west.values())
     assert prices_for_region(region="ap-south-1") == {}
+
+
+@pytest.mark.parametrize("who", ["scientist", "colleague", "outsider", "manager",
+                                 "platform_admin", "auditor"])
+def test_it_scopes_every_role_of_the_cast_as_the_selector_does(
+        request: pytest.FixtureRequest, curated: Product, who: str) -> None:
+    user: User = request.getfixturevalue(who)
+    try:
+        expected: object = product_for_user(user=user, pk=curated.pk).pk
+    except Http404:
+        expected = Http404
+    try:
+        found: object = product_read_for_user(user=user, pk=curated.pk).product.pk
+    except Http404:
+        found = Http404
+    assert found == expected

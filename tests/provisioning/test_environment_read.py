@@ -117,3 +117,21 @@ def test_one_regions_price_tables_are_that_regions_only() -> None:
     assert price_tables_for_regions(regions=["eu-west-1", "us-east-1"])[1] == {
         "eu-west-1": Decimal("0.12"), "us-east-1": Decimal("0.1")}
     assert price_tables_for_regions(regions=["ap-south-1"]) == ({}, {})
+
+
+@pytest.mark.parametrize("who", ["scientist", "colleague", "outsider", "manager",
+                                 "platform_admin", "auditor"])
+def test_it_scopes_every_role_of_the_cast_as_the_selector_does(
+        request: pytest.FixtureRequest, available: Environment, who: str) -> None:
+    """Its two statements are the selector's two branches: should the selector ever scope a
+    role otherwise, this fails until the read follows."""
+    user: User = request.getfixturevalue(who)
+    try:
+        expected: object = selectors.environment_for_user(user=user, pk=available.pk).pk
+    except Http404:
+        expected = Http404
+    try:
+        found: object = environment_read_for_user(user=user, pk=available.pk).pk
+    except Http404:
+        found = Http404
+    assert found == expected
