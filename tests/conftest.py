@@ -109,13 +109,17 @@ def _fresh_aws_sessions() -> None:
     cache.clear()  # the account listings (catalog.resource_choices) are cached per process
 
 
-@pytest.fixture(autouse=True)
-def _static_without_collectstatic(settings: object) -> None:
-    """Production hashes static files at build time; tests serve them from the source tree."""
-    settings.STORAGES = {  # type: ignore[attr-defined]
-        **settings.STORAGES,  # type: ignore[attr-defined]
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+@pytest.fixture(scope="session", autouse=True)
+def _static_without_collectstatic(django_test_environment: None) -> Iterator[None]:
+    """Production hashes static files at build time; tests serve them from the source tree.
+    Once for the session: overriding it in every test cost each test a settings change (and
+    the static storage made again)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
 
 
 @pytest.fixture(autouse=True)
