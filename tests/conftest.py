@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from decimal import Decimal
@@ -44,6 +45,19 @@ def pytest_configure(config: pytest.Config) -> None:
                               database_template.template_tag_for_run())
 
 
+def _freeze_what_is_loaded() -> None:
+    """Leave the objects loaded so far (Django, the apps, botocore's models, the test modules,
+    the migrated database's set-up) out of every later garbage collection: they live as long as
+    the process, and each full collection walked all of them again (gc.freeze; Python's docs
+    suggest it for a process that loads once and then works)."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _freeze_what_is_loaded()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     tag = os.environ.get(database_template.TEMPLATE_VARIABLE)
     if tag and not hasattr(config, "workerinput") and blocking_manager_key in config.stash:
@@ -68,6 +82,7 @@ def django_db_setup(request: pytest.FixtureRequest, django_test_environment: Non
         with django_db_blocker.unblock():
             old_name = database_template.clone_for_process(tag=tag, worker=worker,
                                                            verbosity=verbosity)
+        _freeze_what_is_loaded()
         yield
         with django_db_blocker.unblock():
             database_template.destroy_clone(old_name=old_name, verbosity=verbosity)
@@ -75,6 +90,7 @@ def django_db_setup(request: pytest.FixtureRequest, django_test_environment: Non
     with django_db_blocker.unblock():
         databases = setup_databases(verbosity=verbosity, interactive=False,
                                     keepdb=keepdb, serialized_aliases=set())
+    _freeze_what_is_loaded()
     yield
     if not keepdb:
         with django_db_blocker.unblock():
@@ -93,13 +109,17 @@ def _fresh_aws_sessions() -> None:
     cache.clear()  # the account listings (catalog.resource_choices) are cached per process
 
 
-@pytest.fixture(autouse=True)
-def _static_without_collectstatic(settings: object) -> None:
-    """Production hashes static files at build time; tests serve them from the source tree."""
-    settings.STORAGES = {  # type: ignore[attr-defined]
-        **settings.STORAGES,  # type: ignore[attr-defined]
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+@pytest.fixture(scope="session", autouse=True)
+def _static_without_collectstatic(django_test_environment: None) -> Iterator[None]:
+    """Production hashes static files at build time; tests serve them from the source tree.
+    Once for the session: overriding it in every test cost each test a settings change (and
+    the static storage made again)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,10 @@ from catalog.sync import catalog_sync, sync_run_start
 from fakeaws import clock
 from portal.aws import credential_cache
 from portal.models import Project
+from tests.rows_snapshot import RowsSnapshot
+
+# The synced demo catalog of this process, put back in each later test (tests/rows_snapshot.py).
+DEMO_CATALOG = RowsSnapshot()
 
 
 @pytest.fixture(autouse=True)
@@ -35,14 +39,22 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Ite
 
 @pytest.fixture
 def demo_catalog(project: Project) -> list[Product]:
-    """The fake AWS's demo catalog synced for the fraud project, all products published."""
+    """The fake AWS's demo catalog synced for the fraud project, all products published.
+
+    The sync is this fixture's set-up, not what its tests check: it runs for real in the first
+    test of a process that starts from a given state, and later ones get its rows put back
+    (tests/rows_snapshot.py). The sync's own tests call catalog_sync themselves."""
+    return DEMO_CATALOG.apply("demo_catalog", demo_catalog_build,
+                              lambda: list(Product.objects.order_by("name")))
+
+
+def demo_catalog_build() -> None:
     run = catalog_sync(run=sync_run_start(trigger=SyncRun.Trigger.COMMAND))
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     # What `make demo` does next (seed_demo_catalog): prices; subnet, security groups, KMS key.
     demo_prices_seed()
     demo_network_seed()
     Product.objects.update(published=True)
-    return list(Product.objects.order_by("name"))
 
 
 def curated_overrides() -> Any:

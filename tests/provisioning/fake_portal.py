@@ -28,11 +28,14 @@ from provisioning.follow import environment_follow_run
 from provisioning.models import Environment
 from provisioning.provision_run import environment_provision_run
 from provisioning.services import environment_provision
+from tests.rows_snapshot import RowsSnapshot
 
 CATALOG = Path(__file__).resolve().parent / "fake_catalog" / "catalog.yaml"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cfn"
 DEMO_TEMPLATES = Path(__file__).resolve().parents[2] / "fakeaws" / "catalog" / "templates"
 SAGEMAKER_FILLS = ("SageMakerProjectName", "SageMakerProjectId")
+# The synced test catalog of this process, put back in each later test (tests/rows_snapshot.py).
+SHAPES_CATALOG = RowsSnapshot()
 
 
 def shape_names() -> list[str]:
@@ -78,16 +81,22 @@ def fake_aws(settings: Any, project: Project) -> Iterator[Baseline]:
 @pytest.fixture
 def shapes_catalog(fake_aws: Baseline) -> dict[str, Product]:
     """The fake's test catalog synced into the portal, each product given its kind and
-    published; the output mapping stays the sync's default (no admin mapping)."""
+    published; the output mapping stays the sync's default (no admin mapping). Set-up, not
+    what these tests check: the sync runs for real in the first test of a process that starts
+    from a given state, later ones get its rows put back (tests/rows_snapshot.py)."""
+    products: dict[str, Product] = SHAPES_CATALOG.apply(
+        "shapes_catalog", shapes_catalog_build,
+        lambda: {product.name: product for product in Product.objects.all()})
+    return products
+
+
+def shapes_catalog_build() -> None:
     run = catalog_sync(run=sync_run_start(trigger="command"))
     assert run.status == "succeeded", run.errors
-    products = {}
     for product in Product.objects.all():
         product.kind = kind_of(product.name)
         product.published = True
         product.save()
-        products[product.name] = product
-    return products
 
 
 def request_values(version: ProductVersion, base: Baseline) -> dict[str, str]:

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from approvals.models import Request
 from catalog.models import Product
-from catalog.sync import catalog_sync, sync_run_start
 from fakeaws.baseline import Baseline, baseline_for
 from fakeaws.models import CallLog, NotebookInstance, ProvisionedProduct
 from portal.aws import aws_client
@@ -30,7 +29,7 @@ from provisioning.follow import environment_follow_run
 from provisioning.lifecycle import environment_update_apply
 from provisioning.models import Environment
 from tests.provisioning import fake_portal
-from tests.provisioning.fake_portal import approved, kind_of, provision_and_settle, request_values
+from tests.provisioning.fake_portal import approved, provision_and_settle, request_values
 
 pytestmark = pytest.mark.django_db
 fake_aws = fake_portal.fake_aws
@@ -58,16 +57,14 @@ def second_project(fake_aws: Baseline, scientist: User, colleague: User) -> Proj
 def accounts(fake_aws: Baseline, project: Project, second_project: Project,
              settings: Any) -> dict[str, tuple[Project, dict[str, Product]]]:
     """Both accounts' catalogs synced and published; the owner condition on in both."""
-    run = catalog_sync(run=sync_run_start(trigger="command"))
-    assert run.status == "succeeded", run.errors
+    # The sync of both accounts is set-up here: put back after its first real run in a process
+    # (tests/rows_snapshot.py).
+    fake_portal.SHAPES_CATALOG.apply("shapes_catalog", fake_portal.shapes_catalog_build,
+                                     lambda: None)
     found: dict[str, tuple[Project, dict[str, Product]]] = {}
     for each in (project, second_project):
-        products = {}
-        for product in Product.objects.filter(aws_account_id=each.aws_account_id):
-            product.kind = kind_of(product.name)
-            product.published = True
-            product.save()
-            products[product.name] = product
+        products = {product.name: product
+                    for product in Product.objects.filter(aws_account_id=each.aws_account_id)}
         found[each.aws_account_id] = (each, products)
     settings.FAKEAWS_OWNER_CONDITION = {a: ["owner", "principal-tag"] for a in found}
     settings.PORTAL_ADMIN_CAN_LAUNCH_ANY = True

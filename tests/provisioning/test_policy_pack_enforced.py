@@ -15,7 +15,6 @@ import pytest
 from django.test import Client
 
 from catalog.models import Product
-from catalog.sync import catalog_sync, sync_run_start
 from fakeaws.baseline import Baseline
 from fakeaws.identity import role_id
 from fakeaws.models import CallLog, NotebookInstance
@@ -25,7 +24,6 @@ from provisioning.backends import AccessDenied, backend_for
 from provisioning.lifecycle import environment_update_apply
 from provisioning.models import Environment
 from tests.provisioning import fake_portal
-from tests.provisioning.fake_portal import kind_of
 from tests.provisioning.test_owner_condition_portal import (
     NOTEBOOK,
     STUDIO,
@@ -45,16 +43,14 @@ __all__ = ["fake_aws", "second_project"]  # fixtures used by name
 def accounts(fake_aws: Baseline, project: Project, second_project: Project, settings: Any,
              ) -> dict[str, tuple[Project, dict[str, Product]]]:
     """Both accounts synced and published; each project role governed by its generated policy."""
-    run = catalog_sync(run=sync_run_start(trigger="command"))
-    assert run.status == "succeeded", run.errors
+    # The sync of both accounts is set-up here: put back after its first real run in a process
+    # (tests/rows_snapshot.py).
+    fake_portal.SHAPES_CATALOG.apply("shapes_catalog", fake_portal.shapes_catalog_build,
+                                     lambda: None)
     found: dict[str, tuple[Project, dict[str, Product]]] = {}
     for each in (project, second_project):
-        products = {}
-        for product in Product.objects.filter(aws_account_id=each.aws_account_id):
-            product.kind = kind_of(product.name)
-            product.published = True
-            product.save()
-            products[product.name] = product
+        products = {product.name: product
+                    for product in Product.objects.filter(aws_account_id=each.aws_account_id)}
         found[each.aws_account_id] = (each, products)
     settings.FAKEAWS_OWNER_CONDITION = {}
     settings.FAKEAWS_IAM_POLICIES = {p.aws_account_id: [permissions_policy(p)]
