@@ -97,27 +97,42 @@ def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None)
     Each count reads at most ``BADGE_CAP + 1`` rows (a LIMIT inside the COUNT), so the frame
     costs the same for someone with thousands of unread notices.
 
-    For an approver, whom they stand in for today is read first (one small query): for the
-    many who stand in for nobody the count leaves the delegation branch out, which halved the
-    Python that builds the count and the time PostgreSQL plans it (issue 16). Both counts and
-    the delegation query run as statements compiled once (``portal.statements``); only a count
-    of tasks for someone standing in for others is compiled for the request."""
-    counts = [str(int(tasks_counted)) if approver and tasks_counted is not None else "0"]
+    For an approver the same statement asks whether they stand in for anyone today (an EXISTS
+    of ``delegators_on``) beside the count of their own open tasks: for the many who stand in
+    for nobody that count is the answer, one statement with no delegation branch (the count
+    with it was twice the Python and the planning, issue 16; the question asked on its own was
+    a second round trip on every page of every approver). Someone who does stand in for others
+    has whom read, and their tasks counted with them, in two more statements. The statements
+    are compiled once (``portal.statements``); only a count of tasks for someone standing in
+    for others is compiled for the request."""
+    tasks_sql = "0"
     params: list[Any] = []
-    if approver and tasks_counted is None:
-        delegators = [row[0] for row in _DELEGATORS.rows(user=user.pk, day=timezone.localdate())]
-        if delegators:
-            counts[0], params = _capped_count(inbox_tasks(user=user, delegators=delegators))
-        else:
-            tasks_sql, params = _OPEN_TASKS.sql(user=user.pk)
-            counts[0] = _count_sql(tasks_sql)
+    delegators_params: list[Any] = []
+    stands_in = ""
+    today = timezone.localdate() if approver else None
+    if approver and tasks_counted is not None:
+        tasks_sql = str(int(tasks_counted))
+    elif approver:
+        own_sql, params = _OPEN_TASKS.sql(user=user.pk)
+        tasks_sql = _count_sql(own_sql)
+        delegators_sql, delegators_params = _DELEGATORS.sql(user=user.pk, day=today)
+        stands_in = f', EXISTS ({delegators_sql}) AS "waiting_stands_in"'
     unread_sql, unread_params = _UNREAD.sql(user=user.pk)
     # Both counts in one statement with no table of its own: the querysets (and so the
     # scoping) are the selectors', compiled as they are; no outer query to resolve them in.
-    sql = f'SELECT {counts[0]} AS "waiting_tasks", {_count_sql(unread_sql)} AS "waiting_unread"'
+    sql = (f'SELECT {tasks_sql} AS "waiting_tasks", {_count_sql(unread_sql)} AS "waiting_unread"'
+           f"{stands_in}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *unread_params])
-        tasks_count, unread_count = cursor.fetchone()
+        cursor.execute(sql, [*params, *unread_params, *delegators_params])
+        found = cursor.fetchone()
+    tasks_count, unread_count = found[0], found[1]
+    if stands_in and found[2]:
+        delegators = [row[0] for row in _DELEGATORS.rows(user=user.pk, day=today)]
+        if delegators:  # (none if the delegation ended in between: the own count stands)
+            count_sql, count_params = _capped_count(inbox_tasks(user=user, delegators=delegators))
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {count_sql}", count_params)
+                tasks_count = cursor.fetchone()[0]
     return Waiting(tasks=tasks_count, unread=unread_count,
                    inbox_url=menu_url("approvals:inbox") if approver else "")
 
