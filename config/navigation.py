@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
@@ -19,6 +18,7 @@ from approvals.models import ApprovalDelegation
 from approvals.selectors import delegators_on, inbox_tasks
 from portal.http import request_user
 from portal.models import User
+from portal.reversing import reverse_key_clear, reverse_plain
 from portal.selectors import notifications_unread
 from portal.statements import MARKER_ID, Slot, Statement
 from provisioning.menu_roles import menu_roles
@@ -137,18 +137,11 @@ def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None)
                    inbox_url=menu_url("approvals:inbox") if approver else "")
 
 
-# (route, script prefix, urlconf) -> URL: the menu's routes take no argument, so each is reversed
-# once per process rather than a dozen resolver walks on every page (issue 16).
-_menu_urls: dict[tuple[str, str, str], str] = {}
-
-
 def menu_url(name: str) -> str:
-    """``reverse(name)`` of an argument-free route, kept per script prefix and URLconf."""
-    key = (name, get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF))
-    url = _menu_urls.get(key)
-    if url is None:
-        url = _menu_urls[key] = reverse(name)
-    return url
+    """``reverse(name)`` of an argument-free route, kept per script prefix and URLconf
+    (``portal.reversing.reverse_plain``): the menu's routes take no argument, so each is
+    reversed once per process rather than a dozen resolver walks on every page (issue 16)."""
+    return reverse_plain(name)
 
 
 FRAME_ROUTES = ("account_logout", "notification_list", "notification_badge")
@@ -156,7 +149,7 @@ FRAME_ROUTES = ("account_logout", "notification_list", "notification_badge")
 
 def menu_urls_clear() -> None:
     """Forget the kept URLs (after routes change at run time, as tests do)."""
-    _menu_urls.clear()
+    reverse_key_clear()
 
 
 def _menu(request: HttpRequest) -> dict[str, Any]:

@@ -52,6 +52,21 @@ def _halves(viewname: str, sample: object) -> tuple[str, str] | None:
     return before, after
 
 
+# (route, script prefix, urlconf) -> URL of a route that takes no argument.
+_plain: dict[tuple[str, str, str], str] = {}
+
+
+def reverse_plain(viewname: str) -> str:
+    """``reverse(viewname)`` of an argument-free route, reversed once per script prefix and
+    URLconf: the frame's and the menu's links are the same on every page (issue 16)."""
+    cache_key = (viewname, get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF))
+    url = _plain.get(cache_key)
+    if url is None:
+        url = _plain[cache_key] = reverse(viewname)
+    return url
+
+
 def reverse_key_clear() -> None:
-    """Forget the split URLs (after routes change at run time, as tests do)."""
+    """Forget the split and the plain URLs (after routes change at run time, as tests do)."""
     _split.clear()
+    _plain.clear()
