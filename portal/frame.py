@@ -2,7 +2,8 @@
 written in one pass in Python, byte for byte what base.html's block and its include wrote
 (issue 16: its variable lookups, loop and include were a third of the frame's rendering; tests
 render the former template beside it). ``{% site_menu %}`` and ``{% menu_count %}``
-(``portal.templatetags.portal_frame``) read the navigation context (``config.navigation``).
+(``portal.templatetags.portal_frame``) read the context the project's navigation context
+processor gives every page.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from portal.row_values import cell_text as _text
 
 
 class Waiting(Protocol):
-    """What the badge shows (``config.navigation.Waiting``)."""
+    """What the badge shows (the navigation's ``Waiting``)."""
 
     @property
     def total(self) -> int: ...
@@ -44,7 +45,7 @@ NOTHING_WAITING: Waiting = _NothingWaiting()
 def menu_count_html(*, waiting: Waiting, urls: Mapping[str, str],
                     poll_seconds: int | str) -> SafeString:
     """The notification link with its count, refreshed by the badge fragment every
-    ``poll_seconds`` (``urls``: the frame's links, ``config.navigation.FRAME_ROUTES``)."""
+    ``poll_seconds`` (``urls``: the frame's links, the navigation's ``FRAME_ROUTES``)."""
     total = _text(waiting.total_text)
     count = (f' <span class="count" data-count="{total}">{total}</span>'
              if waiting.total else "")

@@ -1,5 +1,6 @@
 """``{% site_menu %}`` and ``{% menu_count %}``: the signed-in frame of base.html and the badge
-fragment, written by ``portal.frame`` from the navigation context (``config.navigation``).
+fragment, written by ``portal.frame`` from the context the project's navigation context
+processor gives.
 A context without it (a template rendered outside a request) shows what the former template
 showed for missing variables: empty links and no count."""
 
