@@ -18,7 +18,7 @@ from approvals.models import ApprovalDelegation
 from approvals.selectors import delegators_on, inbox_tasks
 from portal.http import request_user
 from portal.models import User
-from portal.reversing import reverse_key_clear, reverse_plain
+from portal.reversing import reverse_key_clear, reverse_plain, reverse_plain_each
 from portal.selectors import notifications_unread
 from portal.statements import MARKER_ID, Slot, Statement
 from provisioning.menu_roles import menu_roles
@@ -159,6 +159,8 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         return cached
     user = request_user(request)
     approver, projects = menu_roles(request, user)
+    admin = user.is_catalog_admin
+    audits = admin or user.is_auditor
     candidates = [
         ("Dashboard", "dashboard", True),
         ("Catalog", "catalog:product_list", True),
@@ -166,18 +168,19 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         ("Approvals inbox", "approvals:inbox", approver),
         ("My environments", "provisioning:environment_list", True),
         ("Projects", "projects:project_list", projects),
-        ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
-        ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
-        ("AWS policy pack", "policy_pack", user.is_catalog_admin),
-        ("Guardrails", "guardrails:guardrail_current", user.is_catalog_admin),
-        ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
-        ("Audit trail", "audit_event_list", user.is_auditor or user.is_catalog_admin),
-        ("Leavers", "identity:leavers_report", user.is_auditor or user.is_catalog_admin),
+        ("Manage catalog", "catalog:admin_product_list", admin),
+        ("All environments", "provisioning:admin_environment_list", admin),
+        ("AWS policy pack", "policy_pack", admin),
+        ("Guardrails", "guardrails:guardrail_current", admin),
+        ("Projects (admin)", "admin:portal_project_changelist", admin),
+        ("Audit trail", "audit_event_list", audits),
+        ("Leavers", "identity:leavers_report", audits),
         ("API", "api_docs", True),
     ]
+    shown = [(label, name) for label, name, allowed in candidates if allowed]
     menu = {
-        "items": [{"label": label, "url": menu_url(name), "name": name}
-                  for label, name, allowed in candidates if allowed],
+        "items": [{"label": label, "url": url, "name": name} for (label, name), url
+                  in zip(shown, reverse_plain_each(name for _, name in shown), strict=True)],
         # The inbox page counted the open tasks already: the badge shows that count.
         "waiting": waiting_for(user=user, approver=approver,
                                tasks_counted=inbox_count_kept(user=user)),
@@ -211,5 +214,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             lambda: nav_links(_menu(request)["items"], request.path))
         context["menu_waiting"] = SimpleLazyObject(lambda: _menu(request)["waiting"])
         # The signed-in frame's own links (sign out, the badge), kept as the menu's are.
-        context["frame_urls"] = {name: menu_url(name) for name in FRAME_ROUTES}
+        context["frame_urls"] = dict(zip(FRAME_ROUTES, reverse_plain_each(FRAME_ROUTES),
+                                         strict=True))
     return context

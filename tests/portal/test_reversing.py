@@ -97,3 +97,17 @@ def _view(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [path("elsewhere/<int:pk>/", _view, name="one"),
                path("elsewhere/", _plain_view, name="plain")]
+
+
+def test_each_plain_route_of_a_list_is_reverse_s_under_the_current_prefix() -> None:
+    from django.urls import set_script_prefix
+
+    routes = ["dashboard", "catalog:product_list", "approvals:inbox", "api_docs"]
+    assert reversing.reverse_plain_each(routes) == [reverse(route) for route in routes]
+    set_script_prefix("/portal/")
+    try:
+        assert reversing.reverse_plain_each(routes) == [reverse(route) for route in routes]
+        assert reversing.reverse_plain_each(routes)[0] == "/portal/"
+    finally:
+        set_script_prefix("/")
+    assert reversing.reverse_plain_each([]) == []
