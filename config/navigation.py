@@ -2,23 +2,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from approvals.inbox_count import inbox_count_kept
 from approvals.models import ApprovalDelegation
 from approvals.selectors import delegators_on, inbox_tasks
 from portal.http import request_user
 from portal.models import User
+from portal.reversing import reverse_key_clear, reverse_plain, reverse_plain_each
 from portal.selectors import notifications_unread
 from portal.statements import MARKER_ID, Slot, Statement
 from provisioning.menu_roles import menu_roles
@@ -97,43 +97,51 @@ def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None)
     Each count reads at most ``BADGE_CAP + 1`` rows (a LIMIT inside the COUNT), so the frame
     costs the same for someone with thousands of unread notices.
 
-    For an approver, whom they stand in for today is read first (one small query): for the
-    many who stand in for nobody the count leaves the delegation branch out, which halved the
-    Python that builds the count and the time PostgreSQL plans it (issue 16). Both counts and
-    the delegation query run as statements compiled once (``portal.statements``); only a count
-    of tasks for someone standing in for others is compiled for the request."""
-    counts = [str(int(tasks_counted)) if approver and tasks_counted is not None else "0"]
+    For an approver the same statement asks whether they stand in for anyone today (an EXISTS
+    of ``delegators_on``) beside the count of their own open tasks: for the many who stand in
+    for nobody that count is the answer, one statement with no delegation branch (the count
+    with it was twice the Python and the planning, issue 16; the question asked on its own was
+    a second round trip on every page of every approver). Someone who does stand in for others
+    has whom read, and their tasks counted with them, in two more statements. The statements
+    are compiled once (``portal.statements``); only a count of tasks for someone standing in
+    for others is compiled for the request."""
+    tasks_sql = "0"
     params: list[Any] = []
-    if approver and tasks_counted is None:
-        delegators = [row[0] for row in _DELEGATORS.rows(user=user.pk, day=timezone.localdate())]
-        if delegators:
-            counts[0], params = _capped_count(inbox_tasks(user=user, delegators=delegators))
-        else:
-            tasks_sql, params = _OPEN_TASKS.sql(user=user.pk)
-            counts[0] = _count_sql(tasks_sql)
+    delegators_params: list[Any] = []
+    stands_in = ""
+    today = timezone.localdate() if approver else None
+    if approver and tasks_counted is not None:
+        tasks_sql = str(int(tasks_counted))
+    elif approver:
+        own_sql, params = _OPEN_TASKS.sql(user=user.pk)
+        tasks_sql = _count_sql(own_sql)
+        delegators_sql, delegators_params = _DELEGATORS.sql(user=user.pk, day=today)
+        stands_in = f', EXISTS ({delegators_sql}) AS "waiting_stands_in"'
     unread_sql, unread_params = _UNREAD.sql(user=user.pk)
     # Both counts in one statement with no table of its own: the querysets (and so the
     # scoping) are the selectors', compiled as they are; no outer query to resolve them in.
-    sql = f'SELECT {counts[0]} AS "waiting_tasks", {_count_sql(unread_sql)} AS "waiting_unread"'
+    sql = (f'SELECT {tasks_sql} AS "waiting_tasks", {_count_sql(unread_sql)} AS "waiting_unread"'
+           f"{stands_in}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *unread_params])
-        tasks_count, unread_count = cursor.fetchone()
+        cursor.execute(sql, [*params, *unread_params, *delegators_params])
+        found = cursor.fetchone()
+    tasks_count, unread_count = found[0], found[1]
+    if stands_in and found[2]:
+        delegators = [row[0] for row in _DELEGATORS.rows(user=user.pk, day=today)]
+        if delegators:  # (none if the delegation ended in between: the own count stands)
+            count_sql, count_params = _capped_count(inbox_tasks(user=user, delegators=delegators))
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {count_sql}", count_params)
+                tasks_count = cursor.fetchone()[0]
     return Waiting(tasks=tasks_count, unread=unread_count,
                    inbox_url=menu_url("approvals:inbox") if approver else "")
 
 
-# (route, script prefix, urlconf) -> URL: the menu's routes take no argument, so each is reversed
-# once per process rather than a dozen resolver walks on every page (issue 16).
-_menu_urls: dict[tuple[str, str, str], str] = {}
-
-
 def menu_url(name: str) -> str:
-    """``reverse(name)`` of an argument-free route, kept per script prefix and URLconf."""
-    key = (name, get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF))
-    url = _menu_urls.get(key)
-    if url is None:
-        url = _menu_urls[key] = reverse(name)
-    return url
+    """``reverse(name)`` of an argument-free route, kept per script prefix and URLconf
+    (``portal.reversing.reverse_plain``): the menu's routes take no argument, so each is
+    reversed once per process rather than a dozen resolver walks on every page (issue 16)."""
+    return reverse_plain(name)
 
 
 FRAME_ROUTES = ("account_logout", "notification_list", "notification_badge")
@@ -141,7 +149,7 @@ FRAME_ROUTES = ("account_logout", "notification_list", "notification_badge")
 
 def menu_urls_clear() -> None:
     """Forget the kept URLs (after routes change at run time, as tests do)."""
-    _menu_urls.clear()
+    reverse_key_clear()
 
 
 def _menu(request: HttpRequest) -> dict[str, Any]:
@@ -151,6 +159,8 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         return cached
     user = request_user(request)
     approver, projects = menu_roles(request, user)
+    admin = user.is_catalog_admin
+    audits = admin or user.is_auditor
     candidates = [
         ("Dashboard", "dashboard", True),
         ("Catalog", "catalog:product_list", True),
@@ -158,18 +168,19 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
         ("Approvals inbox", "approvals:inbox", approver),
         ("My environments", "provisioning:environment_list", True),
         ("Projects", "projects:project_list", projects),
-        ("Manage catalog", "catalog:admin_product_list", user.is_catalog_admin),
-        ("All environments", "provisioning:admin_environment_list", user.is_catalog_admin),
-        ("AWS policy pack", "policy_pack", user.is_catalog_admin),
-        ("Guardrails", "guardrails:guardrail_current", user.is_catalog_admin),
-        ("Projects (admin)", "admin:portal_project_changelist", user.is_catalog_admin),
-        ("Audit trail", "audit_event_list", user.is_auditor or user.is_catalog_admin),
-        ("Leavers", "identity:leavers_report", user.is_auditor or user.is_catalog_admin),
+        ("Manage catalog", "catalog:admin_product_list", admin),
+        ("All environments", "provisioning:admin_environment_list", admin),
+        ("AWS policy pack", "policy_pack", admin),
+        ("Guardrails", "guardrails:guardrail_current", admin),
+        ("Projects (admin)", "admin:portal_project_changelist", admin),
+        ("Audit trail", "audit_event_list", audits),
+        ("Leavers", "identity:leavers_report", audits),
         ("API", "api_docs", True),
     ]
+    shown = [(label, name) for label, name, allowed in candidates if allowed]
     menu = {
-        "items": [{"label": label, "url": menu_url(name), "name": name}
-                  for label, name, allowed in candidates if allowed],
+        "items": [{"label": label, "url": url, "name": name} for (label, name), url
+                  in zip(shown, reverse_plain_each(name for _, name in shown), strict=True)],
         # The inbox page counted the open tasks already: the badge shows that count.
         "waiting": waiting_for(user=user, approver=approver,
                                tasks_counted=inbox_count_kept(user=user)),
@@ -180,14 +191,16 @@ def _menu(request: HttpRequest) -> dict[str, Any]:
 
 def nav_links(items: list[dict[str, str]], path: str) -> SafeString:
     """The menu's links as base.html's loop wrote them (the page's own link marked current),
-    joined in Python: the loop's variable lookups were a tenth of the frame's rendering."""
-    return format_html_join(
-        "", '<a href="{}" data-nav="{}"{}>{}</a>',
-        ((item["url"], item["name"], _CURRENT if path == item["url"] else "", item["label"])
-         for item in items))
+    joined in Python: the loop's variable lookups were a tenth of the frame's rendering. Each
+    value is escaped as ``{{ }}`` escapes text (``html.escape``), without ``format_html``'s
+    lazy checks and ``SafeString`` per value (issue 16)."""
+    return SafeString("".join(
+        f'<a href="{escape(item["url"])}" data-nav="{escape(item["name"])}"'
+        f'{_CURRENT if path == item["url"] else ""}>{escape(item["label"])}</a>'
+        for item in items))
 
 
-_CURRENT = mark_safe(' aria-current="page"')  # a constant: nothing to escape
+_CURRENT = ' aria-current="page"'  # a constant: nothing to escape
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -201,5 +214,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             lambda: nav_links(_menu(request)["items"], request.path))
         context["menu_waiting"] = SimpleLazyObject(lambda: _menu(request)["waiting"])
         # The signed-in frame's own links (sign out, the badge), kept as the menu's are.
-        context["frame_urls"] = {name: menu_url(name) for name in FRAME_ROUTES}
+        context["frame_urls"] = dict(zip(FRAME_ROUTES, reverse_plain_each(FRAME_ROUTES),
+                                         strict=True))
     return context

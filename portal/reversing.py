@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
@@ -52,6 +53,31 @@ def _halves(viewname: str, sample: object) -> tuple[str, str] | None:
     return before, after
 
 
+# (route, script prefix, urlconf) -> URL of a route that takes no argument.
+_plain: dict[tuple[str, str, str], str] = {}
+
+
+def reverse_plain(viewname: str) -> str:
+    """``reverse(viewname)`` of an argument-free route, reversed once per script prefix and
+    URLconf: the frame's and the menu's links are the same on every page (issue 16)."""
+    return reverse_plain_each([viewname])[0]
+
+
+def reverse_plain_each(viewnames: Iterable[str]) -> list[str]:
+    """``reverse_plain`` of each route, the script prefix and URLconf read once for them all
+    (each is a context-local read: for the menu's dozen links they cost more than the lookups)."""
+    prefix, urlconf = get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF)
+    urls = []
+    for viewname in viewnames:
+        cache_key = (viewname, prefix, urlconf)
+        url = _plain.get(cache_key)
+        if url is None:
+            url = _plain[cache_key] = reverse(viewname)
+        urls.append(url)
+    return urls
+
+
 def reverse_key_clear() -> None:
-    """Forget the split URLs (after routes change at run time, as tests do)."""
+    """Forget the split and the plain URLs (after routes change at run time, as tests do)."""
     _split.clear()
+    _plain.clear()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, router
 from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
@@ -22,6 +23,7 @@ from portal.models import (
     Project,
     User,
 )
+from portal.statements import MARKER_ID, Slot, Statement
 
 
 def projects_for_user(*, user: User) -> QuerySet[Project]:
@@ -40,28 +42,63 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
 
 
 MANAGER_SHOWN = ("first_name", "last_name", "username")
+# Stands in for the manager's id while the statement is compiled (the person's is MARKER_ID).
+_MANAGER_MARKER = MARKER_ID + 1
+_MEMBERSHIP_COLUMNS = ("id", "user_id", "project_id", "role")
+_PROJECT_COLUMNS = tuple(f.attname for f in Project._meta.concrete_fields)
+
+
+def _memberships_rows(user: int, manager: int | None) -> QuerySet[Membership, Any]:
+    """``memberships_for_user``'s rows as values (the membership's columns, its project's, and
+    with a ``manager`` the names ``display_name`` shows of that person: scalar subqueries by
+    primary key, hand-written, as the ORM's ``Subquery`` cost more Python than it saved)."""
+    rows = memberships_for_user(user=User(pk=user))
+    names: list[str] = []
+    if manager is not None:
+        qn = connection.ops.quote_name
+        table = qn(User._meta.db_table)
+        rows = rows.annotate(**{
+            f"manager_{name}": RawSQL(f"SELECT {qn(name)} FROM {table} WHERE id = %s",
+                                      [manager], output_field=CharField())
+            for name in MANAGER_SHOWN})
+        names = [f"manager_{name}" for name in MANAGER_SHOWN]
+    return rows.values_list(*_MEMBERSHIP_COLUMNS,
+                            *(f"project__{column}" for column in _PROJECT_COLUMNS), *names)
+
+
+# Compiled once per process (portal.statements): building the select_related queryset and its
+# subqueries was most of the dashboard's own Python (issue 16).
+_MEMBERSHIPS = Statement(lambda user: _memberships_rows(user, None),
+                         user=Slot(User._meta.pk, MARKER_ID))
+_MEMBERSHIPS_AND_MANAGER = Statement(_memberships_rows, user=Slot(User._meta.pk, MARKER_ID),
+                                     manager=Slot(User._meta.pk, _MANAGER_MARKER))
 
 
 def memberships_and_manager(*, user: User) -> tuple[list[Membership], User | None]:
-    """The dashboard's projects (``memberships_for_user``) and the person's manager (the names
-    ``display_name`` shows), read together: the manager's names ride on each membership row as
-    a scalar subquery by primary key, hand-written (issue 16: one statement fewer on every
-    dashboard; built with ``Subquery`` the ORM spent more Python than the statement saved).
-    Someone in no project yet has their manager read on its own."""
+    """The dashboard's projects (``memberships_for_user``, each with its project) and the
+    person's manager (the names ``display_name`` shows), read together: the manager's names ride
+    on each membership row (issue 16: one statement fewer on every dashboard). Someone in no
+    project yet has their manager read on its own."""
+    using = router.db_for_read(Membership)
     if user.manager_id is None:
-        return list(memberships_for_user(user=user)), None
-    qn = connection.ops.quote_name
-    table = qn(User._meta.db_table)
-    rows = list(memberships_for_user(user=user).annotate(**{
-        f"manager_{name}": RawSQL(f"SELECT {qn(name)} FROM {table} WHERE id = %s",
-                                  [user.manager_id], output_field=CharField())
-        for name in MANAGER_SHOWN}))
-    if not rows:
-        return rows, User.objects.filter(pk=user.manager_id).only(*MANAGER_SHOWN).first()
-    names = {name: getattr(rows[0], f"manager_{name}") for name in MANAGER_SHOWN}
+        found = _MEMBERSHIPS.rows(using=using, user=user.pk)
+    else:
+        found = _MEMBERSHIPS_AND_MANAGER.rows(using=using, user=user.pk, manager=user.manager_id)
+    split = len(_MEMBERSHIP_COLUMNS)
+    end = split + len(_PROJECT_COLUMNS)
+    memberships = []
+    for row in found:
+        membership = Membership.from_db(using, _MEMBERSHIP_COLUMNS, row[:split])
+        membership.project = Project.from_db(using, _PROJECT_COLUMNS, row[split:end])
+        memberships.append(membership)
+    if user.manager_id is None:
+        return memberships, None
+    if not found:
+        return memberships, User.objects.filter(pk=user.manager_id).only(*MANAGER_SHOWN).first()
+    names = dict(zip(MANAGER_SHOWN, found[0][end:], strict=True))
     if names["username"] is None:  # the manager's account is gone (deleted meanwhile)
-        return rows, None
-    return rows, User(pk=user.manager_id, **names)
+        return memberships, None
+    return memberships, User(pk=user.manager_id, **names)
 
 
 def local_sign_in_locked(*, username: str, source_ip: str | None) -> bool:

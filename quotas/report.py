@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Value
+from django.db import router
+from django.db.models import QuerySet, Value
 
 from portal.models import User
 from portal.selectors import projects_for_user
+from portal.statements import MARKER_ID, Slot, Statement
 from quotas.checks import WHAT_COUNTS, amount_text
 from quotas.limits import Grant, Limit, limits_of_grants
 from quotas.models import ProjectQuota, UserQuota
@@ -57,6 +60,8 @@ class QuotaRow:
 def quota_report(*, user: User) -> list[QuotaRow]:
     """The person's limits, then their projects' (by project name), with what is in use."""
     grants, caps = _grants_and_caps(user)
+    if not grants and not caps:  # nothing limited: no usage to count, no prices to read
+        return []
     mine = limits_of_grants(user=user, grants=grants)
     own: list[Counted] = counted(owner_id=user.pk) if mine else []
     theirs = counted_in_projects({c.project_id for c in caps})
@@ -85,22 +90,33 @@ class _Cap:
     project_slug: str
 
 
-def _grants_and_caps(user: User) -> tuple[list[Grant], list[_Cap]]:
-    """Every ``UserQuota`` (with its group's name) and the caps of the person's active
-    projects (with the project's name and slug) in one statement, a UNION ALL: the dashboard
-    and the request form read them on every visit (two statements before, issue 16)."""
+def _grants_and_caps_rows(user: int) -> QuerySet[UserQuota, Any]:
+    """Every ``UserQuota`` (with its group's name) and the caps of the active projects of the
+    person ``user`` (with the project's name and slug), one UNION ALL."""
     grants = (UserQuota.objects.order_by()
               .annotate(kind=Value("user"), slug=Value(""))
               .values_list("kind", "measure", "amount", "group_id", "group__name", "slug"))
     caps = (ProjectQuota.objects.order_by()
-            .filter(project__in=projects_for_user(user=user).values("pk"))
+            .filter(project__in=projects_for_user(user=User(pk=user)).values("pk"))
             .annotate(kind=Value("project"))
             .values_list("kind", "measure", "amount", "project_id", "project__name",
                          "project__slug"))
-    read: tuple[list[Grant], list[_Cap]] = ([], [])
     # UserQuota's own order (measure, group name) gives a limit's sources in their order.
-    for kind, measure, amount, ref, name, slug in grants.union(caps, all=True).order_by(
-            "kind", "measure", "group__name"):
+    return grants.union(caps, all=True).order_by("kind", "measure", "group__name")
+
+
+# Compiled once per process (portal.statements): building and compiling the UNION was most of
+# the dashboard's quota panel, for the many people with no limit at all (issue 16).
+_GRANTS_AND_CAPS = Statement(_grants_and_caps_rows, user=Slot(User._meta.pk, MARKER_ID))
+
+
+def _grants_and_caps(user: User) -> tuple[list[Grant], list[_Cap]]:
+    """Every ``UserQuota`` and the caps of the person's active projects in one statement
+    (``_grants_and_caps_rows``): the dashboard and the request form read them on every visit
+    (two statements before, issue 16)."""
+    read: tuple[list[Grant], list[_Cap]] = ([], [])
+    for kind, measure, amount, ref, name, slug in _GRANTS_AND_CAPS.rows(
+            using=router.db_for_read(UserQuota), user=user.pk):
         if kind == "user":
             read[0].append(Grant(measure, amount, ref, name or ""))
         else:

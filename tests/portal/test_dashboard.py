@@ -140,3 +140,17 @@ def test_the_manager_is_shown_with_or_without_projects(client: Client, scientist
     User.objects.filter(pk=scientist.pk).update(manager=None, manager_ref="")
     body = client.get("/").content.decode()
     assert "<dt>Manager</dt><dd>—</dd>" in body and "maria.manager</dd>" not in body
+
+
+def test_an_approver_s_dashboard_runs_five_statements_too(client: Client, manager: User,
+                                                          project: Project) -> None:
+    """The approver's badge is one statement as well: their open tasks, their unread notices
+    and whether they stand in for anyone today (an EXISTS) are read together."""
+    client.force_login(manager)
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/").content.decode()
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 5, "\n".join(sql)
+    assert '"waiting_tasks"' in sql[3] and '"waiting_stands_in"' in sql[3]
+    assert 'data-nav="approvals:inbox"' in body

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.http import HttpRequest, HttpResponse
+from django.template import engines
 from django.test import override_settings
 from django.urls import path, reverse
 
@@ -54,8 +55,59 @@ def test_another_urlconf_is_its_own() -> None:
     assert reversing.reverse_key("one", 5) == "/elsewhere/5/"
 
 
+@pytest.mark.parametrize("route", ["dashboard", "api_token", "approvals:inbox", "account_logout"])
+def test_a_plain_route_is_reverse_s_and_walked_once(route: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    reversing.reverse_key_clear()
+    calls: list[str] = []
+    real = reverse
+
+    def counting(viewname: str) -> str:
+        calls.append(viewname)
+        return real(viewname)
+
+    monkeypatch.setattr(reversing, "reverse", counting)
+    assert [reversing.reverse_plain(route) for _ in range(3)] == [real(route)] * 3
+    assert calls == [route]
+
+
+def test_a_plain_route_keeps_script_prefixes_and_urlconfs_apart() -> None:
+    from django.urls import set_script_prefix
+
+    assert reversing.reverse_plain("dashboard") == "/"
+    set_script_prefix("/portal/")
+    try:
+        assert reversing.reverse_plain("dashboard") == "/portal/"
+        body = engines["django"].from_string(
+            "{% load portal_urls %}{% url_plain 'dashboard' %} {% url 'dashboard' %}").render({})
+        assert body == "/portal/ /portal/"
+    finally:
+        set_script_prefix("/")
+    with override_settings(ROOT_URLCONF="tests.portal.test_reversing"):
+        assert reversing.reverse_plain("plain") == "/elsewhere/"
+
+
+def _plain_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("plain")
+
+
 def _view(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(str(pk))
 
 
-urlpatterns = [path("elsewhere/<int:pk>/", _view, name="one")]
+urlpatterns = [path("elsewhere/<int:pk>/", _view, name="one"),
+               path("elsewhere/", _plain_view, name="plain")]
+
+
+def test_each_plain_route_of_a_list_is_reverse_s_under_the_current_prefix() -> None:
+    from django.urls import set_script_prefix
+
+    routes = ["dashboard", "catalog:product_list", "approvals:inbox", "api_docs"]
+    assert reversing.reverse_plain_each(routes) == [reverse(route) for route in routes]
+    set_script_prefix("/portal/")
+    try:
+        assert reversing.reverse_plain_each(routes) == [reverse(route) for route in routes]
+        assert reversing.reverse_plain_each(routes)[0] == "/portal/"
+    finally:
+        set_script_prefix("/")
+    assert reversing.reverse_plain_each([]) == []
