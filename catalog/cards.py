@@ -17,13 +17,17 @@ from django.utils.safestring import SafeString, mark_safe
 from catalog.estimates import CostEstimate
 from catalog.models import Product
 from portal.reversing import reverse_key
-from portal.row_values import cell_text
+from portal.row_values import cell_text, choice_labels
 
 # What the catalog reads of a product (``.only()``): what ``_card`` shows and what
 # ``estimates.catalog_card_estimates`` prices; not its output mapping, idle
 # parameters and tag options (JSON columns) nor its support contacts.
 CARD_FIELDS = ("name", "kind", "aws_account_id", "aws_region", "description",
                "default_version_id", "flat_monthly_usd", "estimate_instance_types")
+
+
+# ``get_kind_display`` without rebuilding the choices' mapping for every card.
+_KIND_LABELS = choice_labels(Product.Kind.choices)
 
 
 def _estimate(estimate: CostEstimate | None) -> str:
@@ -35,10 +39,11 @@ def _estimate(estimate: CostEstimate | None) -> str:
 
 def _card(product: Product, estimate: CostEstimate | None) -> str:
     url = reverse_key("catalog:product_detail", product.pk)
+    kind = _KIND_LABELS.get(product.kind, product.kind)
     return (
         f'\n  <article class="card product" data-product-id="{cell_text(product.pk)}">\n'
         f'    <h2><a href="{cell_text(url)}">{cell_text(product.name)}</a></h2>\n'
-        f'    <p><span class="badge">{cell_text(str(product.get_kind_display()))}</span> '
+        f'    <p><span class="badge">{cell_text(kind)}</span> '
         f'<span class="muted small">AWS {cell_text(product.aws_account_id)} · '
         f'{cell_text(product.aws_region)}</span></p>\n'
         f'    <p>{cell_text(product.description)}</p>\n'
