@@ -20,9 +20,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from approvals.change_preview import tasks_previews_attach
-from approvals.models import ApprovalTask
+from approvals.models import ApprovalTask, Request
 from portal.reversing import reverse_key
-from portal.row_values import cell_text, local_minute
+from portal.row_values import cell_text, choice_labels, local_minute
 
 
 def inbox_context(page: Page[ApprovalTask], *, first_is_tasks: bool = False) -> dict[str, Any]:
@@ -34,6 +34,10 @@ def inbox_context(page: Page[ApprovalTask], *, first_is_tasks: bool = False) -> 
     rows = inbox_rows(page)
     return {"page": page, "rows": rows,
             "rows_html": inbox_rows_html(rows, first_is_tasks=first_is_tasks)}
+
+
+# ``get_action_display`` without rebuilding the choices' mapping on every row.
+_ACTION_LABELS = choice_labels(Request.Action.choices)
 
 
 def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
@@ -52,7 +56,8 @@ def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
             "requester": requester, "project": request.project.name, "name": request.name,
             "product": request.product.name, "version": request.version.name,
             "select_label": f"Select {request.product.name} for {requester}",
-            "action": request.get_action_display(), "environment_ref": request.environment_ref,
+            "action": _ACTION_LABELS.get(request.action, request.action),
+            "environment_ref": request.environment_ref,
             "preview": getattr(task, "preview", None),
             "cost": request.estimated_monthly_cost, "step": task.name,
             "approvals": getattr(task, "approvals", 0), "required": task.required_approvals,
