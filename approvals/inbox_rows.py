@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 
 from approvals.change_preview import tasks_previews_attach
 from approvals.models import ApprovalTask, Request
-from portal.reversing import reverse_key
+from portal.reversing import reverse_key_of
 from portal.row_values import cell_text, choice_labels, local_minute
 
 
@@ -43,6 +43,7 @@ _ACTION_LABELS = choice_labels(Request.Action.choices)
 def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
     """The rows of a page of ``inbox_page`` (tasks with their previews attached)."""
     rows = []
+    request_url = reverse_key_of("approvals:request_detail")
     for task in tasks:
         request = task.request
         requester = request.requester.display_name
@@ -51,7 +52,7 @@ def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
         last = getattr(task, "on_behalf_of_last_name", "")
         rows.append({
             "pk": task.pk, "request_pk": request.pk, "reference": request.reference,
-            "url": reverse_key("approvals:request_detail", request.pk),
+            "url": request_url(request.pk),
             "submitted": local_minute(request.created_at),  # as the template's date filter
             "requester": requester, "project": request.project.name, "name": request.name,
             "product": request.product.name, "version": request.version.name,

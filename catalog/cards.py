@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from catalog.estimates import CostEstimate
 from catalog.models import Product
-from portal.reversing import reverse_key
+from portal.reversing import reverse_key_of
 from portal.row_values import cell_text, choice_labels
 
 # What the catalog reads of a product (``.only()``): what ``_card`` shows and what
@@ -37,8 +37,7 @@ def _estimate(estimate: CostEstimate | None) -> str:
             f"</strong> per month ({cell_text(estimate.priced)})")
 
 
-def _card(product: Product, estimate: CostEstimate | None) -> str:
-    url = reverse_key("catalog:product_detail", product.pk)
+def _card(product: Product, estimate: CostEstimate | None, url: str) -> str:
     kind = _KIND_LABELS.get(product.kind, product.kind)
     return (
         f'\n  <article class="card product" data-product-id="{cell_text(product.pk)}">\n'
@@ -54,5 +53,6 @@ def _card(product: Product, estimate: CostEstimate | None) -> str:
 def catalog_cards_html(cards: Iterable[tuple[Product, CostEstimate | None]]) -> SafeString:
     """The ``<article>`` of each (product, estimate) card, with the whitespace the template's
     loop left around them (the template writes the empty catalog's paragraph itself)."""
+    product_url = reverse_key_of("catalog:product_detail")
     return mark_safe("".join(  # every value above went through cell_text (escaped)
-        _card(product, estimate) for product, estimate in cards))
+        _card(product, estimate, product_url(product.pk)) for product, estimate in cards))

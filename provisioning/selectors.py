@@ -16,7 +16,7 @@ from approvals.models import Request
 from catalog.models import Product
 from catalog.parameter_labels import parameter_labels
 from portal.models import User
-from portal.reversing import reverse_key
+from portal.reversing import reverse_key_of
 from portal.row_values import choice_labels
 from portal.sealing import is_sealed
 from provisioning.models import Environment, EnvironmentEvent, environment_name
@@ -162,6 +162,7 @@ def request_environment_links(requests: Sequence[Request], user: User
                          "notebook_instance_name", "user_profile_name",
                          "sagemaker_project_name", "provisioned_product_name"))
     links: dict[object, EnvironmentLink] = {}
+    detail_url = reverse_key_of("provisioning:environment_detail")
     for (pk, origin_id, owner_id, status, chosen, notebook, profile, sagemaker_project,
          provisioned) in rows:
         # Out of the user's scope (an approver): the name and status the request is about, but
@@ -172,7 +173,7 @@ def request_environment_links(requests: Sequence[Request], user: User
             name=environment_name(chosen=chosen, notebook=notebook, profile=profile,
                                   sagemaker_project=sagemaker_project, provisioned=provisioned),
             status=status, status_label=_STATUS_LABELS.get(status, status),
-            url=reverse_key("provisioning:environment_detail", pk) if shown else "")
+            url=detail_url(pk) if shown else "")
         for request_pk in [origin_id, *refs.get(pk, [])]:
             links[request_pk] = link
     return links
