@@ -20,9 +20,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from approvals.change_preview import tasks_previews_attach
-from approvals.models import ApprovalTask
-from portal.reversing import reverse_key
-from portal.row_values import cell_text, local_minute
+from approvals.models import ApprovalTask, Request
+from portal.reversing import reverse_key_of
+from portal.row_values import cell_text, choice_labels, local_minute
 
 
 def inbox_context(page: Page[ApprovalTask], *, first_is_tasks: bool = False) -> dict[str, Any]:
@@ -36,9 +36,14 @@ def inbox_context(page: Page[ApprovalTask], *, first_is_tasks: bool = False) -> 
             "rows_html": inbox_rows_html(rows, first_is_tasks=first_is_tasks)}
 
 
+# ``get_action_display`` without rebuilding the choices' mapping on every row.
+_ACTION_LABELS = choice_labels(Request.Action.choices)
+
+
 def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
     """The rows of a page of ``inbox_page`` (tasks with their previews attached)."""
     rows = []
+    request_url = reverse_key_of("approvals:request_detail")
     for task in tasks:
         request = task.request
         requester = request.requester.display_name
@@ -47,12 +52,13 @@ def inbox_rows(tasks: Iterable[ApprovalTask]) -> list[dict[str, Any]]:
         last = getattr(task, "on_behalf_of_last_name", "")
         rows.append({
             "pk": task.pk, "request_pk": request.pk, "reference": request.reference,
-            "url": reverse_key("approvals:request_detail", request.pk),
+            "url": request_url(request.pk),
             "submitted": local_minute(request.created_at),  # as the template's date filter
             "requester": requester, "project": request.project.name, "name": request.name,
             "product": request.product.name, "version": request.version.name,
             "select_label": f"Select {request.product.name} for {requester}",
-            "action": request.get_action_display(), "environment_ref": request.environment_ref,
+            "action": _ACTION_LABELS.get(request.action, request.action),
+            "environment_ref": request.environment_ref,
             "preview": getattr(task, "preview", None),
             "cost": request.estimated_monthly_cost, "step": task.name,
             "approvals": getattr(task, "approvals", 0), "required": task.required_approvals,

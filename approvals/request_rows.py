@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from approvals.models import Request
 from catalog.models import Product
-from portal.reversing import reverse_key
+from portal.reversing import reverse_key_of
 from portal.row_values import choice_labels, escaped, local_minute
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def request_rows(rows: Iterable[RequestRow]) -> SafeString:
     kinds = choice_labels(Product.Kind.choices)
     actions = choice_labels(Request.Action.choices)
     statuses = choice_labels(Request.Status.choices)
+    request_url = reverse_key_of("approvals:request_detail")
     for row in rows:
         r, waiting = row.request, row.waiting
         cost = ('<span class="muted">unknown</span>' if r.estimated_monthly_cost is None
@@ -60,7 +61,7 @@ def request_rows(rows: Iterable[RequestRow]) -> SafeString:
         reference = escaped(r.reference)
         html.append(
             f'<tr data-request="{escaped(r.pk)}" data-reference="{reference}">\n'
-            f'        <td><a href="{escaped(reverse_key("approvals:request_detail", r.pk))}" '
+            f'        <td><a href="{escaped(request_url(r.pk))}" '
             f'class="reference">{reference}</a></td>\n'
             f'        <td data-col="name">{_name(row)}</td>\n'
             f'        <td data-col="kind">{escaped(kinds.get(r.product.kind, r.product.kind))} '

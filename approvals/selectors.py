@@ -38,6 +38,7 @@ from django.utils import timezone
 from approvals.models import ApprovalDelegation, ApprovalTask, Decision, Request, reference_number
 from approvals.services.delegations import delegations_in_range
 from portal.models import AuditEvent, User
+from portal.statements import MARKER_ID, Slot, Statement
 
 REQUEST_RELATED = ("requester", "project", "product", "version")
 
@@ -57,9 +58,19 @@ def delegators_on(*, user: User, day: datetime.date | None = None) -> QuerySet[A
                                                                           flat=True)
 
 
+# ``delegators_on`` compiled once per process (portal.statements): the inbox page, the API's
+# inbox and the frame's badge (config.navigation) ask it on every request (issue 16).
+DELEGATORS_ON = Statement(
+    lambda user, day: delegators_on(user=User(pk=user), day=day),
+    user=Slot(User._meta.pk, MARKER_ID),
+    day=Slot(ApprovalDelegation._meta.get_field("starts_on"), datetime.date(1901, 2, 3)))
+
+
 def delegators_today(*, user: User) -> list[int]:
     """The people the user stands in for today as their delegate (one query; usually none)."""
-    return list(delegators_on(user=user))
+    if user.pk is None:
+        return list(delegators_on(user=user))
+    return [row[0] for row in DELEGATORS_ON.rows(user=user.pk, day=timezone.localdate())]
 
 
 def _on_behalf(user: User, *, delegators: Sequence[int] | None = None,
@@ -247,14 +258,30 @@ INBOX_ROW_FIELDS = (
     "request__project__name", "request__product__name", "request__version__name")
 
 
+def _inbox_ids(tasks: QuerySet[ApprovalTask]) -> QuerySet[Any]:
+    """The ids of ``tasks`` in inbox order (oldest request first)."""
+    return tasks.order_by("request__created_at", "pk").values_list("pk", flat=True)
+
+
+# The ids of an approver's open tasks for the many who stand in for nobody, compiled once per
+# process (portal.statements): building the inbox's filter (a UNION, two EXISTS) was the larger
+# part of the page's Python after its rows (issue 16). With delegators the SQL depends on them
+# and is built per request.
+_OPEN_TASK_IDS = Statement(
+    lambda user: _inbox_ids(inbox_tasks(user=User(pk=user), delegators=[])),
+    user=Slot(User._meta.pk, MARKER_ID))
+
+
 def inbox_page(*, user: User, number: str | int | None, per_page: int) -> Page[ApprovalTask]:
     """A page of `inbox_for_user` in three small statements: whom the user stands in for,
     the ids of all open tasks in inbox order (their number is the pager's count), and the
     page's rows by id. One statement that filters, orders, joins the request's four parts and
     pages at once took PostgreSQL forty times longer to plan than to run (issue 16)."""
     delegators = delegators_today(user=user)
-    ids = list(inbox_tasks(user=user, delegators=delegators)
-               .order_by("request__created_at", "pk").values_list("pk", flat=True))
+    if delegators or not (user.is_authenticated and user.is_active):
+        ids = list(_inbox_ids(inbox_tasks(user=user, delegators=delegators)))
+    else:  # the compiled statement of inbox_tasks(user=user, delegators=[])
+        ids = [row[0] for row in _OPEN_TASK_IDS.rows(user=user.pk)]
     page: Any = Paginator(ids, per_page).get_page(number)
     rows = {task.pk: task for task in _inbox_rows(
         ApprovalTask.objects.filter(pk__in=list(page.object_list),

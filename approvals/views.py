@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -54,6 +53,7 @@ from catalog.selectors import (
 from portal.http import request_user as _user
 from portal.live import poll_context
 from portal.memo import memo_per_request
+from portal.paging import CountLastPaginator
 
 PAGE_SIZE = 50
 
@@ -64,7 +64,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     listed = my_requests(user=user).select_related(None).select_related(
         *request_rows.REQUEST_LIST_RELATED).only(*request_rows.REQUEST_LIST_FIELDS)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The rows first: a list that ends on the page asked for needs no COUNT (issue 16).
+    page = CountLastPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     waiting_tasks_prefetch(rows)
     links = environment_links(requests=rows, user=user)

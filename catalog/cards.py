@@ -16,14 +16,18 @@ from django.utils.safestring import SafeString, mark_safe
 
 from catalog.estimates import CostEstimate
 from catalog.models import Product
-from portal.reversing import reverse_key
-from portal.row_values import cell_text
+from portal.reversing import reverse_key_of
+from portal.row_values import cell_text, choice_labels
 
 # What the catalog reads of a product (``.only()``): what ``_card`` shows and what
 # ``estimates.catalog_card_estimates`` prices; not its output mapping, idle
 # parameters and tag options (JSON columns) nor its support contacts.
 CARD_FIELDS = ("name", "kind", "aws_account_id", "aws_region", "description",
                "default_version_id", "flat_monthly_usd", "estimate_instance_types")
+
+
+# ``get_kind_display`` without rebuilding the choices' mapping for every card.
+_KIND_LABELS = choice_labels(Product.Kind.choices)
 
 
 def _estimate(estimate: CostEstimate | None) -> str:
@@ -33,12 +37,12 @@ def _estimate(estimate: CostEstimate | None) -> str:
             f"</strong> per month ({cell_text(estimate.priced)})")
 
 
-def _card(product: Product, estimate: CostEstimate | None) -> str:
-    url = reverse_key("catalog:product_detail", product.pk)
+def _card(product: Product, estimate: CostEstimate | None, url: str) -> str:
+    kind = _KIND_LABELS.get(product.kind, product.kind)
     return (
         f'\n  <article class="card product" data-product-id="{cell_text(product.pk)}">\n'
         f'    <h2><a href="{cell_text(url)}">{cell_text(product.name)}</a></h2>\n'
-        f'    <p><span class="badge">{cell_text(str(product.get_kind_display()))}</span> '
+        f'    <p><span class="badge">{cell_text(kind)}</span> '
         f'<span class="muted small">AWS {cell_text(product.aws_account_id)} · '
         f'{cell_text(product.aws_region)}</span></p>\n'
         f'    <p>{cell_text(product.description)}</p>\n'
@@ -49,5 +53,6 @@ def _card(product: Product, estimate: CostEstimate | None) -> str:
 def catalog_cards_html(cards: Iterable[tuple[Product, CostEstimate | None]]) -> SafeString:
     """The ``<article>`` of each (product, estimate) card, with the whitespace the template's
     loop left around them (the template writes the empty catalog's paragraph itself)."""
+    product_url = reverse_key_of("catalog:product_detail")
     return mark_safe("".join(  # every value above went through cell_text (escaped)
-        _card(product, estimate) for product, estimate in cards))
+        _card(product, estimate, product_url(product.pk)) for product, estimate in cards))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from html import escape
 from typing import Any
 
@@ -14,8 +13,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 
 from approvals.inbox_count import inbox_count_kept
-from approvals.models import ApprovalDelegation
-from approvals.selectors import delegators_on, inbox_tasks
+from approvals.selectors import DELEGATORS_ON, inbox_tasks
 from portal.http import request_user
 from portal.models import User
 from portal.reversing import reverse_key_clear, reverse_plain, reverse_plain_each
@@ -77,12 +75,6 @@ def _capped(rows: QuerySet[Any]) -> QuerySet[Any]:
 # delegators the task count is compiled per request, its SQL depends on them).
 _UNREAD = Statement(lambda user: _capped(notifications_unread(user=User(pk=user))),
                     user=Slot(User._meta.pk, MARKER_ID))
-# ``delegators_today``'s query (whom the person stands in for on ``day``), kept the same way.
-_DELEGATORS = Statement(
-    lambda user, day: delegators_on(user=User(pk=user), day=day),
-    user=Slot(User._meta.pk, MARKER_ID),
-    day=Slot(ApprovalDelegation._meta.get_field("starts_on"),
-             date(1901, 2, 3)))
 _OPEN_TASKS = Statement(lambda user: _capped(inbox_tasks(user=User(pk=user), delegators=[])),
                         user=Slot(User._meta.pk, MARKER_ID))
 
@@ -115,7 +107,7 @@ def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None)
     elif approver:
         own_sql, params = _OPEN_TASKS.sql(user=user.pk)
         tasks_sql = _count_sql(own_sql)
-        delegators_sql, delegators_params = _DELEGATORS.sql(user=user.pk, day=today)
+        delegators_sql, delegators_params = DELEGATORS_ON.sql(user=user.pk, day=today)
         stands_in = f', EXISTS ({delegators_sql}) AS "waiting_stands_in"'
     unread_sql, unread_params = _UNREAD.sql(user=user.pk)
     # Both counts in one statement with no table of its own: the querysets (and so the
@@ -127,7 +119,7 @@ def waiting_for(*, user: User, approver: bool, tasks_counted: int | None = None)
         found = cursor.fetchone()
     tasks_count, unread_count = found[0], found[1]
     if stands_in and found[2]:
-        delegators = [row[0] for row in _DELEGATORS.rows(user=user.pk, day=today)]
+        delegators = [row[0] for row in DELEGATORS_ON.rows(user=user.pk, day=today)]
         if delegators:  # (none if the delegation ended in between: the own count stands)
             count_sql, count_params = _capped_count(inbox_tasks(user=user, delegators=delegators))
             with connection.cursor() as cursor:

@@ -1,10 +1,12 @@
-"""A paginator that reads the page first and counts only when it has to.
+"""Paginators that read the page first and count only when they have to.
 
 Django's ``Paginator.get_page`` counts every row (``SELECT COUNT(*)`` over the whole filtered
 list) before it reads the page, to check the page number. When the list ends on the page asked
 for — a catalog of two dozen products, the first and only page of most people's lists — the
 rows read tell the count already: reading one row more than a page says whether another page
 follows. Only then is the COUNT run (issue 16: the catalog's count was one of its statements).
+For a list bounded in size, ``CountInPagePaginator`` reads the count with the page's rows in
+the same statement instead (a window count).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 
 
 class CountLastPaginator(Paginator):  # type: ignore[type-arg]
@@ -32,6 +35,39 @@ class CountLastPaginator(Paginator):  # type: ignore[type-arg]
         if rows or asked == 1:
             # The list ends on this page: its count is known without asking.
             self.__dict__["count"] = bottom + len(rows)
+            return Page(rows, asked, self)
+        return super().get_page(number)  # past the end: Django's last page
+
+
+# The name the window count is read under: no model field of a paged list is called so.
+PAGING_TOTAL = "paging_total_rows"
+
+
+class CountInPagePaginator(Paginator):  # type: ignore[type-arg]
+    """``Paginator`` of a queryset whose ``get_page`` reads the page and the number of rows
+    of the whole list in one statement: a ``COUNT(*) OVER ()`` window on the page's rows,
+    evaluated before the LIMIT, so the pager's count is that of the rows the page was read
+    from. For lists bounded in size, such as a person's catalog (a few hundred products at a
+    bank): the window makes the database read every matching row, where a plain page with an
+    index in its order stops at the LIMIT. A page number past the end (no rows to read the
+    count from) falls back to Django's: the COUNT, then the last page.
+
+    Issue 16: the catalog's count was a second run of its scoping subquery, planned and
+    executed again, on every catalog of more than one page."""
+
+    def get_page(self, number: Any) -> Page:  # type: ignore[type-arg]
+        asked = _page_number(number)
+        rows_of: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        if asked is None or self.orphans or not self.allow_empty_first_page:
+            return super().get_page(number)
+        bottom = (asked - 1) * self.per_page
+        rows = list(rows_of.annotate(**{PAGING_TOTAL: Window(Count("pk"))})
+                    [bottom:bottom + self.per_page])
+        if rows:
+            self.__dict__["count"] = getattr(rows[0], PAGING_TOTAL)
+            return Page(rows, asked, self)
+        if asked == 1:
+            self.__dict__["count"] = 0
             return Page(rows, asked, self)
         return super().get_page(number)  # past the end: Django's last page
 

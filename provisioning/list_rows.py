@@ -8,21 +8,23 @@ same markup from the rows the views read, one string per row, every value throug
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from portal.reversing import reverse_key
+from portal.reversing import reverse_key_of
 from portal.row_values import choice_labels, escaped, local_minute
 from provisioning.models import Environment
 
+Urls = Callable[[object], str]  # a route's URL of a key (portal.reversing.reverse_key_of)
 
-def _name_cell(environment: Environment) -> str:
+
+def _name_cell(environment: Environment, detail_url: Urls) -> str:
     """The name, linked to its page, and the provisioned product's name when it differs."""
     name = environment.name
-    url = reverse_key("provisioning:environment_detail", environment.pk)
+    url = detail_url(environment.pk)
     cell = f'<a href="{escaped(url)}">{escaped(name)}</a>'
     if name != environment.provisioned_product_name:
         cell += f' <span class="muted small">{escaped(environment.provisioned_product_name)}</span>'
@@ -38,8 +40,8 @@ def _status(environment: Environment) -> str:
             f'{escaped(_STATUS_LABELS.get(status, status))}</span>')
 
 
-def _reference(environment: Environment, css: str) -> str:
-    url = reverse_key("approvals:request_detail", environment.origin_request_id)
+def _reference(environment: Environment, css: str, request_url: Urls) -> str:
+    url = request_url(environment.origin_request_id)
     return (f'<a class="{css}" href="{escaped(url)}">'
             f'{escaped(environment.origin_request.reference)}</a>')
 
@@ -61,16 +63,19 @@ MY_LIST_FIELDS = (
 def my_environment_rows(rows: Iterable[dict[str, Any]], *, csrf_token: str) -> SafeString:
     """The rows of "My environments": ``rows`` as the view builds them (environment, state)."""
     token = escaped(csrf_token)
+    detail_url, request_url = (reverse_key_of("provisioning:environment_detail"),
+                               reverse_key_of("approvals:request_detail"))
+    opener = reverse_key_of("provisioning:environment_open")
     html = []
     for row in rows:
         environment, state = row["environment"], row["state"]
         pk = escaped(environment.pk)
-        open_url = escaped(reverse_key("provisioning:environment_open", environment.pk))
+        open_url = escaped(opener(environment.pk))
         hidden = "" if state["openable"] else " hidden"
         html.append(
             f'<tr data-environment="{pk}" data-status-value="{escaped(environment.status)}">\n'
-            f'      <td>{_name_cell(environment)} {_reference(environment, "reference small")}'
-            f'</td>\n'
+            f'      <td>{_name_cell(environment, detail_url)} '
+            f'{_reference(environment, "reference small", request_url)}</td>\n'
             f'      <td>{escaped(environment.product.name)} '
             f'<span class="muted small">{escaped(environment.version.name)}</span></td>\n'
             f'      <td>{escaped(environment.project.name)}</td>\n'
@@ -98,12 +103,14 @@ ADMIN_LIST_FIELDS = (
 
 def admin_environment_rows(environments: Iterable[Environment]) -> SafeString:
     """The rows of the admin's "All environments" (read with ``ADMIN_LIST_FIELDS``)."""
+    detail_url, request_url = (reverse_key_of("provisioning:environment_detail"),
+                               reverse_key_of("approvals:request_detail"))
     html = []
     for environment in environments:
         html.append(
             f'<tr data-environment="{escaped(environment.pk)}">\n'
-            f'      <td>{_name_cell(environment)}</td>\n'
-            f'      <td>{_reference(environment, "reference")}</td>\n'
+            f'      <td>{_name_cell(environment, detail_url)}</td>\n'
+            f'      <td>{_reference(environment, "reference", request_url)}</td>\n'
             f'      <td>{escaped(environment.owner.username)}</td>'
             f'<td>{escaped(environment.project.slug)}</td>\n'
             f'      <td>{escaped(environment.product.name)} {escaped(environment.version.name)}'

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from approvals.change_preview import ChangePreview, ResourceChangeRow
 from approvals.inbox_rows import inbox_rows_html
+from approvals.models import Request
 
 # templates/approvals/_inbox_live.html's row loop before issue 16, verbatim.
 TEMPLATE_ROWS = engines["django"].from_string(
@@ -89,3 +91,21 @@ def test_the_rows_are_the_markup_the_template_loop_wrote(errors: bool, grouped: 
 def test_no_rows_write_nothing_and_the_template_writes_its_empty_row() -> None:
     assert str(inbox_rows_html([])) == ""
     assert TEMPLATE_ROWS.render({"rows": []}) == EMPTY
+
+
+@pytest.mark.parametrize("action", [*Request.Action.values, "not-an-action"])
+def test_a_rows_action_is_labelled_as_the_model_labels_it(action: str) -> None:
+    from django.utils import timezone
+
+    from approvals.inbox_rows import inbox_rows
+    from approvals.models import ApprovalTask
+    from catalog.models import Product, ProductVersion
+    from portal.models import Project, User
+
+    request = Request(pk=uuid.uuid4(), number=1042, action=action, name="",
+                      requester=User(username="rex"), project=Project(name="Fraud"),
+                      product=Product(name="Notebook"), version=ProductVersion(name="v1"),
+                      created_at=timezone.now())
+    [row] = inbox_rows([ApprovalTask(pk=7, request=request, name="Manager",
+                                     required_approvals=1)])
+    assert row["action"] == request.get_action_display()

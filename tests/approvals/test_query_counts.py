@@ -169,9 +169,44 @@ def test_my_requests_rows_query_reads_only_what_the_rows_show(
                    '"approvals_request"."justification"', '"portal_user"'):
         assert column not in rows
     assert '"approvals_request"."estimated_monthly_cost"' in rows
-    # The session, the user, the count, the rows, the pending one's tasks (4), the
-    # environments, the products offered, the menu's counts.
-    assert statements == 11
+    # The session, the user, the rows (no count: the list ends on its page), the pending
+    # one's tasks (4), the environments, the products offered, the menu's counts.
+    assert statements == 10
+    assert not any("COUNT(*) AS" in q for q in _statements_of(scientist, "/requests/"))
+
+
+def _statements_of(user: User, url: str, *, api: bool = False) -> list[str]:
+    client = _signed_in(user, api=api)
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize(("path", "api"), [("/requests/", False), ("/api/v1/requests", True)])
+def test_my_requests_are_counted_only_when_they_go_past_the_page(
+    path: str, api: bool, scientist: User, project: Project, notebook: Product
+) -> None:
+    from approvals.models import Request
+
+    model = Request.objects.get(pk=request_notebook(scientist, project, notebook).pk)
+    copied = {f.attname: getattr(model, f.attname) for f in Request._meta.concrete_fields
+              if not f.primary_key and f.name != "number"}
+    for i in range(49):  # copies, decided (no tasks to read), each numbered by save()
+        Request.objects.create(**{**copied, "name": f"copy-{i}",
+                                  "status": Request.Status.APPROVED, "idempotency_key": ""})
+    counting = [s for s in _statements_of(scientist, path, api=api) if "COUNT(*) AS" in s]
+    assert counting == []  # 50 requests: one page, the rows tell the count
+    request_notebook(scientist, project, notebook)
+    counting = [s for s in _statements_of(scientist, path, api=api) if "COUNT(*) AS" in s]
+    assert len(counting) == 1 and '"approvals_request"' in counting[0]
+    client = _signed_in(scientist, api=api)
+    if api:
+        body = client.get(path).json()
+        assert (body["count"], body["pages"], len(body["results"])) == (51, 2, 50)
+    else:
+        text = client.get(path).content.decode()
+        assert "Page 1 of 2" in text and text.count('data-request="') == 50
 
 
 def test_the_inbox_rows_query_reads_only_what_the_rows_show(

@@ -237,3 +237,37 @@ def test_both_price_tables_come_in_one_statement(priced: None) -> None:
                                     storage_prices_for_regions(regions=regions))
     assert instances["us-east-1"]["ml.t3.medium"] == Decimal("0.0464")
     assert storage == {REGION: Decimal("0.1400")} and set(instances) == {REGION, "us-east-1"}
+
+
+def test_the_compiled_price_tables_read_any_regions_afresh(priced: None) -> None:
+    """The statement is compiled once per number of regions (portal.statements): each set of
+    regions, in any order, reads what the ORM reads, and a changed price is read at once."""
+    from catalog.estimates import (
+        price_tables_for_regions,
+        prices_for_regions,
+        storage_prices_for_regions,
+    )
+    from catalog.models import InstancePrice, StoragePrice
+
+    def read(regions: list[str]) -> tuple[dict[str, dict[str, Decimal]], dict[str, Decimal]]:
+        """The tables as the ORM reads them, row by row."""
+        table: dict[str, dict[str, Decimal]] = {}
+        for price in InstancePrice.objects.filter(region__in=regions):
+            table.setdefault(price.region, {})[price.instance_type] = price.usd_per_hour
+        return table, {s.region: s.usd_per_gb_month
+                       for s in StoragePrice.objects.filter(region__in=regions)}
+
+    prices_make("us-east-1")
+    StoragePrice.objects.create(region="us-east-1", usd_per_gb_month=Decimal("0.1120"))
+    for regions in ([], [REGION], ["us-east-1"], ["mars-1"], [REGION, "us-east-1"],
+                    ["us-east-1", REGION], ["us-east-1", "mars-1", REGION]):
+        assert price_tables_for_regions(regions=regions) == read(regions) == (
+            prices_for_regions(regions=regions), storage_prices_for_regions(regions=regions))
+    InstancePrice.objects.filter(region=REGION, instance_type="ml.t3.medium").update(
+        usd_per_hour=Decimal("0.0600"))
+    StoragePrice.objects.filter(region="us-east-1").update(usd_per_gb_month=Decimal("0.2"))
+    instances, storage = price_tables_for_regions(regions=[REGION, "us-east-1"])
+    assert instances[REGION]["ml.t3.medium"] == Decimal("0.0600")
+    assert prices_for_regions(regions=[REGION])[REGION]["ml.t3.medium"] == Decimal("0.0600")
+    assert storage == {"us-east-1": Decimal("0.2000")}
+    assert all(type(usd) is Decimal for table in instances.values() for usd in table.values())

@@ -39,24 +39,28 @@ def test_a_catalog_that_fits_on_its_page_is_not_counted(project: Project,
                                                         scientist: User) -> None:
     _catalog(24, project)
     sql = _statements(_signed_in(scientist), "/catalog/")
-    # 1 session, 2 user, 3 the page's products (25 asked: a 25th would mean another page),
-    # 4 the prices of their regions, 5 their InstanceType parameters and overrides (one
-    # UNION ALL), 6 the menu badge's counts.
+    # 1 session, 2 user, 3 the page's products with the catalog's count (a window), 4 the
+    # prices of their regions, 5 their InstanceType parameters and overrides (one UNION ALL),
+    # 6 the menu badge's counts.
     assert len(sql) == 6, "\n".join(sql)
     assert not any("COUNT(*) AS" in s for s in sql)
-    assert "LIMIT 25" in sql[2] and "UNION ALL" in sql[4] and '"waiting_unread"' in sql[5]
+    assert "LIMIT 24" in sql[2] and "OVER ()" in sql[2]
+    assert "UNION ALL" in sql[4] and '"waiting_unread"' in sql[5]
     # The products' card and estimate columns only, not their JSON columns nor contacts.
     for column in ("output_mapping", "idle_parameters", "launch_tag_options", "support_email"):
         assert f'"catalog_product"."{column}"' not in sql[2]
     assert '"catalog_product"."estimate_instance_types"' in sql[2]
 
 
-def test_a_catalog_of_two_pages_is_counted_once(project: Project, scientist: User) -> None:
+def test_a_catalog_of_two_pages_is_counted_with_its_page(project: Project,
+                                                         scientist: User) -> None:
     _catalog(25, project)
     client = _signed_in(scientist)
     first = _statements(client, "/catalog/")
-    # The same six, and the count of products for the pager (Django's COUNT).
-    assert len(first) == 7 and sum("COUNT(*) AS" in s for s in first) == 1
+    # The same six: the count of products for the pager is a window of the products' read
+    # (COUNT(...) OVER ()), not a second run of the scoping subquery.
+    assert len(first) == 6 and not any("COUNT(*) AS" in s for s in first), "\n".join(first)
+    assert "OVER ()" in first[2] and "LIMIT 24" in first[2]
     body = client.get("/catalog/").content.decode()
     assert "Page 1 of 2" in body and body.count("data-product-id=") == 24
     second = client.get("/catalog/?page=2").content.decode()

@@ -111,3 +111,35 @@ def test_each_plain_route_of_a_list_is_reverse_s_under_the_current_prefix() -> N
     finally:
         set_script_prefix("/")
     assert reversing.reverse_plain_each([]) == []
+
+
+def test_a_pages_reverser_gives_reverse_s_urls_for_every_row(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.urls import set_script_prefix
+
+    reversing.reverse_key_clear()
+    keys: list[object] = [1, 22, uuid.uuid4(), "7", "12"]
+    detail = reversing.reverse_key_of("catalog:product_detail")
+    assert [detail(k) for k in keys if not isinstance(k, uuid.UUID)] == [
+        reverse("catalog:product_detail", args=[k]) for k in keys if not isinstance(k, uuid.UUID)]
+    request_url = reversing.reverse_key_of("approvals:request_detail")
+    for key in (uuid.uuid4(), uuid.UUID(int=5)):
+        assert request_url(key) == reverse("approvals:request_detail", args=[key])
+    set_script_prefix("/portal/")
+    try:  # the prefix of the request the reverser is made in
+        prefixed = reversing.reverse_key_of("catalog:product_detail")
+        assert prefixed(3) == "/portal/catalog/3/" and detail(3) == "/catalog/3/"
+    finally:
+        set_script_prefix("/")
+    calls: list[object] = []
+    real = reverse
+
+    def counting(viewname: str, args: list[object]) -> str:
+        calls.append(args[0])
+        return real(viewname, args=args)
+
+    reversing.reverse_key_clear()
+    monkeypatch.setattr(reversing, "reverse", counting)
+    rows = reversing.reverse_key_of("catalog:product_detail")
+    assert [rows(n) for n in range(1, 30)] == [f"/catalog/{n}/" for n in range(1, 30)]
+    assert len(calls) == 1  # the route's halves, once

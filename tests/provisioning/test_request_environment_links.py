@@ -168,3 +168,31 @@ def test_links_read_their_environments_in_one_query_and_see_them_as_the_selector
     scientist.refresh_from_db()
     assert not environment_visible_to(user=scientist, owner_id=named.owner_id)
     assert not environments_for_user(user=scientist).exists()
+
+
+@pytest.mark.parametrize("status", [Environment.Status.AVAILABLE, Environment.Status.STOPPED,
+                                    Environment.Status.TERMINATED])
+def test_a_link_shows_the_environments_name_and_status_as_the_model_gives_them(
+        named: Environment, change: Request, scientist: User, status: str) -> None:
+    """The links are read as values, not model instances (issue 16): the name falls back as
+    ``Environment.name`` does, the status label is ``get_status_display``."""
+    names = [{}, {"origin_request__name": ""},
+             {"origin_request__name": "", "notebook_instance_name": ""},
+             {"origin_request__name": "", "notebook_instance_name": "", "user_profile_name": ""},
+             {"origin_request__name": "", "notebook_instance_name": "", "user_profile_name": "",
+              "sagemaker_project_name": ""}]
+    Environment.objects.filter(pk=named.pk).update(
+        status=status, user_profile_name="dana-profile", sagemaker_project_name="dana-project")
+    for blanks in names:
+        if "origin_request__name" in blanks:
+            Request.objects.filter(pk=named.origin_request_id).update(name="")
+        Environment.objects.filter(pk=named.pk).update(
+            **{k: v for k, v in blanks.items() if "__" not in k})
+        environment = Environment.objects.select_related("origin_request").get(pk=named.pk)
+        links = environment_links(requests=[environment.origin_request, change], user=scientist)
+        assert set(links) == {environment.origin_request_id, change.pk}
+        for link in links.values():
+            assert (link.name, link.status, link.status_label) == (
+                environment.name, environment.status, environment.get_status_display())
+            assert link.url == f"/environments/{environment.pk}/"
+    assert environment.name == environment.provisioned_product_name
