@@ -19,7 +19,7 @@ from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from approvals.api_rows import REQUEST_API_FIELDS, my_request_rows
+from approvals.api_rows import my_request_rows, my_request_values
 from approvals.chain import request_chain, waiting_step
 from approvals.errors import ApprovalError, RequestInvalid
 from approvals.links import environment_links
@@ -31,7 +31,6 @@ from approvals.selectors import (
     request_for_user,
     request_tasks,
     task_for_user,
-    waiting_tasks_prefetch,
 )
 from approvals.services import (
     parameters_masked,
@@ -267,13 +266,12 @@ class RequestListView(APIView):
     @extend_schema(responses=MyRequestOutput(many=True), summary="My requests, newest first")
     def get(self, request: ApiRequest) -> Response:
         paginator = self.pagination_class()
+        user = _user(request)
         page = paginator.paginate_queryset(
-            my_requests(user=_user(request)).only(*REQUEST_API_FIELDS), request, view=self)
-        rows = list(page or [])
-        waiting_tasks_prefetch(rows)
-        links = environment_links(requests=rows, user=_user(request))
-        # MyRequestOutput's rows, built without DRF's per-field work (approvals.api_rows).
-        return paginator.get_paginated_response(my_request_rows(rows, links=links))
+            my_request_values(my_requests(user=user)), request, view=self)
+        # MyRequestOutput's rows from plain values, without model instances or DRF's
+        # per-field work (approvals.api_rows).
+        return paginator.get_paginated_response(my_request_rows(page or [], user=user))
 
     @extend_schema(
         request=RequestCreateInput,

@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from approvals.models import Request
 from portal.models import User
 from portal.registry import Registry
+
+
+class LinkedRequest(Protocol):
+    """What a reader reads of a request: a ``Request``, or a list's row of plain values
+    (``approvals.api_rows.RequestKey``) that never became one."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def environment_ref(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,8 @@ class EnvironmentLink:
     url: str
 
 
-EnvironmentLinkReader = Callable[[Sequence[Request], User], "dict[object, EnvironmentLink]"]
+EnvironmentLinkReader = Callable[[Sequence[LinkedRequest], User],
+                                 "dict[object, EnvironmentLink]"]
 _readers: Registry[EnvironmentLinkReader] = Registry("environment link readers")
 
 
@@ -37,7 +52,8 @@ def environment_link_reader_register(reader: EnvironmentLinkReader) -> None:
     _readers.register(reader)
 
 
-def environment_links(*, requests: Sequence[Request], user: User) -> dict[object, EnvironmentLink]:
+def environment_links(*, requests: Sequence[LinkedRequest], user: User
+                      ) -> dict[object, EnvironmentLink]:
     """The environment of each request that has one, by request pk: the one a create request
     made, or the one a day-2 request is about."""
     links: dict[object, EnvironmentLink] = {}

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from approvals.links import EnvironmentLink
+from approvals.links import EnvironmentLink, LinkedRequest
 from approvals.models import Request
 from catalog.models import Product
 from catalog.parameter_labels import parameter_labels
@@ -145,7 +145,7 @@ def environment_requests_queryset(*, origin_request_id: Any, environment_ref: st
             .order_by("created_at", "pk"))
 
 
-def request_environment_links(requests: Sequence[Request], user: User
+def request_environment_links(requests: Sequence[LinkedRequest], user: User
                               ) -> dict[object, EnvironmentLink]:
     """The reader approvals asks (``approvals.links``): each request's environment, by request pk,
     with a page link when the user may see the environment. One query for any number of rows:
