@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from approvals.models import REFERENCE_PREFIX
-from portal.row_values import api_text, api_time
+from portal.row_values import api_times
 from provisioning.models import Environment, environment_name
 
 # Output key -> the column it comes from (``values()`` names), in EnvironmentOutput's order.
@@ -46,23 +46,34 @@ def environment_values(environments: QuerySet[Environment]) -> QuerySet[Any]:
     return rows
 
 
+# How each output key after "id" is written, in COLUMNS' order: (key, column, how); the
+# request's reference follows its id.
+_TEXT_VALUE, _TIME_VALUE, _AS_IS, _REQUEST = range(4)
+_WRITES = tuple(
+    (key, column, _REQUEST if key == "request" else _TEXT_VALUE if key in _TEXT
+     else _TIME_VALUE if key in _TIMES else _AS_IS)
+    for key, column in COLUMNS.items() if key != "id")
+
+
 def environment_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """``EnvironmentOutput(many=True).data`` of the rows ``environment_values`` read."""
+    time = api_times()
     out = []
     for row in rows:
         item: dict[str, Any] = {"id": str(row["id"]), "name": environment_name(
             chosen=row["origin_request__name"], notebook=row["notebook_instance_name"],
             profile=row["user_profile_name"], sagemaker_project=row["sagemaker_project_name"],
             provisioned=row["provisioned_product_name"])}
-        for key, column in COLUMNS.items():
-            if key == "request":
-                item["request"] = str(row[column])
+        for key, column, how in _WRITES:
+            value = row[column]
+            if how == _TEXT_VALUE:
+                item[key] = None if value is None else str(value)  # api_text
+            elif how == _TIME_VALUE:
+                item[key] = time(value)
+            elif how == _REQUEST:
+                item["request"] = str(value)
                 item["request_reference"] = f"{REFERENCE_PREFIX}{row['origin_request__number']}"
-            elif key in _TEXT:
-                item[key] = api_text(row[column])
-            elif key in _TIMES:
-                item[key] = api_time(row[column])
-            elif key != "id":
-                item[key] = row[column]
+            else:
+                item[key] = value
         out.append(item)
     return out
