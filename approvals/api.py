@@ -19,7 +19,7 @@ from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from approvals.api_rows import my_request_rows, my_request_values
+from approvals.api_rows import my_request_rows, my_request_values, my_request_window
 from approvals.chain import request_chain, waiting_step
 from approvals.errors import ApprovalError, RequestInvalid
 from approvals.links import environment_links
@@ -267,8 +267,9 @@ class RequestListView(APIView):
     def get(self, request: ApiRequest) -> Response:
         paginator = self.pagination_class()
         user = _user(request)
-        page = paginator.paginate_queryset(
-            my_request_values(my_requests(user=user)), request, view=self)
+        page = paginator.paginate_window(
+            lambda start, stop: my_request_window(user=user, start=start, stop=stop),
+            lambda: my_request_values(my_requests(user=user)).count(), request)
         # MyRequestOutput's rows from plain values, without model instances or DRF's
         # per-field work (approvals.api_rows).
         return paginator.get_paginated_response(my_request_rows(page or [], user=user))

@@ -25,10 +25,12 @@ from rest_framework import serializers
 from approvals.chain import waiting_step
 from approvals.links import environment_links
 from approvals.models import REFERENCE_PREFIX, Request
-from approvals.selectors import waiting_tasks_prefetch
+from approvals.selectors import my_requests, waiting_tasks_prefetch
+from portal.api_input import MAX_PAGE_SIZE
 from portal.models import User
 from portal.reversing import reverse_key_of
 from portal.row_values import api_text, api_times
+from portal.statements import MARKER_ID, Slot, Statement
 
 _COST = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
 
@@ -59,6 +61,30 @@ def my_request_values(requests: QuerySet[Request]) -> QuerySet[Any]:
     return rows
 
 
+# The first page's windows, compiled once a size (portal.statements); a bounded set: sizes
+# 1 to MAX_PAGE_SIZE + 1 (the paginator reads one row past its limit).
+_FIRST_WINDOWS: dict[int, Statement] = {}
+
+
+def _first_window(stop: int) -> Statement:
+    statement = _FIRST_WINDOWS.get(stop)
+    if statement is None:
+        statement = _FIRST_WINDOWS[stop] = Statement(
+            lambda user: my_request_values(my_requests(user=User(pk=user)))[:stop],
+            user=Slot(User._meta.pk, MARKER_ID))
+    return statement
+
+
+def my_request_window(*, user: User, start: int, stop: int) -> Sequence[Sequence[Any]]:
+    """Rows ``start`` to ``stop - 1`` of ``my_request_values(my_requests(user=user))``. A
+    window of the first page (what most people ask) runs its compiled statement, so neither
+    the queryset nor its SQL is built again on each request (issue 16); any other window is
+    the queryset's slice."""
+    if start != 0 or not 0 < stop <= MAX_PAGE_SIZE + 1 or not user.is_authenticated:
+        return list(my_request_values(my_requests(user=user))[start:stop])
+    return _first_window(stop).rows(user=user.pk)
+
+
 def _number(value: int | None) -> int | None:
     return None if value is None else int(value)
 
@@ -67,7 +93,7 @@ def _cost(value: Decimal | None) -> Any:
     return None if value is None else _COST.to_representation(value)
 
 
-def _next_approvers(rows: Sequence[tuple[Any, ...]]) -> dict[object, list[dict[str, str]]]:
+def _next_approvers(rows: Sequence[Sequence[Any]]) -> dict[object, list[dict[str, str]]]:
     """Who decides the waiting step of each pending row, by pk: ``waiting_step`` of a request
     holding what it reads (pk, status, requester), the tasks prefetched in one query; none for
     a page with nothing pending (most of a person's requests are decided)."""
@@ -83,7 +109,7 @@ def _next_approvers(rows: Sequence[tuple[Any, ...]]) -> dict[object, list[dict[s
     return people
 
 
-def my_request_rows(rows: Sequence[tuple[Any, ...]], *, user: User) -> list[dict[str, Any]]:
+def my_request_rows(rows: Sequence[Sequence[Any]], *, user: User) -> list[dict[str, Any]]:
     """``MyRequestOutput(requests, many=True, context={"links": links}).data`` of the rows
     ``my_request_values`` read, with ``links`` the requests' ``environment_links`` for
     ``user``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from django.conf import settings
@@ -108,16 +108,24 @@ class PortalPagination(LimitOffsetPagination):
         ``SELECT COUNT(*)`` runs (issue 16: most people's lists fit on their first page, as
         ``portal.paging.CountLastPaginator`` has it for the pages). Otherwise, or for a window
         past the end (no rows), DRF's count, and the answer DRF gives."""
+        return self.paginate_window(lambda start, stop: list(queryset[start:stop]),
+                                    lambda: self.get_count(queryset), request)
+
+    def paginate_window(self, read: Callable[[int, int], Sequence[Any]],
+                        count: Callable[[], int], request: Request) -> list[Any] | None:
+        """``paginate_queryset`` of a list read through ``read(start, stop)`` (its rows
+        ``start`` to ``stop - 1``, in order) and counted by ``count()``: for a list whose
+        window is read otherwise than by slicing a queryset (a compiled statement)."""
         self.request = request
         self.limit = self.get_limit(request)
         if self.limit is None:
             return None
         self.offset = self.get_offset(request)
-        rows = list(queryset[self.offset:self.offset + self.limit + 1])
+        rows = list(read(self.offset, self.offset + self.limit + 1))
         if len(rows) <= self.limit and (rows or self.offset == 0):
             self.count = self.offset + len(rows)
         else:
-            self.count = self.get_count(queryset)
+            self.count = count()
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:

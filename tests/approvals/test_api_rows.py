@@ -17,7 +17,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from approvals.api import MyRequestOutput
-from approvals.api_rows import my_request_rows, my_request_values
+from approvals.api_rows import my_request_rows, my_request_values, my_request_window
 from approvals.links import environment_links
 from approvals.models import Request
 from approvals.selectors import my_requests, waiting_tasks_prefetch
@@ -124,3 +124,17 @@ def test_api_times_write_what_drfs_field_writes(zone: str) -> None:
         write = api_times()
         assert [write(v) for v in values] == [field.to_representation(v) for v in values]
         assert write(None) is None
+
+
+@pytest.mark.usefixtures("demo_policies", "platform_admin")
+def test_the_first_pages_window_is_the_querysets_slice_for_whoever_asks(
+        scientist: User, colleague: User, project: Project, notebook: Product) -> None:
+    for _ in range(3):
+        make_environment(scientist, project, notebook)
+    make_environment(colleague, project, notebook)
+    for user in (scientist, colleague, scientist):  # compiled once, filled for each asker
+        rows = my_request_values(my_requests(user=user))
+        for start, stop in ((0, 1), (0, 3), (0, 51), (0, 501), (1, 3), (0, 502)):
+            window = my_request_window(user=user, start=start, stop=stop)
+            assert [tuple(row) for row in window] == list(rows[start:stop])
+    assert len(my_request_window(user=colleague, start=0, stop=51)) == 1
