@@ -17,11 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api_input import StrictInput
+from portal.api_input import PortalPagination, StrictInput
 from portal.http import request_user as _user
 from portal.http import response_no_store
 from provisioning import lifecycle, metering, selectors, services
-from provisioning.api_rows import environment_rows, environment_values
+from provisioning.api_rows import environment_rows, environment_window
 from provisioning.launch import LaunchRefused, environment_launch, launch_refuse
 from provisioning.models import Environment, EnvironmentEvent
 
@@ -118,6 +118,7 @@ class LaunchOutput(serializers.Serializer[Any]):
 
 class EnvironmentListView(ListAPIView[Environment]):
     serializer_class = EnvironmentOutput
+    pagination_class = PortalPagination
 
     @extend_schema(summary="Environments the caller may see (their own; all for platform admins)")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -129,10 +130,16 @@ class EnvironmentListView(ListAPIView[Environment]):
         return environments.filter(status=wanted) if wanted else environments
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """``EnvironmentOutput`` of a page, built from the columns it shows (api_rows)."""
-        page = self.paginate_queryset(environment_values(
-            self.get_queryset()))  # type: ignore[no-untyped-call]
-        return self.get_paginated_response(environment_rows(page or []))
+        """``EnvironmentOutput`` of a page, built from the columns it shows (api_rows); the
+        first page's window read by a compiled statement (``api_rows.environment_window``)."""
+        user = _user(request)
+        wanted = request.query_params.get("status") or ""
+        paginator = PortalPagination()
+        page = paginator.paginate_window(
+            lambda start, stop: environment_window(
+                user=user, status=wanted, start=start, stop=stop),
+            lambda: self.get_queryset().count(), request)  # type: ignore[no-untyped-call]
+        return paginator.get_paginated_response(environment_rows(page or []))
 
 
 class EnvironmentDetailView(APIView):

@@ -11,13 +11,17 @@ test fails until it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
 
 from approvals.models import REFERENCE_PREFIX
+from portal.api_input import MAX_PAGE_SIZE
+from portal.models import Role, User
 from portal.row_values import api_times
+from portal.statements import MARKER_ID, MARKER_TEXT, Slot, Statement
+from provisioning import selectors
 from provisioning.models import Environment, environment_name
 
 # Output key -> the column it comes from (``values()`` names), in EnvironmentOutput's order.
@@ -42,8 +46,53 @@ _TIMES = ("created_at", "updated_at", "available_at", "terminated_at", "lease_en
 
 def environment_values(environments: QuerySet[Environment]) -> QuerySet[Any]:
     """The scoped queryset's rows as the columns ``environment_rows`` reads, nothing else."""
-    rows: QuerySet[Any] = environments.values(*COLUMNS.values(), *_NAME_PARTS)
+    rows: QuerySet[Any] = environments.values(*_NAMES)
     return rows
+
+
+_NAMES = (*COLUMNS.values(), *_NAME_PARTS)  # environment_values' keys, in its select's order
+# The first page's windows, compiled once for each kind of reader (a platform admin sees every
+# environment, anyone else their own: environments_for_user), with or without the status
+# filter, and size (1 to MAX_PAGE_SIZE + 1 rows: the paginator reads one past its limit).
+_FIRST_WINDOWS: dict[tuple[bool, bool, int], Statement] = {}
+
+
+def _first_window(*, admin: bool, by_status: bool, stop: int) -> Statement:
+    key = (admin, by_status, stop)
+    statement = _FIRST_WINDOWS.get(key)
+    if statement is None:
+        def build(owner: int = MARKER_ID, status: str = "") -> QuerySet[Any]:
+            reader = User(pk=owner, roles=[Role.CATALOG_ADMIN] if admin else [])
+            environments = selectors.environments_for_user(user=reader)
+            if by_status:
+                environments = environments.filter(status=status)
+            return environment_values(environments)[:stop]
+
+        slots = {} if admin else {"owner": Slot(User._meta.pk, MARKER_ID)}
+        if by_status:
+            slots["status"] = Slot(Environment._meta.get_field("status"), MARKER_TEXT)
+        statement = _FIRST_WINDOWS[key] = Statement(build, **slots)
+    return statement
+
+
+def environment_window(*, user: User, status: str, start: int, stop: int
+                       ) -> Sequence[dict[str, Any]]:
+    """Rows ``start`` to ``stop - 1`` of ``environment_values`` of the environments ``user``
+    may see (``status``: only those in it; empty: all). The first page's window (what most
+    people ask) runs its compiled statement, so neither the queryset nor its SQL is built
+    again on each request (issue 16); any other window is the queryset's slice."""
+    if start != 0 or not 0 < stop <= MAX_PAGE_SIZE + 1 or not (
+            user.is_authenticated and user.is_active):
+        environments = selectors.environments_for_user(user=user)
+        if status:
+            environments = environments.filter(status=status)
+        return list(environment_values(environments)[start:stop])
+    admin = bool(user.is_catalog_admin)
+    values: dict[str, Any] = {} if admin else {"owner": user.pk}
+    if status:
+        values["status"] = status
+    rows = _first_window(admin=admin, by_status=bool(status), stop=stop).rows(**values)
+    return [dict(zip(_NAMES, row, strict=True)) for row in rows]
 
 
 # How each output key after "id" is written, in COLUMNS' order: (key, column, how); the

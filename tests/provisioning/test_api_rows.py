@@ -15,9 +15,10 @@ from rest_framework.test import APIClient
 from approvals.models import Request
 from portal.models import Project, User
 from provisioning.api import EnvironmentOutput
-from provisioning.api_rows import environment_rows, environment_values
+from provisioning.api_rows import environment_rows, environment_values, environment_window
 from provisioning.models import Environment
 from provisioning.selectors import environments_for_user
+from tests.conftest import make_user
 from tests.provisioning.conftest import approved_request, make_notebook_product
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,38 @@ def test_the_list_endpoint_answers_the_serializers_rows_in_constant_queries(
     assert {row["status"] for row in filtered["results"]} == {"queued"}
     client.force_login(outsider)
     assert client.get("/api/v1/environments").json()["results"] == []
+
+
+def test_the_first_pages_window_is_the_scoped_querysets_slice_for_whoever_asks(
+        scientist: User, outsider: User, platform_admin: User, project: Project) -> None:
+    gone = make_user("gina.gone", is_active=False)
+    _environments(scientist, project, 8)
+    pks = list(Environment.objects.order_by("pk").values_list("pk", flat=True))
+    Environment.objects.filter(pk__in=pks[:2]).update(owner=outsider)
+    Environment.objects.filter(pk=pks[2]).update(owner=gone)
+    windows = ((0, 1), (0, 3), (0, 51), (0, 501), (2, 4), (0, 502))
+    # Compiled for the first of a kind, then filled for each asker: never another's rows.
+    for user in (scientist, outsider, platform_admin, scientist, gone):
+        for status in ("", "queued", "available", "no-such-status"):
+            environments = environments_for_user(user=user)
+            if status:
+                environments = environments.filter(status=status)
+            for start, stop in windows:
+                assert environment_window(user=user, status=status, start=start, stop=stop) \
+                    == list(environment_values(environments)[start:stop])
+    assert len(environment_window(user=outsider, status="", start=0, stop=51)) == 2
+    assert len(environment_window(user=platform_admin, status="", start=0, stop=51)) == 8
+    assert environment_window(user=gone, status="", start=0, stop=51) == []
+
+
+def test_the_list_is_one_statement_and_the_count_only_past_the_window(
+        scientist: User, project: Project, django_assert_num_queries: Any) -> None:
+    _environments(scientist, project, 3)
+    client = APIClient()
+    client.force_authenticate(scientist)
+    for url in ("/api/v1/environments", "/api/v1/environments?status=queued",
+                "/api/v1/environments?offset=1"):
+        with django_assert_num_queries(1):
+            assert client.get(url).status_code == 200
+    with django_assert_num_queries(2):
+        assert client.get("/api/v1/environments?limit=2").json()["count"] == 3
