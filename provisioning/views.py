@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -16,7 +17,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -240,9 +240,9 @@ def admin_environment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "provisioning/admin_environment_list.html", {
         "page": page, "filters": filters, "query": query,
         "table_rows": list_rows.admin_environment_rows(page),
-        "statuses": Environment.Status.choices,
         # The drop-downs: 200 projects and 300 products, loaded whole and rendered by a template
         # loop, were a good part of the page (issue 16): their values and names only, as HTML.
+        "status_options": _options(Environment.Status.choices, selected=filters["status"]),
         "project_options": _options(Project.objects.order_by("slug").values_list("slug", "name"),
                                     selected=filters["project"]),
         "product_options": _options(selectors.products_with_environments()
@@ -250,9 +250,17 @@ def admin_environment_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _options(choices: Iterable[tuple[object, str]], *, selected: str) -> SafeString:
-    """``<option>`` elements (escaped) of (value, label) pairs, the ``selected`` value marked
-    (f-strings and ``escape``: ``format_html`` per option was a tenth of the page)."""
-    return mark_safe("".join(  # value and label are escaped
-        f'<option value="{escape(value)}"{" selected" if str(value) == selected else ""}>'
-        f'{escape(label)}</option>' for value, label in choices))
+def _options(choices: Iterable[tuple[object, object]], *, selected: str) -> SafeString:
+    """``<option>`` elements of (value, label) pairs, each escaped as ``{{ value }}`` is (Django's
+    ``escape`` is ``html.escape``), the ``selected`` value marked. One loop of f-strings and
+    ``html.escape``: ``format_html`` per option was a tenth of the page, and ``escape``'s
+    lazy-argument check and ``SafeString`` on each of some 1,000 values still a fifth of what
+    is left (issue 16)."""
+    escape_text = html.escape
+    written = []
+    for value, label in choices:
+        text = str(value)
+        mark = " selected" if text == selected else ""
+        written.append(f'<option value="{escape_text(text)}"{mark}>{escape_text(str(label))}'
+                       '</option>')
+    return mark_safe("".join(written))  # value and label are escaped

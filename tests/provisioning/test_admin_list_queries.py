@@ -85,3 +85,25 @@ def test_the_drop_downs_mark_the_chosen_filter_and_escape_names(
     assert f'<option value="{product.pk}" selected>Notebook &lt;b&gt;GPU&lt;/b&gt;</option>' in html
     assert f'<option value="{project.slug}" selected>' in html
     assert "<b>GPU</b>" not in html
+
+
+def test_the_status_drop_down_lists_every_status_and_marks_the_chosen_one(
+        client: Client, platform_admin: User) -> None:
+    client.force_login(platform_admin)
+    html = client.get("/environments/all/?status=stopped").content.decode()
+    written = "".join(
+        f'<option value="{value}"{" selected" if value == "stopped" else ""}>{label}</option>'
+        for value, label in Environment.Status.choices)
+    assert f'<select name="status"><option value="">Any</option>{written}</select>' in html
+    assert html.count(" selected>") == 1
+
+
+def test_the_drop_downs_escape_values_and_labels_as_the_template_did(
+        client: Client, platform_admin: User, project: Project) -> None:
+    Project.objects.create(slug='odd"&<slug>', name="R&D <lab> 'x'", cost_center="cc-1",
+                           environment=project.environment,
+                           aws_account_id=project.aws_account_id, aws_region=project.aws_region)
+    client.force_login(platform_admin)
+    html = client.get("/environments/all/").content.decode()
+    assert ('<option value="odd&quot;&amp;&lt;slug&gt;">R&amp;D &lt;lab&gt; &#x27;x&#x27;'
+            '</option>') in html
