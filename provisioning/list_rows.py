@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
 from approvals.models import REFERENCE_PREFIX
 from portal.reversing import reverse_key_of
-from portal.row_values import choice_labels, escaped, local_minute
+from portal.row_values import choice_labels, escaped, local_minute, truncated_chars
 from provisioning.models import Environment, environment_name
 
 Urls = Callable[[object], str]  # a route's URL of a key (portal.reversing.reverse_key_of)
@@ -32,13 +31,15 @@ def _name_cell(environment: Environment, detail_url: Urls) -> str:
     return cell
 
 
-_STATUS_LABELS = choice_labels(Environment.Status.choices)
+# An environment's status label by status (``get_status_display`` rebuilds this mapping on
+# every call): the rows here and ``views.environment_json``.
+STATUS_LABELS = choice_labels(Environment.Status.choices)
 
 
 def _status(environment: Environment) -> str:
     status = environment.status
     return (f'<span class="status status-{escaped(status)}" data-status>'
-            f'{escaped(_STATUS_LABELS.get(status, status))}</span>')
+            f'{escaped(STATUS_LABELS.get(status, status))}</span>')
 
 
 def _reference(environment: Environment, css: str, request_url: Urls) -> str:
@@ -81,7 +82,7 @@ def my_environment_rows(rows: Iterable[dict[str, Any]], *, csrf_token: str) -> S
             f'<span class="muted small">{escaped(environment.version.name)}</span></td>\n'
             f'      <td>{escaped(environment.project.name)}</td>\n'
             f'      <td>{_status(environment)}<div class="small muted" data-status-message>'
-            f'{escaped(Truncator(environment.status_message).chars(200))}</div></td>\n'
+            f'{escaped(truncated_chars(environment.status_message, 200))}</div></td>\n'
             f'      <td><form method="post" action="{open_url}" class="inline" '
             f'data-open-form{hidden}><input type="hidden" name="csrfmiddlewaretoken" '
             f'value="{token}"><button type="submit" class="primary">Open</button></form></td>\n'
@@ -129,7 +130,7 @@ def admin_environment_rows(environments: Iterable[dict[str, Any]]) -> SafeString
             f'<td>{escaped(row["project__slug"])}</td>\n'
             f'      <td>{escaped(row["product__name"])} {escaped(row["version__name"])}</td>\n'
             f'      <td><span class="status status-{escaped(status)}" data-status>'
-            f'{escaped(_STATUS_LABELS.get(status, status))}</span></td>\n'
+            f'{escaped(STATUS_LABELS.get(status, status))}</span></td>\n'
             f'      <td class="small">{local_minute(row["created_at"])}</td>\n'
             f'    </tr>')
     return mark_safe("\n    ".join(html))  # every value above is escaped

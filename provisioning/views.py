@@ -43,7 +43,7 @@ def environment_json(environment: Environment) -> dict[str, Any]:
         "id": str(environment.pk),
         "name": environment.provisioned_product_name,
         "status": environment.status,
-        "status_label": environment.get_status_display(),
+        "status_label": list_rows.STATUS_LABELS.get(environment.status, environment.status),
         "status_message": environment.status_message,
         "openable": environment.launchable and environment.status in OPENABLE,
         "stoppable": bool(environment.notebook_instance_name)
