@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
+from approvals.models import REFERENCE_PREFIX
 from portal.reversing import reverse_key_of
-from portal.row_values import choice_labels, escaped, local_minute
-from provisioning.models import Environment
+from portal.row_values import choice_labels, escaped, local_minute, truncated_chars
+from provisioning.models import Environment, environment_name
 
 Urls = Callable[[object], str]  # a route's URL of a key (portal.reversing.reverse_key_of)
 
@@ -31,13 +31,15 @@ def _name_cell(environment: Environment, detail_url: Urls) -> str:
     return cell
 
 
-_STATUS_LABELS = choice_labels(Environment.Status.choices)
+# An environment's status label by status (``get_status_display`` rebuilds this mapping on
+# every call): the rows here and ``views.environment_json``.
+STATUS_LABELS = choice_labels(Environment.Status.choices)
 
 
 def _status(environment: Environment) -> str:
     status = environment.status
     return (f'<span class="status status-{escaped(status)}" data-status>'
-            f'{escaped(_STATUS_LABELS.get(status, status))}</span>')
+            f'{escaped(STATUS_LABELS.get(status, status))}</span>')
 
 
 def _reference(environment: Environment, css: str, request_url: Urls) -> str:
@@ -80,7 +82,7 @@ def my_environment_rows(rows: Iterable[dict[str, Any]], *, csrf_token: str) -> S
             f'<span class="muted small">{escaped(environment.version.name)}</span></td>\n'
             f'      <td>{escaped(environment.project.name)}</td>\n'
             f'      <td>{_status(environment)}<div class="small muted" data-status-message>'
-            f'{escaped(Truncator(environment.status_message).chars(200))}</div></td>\n'
+            f'{escaped(truncated_chars(environment.status_message, 200))}</div></td>\n'
             f'      <td><form method="post" action="{open_url}" class="inline" '
             f'data-open-form{hidden}><input type="hidden" name="csrfmiddlewaretoken" '
             f'value="{token}"><button type="submit" class="primary">Open</button></form></td>\n'
@@ -91,31 +93,44 @@ def my_environment_rows(rows: Iterable[dict[str, Any]], *, csrf_token: str) -> S
     return mark_safe("\n    ".join(html))  # every value above is escaped
 
 
-# What ``admin_environment_rows`` reads of an environment and its related rows (``.only()``:
-# a page of 50 environments with their JSON columns and five whole joined rows was most of the
-# rows query's transfer and of the model building).
-ADMIN_LIST_FIELDS = (
-    "status", "created_at", "provisioned_product_name", "notebook_instance_name",
-    "user_profile_name", "sagemaker_project_name", "origin_request__name",
+# What ``admin_environment_rows`` reads of an environment and its related rows, as
+# ``.values()``: a page of 50 environments read as models built 300 instances (the environment
+# and its five joined rows), more CPU than writing the rows; the page shows none of their
+# behaviour, only these columns (issue 16).
+ADMIN_LIST_VALUES = (
+    "pk", "status", "created_at", "provisioned_product_name", "notebook_instance_name",
+    "user_profile_name", "sagemaker_project_name", "origin_request_id", "origin_request__name",
     "origin_request__number", "owner__username", "project__slug", "product__name",
     "version__name")
 
 
-def admin_environment_rows(environments: Iterable[Environment]) -> SafeString:
-    """The rows of the admin's "All environments" (read with ``ADMIN_LIST_FIELDS``)."""
+def admin_environment_rows(environments: Iterable[dict[str, Any]]) -> SafeString:
+    """The rows of the admin's "All environments": ``ADMIN_LIST_VALUES`` of each environment,
+    written as ``_name_cell``, ``_reference`` and ``_status`` write a model's."""
     detail_url, request_url = (reverse_key_of("provisioning:environment_detail"),
                                reverse_key_of("approvals:request_detail"))
     html = []
-    for environment in environments:
+    for row in environments:
+        pk, provisioned, status = row["pk"], row["provisioned_product_name"], row["status"]
+        name = environment_name(
+            chosen=row["origin_request__name"], notebook=row["notebook_instance_name"],
+            profile=row["user_profile_name"], sagemaker_project=row["sagemaker_project_name"],
+            provisioned=provisioned)
+        name_cell = f'<a href="{escaped(detail_url(pk))}">{escaped(name)}</a>'
+        if name != provisioned:
+            name_cell += f' <span class="muted small">{escaped(provisioned)}</span>'
+        request_link = escaped(request_url(row["origin_request_id"]))
+        reference = f'{REFERENCE_PREFIX}{row["origin_request__number"]}'
         html.append(
-            f'<tr data-environment="{escaped(environment.pk)}">\n'
-            f'      <td>{_name_cell(environment, detail_url)}</td>\n'
-            f'      <td>{_reference(environment, "reference", request_url)}</td>\n'
-            f'      <td>{escaped(environment.owner.username)}</td>'
-            f'<td>{escaped(environment.project.slug)}</td>\n'
-            f'      <td>{escaped(environment.product.name)} {escaped(environment.version.name)}'
-            f'</td>\n'
-            f'      <td>{_status(environment)}</td>\n'
-            f'      <td class="small">{local_minute(environment.created_at)}</td>\n'
+            f'<tr data-environment="{escaped(pk)}">\n'
+            f'      <td>{name_cell}</td>\n'
+            f'      <td><a class="reference" href="{request_link}">'
+            f'{escaped(reference)}</a></td>\n'
+            f'      <td>{escaped(row["owner__username"])}</td>'
+            f'<td>{escaped(row["project__slug"])}</td>\n'
+            f'      <td>{escaped(row["product__name"])} {escaped(row["version__name"])}</td>\n'
+            f'      <td><span class="status status-{escaped(status)}" data-status>'
+            f'{escaped(STATUS_LABELS.get(status, status))}</span></td>\n'
+            f'      <td class="small">{local_minute(row["created_at"])}</td>\n'
             f'    </tr>')
     return mark_safe("\n    ".join(html))  # every value above is escaped

@@ -236,8 +236,13 @@ def environment_cost_so_far(env: Environment, now: datetime | None = None) -> Co
 
 def alive_in_month(now: datetime) -> Q:
     """The environments that existed in ``now``'s month before ``now`` (the metered ones)."""
-    return Q(created_at__lt=now) & (Q(terminated_at__isnull=True)
-                                    | Q(terminated_at__gte=month_start(now)))
+    return alive_between(month_start(now), now)
+
+
+def alive_between(start: datetime, now: datetime) -> Q:
+    """The environments that existed between ``start`` and ``now``: created before ``now``
+    and not terminated before ``start``."""
+    return Q(created_at__lt=now) & (Q(terminated_at__isnull=True) | Q(terminated_at__gte=start))
 
 
 def _alive_in_month(environments: QuerySet[Environment], now: datetime) -> list[Environment]:

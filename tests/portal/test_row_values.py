@@ -9,10 +9,18 @@ from django.template import engines
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from rest_framework import serializers
 
 from portal.models import Project
-from portal.row_values import api_text, api_time, choice_labels, escaped, local_minute
+from portal.row_values import (
+    api_text,
+    api_time,
+    choice_labels,
+    escaped,
+    local_minute,
+    truncated_chars,
+)
 
 AT = datetime(2026, 3, 29, 0, 30, 5, tzinfo=UTC)  # 01:30 in Paris (CET, the day DST starts)
 
@@ -54,3 +62,15 @@ def test_choice_labels_are_the_fields_display_values() -> None:
     for value in Project.Environment.values:
         assert labels[value] == Project(environment=value).get_environment_display()
     assert labels.get("nope", "nope") == Project(environment="nope").get_environment_display()
+
+
+def test_truncated_chars_is_truncators_text_short_long_combining_and_not_normalized() -> None:
+    texts = ["", "Waiting for AWS", "x" * 199, "x" * 200, "x" * 201, "x" * 500,
+             "e\u0301" * 150,  # 300 code points, 150 characters, not NFC: normalized
+             "e\u0301" * 50,  # short and not NFC: Truncator still normalizes it
+             "a\u0301" * 250,  # NFC is 250 characters: truncated
+             "\u0301" * 300,  # combining only: no character counts
+             "<b>" + "y" * 300 + "</b>", 12345, None]
+    for text in texts:
+        for length in (1, 9, 200):
+            assert truncated_chars(text, length) == Truncator(text).chars(length), (text, length)

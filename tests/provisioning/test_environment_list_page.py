@@ -17,6 +17,7 @@ from catalog.models import Product
 from portal.models import AuditEvent, Project, User
 from provisioning import metering
 from provisioning.models import Environment
+from provisioning.views import environment_json
 from tests.approvals.conftest import (  # noqa: F401 - fixtures
     make_environment,
     notebook,
@@ -131,3 +132,9 @@ def test_the_rows_query_reads_only_what_the_page_shows_and_meters(
     assert '"provisioning_environment"."parameters"' in rows[0]  # metered
     # The session, the user, the rows, the prices, the status edges, the menu's counts.
     assert len(queries) == 6
+
+
+def test_the_live_state_labels_every_status_as_the_model_does() -> None:
+    for status in [*Environment.Status.values, "unknown-status"]:
+        environment = Environment(status=status, updated_at=timezone.now())
+        assert environment_json(environment)["status_label"] == environment.get_status_display()
