@@ -42,7 +42,11 @@ def test_a_gpu_notebook_request_is_approved_by_the_manager_then_a_platform_admin
     # The data scientist asks for a GPU notebook.
     sign_in_through_idp(page, url, "dana.scientist")
     page.click("nav.nav a[data-nav='approvals:request_list']")
-    page.click("#request-something a:has-text('SageMaker notebook instance')")
+    # The form's estimate script runs at the end of the page: wait for the page's load event
+    # before changing the instance type, or a loaded machine changes it before the script
+    # listens (seen once: the estimate still showed the default type's $36.50).
+    with page.expect_navigation():
+        page.click("#request-something a:has-text('SageMaker notebook instance')")
     page.fill("[name=NotebookInstanceName]", "dana-gpu-1")
     page.select_option("select[name=InstanceType]", "ml.p3.2xlarge")
     assert page.inner_text("#estimate-month") == "$2792.25"
