@@ -11,6 +11,7 @@ the same statement instead (a window count).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -55,11 +56,22 @@ class CountInPagePaginator(Paginator):  # type: ignore[type-arg]
     Issue 16: the catalog's count was a second run of its scoping subquery, planned and
     executed again, on every catalog of more than one page."""
 
+    def __init__(self, object_list: Any, per_page: int, *,
+                 first_page: Callable[[], tuple[list[Any], int]] | None = None) -> None:
+        """``first_page``: reads the first page's rows and the list's count (a statement
+        compiled once, say) in place of the window read of ``object_list``'s first page."""
+        super().__init__(object_list, per_page)
+        self.first_page = first_page
+
     def get_page(self, number: Any) -> Page:  # type: ignore[type-arg]
         asked = _page_number(number)
         rows_of: QuerySet[Any] = self.object_list  # type: ignore[assignment]
         if asked is None or self.orphans or not self.allow_empty_first_page:
             return super().get_page(number)
+        if asked == 1 and self.first_page is not None:
+            first, total = self.first_page()
+            self.__dict__["count"] = total
+            return Page(first, asked, self)
         bottom = (asked - 1) * self.per_page
         rows = list(rows_of.annotate(**{PAGING_TOTAL: Window(Count("pk"))})
                     [bottom:bottom + self.per_page])

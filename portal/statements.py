@@ -107,3 +107,12 @@ class Statement:
         columns = list(self._compile(using).columns)
         return [model.from_db(using, columns, row)
                 for row in self.rows(using=using, **values)]
+
+    def instances_annotated(self, model: type[Model], *, using: str = "default",
+                            **values: Any) -> list[tuple[Any, list[Any]]]:
+        """The rows as ``model`` instances, each with the values of the columns the queryset
+        selects after the model's own (its annotations, in their order)."""
+        columns = self._compile(using).columns
+        width = next((i for i, name in enumerate(columns) if not name), len(columns))
+        return [(model.from_db(using, list(columns[:width]), row[:width]), row[width:])
+                for row in self.rows(using=using, **values)]

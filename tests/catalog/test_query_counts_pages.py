@@ -66,3 +66,16 @@ def test_a_catalog_of_two_pages_is_counted_with_its_page(project: Project,
     second = client.get("/catalog/?page=2").content.decode()
     assert "Page 2 of 2" in second and second.count("data-product-id=") == 1
     assert len(_statements(client, "/catalog/?page=2")) == 6  # the last page: no count
+
+
+def test_the_kind_filter_and_a_search_read_in_the_same_six(project: Project,
+                                                           scientist: User) -> None:
+    _catalog(3, project)
+    product_make(project=project, name="Trainer", product_id="prod-train",
+                 kind=Product.Kind.STUDIO_USER_PROFILE)
+    client = _signed_in(scientist)
+    for url, cards in (("/catalog/?kind=studio_user_profile", 1), ("/catalog/?q=note", 3),
+                       ("/catalog/?q=&kind=", 4)):
+        sql = _statements(client, url)
+        assert len(sql) == 6 and "OVER ()" in sql[2] and "LIMIT 24" in sql[2], "\n".join(sql)
+        assert client.get(url).content.decode().count("data-product-id=") == cards, url
