@@ -251,3 +251,17 @@ def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(
                        response.content.decode(), re.S)
     assert button and (f'id="request-link" name="carry" value="product" '
                        f'formaction="{expected}"') in button.group(0)
+
+
+def test_the_product_page_links_the_catalog_and_its_estimate_script_as_url_and_static_do(
+    notebook: Product, scientist: User,
+) -> None:
+    """The back link and the estimate's script are written once per process (``url_plain``,
+    ``static_kept``): what ``{% url %}`` and ``{% static %}`` write (tests/portal/test_reversing
+    holds ``url_plain`` to the request's script prefix)."""
+    from django.templatetags.static import static
+
+    url = reverse("catalog:product_detail", args=[notebook.pk])
+    body = _client(scientist).get(url).content.decode()
+    assert f'<p><a href="{reverse("catalog:product_list")}">← Catalog</a></p>' in body
+    assert f'<script src="{static("catalog/cost_estimate.js")}"></script>' in body
