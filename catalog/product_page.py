@@ -12,7 +12,9 @@ selectors' own querysets (so the scoping stays theirs): the product through
 override of each spec's key (two ``FilteredRelation`` left joins: a spec has at most one
 override, the key being unique per product); the projects through ``projects_for_product``;
 the product's TagOptions, only when its launch path gave it none (``catalog.checks`` shows
-those then). ``tests/catalog/test_product_page_read.py`` holds the reads to the selectors'.
+those then) and it has a live one of its own: the product's read tells (an ``Exists`` column),
+and most products have none, so the page mostly runs three.
+``tests/catalog/test_product_page_read.py`` holds the reads to the selectors'.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connections, router
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from catalog.checks import tag_options_requestable
@@ -30,6 +32,7 @@ from catalog.selectors import products_for_user, projects_for_product
 from portal.models import Project, User
 from portal.statements import MARKER_ID, MARKER_TEXT, Slot, Statement
 
+_PRODUCT_COLUMNS = [f.attname for f in Product._meta.concrete_fields]
 _VERSION = [f.attname for f in ProductVersion._meta.concrete_fields]
 _SPEC = [f.attname for f in ParameterSpec._meta.concrete_fields]
 _OVERRIDE = [f.attname for f in ParameterOverride._meta.concrete_fields]
@@ -51,8 +54,18 @@ def _versions_with_parameters(product: int) -> QuerySet[ProductVersion, tuple[ob
     )
 
 
+def _product_with_tag_option_flag(user: int, pk: int) -> QuerySet[Product, tuple[object, ...]]:
+    """The product ``products_for_user`` gives, its columns, then whether it has a live
+    TagOption of its own (what ``tag_options_requestable`` would read)."""
+    own = TagOption.objects.filter(products=OuterRef("pk"), active=True,
+                                   retired_at__isnull=True)
+    return (products_for_user(user=User(pk=user, is_active=True)).filter(pk=pk)
+            .annotate(own_tag_options=Exists(own))
+            .values_list(*_PRODUCT_COLUMNS, "own_tag_options"))
+
+
 _PRODUCT = Statement(
-    lambda user, pk: products_for_user(user=User(pk=user, is_active=True)).filter(pk=pk),
+    _product_with_tag_option_flag,
     user=Slot(User._meta.pk, MARKER_ID), pk=Slot(Product._meta.pk, MARKER_ID + 1))
 _VERSIONS = Statement(_versions_with_parameters,
                       product=Slot(ProductVersion._meta.get_field("product"), MARKER_ID))
@@ -69,10 +82,12 @@ _PROJECTS = Statement(
 @dataclass(frozen=True)
 class ProductRead:
     """The product and its live versions (``version.product`` is the product), with the live
-    specs of each version and the product's overrides of their keys."""
+    specs of each version and the product's overrides of their keys; ``own_tag_options``:
+    whether the product has a live TagOption of its own (``tag_options_read`` reads them)."""
 
     product: Product
     versions: list[ProductVersion]
+    own_tag_options: bool = True
     specs: dict[int, list[ParameterSpec]] = field(default_factory=dict)
     overrides: dict[str, ParameterOverride] = field(default_factory=dict)
 
@@ -95,11 +110,12 @@ def product_read_for_user(*, user: User, pk: int | str) -> ProductRead:
     # which the database would refuse as a parameter).
     if not (user.is_authenticated and user.is_active) or not low <= key <= high:
         raise Http404("No such product.")
-    found = _PRODUCT.instances(Product, using=using, user=user.pk, pk=key)
+    found = _PRODUCT.rows(using=using, user=user.pk, pk=key)
     if not found:
         raise Http404("No such product.")
-    product = found[0]
-    read = ProductRead(product=product, versions=[])
+    *columns, own_tag_options = found[0]
+    product = Product.from_db(using, _PRODUCT_COLUMNS, columns)
+    read = ProductRead(product=product, versions=[], own_tag_options=bool(own_tag_options))
     ends = (len(_VERSION), len(_VERSION) + len(_SPEC))
     for row in _VERSIONS.rows(using=router.db_for_read(ProductVersion), product=product.pk):
         version_values, spec_values, override_values = (
@@ -127,9 +143,15 @@ def projects_for_product_read(*, user: User, product: Product) -> list[Project]:
                                account=product.aws_account_id, region=product.aws_region)
 
 
-def tag_options_read(*, product: Product) -> dict[str, list[str]]:
+def tag_options_read(*, product: Product, own: bool = True) -> dict[str, list[str]]:
     """``catalog.checks.tag_options_requestable`` of the product: its own TagOptions are read
-    (one statement compiled once) only when its launch path gave it none."""
-    options = None if product.launch_tag_options is not None else _TAG_OPTIONS.instances(
-        TagOption, using=router.db_for_read(TagOption), product=product.pk)
+    (one statement compiled once) only when its launch path gave it none and ``own`` (it has a
+    live one: ``ProductRead.own_tag_options``; False reads nothing, as there is nothing)."""
+    if product.launch_tag_options is not None:
+        options: list[TagOption] | None = None
+    elif not own:
+        options = []
+    else:
+        options = _TAG_OPTIONS.instances(TagOption, using=router.db_for_read(TagOption),
+                                         product=product.pk)
     return tag_options_requestable(product=product, options=options)

@@ -107,13 +107,14 @@ def _chosen_version(request: HttpRequest, product: Product,
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Product page with the generated form; a POST validates (requests arrive with approvals)."""
     user: User = request.user  # type: ignore[assignment]
-    # The product, its versions and their parameters with the overrides: two statements
-    # (catalog.product_page; issue 16).
+    # The product (with whether it has TagOptions of its own), its versions and their
+    # parameters with the overrides: two statements (catalog.product_page; issue 16).
     read = product_read_for_user(user=user, pk=pk)
     product = read.product
     versions, version = _chosen_version(request, product, read.versions)
     context: dict[str, Any] = {"product": product, "versions": versions, "version": version,
-                               "tag_options": tag_options_read(product=product),
+                               "tag_options": tag_options_read(product=product,
+                                                               own=read.own_tag_options),
                                # A list: the project choice, the default and the auto-stop
                                # panel read it from one query.
                                "projects": projects_for_product_read(user=user, product=product),

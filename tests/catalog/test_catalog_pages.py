@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import ParameterOverride, ParameterSpec, Product
+from catalog.models import ParameterOverride, ParameterSpec, Product, TagOption
 from portal.models import Project, User
 from tests.catalog.factories import product_make
 
@@ -200,25 +200,37 @@ def test_the_product_page_runs_a_constant_number_of_queries(
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    # 1 session, 2 user, 3 the product (scoped as products_for_user scopes it), 4 its live
-    # versions with their live parameters and the overrides of those (one statement,
-    # catalog.product_page), 5 its TagOptions (none from its launch path), 6 the requester's
-    # projects for it (the choice, the default and the auto-stop panel), 7 the guardrails in
-    # force (the form's narrowing and the lease maximum, portal.memo), 8 the prices, 9 the
-    # menu's count of what waits, 10 the auto-stop policies. (12 before: the overrides,
-    # versions and parameters were three reads.)
+    # 1 session, 2 user, 3 the product (scoped as products_for_user scopes it) with whether it
+    # has live TagOptions of its own (it has none: they are not read), 4 its live versions with
+    # their live parameters and the overrides of those (one statement, catalog.product_page),
+    # 5 the requester's projects for it (the choice, the default and the auto-stop panel), 6 the
+    # guardrails in force (the form's narrowing and the lease maximum, portal.memo), 7 the
+    # prices, 8 the menu's count of what waits, 9 the auto-stop policies. (12 before: the
+    # overrides, versions and parameters were three reads; 10: the TagOptions were read when
+    # the product had none.)
     sql = [q["sql"] for q in queries.captured_queries]
-    assert len(sql) == 10, sql
+    assert len(sql) == 9, sql
     assert sum("catalog_parameterspec" in s for s in sql) == 1
     assert "catalog_parameteroverride" in sql[3] and "catalog_productversion" in sql[3]
     assert not any(s.startswith('SELECT "catalog_parameteroverride"') for s in sql)
-    assert 'FROM "catalog_tagoption"' in sql[4]
+    assert "EXISTS" in sql[2] and "catalog_tagoption" in sql[2]
+    assert not any(s.startswith('SELECT "catalog_tagoption"') for s in sql)
+    assert 'FROM "portal_project"' in sql[4]
+    # A live TagOption of its own: read, and shown.
+    product.tag_options.add(TagOption.objects.create(
+        aws_account_id=product.aws_account_id, aws_region=product.aws_region,
+        tag_option_id="tag-team-a", key="team", value="quants"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200 and len(queries) == 10
+    assert queries.captured_queries[4]["sql"].startswith('SELECT "catalog_tagoption"')
+    assert '<code>team</code>: <code>quants</code>' in response.content.decode()
     # A product whose launch path gave its TagOptions: they are not read.
     Product.objects.filter(pk=product.pk).update(launch_tag_options={"team": ["a"]})
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     assert len(queries) == 9 and not any(
-        "catalog_tagoption" in q["sql"] for q in queries.captured_queries)
+        q["sql"].startswith('SELECT "catalog_tagoption"') for q in queries.captured_queries)
     assert len([q for q in queries.captured_queries
                 if 'FROM "guardrails_guardrailversion"' in q["sql"]]) == 1
     assert len([q for q in queries.captured_queries
@@ -239,3 +251,17 @@ def test_the_product_page_posts_its_values_to_the_request_form_for_that_version(
                        response.content.decode(), re.S)
     assert button and (f'id="request-link" name="carry" value="product" '
                        f'formaction="{expected}"') in button.group(0)
+
+
+def test_the_product_page_links_the_catalog_and_its_estimate_script_as_url_and_static_do(
+    notebook: Product, scientist: User,
+) -> None:
+    """The back link and the estimate's script are written once per process (``url_plain``,
+    ``static_kept``): what ``{% url %}`` and ``{% static %}`` write (tests/portal/test_reversing
+    holds ``url_plain`` to the request's script prefix)."""
+    from django.templatetags.static import static
+
+    url = reverse("catalog:product_detail", args=[notebook.pk])
+    body = _client(scientist).get(url).content.decode()
+    assert f'<p><a href="{reverse("catalog:product_list")}">← Catalog</a></p>' in body
+    assert f'<script src="{static("catalog/cost_estimate.js")}"></script>' in body

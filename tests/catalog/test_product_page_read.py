@@ -159,6 +159,34 @@ def test_the_tag_options_are_the_checks_and_unread_when_the_launch_path_gave_the
     assert len(queries) == 0
 
 
+def test_the_product_read_tells_whether_it_has_live_tag_options_of_its_own(
+        curated: Product, scientist: User, project: Project) -> None:
+    """``own_tag_options`` is False only when ``tag_options_requestable`` would find none of
+    the product's own: then ``tag_options_read`` reads nothing and gives what it gives."""
+    def own() -> bool:
+        return product_read_for_user(user=scientist, pk=curated.pk).own_tag_options
+
+    assert own() is False
+    with CaptureQueriesContext(connection) as queries:
+        assert tag_options_read(product=curated, own=False) == {}
+    assert len(queries) == 0
+    # Another product's, an inactive and a retired one are not the product's live ones.
+    other = product_make(project=project, product_id="prod-other")
+    for tag_id, product, active, retired in (("tag-o", other, True, None),
+                                             ("tag-i", curated, False, None),
+                                             ("tag-r", curated, True, timezone.now())):
+        product.tag_options.add(TagOption.objects.create(
+            aws_account_id=curated.aws_account_id, aws_region=curated.aws_region,
+            tag_option_id=tag_id, key="team", value=tag_id, active=active, retired_at=retired))
+    assert own() is False and tag_options_requestable(product=curated) == {}
+    curated.tag_options.add(TagOption.objects.create(
+        aws_account_id=curated.aws_account_id, aws_region=curated.aws_region,
+        tag_option_id="tag-live", key="team", value="quants"))
+    assert own() is True
+    assert tag_options_read(product=curated, own=True) == tag_options_requestable(
+        product=curated) == {"team": ["quants"]}
+
+
 def test_the_prices_are_the_regions_own(project: Project) -> None:
     """``prices_for_region`` (a statement compiled once): that region's hourly prices only."""
     prices_make("eu-west-1")
