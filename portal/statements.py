@@ -116,3 +116,9 @@ class Statement:
         width = next((i for i, name in enumerate(columns) if not name), len(columns))
         return [(model.from_db(using, list(columns[:width]), row[:width]), row[width:])
                 for row in self.rows(using=using, **values)]
+
+
+def model_columns(model: type[Model], *only: str) -> list[str]:
+    """The model's columns (``only`` these, when given), in the order ``Model.from_db`` takes
+    them: what a statement's ``values_list`` reads to build instances from its rows."""
+    return [f.attname for f in model._meta.concrete_fields if not only or f.attname in only]

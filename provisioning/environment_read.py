@@ -21,22 +21,17 @@ from django.http import Http404
 from approvals.models import Request
 from catalog.models import Product, ProductVersion
 from portal.models import Project, Role, User
-from portal.statements import MARKER_ID, MARKER_TEXT, Slot, Statement
+from portal.statements import MARKER_ID, MARKER_TEXT, Slot, Statement, model_columns
 from provisioning import selectors
 from provisioning.models import Environment, EnvironmentEvent
 
 _MARKER_UUID = uuid.UUID(int=MARKER_ID)
 
 
-def _attnames(model: type[Model], *only: str) -> list[str]:
-    """The model's columns (``only`` these), in the order ``Model.from_db`` takes them."""
-    return [f.attname for f in model._meta.concrete_fields if not only or f.attname in only]
-
-
 # What environments_for_user joins, each with every column (as its select_related reads them).
-_ENVIRONMENT = _attnames(Environment)
+_ENVIRONMENT = model_columns(Environment)
 _RELATED: dict[str, tuple[type[Model], list[str]]] = {
-    name: (model, _attnames(model)) for name, model in (
+    name: (model, model_columns(model)) for name, model in (
         ("product", Product), ("project", Project), ("owner", User),
         ("version", ProductVersion), ("origin_request", Request))}
 
@@ -80,8 +75,8 @@ def environment_read_for_user(*, user: User, pk: Any) -> Environment:
     return environment
 
 
-_REQUEST = _attnames(Request, "id", "number", "action", "status", "created_at", "requester_id")
-_REQUESTER = _attnames(User, "id", "username", "first_name", "last_name")
+_REQUEST = model_columns(Request, "id", "number", "action", "status", "created_at", "requester_id")
+_REQUESTER = model_columns(User, "id", "username", "first_name", "last_name")
 _REQUESTS = Statement(
     lambda origin, ref: selectors.environment_requests_queryset(
         origin_request_id=origin, environment_ref=ref).values_list(

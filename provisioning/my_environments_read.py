@@ -18,17 +18,12 @@ from django.db.models import Model, Q, QuerySet
 from approvals.models import Request
 from catalog.models import Product, ProductVersion
 from portal.models import Project, User
-from portal.statements import MARKER_ID, Slot, Statement
+from portal.statements import MARKER_ID, Slot, Statement, model_columns
 from provisioning import metering, selectors
 from provisioning.list_rows import MY_LIST_FIELDS
 from provisioning.models import Environment
 
 _KEYS = ("id", "origin_request_id", "owner_id", "project_id", "product_id", "version_id")
-
-
-def _attnames(model: type[Model], wanted: tuple[str, ...]) -> list[str]:
-    """The model's columns among ``wanted``, in the order ``Model.from_db`` takes them."""
-    return [f.attname for f in model._meta.concrete_fields if f.attname in wanted]
 
 
 def _related(name: str) -> tuple[str, ...]:
@@ -38,9 +33,9 @@ def _related(name: str) -> tuple[str, ...]:
 
 # What the list reads (``list_rows.MY_LIST_FIELDS``), the environment's columns then each
 # related row's, as ``.only()`` with ``select_related`` read them.
-_ENVIRONMENT = _attnames(Environment, (*_KEYS, *(f for f in MY_LIST_FIELDS if "__" not in f)))
+_ENVIRONMENT = model_columns(Environment, *_KEYS, *(f for f in MY_LIST_FIELDS if "__" not in f))
 _RELATED: dict[str, tuple[type[Model], list[str]]] = {
-    name: (model, _attnames(model, _related(name))) for name, model in (
+    name: (model, model_columns(model, *_related(name))) for name, model in (
         ("origin_request", Request), ("product", Product), ("version", ProductVersion),
         ("project", Project))}
 
